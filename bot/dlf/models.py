@@ -1,0 +1,186 @@
+"""Pydantic models of DLF's answers: lenient where real responses disagree, strict where it matters.
+
+Disagreements handled here (see ../shared/facts/huawei-dlf.md):
+- node type as `type` (docs, seed) or `nodeType` (SDK model);
+- instance id as `instanceId` int64 or `instancesId` string; ids given as numbers or digit strings;
+- `jobId` as an int, a digit string, or junk such as "868641," (kept as text when it is not a clean integer);
+- optional fields (`endTime`, `executeTime`, `logPath`, `inputRowCount`, `speed`, `retryTimes`) absent or null;
+- extra fields ignored; unknown status values kept verbatim.
+Ids must be whole numbers in the signed 64-bit range and times epoch milliseconds: anything else is a bad response.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+
+INT64_MAX = 2**63 - 1
+
+
+def _strict_int(value: Any) -> int:
+    """Accept an int or a string of digits; refuse bools, floats with fractions, junk and out-of-range values."""
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and value.strip().isascii():
+        number = int(value.strip())
+    else:
+        raise ValueError(f"expected an integer, got {value!r:.40}")
+    if not -INT64_MAX - 1 <= number <= INT64_MAX:
+        raise ValueError("integer outside the signed 64-bit range")
+    return number
+
+
+def _optional_strict_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return _strict_int(value)
+
+
+def _lenient_id(value: Any) -> int | str | None:
+    """For fields documented as int64 but seen as junk ("868641,"): an int when it is one, else the text."""
+    if value is None or value == "":
+        return None
+    try:
+        return _strict_int(value)
+    except ValueError:
+        return str(value)
+
+
+def _lenient_float(value: Any) -> float | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+Id = Annotated[int, BeforeValidator(_strict_int)]
+EpochMs = Annotated[int, BeforeValidator(_strict_int)]
+OptionalEpochMs = Annotated[int | None, BeforeValidator(_optional_strict_int)]
+OptionalInt = Annotated[int | None, BeforeValidator(_optional_strict_int)]
+LenientId = Annotated[int | str | None, BeforeValidator(_lenient_id)]
+LenientFloat = Annotated[float | None, BeforeValidator(_lenient_float)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+# Known values, for rendering and decisions. Status fields stay plain `str`: DLF adds values over time.
+INSTANCE_STATUSES = (
+    "waiting",
+    "running",
+    "success",
+    "fail",
+    "running-exception",
+    "pause",
+    "manual-stop",
+    "forceSuccess",
+    "ignoreSuccess",
+    "freeze",
+    "skip-by-depend",
+    "waiting-confirm",
+)
+NODE_STATUSES = ("waiting", "running", "success", "fail", "skip", "pause", "manual-stop")
+FINISHED_INSTANCE_STATUSES = frozenset({"success", "fail", "manual-stop", "forceSuccess", "ignoreSuccess"})
+FAILED_INSTANCE_STATUSES = frozenset({"fail"})
+INSTANCE_TYPES = {0: "scheduled", 2: "manual", 5: "backfill", 6: "sub-job", 7: "single run"}
+
+
+class Node(_Model):
+    """One node of a job instance."""
+
+    node_name: str = Field(validation_alias=AliasChoices("nodeName", "node_name", "name"))
+    status: str = "unknown"
+    type: str | None = Field(default=None, validation_alias=AliasChoices("type", "nodeType", "node_type"))
+    plan_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("planTime", "plan_time"))
+    start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
+    end_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("endTime", "end_time"))
+    retry_times: OptionalInt = Field(default=None, validation_alias=AliasChoices("retryTimes", "retry_times"))
+    instance_id: LenientId = Field(
+        default=None, validation_alias=AliasChoices("instanceId", "instancesId", "instance_id")
+    )
+    input_row_count: OptionalInt = Field(
+        default=None, validation_alias=AliasChoices("inputRowCount", "input_row_count")
+    )
+    speed: LenientFloat = None
+    log_path: str | None = Field(default=None, validation_alias=AliasChoices("logPath", "log_path"))
+    queue: str | None = None
+
+
+class Instance(_Model):
+    """The answer of "view job instance details" (the seed page)."""
+
+    job_name: str = Field(validation_alias=AliasChoices("jobName", "job_name"))
+    instance_id: Id = Field(validation_alias=AliasChoices("instanceId", "instancesId", "instance_id"))
+    status: str = "unknown"
+    plan_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("planTime", "plan_time"))
+    start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
+    end_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("endTime", "end_time"))
+    execute_time: OptionalInt = Field(default=None, validation_alias=AliasChoices("executeTime", "execute_time"))
+    instance_type: OptionalInt = Field(
+        default=None, validation_alias=AliasChoices("instanceType", "instance_type")
+    )
+    force_success: bool = Field(default=False, validation_alias=AliasChoices("forceSuccess", "force_success"))
+    ignore_success: bool = Field(default=False, validation_alias=AliasChoices("ignoreSuccess", "ignore_success"))
+    total: OptionalInt = None
+    nodes: tuple[Node, ...] = ()
+
+
+class InstanceSummary(_Model):
+    """One row of the instance list."""
+
+    job_name: str = Field(validation_alias=AliasChoices("jobName", "job_name"))
+    instance_id: Id = Field(validation_alias=AliasChoices("instanceId", "instancesId", "instance_id"))
+    job_id: LenientId = Field(default=None, validation_alias=AliasChoices("jobId", "job_id"))
+    status: str = "unknown"
+    plan_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("planTime", "plan_time"))
+    start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
+    end_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("endTime", "end_time"))
+    execute_time: OptionalInt = Field(default=None, validation_alias=AliasChoices("executeTime", "execute_time"))
+    submit_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("submitTime", "submit_time"))
+    version: OptionalInt = None
+    instance_type: OptionalInt = Field(
+        default=None, validation_alias=AliasChoices("instanceType", "instance_type")
+    )
+    force_success: bool = Field(default=False, validation_alias=AliasChoices("forceSuccess", "force_success"))
+    ignore_success: bool = Field(default=False, validation_alias=AliasChoices("ignoreSuccess", "ignore_success"))
+    job_instance_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("jobInstanceName", "job_instance_name")
+    )
+    error_message: str | None = Field(default=None, validation_alias=AliasChoices("errorMessage", "error_message"))
+
+
+class InstancePage(_Model):
+    """One page of the instance list."""
+
+    total: OptionalInt = None
+    instances: tuple[InstanceSummary, ...] = ()
+
+
+class Job(_Model):
+    """One row of the job list (fields beyond the name are optional and informative)."""
+
+    name: str = Field(validation_alias=AliasChoices("name", "jobName", "job_name"))
+    job_type: str | None = Field(default=None, validation_alias=AliasChoices("jobType", "job_type"))
+    status: str | None = None
+    owner: str | None = None
+    last_instance_status: str | None = Field(
+        default=None, validation_alias=AliasChoices("lastInstanceStatus", "last_instance_status")
+    )
+    last_instance_end_time: OptionalEpochMs = Field(
+        default=None, validation_alias=AliasChoices("lastInstanceEndTime", "last_instance_end_time")
+    )
+
+
+class JobPage(_Model):
+    """One page of the job list."""
+
+    total: OptionalInt = None
+    jobs: tuple[Job, ...] = ()

@@ -1,0 +1,118 @@
+"""Every error the bot raises on purpose, in one tree.
+
+    BotError
+    ├── DlfError                      anything that went wrong talking to DLF (request_id, status, code attached)
+    │   ├── DlfNotFound               DLF.0100 job / DLF.0137 instance does not exist   (kind = "job" | "instance")
+    │   ├── DlfAuthError              credentials rejected: bad AK/SK signature, expired or invalid token (401)
+    │   ├── DlfPermissionDenied       authenticated, but not allowed (403, DLF.6888)
+    │   ├── DlfRequestRejected        DLF refused the request as invalid (other 4xx, e.g. DLF.3051, DLF.3018)
+    │   ├── DlfThrottled              429 / APIG throttling, still throttled after retries (retry_after seconds)
+    │   ├── DlfUnavailable            timeout, connection error, 5xx, still failing after retries
+    │   └── DlfBadResponse            non-JSON or malformed body where JSON of a known shape was expected
+    ├── CommandError                  the user's command text is wrong; nothing was sent to DLF
+    │   └── UnknownSubcommand         with the closest known subcommand, if any
+    ├── NotAllowed                    the user may not do this (mutating action without operator rights)
+    └── ConfigError                   a setting is missing or malformed at start-up
+
+Known business failures are shown plainly to the user; anything else is a crash: logged with its traceback and a
+reference id, and the user sees one calm line quoting that id.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class DlfError(BotError):
+    """A DLF call failed. Carries what the log needs; `str()` never contains credentials."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+        self.operation = operation
+
+    def log_details(self) -> dict[str, object]:
+        """Structured details for the log line (never secrets)."""
+        return {
+            "error": type(self).__name__,
+            "operation": self.operation,
+            "status": self.status_code,
+            "code": self.code,
+            "request_id": self.request_id,
+            "message": self.message,
+        }
+
+
+class DlfNotFound(DlfError):
+    """DLF.0100 (job) or DLF.0137 (instance) does not exist."""
+
+    def __init__(self, message: str, *, kind: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.kind = kind
+
+
+class DlfAuthError(DlfError):
+    """The gateway rejected the credentials (signature, token)."""
+
+
+class DlfPermissionDenied(DlfError):
+    """Authenticated, but the account may not do this."""
+
+
+class DlfRequestRejected(DlfError):
+    """DLF answered 4xx for a reason other than the ones above."""
+
+
+class DlfThrottled(DlfError):
+    """Still throttled after the client's retries."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class DlfUnavailable(DlfError):
+    """Timeouts, connection failures and 5xx answers, after the client's retries."""
+
+
+class DlfBadResponse(DlfError):
+    """The body was not JSON, or not of the shape the operation returns."""
+
+
+class CommandError(BotError):
+    """The command text cannot be run. `message` says what is wrong, `usage` how to write it right."""
+
+    def __init__(self, message: str, *, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+class UnknownSubcommand(CommandError):
+    """The first word is not a subcommand; `suggestion` is the closest one, if any is close."""
+
+    def __init__(self, message: str, *, word: str, suggestion: str | None, usage: str | None = None) -> None:
+        super().__init__(message, usage=usage)
+        self.word = word
+        self.suggestion = suggestion
+
+
+class NotAllowed(BotError):
+    """The user may not perform this action."""
+
+
+class ConfigError(BotError):
+    """A setting is missing or malformed."""
