@@ -1,0 +1,194 @@
+"""The parser: Slack text -> typed command, or an error that says what is wrong and how to write it right."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.commands import (
+    HelpCommand,
+    InstanceCommand,
+    UnwatchCommand,
+    WatchCommand,
+    WatchesCommand,
+    parse_command,
+)
+from bot.commands.usage import SUBCOMMANDS
+from bot.errors import CommandError, UnknownSubcommand
+
+VALID = [
+    # (text as Slack sends it, expected command)
+    ("", HelpCommand()),
+    ("   ", HelpCommand()),
+    ("help", HelpCommand()),
+    ("help watch", HelpCommand(topic="watch")),
+    ("HELP Instance", HelpCommand(topic="instance")),
+    ("instance --help", HelpCommand(topic="instance")),
+    ("instance job_batch 34765", InstanceCommand(job="job_batch", instance_id=34765)),
+    ("  instance   job_batch\t34765  ", InstanceCommand(job="job_batch", instance_id=34765)),
+    ("Instance job_batch 34765", InstanceCommand(job="job_batch", instance_id=34765)),
+    ("instance job_batch 9223372036854775807", InstanceCommand(job="job_batch", instance_id=2**63 - 1)),
+    ("instance 作业_每日.v2 1", InstanceCommand(job="作业_每日.v2", instance_id=1)),
+    ("instance a-b.c_d 12 --profile prod", InstanceCommand(job="a-b.c_d", instance_id=12, profile="prod")),
+    ("instance --profile=prod a 12", InstanceCommand(job="a", instance_id=12, profile="prod")),
+    ("instance 'job_batch' 34765", InstanceCommand(job="job_batch", instance_id=34765)),
+    ("instance\u00a0job_batch\u00a034765", InstanceCommand(job="job_batch", instance_id=34765)),  # no-break spaces
+    ("instance " + "x" * 128 + " 1", InstanceCommand(job="x" * 128, instance_id=1)),
+    ("watch job_batch", WatchCommand(target="job_batch")),
+    ("watch 'etl_*'", WatchCommand(target="etl_*", is_pattern=True)),
+    ("watch ‘etl_*’", WatchCommand(target="etl_*", is_pattern=True)),  # Slack's smart quotes
+    ("watch “etl_?[0-9]”", WatchCommand(target="etl_?[0-9]", is_pattern=True)),
+    ("watch etl_[!x]*", WatchCommand(target="etl_[!x]*", is_pattern=True)),
+    (
+        "watch job_batch --on failure,running-exception",
+        WatchCommand(target="job_batch", events=("failure", "running-exception")),
+    ),
+    ("watch job_batch --on RUNNING-EXCEPTION", WatchCommand(target="job_batch", events=("running-exception",))),
+    # a one-off follow reports how the instance ends, whichever way
+    ("watch job_batch 34765", WatchCommand(target="job_batch", instance_id=34765, events=("failure", "running-exception", "success"))),
+    ("watch job_batch 34765 --on success", WatchCommand(target="job_batch", instance_id=34765, events=("success",))),
+    # escaped mentions as Slack sends them when the command has escaping on
+    ("watch job_batch --mention <@U123ABC|alice>", WatchCommand(target="job_batch", mention="<@U123ABC>")),
+    ("watch job_batch --mention <@W123>", WatchCommand(target="job_batch", mention="<@W123>")),
+    ("watch job_batch --mention <!subteam^S0614TZR7|@data-oncall>", WatchCommand(target="job_batch", mention="<!subteam^S0614TZR7>")),
+    # a display name with spaces and quotes inside the token does not break splitting
+    ("watch job_batch --mention <@U1|Ann O'Neil>", WatchCommand(target="job_batch", mention="<@U1>")),
+    ("unwatch job_batch", UnwatchCommand(target="job_batch")),
+    ("unwatch 'etl_*'", UnwatchCommand(target="etl_*")),
+    ("unwatch job_batch 34765", UnwatchCommand(target="job_batch", instance_id=34765)),
+    ("watches", WatchesCommand()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VALID, ids=[text or "<empty>" for text, _ in VALID])
+def test_valid_commands_parse(text: str, expected: object) -> None:
+    assert parse_command(text) == expected
+
+
+INVALID = [
+    # (text, words the message must contain)
+    ("instance", ["needs a job name and an instance id", "/dlf instance job_batch 34765"]),
+    ("instance job_batch", ["needs an instance id"]),
+    ("instance job_batch abc", ["`abc`", "not a number"]),
+    ("instance job_batch -1", ["`-1`", "negative"]),
+    ("instance job_batch 0", ["start at 1"]),
+    ("instance job_batch 1.5", ["`1.5`", "whole number"]),
+    ("instance job_batch 1e5", ["whole number"]),
+    ("instance job_batch 99999999999999999999", ["too large", "9223372036854775807"]),
+    ("instance job_batch 9223372036854775808", ["too large"]),
+    ("instance job_batch ３４", ["not a number"]),  # full-width digits are not ASCII digits
+    ("instance job_batch 1 2", ["extra", "`2`"]),
+    ("instance a/b 1", ["slash"]),
+    ("instance a\\b 1", ["slash"]),
+    ("instance .. 1", ["only dots"]),
+    ("instance . 1", ["only dots"]),
+    ("instance %2F 1", ["`%`", "URL-encoded"]),
+    ("instance job%20x 1", ["`%`"]),
+    ("instance 'job batch' 1", ["space"]),
+    ("instance 'job\u0000x' 1", ["control"]),
+    ("instance 'job\u200bx' 1", ["invisible"]),
+    ("instance job&amp;x 1", ["`&`"]),  # Slack escapes & as &amp;; the message quotes what the user typed
+    ("instance &lt;!channel&gt; 1", ["`<`"]),
+    ("instance " + "x" * 129 + " 1", ["129 characters", "128"]),
+    ("instance '' 1", ["empty"]),
+    ("instance 'etl_*' 1", ["pattern", "one exact job name"]),
+    ("instance job_batch 1 --on failure", ["not an option of `instance`", "another subcommand"]),
+    ("instance job_batch 1 --proflie x", ["Did you mean `--profile`"]),
+    ("instance job_batch 1 --profile", ["needs a value"]),
+    ("instance job_batch 1 --profile 'a b'", ["profile name"]),
+    ("instance job_batch 1 --profile a --profile b", ["twice"]),
+    ("watch", ["needs a job name or a quoted pattern"]),
+    ("watch 'etl_*' 5", ["exact job name"]),
+    ("watch 'etl_[a'", ["without its `]`"]),
+    ("watch 'etl_]'", ["without its `[`"]),
+    ("watch 'etl_[]'", ["empty"]),
+    ("watch 'a!b*'", ["`!`"]),
+    ("watch 'a/*'", ["slash"]),
+    ("watch 'etl_*", ["unclosed quote"]),
+    ("watch job_batch --on succes", ["Did you mean `success`"]),
+    ("watch job_batch --on success", ["following one instance"]),
+    ("watch job_batch --on ,", ["at least one event"]),
+    ("watch job_batch --mention @bob", ["not a Slack user or user group"]),
+    ("watch job_batch --mention <#C123|general>", ["not a Slack user"]),
+    ("watch job_batch --mention <!channel>", ["not a Slack user"]),
+    ("watch job_batch --colour red", ["not an option of `watch`"]),
+    ("unwatch", ["needs the job name or pattern"]),
+    ("unwatch 'etl_*' 5", ["exact job name"]),
+    ("watches now", ["extra"]),
+    ("help watch instance", ["at most one"]),
+    ("help bogus", ["not a /dlf subcommand"]),
+]
+
+
+@pytest.mark.parametrize(("text", "fragments"), INVALID, ids=[text[:60] for text, _ in INVALID])
+def test_invalid_commands_say_what_is_wrong_and_how_to_write_it(text: str, fragments: list[str]) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_command(text)
+    for fragment in fragments:
+        assert fragment in caught.value.message
+    # every error carries a usage line to show with it
+    assert caught.value.usage and caught.value.usage.startswith("/dlf")
+
+
+@pytest.mark.parametrize(
+    ("word", "suggestion"),
+    [("instnace", "instance"), ("wach", "watch"), ("unwach", "unwatch"), ("watchs", "watches"), ("xyzzy", None)],
+)
+def test_unknown_subcommand_suggests_the_closest(word: str, suggestion: str | None) -> None:
+    with pytest.raises(UnknownSubcommand) as caught:
+        parse_command(f"{word} job_batch 1")
+    assert caught.value.word == word
+    assert caught.value.suggestion == suggestion
+    if suggestion:
+        assert f"Did you mean `{suggestion}`?" in caught.value.message
+    else:
+        assert "Did you mean" not in caught.value.message
+
+
+def test_quoted_user_text_in_errors_is_bounded_and_cannot_close_the_code_span() -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_command("instance job_batch " + "`" * 500)
+    assert "``" not in caught.value.message
+    assert len(caught.value.message) < 400
+
+
+def test_every_subcommand_has_usage() -> None:
+    for name in SUBCOMMANDS:
+        with pytest.raises(CommandError) as caught:
+            parse_command(f"{name} a b c d e")
+        assert caught.value.usage is not None and name in caught.value.usage
+
+
+_words = st.sampled_from(
+    list(SUBCOMMANDS)
+    + ["--on", "--mention", "--profile", "--help", "'", '"', "‘", "”", "<@U1|x y>", "<!subteam^S1>", "34765", "-1",
+       "job_batch", "'etl_*'", "[", "]", "%2F", "..", "&amp;", "&lt;", "\\", "="]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_any_text_gives_a_command_or_a_command_error(text: str) -> None:
+    try:
+        result = parse_command(text)
+    except CommandError as err:
+        assert err.message and err.usage
+    else:
+        assert isinstance(result, HelpCommand | InstanceCommand | WatchCommand | UnwatchCommand | WatchesCommand)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_words, st.text(max_size=12)), max_size=8))
+def test_command_shaped_text_gives_a_command_or_a_command_error(words: list[str]) -> None:
+    try:
+        result = parse_command(" ".join(words))
+    except CommandError as err:
+        assert err.message and err.usage
+        return
+    # whatever parses is safe to put into a DLF URL path
+    job = getattr(result, "job", None) or getattr(result, "target", None)
+    if job is not None:
+        assert job and len(job) <= 128
+        assert not set(job) & set("/\\% \t\n<>&")
+        assert set(job) != {"."}
