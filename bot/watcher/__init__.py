@@ -1,0 +1,35 @@
+"""The watcher: poll DLF per profile, decide what must be said (pure), write it to the outbox, deliver it to Slack.
+
+    scheduler.py  Watcher: APScheduler jobs (poll cycle, delivery), heartbeat, one poller at a time (lease)
+    poller.py     one poll cycle for one DLF profile: list, diff against the store, decide, write in one transaction
+    decide.py     the pure decision: given what the store knows and what DLF returned, what must be said
+    compose.py    intents -> outbox rows (rendered messages with metadata)
+    deliver.py    outbox -> Slack (owned by the store engineer)
+    demo.py       the `dlf-bot demo` scenario
+"""
+
+from bot.watcher.decide import (
+    Alert,
+    CycleInput,
+    Decision,
+    Digest,
+    FollowOutcome,
+    KnownIncident,
+    Recovery,
+    RepeatFailure,
+    Watch,
+    decide,
+)
+
+__all__ = [
+    "Alert",
+    "CycleInput",
+    "Decision",
+    "Digest",
+    "FollowOutcome",
+    "KnownIncident",
+    "Recovery",
+    "RepeatFailure",
+    "Watch",
+    "decide",
+]

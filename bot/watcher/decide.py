@@ -1,0 +1,548 @@
+"""What the watcher must say, given what the store knows and what DLF returned this cycle. Pure: no I/O, no clock.
+
+The poller gathers a `CycleInput` (subscriptions, instance statuses the store already recorded, unresolved
+incidents, the instance lists DLF returned, details fetched for new failures and followed instances) and calls
+`decide()`. The answer is a `Decision`: the intents (what Slack must be told) and the store changes (seen
+statuses, incidents, finished follows) that the poller writes in ONE transaction with the outbox rows.
+
+Rules (each has a row in tests/watcher/test_decide.py):
+- Only a change of state alerts: an instance the store already knows as failed never alerts again.
+- Instances an operator marked force-success / ignore-failure are never alerted.
+- `running-exception` alerts only subscriptions that asked for it; muted and broken subscriptions get nothing.
+- Subscriptions match job names exactly, or as a glob (`fnmatch.fnmatchcase`, so `etl_*` is case-sensitive).
+- Several subscriptions of one channel matching one job give that channel one alert (mentions merged).
+- A failure of a job whose incident is still unresolved in that channel is a thread reply plus a card update with
+  the failure counter, not a new alert.
+- A later success of the job (a higher instance id) or a successful rerun of its last failed instance resolves the
+  incident: a thread reply plus a card update. DLF instance ids grow over time; that is what "later" means here.
+- A followed instance (`/dlf watch job 123`) that finished gets one outcome message, and the follow ends.
+- More than `digest_threshold` new alerts for one channel in one cycle become one digest at top level, with the
+  individual alerts as replies in its thread.
+
+Every intent carries a deterministic `key` (the outbox's unique key): computed from the data alone, so replaying
+a cycle after a crash, or a second replica running the same cycle, yields the same keys and no second message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from bot.dlf.models import FINISHED_INSTANCE_STATUSES, Instance, InstanceSummary
+
+EVENT_FAILURE = "failure"
+EVENT_RUNNING_EXCEPTION = "running-exception"
+EVENT_SUCCESS = "success"
+
+STATUS_FAIL = "fail"
+STATUS_RUNNING_EXCEPTION = "running-exception"
+STATUS_SUCCESS = "success"
+
+# Instance status -> the subscription event it raises.
+FAILURE_EVENTS = {STATUS_FAIL: EVENT_FAILURE, STATUS_RUNNING_EXCEPTION: EVENT_RUNNING_EXCEPTION}
+OPERATOR_OVERRIDES = frozenset({"forceSuccess", "ignoreSuccess"})
+DEFAULT_DIGEST_THRESHOLD = 5
+
+InstanceKey = tuple[str, int]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Watch:
+    """A subscription as the decision sees it (the poller maps store records onto this)."""
+
+    channel: str
+    target: str
+    is_pattern: bool = False
+    instance_id: int | None = None
+    events: tuple[str, ...] = (EVENT_FAILURE,)
+    mention: str | None = None
+    state: str = "active"
+    subscription_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Muted and broken subscriptions are told nothing."""
+        return self.state == "active"
+
+    @property
+    def is_follow(self) -> bool:
+        """A one-off follow of a single instance rather than a standing watch of a job."""
+        return self.instance_id is not None
+
+    def matches(self, job_name: str) -> bool:
+        """Exact name, or a case-sensitive glob (DLF job names are case-sensitive)."""
+        if self.is_pattern:
+            return fnmatchcase(job_name, self.target)
+        return job_name == self.target
+
+
+@dataclass(frozen=True, kw_only=True)
+class KnownIncident:
+    """An unresolved incident (one failure streak of one job in one channel)."""
+
+    channel: str
+    job_name: str
+    root_key: str
+    last_instance_id: int
+    failure_count: int = 1
+    state: str = "open"
+    incident_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CycleInput:
+    """Everything one decision needs for one DLF profile."""
+
+    profile: str
+    watches: Sequence[Watch]
+    known: Mapping[InstanceKey, str]  # (job, instance id) -> last status the store recorded
+    incidents: Sequence[KnownIncident]
+    listed: Sequence[InstanceSummary]  # what DLF's instance list returned this cycle (any statuses)
+    details: Mapping[InstanceKey, Instance] = field(default_factory=dict)
+    digest_threshold: int = DEFAULT_DIGEST_THRESHOLD
+
+
+# --- intents: what must be said ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alert:
+    """A new failure: a new card in the channel (or a reply in a digest's thread) that opens an incident."""
+
+    key: str
+    channel: str
+    profile: str
+    event: str
+    instance: Instance
+    mentions: tuple[str, ...] = ()
+    digest_key: str | None = None  # set when the alert goes into a digest's thread
+
+
+@dataclass(frozen=True, kw_only=True)
+class Digest:
+    """Many new failures in one channel at once: one top-level summary; the alerts go in its thread."""
+
+    key: str
+    channel: str
+    profile: str
+    alerts: tuple[Alert, ...]
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepeatFailure:
+    """The job failed again while its incident is unresolved: a thread reply and the card updated (counter)."""
+
+    key: str
+    update_key: str
+    channel: str
+    profile: str
+    event: str
+    root_key: str
+    failure_count: int
+    instance: Instance
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recovery:
+    """A successful rerun or a later success resolved the incident: a thread reply and the card updated."""
+
+    key: str
+    update_key: str
+    channel: str
+    profile: str
+    root_key: str
+    failure_count: int
+    failed_instance_id: int
+    recovered_by: InstanceSummary
+    reason: str  # "rerun" (the failed instance succeeded) | "later_success"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowOutcome:
+    """A followed instance finished: one message with its outcome."""
+
+    key: str
+    channel: str
+    profile: str
+    instance: Instance
+    mentions: tuple[str, ...] = ()
+
+
+Intent = Alert | Digest | RepeatFailure | Recovery | FollowOutcome
+
+
+# --- store changes -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentOpened:
+    """Open an incident for (channel, job); its card is the message with outbox key `root_key`."""
+
+    channel: str
+    job_name: str
+    instance_id: int
+    root_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentFailedAgain:
+    """Count one more failure on the unresolved incident of (channel, job)."""
+
+    channel: str
+    job_name: str
+    instance_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentResolved:
+    """Resolve the unresolved incident of (channel, job) automatically."""
+
+    channel: str
+    job_name: str
+    instance_id: int
+    reason: str
+
+
+IncidentChange = IncidentOpened | IncidentFailedAgain | IncidentResolved
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """What one cycle must say and what the store must remember, to be written in one transaction."""
+
+    intents: tuple[Intent, ...] = ()
+    seen: tuple[tuple[str, int, str], ...] = ()  # (job, instance id, status) to upsert
+    incident_changes: tuple[IncidentChange, ...] = ()
+    finished_follows: tuple[int, ...] = ()  # subscription ids of one-off follows that ended
+
+
+# --- the decision ------------------------------------------------------------------------------------------------
+
+
+def is_overridden(summary: InstanceSummary | Instance) -> bool:
+    """An operator marked the outcome (force-success / ignore-failure): nothing to alert."""
+    return summary.force_success or summary.ignore_success or summary.status in OPERATOR_OVERRIDES
+
+
+def alert_key(*, profile: str, channel: str, instance: InstanceSummary | Instance, event: str, rerun: bool) -> str:
+    """The outbox key of a failure alert. A re-failure after a recorded success (a rerun) gets its run's start."""
+    key = f"alert:{profile}:{channel}:{instance.job_name}:{instance.instance_id}:{event}"
+    if rerun:
+        key += f":run{instance.start_time or 0}"
+    return key
+
+
+def digest_key(*, profile: str, channel: str, alert_keys: Iterable[str]) -> str:
+    """The outbox key of a digest: a digest of the alert keys it gathers, so a replayed cycle yields the same."""
+    digest = hashlib.sha256("\n".join(sorted(alert_keys)).encode()).hexdigest()[:16]
+    return f"digest:{profile}:{channel}:{digest}"
+
+
+def relevant_failures(cycle: CycleInput) -> list[InstanceKey]:
+    """Failures new to the store that some active subscription will hear about: their details must be fetched.
+
+    This is the whole detail-fetch budget of a cycle, so it must not grow with the number of subscriptions.
+    """
+    wanted: list[InstanceKey] = []
+    for summary in _ordered(cycle.listed):
+        event = FAILURE_EVENTS.get(summary.status)
+        if event is None or is_overridden(summary):
+            continue
+        key = (summary.job_name, summary.instance_id)
+        if cycle.known.get(key) == summary.status or key in wanted:
+            continue
+        if any(event in events for events in _channel_events(cycle.watches, summary.job_name).values()):
+            wanted.append(key)
+    return wanted
+
+
+def decide(cycle: CycleInput) -> Decision:
+    """Compare what DLF returned with what the store knows and say what must be said. See the module docstring."""
+    profile = cycle.profile
+    incidents: dict[tuple[str, str], KnownIncident] = {
+        (inc.channel, inc.job_name): inc for inc in cycle.incidents
+    }
+    known = dict(cycle.known)
+    intents: list[Intent] = []
+    alerts_by_channel: dict[str, list[Alert]] = {}
+    seen: dict[InstanceKey, str] = {}
+    changes: list[IncidentChange] = []
+    channels = _channels(cycle.watches)
+
+    for summary in _ordered(cycle.listed):
+        key = (summary.job_name, summary.instance_id)
+        previous = known.get(key)
+        if previous == summary.status:
+            continue
+        event = FAILURE_EVENTS.get(summary.status)
+        if event is not None:
+            seen[key] = summary.status
+            known[key] = summary.status
+            if is_overridden(summary):
+                continue
+            instance = cycle.details.get(key) or _instance_from_summary(summary)
+            rerun = previous is not None and previous not in FAILURE_EVENTS
+            per_channel = _channel_events(cycle.watches, summary.job_name)
+            mentions = _channel_mentions(cycle.watches, summary.job_name)
+            for channel in channels:
+                if event not in per_channel.get(channel, set()):
+                    continue
+                incident = incidents.get((channel, summary.job_name))
+                if incident is None:
+                    alert = Alert(
+                        key=alert_key(profile=profile, channel=channel, instance=summary, event=event, rerun=rerun),
+                        channel=channel,
+                        profile=profile,
+                        event=event,
+                        instance=instance,
+                        mentions=mentions.get(channel, ()),
+                    )
+                    alerts_by_channel.setdefault(channel, []).append(alert)
+                    incidents[(channel, summary.job_name)] = KnownIncident(
+                        channel=channel,
+                        job_name=summary.job_name,
+                        root_key=alert.key,
+                        last_instance_id=summary.instance_id,
+                    )
+                    changes.append(
+                        IncidentOpened(
+                            channel=channel,
+                            job_name=summary.job_name,
+                            instance_id=summary.instance_id,
+                            root_key=alert.key,
+                        )
+                    )
+                    continue
+                same_instance = incident.last_instance_id == summary.instance_id
+                count = incident.failure_count if same_instance else incident.failure_count + 1
+                suffix = f"{summary.job_name}:{summary.instance_id}:{event}"
+                if rerun:
+                    suffix += f":run{summary.start_time or 0}"
+                intents.append(
+                    RepeatFailure(
+                        key=f"repeat:{incident.root_key}:{suffix}",
+                        update_key=f"update:{incident.root_key}:{suffix}",
+                        channel=channel,
+                        profile=profile,
+                        event=event,
+                        root_key=incident.root_key,
+                        failure_count=count,
+                        instance=instance,
+                        mentions=mentions.get(channel, ()),
+                    )
+                )
+                incidents[(channel, summary.job_name)] = KnownIncident(
+                    channel=channel,
+                    job_name=summary.job_name,
+                    root_key=incident.root_key,
+                    last_instance_id=summary.instance_id,
+                    failure_count=count,
+                    state=incident.state,
+                    incident_id=incident.incident_id,
+                )
+                if not same_instance:
+                    changes.append(
+                        IncidentFailedAgain(
+                            channel=channel, job_name=summary.job_name, instance_id=summary.instance_id
+                        )
+                    )
+            continue
+
+        if summary.status == STATUS_SUCCESS:
+            recovered = _recover(cycle, summary, incidents, intents, changes)
+            if previous is not None or recovered:
+                seen[key] = summary.status
+                known[key] = summary.status
+            continue
+
+        if previous is not None:
+            # A known instance moved on (e.g. a rerun is running again): remember it so a later failure is news.
+            seen[key] = summary.status
+            known[key] = summary.status
+
+    for channel in channels:
+        alerts = alerts_by_channel.get(channel, [])
+        if len(alerts) > cycle.digest_threshold:
+            intents.append(_digest(profile, channel, alerts))
+        else:
+            intents.extend(alerts)
+
+    follows, finished = _follow_outcomes(cycle)
+    intents.extend(follows)
+    return Decision(
+        intents=tuple(_intent_order(intents)),
+        seen=tuple((job, instance_id, status) for (job, instance_id), status in seen.items()),
+        incident_changes=tuple(changes),
+        finished_follows=tuple(finished),
+    )
+
+
+def _recover(
+    cycle: CycleInput,
+    summary: InstanceSummary,
+    incidents: dict[tuple[str, str], KnownIncident],
+    intents: list[Intent],
+    changes: list[IncidentChange],
+) -> bool:
+    """Resolve every unresolved incident of this job that `summary` (a success) recovers. True if any was."""
+    recovered_any = False
+    active_channels = {w.channel for w in cycle.watches if w.active and not w.is_follow and w.matches(summary.job_name)}
+    for (channel, job_name), incident in list(incidents.items()):
+        if job_name != summary.job_name or summary.instance_id < incident.last_instance_id:
+            continue
+        reason = "rerun" if summary.instance_id == incident.last_instance_id else "later_success"
+        del incidents[(channel, job_name)]
+        changes.append(
+            IncidentResolved(channel=channel, job_name=job_name, instance_id=summary.instance_id, reason=reason)
+        )
+        recovered_any = True
+        if channel not in active_channels:
+            # Unsubscribed or muted since: close the incident quietly.
+            continue
+        intents.append(
+            Recovery(
+                key=f"recovered:{incident.root_key}",
+                update_key=f"update:{incident.root_key}:resolved",
+                channel=channel,
+                profile=cycle.profile,
+                root_key=incident.root_key,
+                failure_count=incident.failure_count,
+                failed_instance_id=incident.last_instance_id,
+                recovered_by=summary,
+                reason=reason,
+            )
+        )
+    return recovered_any
+
+
+def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]:
+    """One outcome message per active follow whose instance finished; the follow then ends."""
+    latest: dict[InstanceKey, Instance] = {
+        (s.job_name, s.instance_id): _instance_from_summary(s) for s in cycle.listed
+    }
+    latest.update(cycle.details)
+    outcomes: list[FollowOutcome] = []
+    finished: list[int] = []
+    for watch in cycle.watches:
+        if not watch.is_follow or not watch.active or watch.instance_id is None:
+            continue
+        instance = latest.get((watch.target, watch.instance_id))
+        if instance is None or instance.status not in FINISHED_INSTANCE_STATUSES:
+            continue
+        outcomes.append(
+            FollowOutcome(
+                key=f"follow:{cycle.profile}:{watch.channel}:{watch.target}:{watch.instance_id}",
+                channel=watch.channel,
+                profile=cycle.profile,
+                instance=instance,
+                mentions=(watch.mention,) if watch.mention else (),
+            )
+        )
+        if watch.subscription_id is not None:
+            finished.append(watch.subscription_id)
+    return outcomes, finished
+
+
+def _digest(profile: str, channel: str, alerts: list[Alert]) -> Digest:
+    key = digest_key(profile=profile, channel=channel, alert_keys=(a.key for a in alerts))
+    mentions: list[str] = []
+    for alert in alerts:
+        mentions.extend(m for m in alert.mentions if m not in mentions)
+    threaded = tuple(
+        Alert(
+            key=a.key,
+            channel=a.channel,
+            profile=a.profile,
+            event=a.event,
+            instance=a.instance,
+            mentions=(),  # the digest pings once; 200 replies pinging again would be the storm we avoid
+            digest_key=key,
+        )
+        for a in alerts
+    )
+    return Digest(key=key, channel=channel, profile=profile, alerts=threaded, mentions=tuple(mentions))
+
+
+def _intent_order(intents: list[Intent]) -> list[Intent]:
+    """New cards first (their threads must exist before replies), then replies, recoveries and follow outcomes."""
+    rank = {Alert: 0, Digest: 0, RepeatFailure: 1, Recovery: 2, FollowOutcome: 3}
+    return sorted(intents, key=lambda intent: rank[type(intent)])
+
+
+def _ordered(listed: Iterable[InstanceSummary]) -> list[InstanceSummary]:
+    """De-duplicated by (job, id), oldest instance first; DLF ids grow over time."""
+    unique: dict[InstanceKey, InstanceSummary] = {}
+    for summary in listed:
+        unique[(summary.job_name, summary.instance_id)] = summary
+    return sorted(unique.values(), key=lambda s: (s.instance_id, s.job_name))
+
+
+def _channels(watches: Sequence[Watch]) -> list[str]:
+    """Channels in first-subscribed order, so intents come out in a stable order."""
+    return list(dict.fromkeys(w.channel for w in watches))
+
+
+def _channel_events(watches: Sequence[Watch], job_name: str) -> dict[str, set[str]]:
+    """Per channel, the union of events its active standing watches of this job asked for."""
+    events: dict[str, set[str]] = {}
+    for watch in watches:
+        if watch.active and not watch.is_follow and watch.matches(job_name):
+            events.setdefault(watch.channel, set()).update(watch.events)
+    return events
+
+
+def _channel_mentions(watches: Sequence[Watch], job_name: str) -> dict[str, tuple[str, ...]]:
+    mentions: dict[str, list[str]] = {}
+    for watch in watches:
+        if watch.active and not watch.is_follow and watch.matches(job_name) and watch.mention:
+            found = mentions.setdefault(watch.channel, [])
+            if watch.mention not in found:
+                found.append(watch.mention)
+    return {channel: tuple(found) for channel, found in mentions.items()}
+
+
+def _instance_from_summary(summary: InstanceSummary) -> Instance:
+    """A card-ready instance when no details were fetched (or DLF no longer has them): no nodes."""
+    return Instance(
+        job_name=summary.job_name,
+        instance_id=summary.instance_id,
+        status=summary.status,
+        plan_time=summary.plan_time,
+        start_time=summary.start_time,
+        end_time=summary.end_time,
+        execute_time=summary.execute_time,
+        instance_type=summary.instance_type,
+        force_success=summary.force_success,
+        ignore_success=summary.ignore_success,
+    )
+
+
+__all__ = [
+    "DEFAULT_DIGEST_THRESHOLD",
+    "EVENT_FAILURE",
+    "EVENT_RUNNING_EXCEPTION",
+    "EVENT_SUCCESS",
+    "Alert",
+    "CycleInput",
+    "Decision",
+    "Digest",
+    "FollowOutcome",
+    "IncidentChange",
+    "IncidentFailedAgain",
+    "IncidentOpened",
+    "IncidentResolved",
+    "Intent",
+    "KnownIncident",
+    "Recovery",
+    "RepeatFailure",
+    "Watch",
+    "alert_key",
+    "decide",
+    "digest_key",
+    "is_overridden",
+    "relevant_failures",
+]

@@ -1,0 +1,371 @@
+"""The watcher's pure decision, as a table: every row says why it should or should not notify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.dlf.models import Instance, InstanceSummary, Node
+from bot.watcher.decide import (
+    Alert,
+    CycleInput,
+    Decision,
+    Digest,
+    FollowOutcome,
+    IncidentFailedAgain,
+    IncidentOpened,
+    IncidentResolved,
+    KnownIncident,
+    Recovery,
+    RepeatFailure,
+    Watch,
+    decide,
+    relevant_failures,
+)
+
+P = "default"
+
+
+def inst(job: str, instance_id: int, status: str = "fail", **extra: object) -> InstanceSummary:
+    return InstanceSummary(job_name=job, instance_id=instance_id, status=status, start_time=1_000 * instance_id, **extra)
+
+
+def watch(channel: str, target: str, **extra: object) -> Watch:
+    return Watch(channel=channel, target=target, **extra)
+
+
+def incident(channel: str, job: str, last: int, count: int = 1) -> KnownIncident:
+    return KnownIncident(
+        channel=channel,
+        job_name=job,
+        root_key=f"alert:{P}:{channel}:{job}:{last}:failure",
+        last_instance_id=last,
+        failure_count=count,
+        incident_id=7,
+    )
+
+
+def said(decision: Decision) -> list[str]:
+    """Each intent as one short line, so a table row can spell out what must be said."""
+    lines: list[str] = []
+    for intent in decision.intents:
+        match intent:
+            case Alert():
+                mention = f" {' '.join(intent.mentions)}" if intent.mentions else ""
+                lines.append(f"alert {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
+                             f" {intent.event}{mention}")
+            case Digest():
+                lines.append(f"digest {intent.channel} x{len(intent.alerts)}")
+            case RepeatFailure():
+                lines.append(f"repeat {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
+                             f" count={intent.failure_count}")
+            case Recovery():
+                lines.append(f"recovered {intent.channel} {intent.recovered_by.job_name}"
+                             f" by {intent.recovered_by.instance_id} ({intent.reason})")
+            case FollowOutcome():
+                lines.append(f"follow {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
+                             f" {intent.instance.status}")
+    return lines
+
+
+@dataclass
+class Row:
+    watches: list[Watch]
+    listed: list[InstanceSummary]
+    expected: list[str]
+    known: dict[tuple[str, int], str] = field(default_factory=dict)
+    incidents: list[KnownIncident] = field(default_factory=list)
+    threshold: int = 5
+
+
+ROWS = {
+    # A watched job's instance fails and the store has never seen it: the one thing the product exists for.
+    "new failure alerts": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101)],
+        expected=["alert C1 job_a/101 failure"],
+    ),
+    # Same failure seen in an earlier cycle (the time windows overlap on purpose): a repeat would be spam.
+    "known failure stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101)],
+        known={("job_a", 101): "fail"},
+        expected=[],
+    ),
+    # Nobody subscribed to job_b: DLF lists every failure of the project, only watched jobs may speak.
+    "unwatched job stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_b", 101)],
+        expected=[],
+    ),
+    # An operator already forced the instance to success: telling people about it is noise.
+    "force-success not alerted": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, forceSuccess=True)],
+        expected=[],
+    ),
+    # Same for ignore-failure: an operator accepted the failure.
+    "ignore-failure not alerted": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, ignoreSuccess=True)],
+        expected=[],
+    ),
+    # A running exception is news only to subscriptions that asked for it (the default is failure only).
+    "running-exception without opt-in stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, "running-exception")],
+        expected=[],
+    ),
+    # ...and alerts the channel that opted in.
+    "running-exception with opt-in alerts": Row(
+        watches=[watch("C1", "job_a", events=("failure", "running-exception"))],
+        listed=[inst("job_a", 101, "running-exception")],
+        expected=["alert C1 job_a/101 running-exception"],
+    ),
+    # The failure-only channel never heard of the running exception, so the final failure is news to it.
+    "fail after unannounced running-exception alerts": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101)],
+        known={("job_a", 101): "running-exception"},
+        expected=["alert C1 job_a/101 failure"],
+    ),
+    # The opted-in channel already has the incident: the final failure goes in its thread, same count.
+    "fail after announced running-exception replies": Row(
+        watches=[watch("C1", "job_a", events=("failure", "running-exception"))],
+        listed=[inst("job_a", 101)],
+        known={("job_a", 101): "running-exception"},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["repeat C1 job_a/101 count=1"],
+    ),
+    # Muted: the channel asked for silence.
+    "muted subscription gets nothing": Row(
+        watches=[watch("C1", "job_a", state="muted")],
+        listed=[inst("job_a", 101)],
+        expected=[],
+    ),
+    # Broken (channel gone, bot removed): posting again would fail again.
+    "broken subscription gets nothing": Row(
+        watches=[watch("C1", "job_a", state="broken")],
+        listed=[inst("job_a", 101)],
+        expected=[],
+    ),
+    # Glob subscriptions match by fnmatch, case-sensitively, like DLF's job names.
+    "glob matches": Row(
+        watches=[watch("C1", "etl_*", is_pattern=True)],
+        listed=[inst("etl_orders", 101), inst("ETL_upper", 102), inst("report", 103)],
+        expected=["alert C1 etl_orders/101 failure"],
+    ),
+    # An exact name is not a pattern: "etl_*" typed without pattern intent only matches a job literally so named.
+    "exact name is not a glob": Row(
+        watches=[watch("C1", "etl_*")],
+        listed=[inst("etl_orders", 101)],
+        expected=[],
+    ),
+    # Two subscriptions of one channel match one job: one alert, both mentions.
+    "overlapping subscriptions alert once": Row(
+        watches=[watch("C1", "job_a", mention="<@U1>"), watch("C1", "job_*", is_pattern=True, mention="<!subteam^S1>")],
+        listed=[inst("job_a", 101)],
+        expected=["alert C1 job_a/101 failure <@U1> <!subteam^S1>"],
+    ),
+    # Each subscribed channel gets its own alert.
+    "two channels alert each": Row(
+        watches=[watch("C1", "job_a"), watch("C2", "job_a")],
+        listed=[inst("job_a", 101)],
+        expected=["alert C1 job_a/101 failure", "alert C2 job_a/101 failure"],
+    ),
+    # The job failed again while its incident is open: the thread grows, the channel is not flooded.
+    "repeat failure replies in the thread": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 102)],
+        known={("job_a", 101): "fail"},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["repeat C1 job_a/102 count=2"],
+    ),
+    # Two failures of one job in one cycle: one card, the second in its thread.
+    "two failures in one cycle: alert then reply": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 102), inst("job_a", 101)],
+        expected=["alert C1 job_a/101 failure", "repeat C1 job_a/102 count=2"],
+    ),
+    # The failed instance was rerun and succeeded: the incident is over, say so in the thread.
+    "successful rerun recovers": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, "success")],
+        known={("job_a", 101): "fail"},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["recovered C1 job_a by 101 (rerun)"],
+    ),
+    # A later instance of the job succeeded: the job works again.
+    "later success recovers": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 105, "success")],
+        known={("job_a", 101): "fail"},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["recovered C1 job_a by 105 (later_success)"],
+    ),
+    # A success older than the failure says nothing about the current state.
+    "earlier success does not recover": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 99, "success")],
+        incidents=[incident("C1", "job_a", 101)],
+        expected=[],
+    ),
+    # Successes of jobs without an incident are the normal case: silence.
+    "success without incident stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, "success")],
+        expected=[],
+    ),
+    # A rerun failed again after its recovery was announced: a new state change, a new alert.
+    "re-failure after recovery alerts again": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101)],
+        known={("job_a", 101): "success"},
+        expected=["alert C1 job_a/101 failure"],
+    ),
+    # The channel muted the job after the failure: close the incident without talking.
+    "recovery in a muted channel is quiet": Row(
+        watches=[watch("C1", "job_a", state="muted")],
+        listed=[inst("job_a", 102, "success")],
+        incidents=[incident("C1", "job_a", 101)],
+        expected=[],
+    ),
+    # A followed instance finished: the follower asked to hear how it ended, success included.
+    "follow outcome success": Row(
+        watches=[watch("C1", "job_a", instance_id=101, events=("success", "failure"), subscription_id=3)],
+        listed=[inst("job_a", 101, "success")],
+        expected=["follow C1 job_a/101 success"],
+    ),
+    # A followed instance that is still running: nothing to tell yet.
+    "follow still running stays quiet": Row(
+        watches=[watch("C1", "job_a", instance_id=101, subscription_id=3)],
+        listed=[inst("job_a", 101, "running")],
+        expected=[],
+    ),
+    # A follow is not a watch of the whole job: another instance of it failing is not the follower's business.
+    "follow ignores other instances": Row(
+        watches=[watch("C1", "job_a", instance_id=101, subscription_id=3)],
+        listed=[inst("job_a", 102)],
+        expected=[],
+    ),
+    # Six new failures with a threshold of five: one digest at top level instead of six cards.
+    "storm becomes a digest": Row(
+        watches=[watch("C1", "job_*", is_pattern=True)],
+        listed=[inst(f"job_{n}", 100 + n) for n in range(6)],
+        expected=["digest C1 x6"],
+        threshold=5,
+    ),
+    # Exactly at the threshold: still individual cards (the digest is for more than the threshold).
+    "at the threshold no digest": Row(
+        watches=[watch("C1", "job_*", is_pattern=True)],
+        listed=[inst(f"job_{n}", 100 + n) for n in range(5)],
+        expected=[f"alert C1 job_{n}/{100 + n} failure" for n in range(5)],
+        threshold=5,
+    ),
+    # The storm is per channel: a channel watching one of the jobs still gets its single card.
+    "storm in one channel, single card in another": Row(
+        watches=[watch("C1", "job_*", is_pattern=True), watch("C2", "job_0")],
+        listed=[inst(f"job_{n}", 100 + n) for n in range(3)],
+        expected=["digest C1 x3", "alert C2 job_0/100 failure"],
+        threshold=2,
+    ),
+}
+
+
+@pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
+def test_decision_table(row: Row) -> None:
+    cycle = CycleInput(
+        profile=P,
+        watches=row.watches,
+        known=row.known,
+        incidents=row.incidents,
+        listed=row.listed,
+        digest_threshold=row.threshold,
+    )
+    assert said(decide(cycle)) == row.expected
+
+
+def cycle_of(**kwargs: object) -> CycleInput:
+    defaults: dict[str, object] = {"profile": P, "watches": [], "known": {}, "incidents": [], "listed": []}
+    defaults.update(kwargs)
+    return CycleInput(**defaults)  # type: ignore[arg-type]
+
+
+def test_keys_are_deterministic_and_distinct_per_channel() -> None:
+    cycle = cycle_of(watches=[watch("C1", "job_a"), watch("C2", "job_a")], listed=[inst("job_a", 101)])
+    first, second = decide(cycle), decide(cycle)
+    assert [i.key for i in first.intents] == [i.key for i in second.intents]
+    assert [i.key for i in first.intents] == ["alert:default:C1:job_a:101:failure", "alert:default:C2:job_a:101:failure"]
+
+
+def test_re_failure_after_recovery_gets_a_new_key() -> None:
+    """The outbox ignores a known key: the second failure of a rerun instance must not reuse the first alert's."""
+    first = decide(cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101)]))
+    again = decide(
+        cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101, startTime=9_999)],
+                 known={("job_a", 101): "success"})
+    )
+    assert first.intents[0].key != again.intents[0].key
+
+
+def test_store_changes_follow_the_intents() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a"), watch("C1", "job_b")],
+            listed=[inst("job_a", 102), inst("job_b", 103), inst("job_c", 104), inst("job_b", 110, "success")],
+            known={("job_a", 101): "fail"},
+            incidents=[incident("C1", "job_a", 101)],
+        )
+    )
+    assert decision.incident_changes == (
+        IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=102),
+        IncidentOpened(channel="C1", job_name="job_b", instance_id=103, root_key="alert:default:C1:job_b:103:failure"),
+        IncidentResolved(channel="C1", job_name="job_b", instance_id=110, reason="later_success"),
+    )
+    # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
+    # is remembered because it resolved an incident.
+    assert set(decision.seen) == {("job_a", 102, "fail"), ("job_b", 103, "fail"), ("job_c", 104, "fail"),
+                                  ("job_b", 110, "success")}
+
+
+def test_digest_threads_the_alerts_and_pings_once() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_*", is_pattern=True, mention="<@U1>")],
+            listed=[inst(f"job_{n}", 100 + n) for n in range(4)],
+            digest_threshold=3,
+        )
+    )
+    (digest,) = decision.intents
+    assert isinstance(digest, Digest)
+    assert digest.mentions == ("<@U1>",)
+    assert all(a.digest_key == digest.key and a.mentions == () for a in digest.alerts)
+    # The incidents' cards are the alerts in the digest's thread, so repeats and recoveries land there.
+    assert [c.root_key for c in decision.incident_changes] == [a.key for a in digest.alerts]  # type: ignore[union-attr]
+
+
+def test_details_feed_the_alert_and_are_requested_only_for_relevant_new_failures() -> None:
+    detailed = Instance(job_name="job_a", instance_id=101, status="fail",
+                        nodes=(Node(node_name="load", status="fail"),))
+    cycle = cycle_of(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101), inst("job_a", 100), inst("job_b", 102), inst("job_a", 103, forceSuccess=True)],
+        known={("job_a", 100): "fail"},
+    )
+    assert relevant_failures(cycle) == [("job_a", 101)]
+    decision = decide(cycle_of(watches=cycle.watches, listed=cycle.listed, known=cycle.known,
+                               details={("job_a", 101): detailed}))
+    (alert,) = decision.intents
+    assert isinstance(alert, Alert) and alert.instance.nodes == detailed.nodes
+
+
+def test_finished_follow_ends_the_subscription() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a", instance_id=101, subscription_id=3)],
+            details={("job_a", 101): Instance(job_name="job_a", instance_id=101, status="fail")},
+        )
+    )
+    assert decision.finished_follows == (3,)
+    assert [i.key for i in decision.intents] == ["follow:default:C1:job_a:101"]
