@@ -1,0 +1,43 @@
+"""The audit trail: who did what, when, for every mutating action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.records import AuditEntry
+from bot.store.tables import audit
+
+
+class Audit:
+    """Audit entries inside one transaction."""
+
+    def __init__(self, *, conn: AsyncConnection, dialect: str, now: int) -> None:
+        self._conn = conn
+        self._now = now
+
+    async def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        channel: str | None = None,
+        target: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one entry (`actor` is a Slack user id, or "watcher" for the bot's own actions)."""
+        await self._conn.execute(
+            insert(audit).values(
+                at=self._now, actor=actor, action=action, channel=channel, target=target, details=details
+            )
+        )
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        """The latest entries, newest first."""
+        rows = await self._conn.execute(select(audit).order_by(audit.c.id.desc()).limit(limit))
+        return [AuditEntry(**r) for r in rows.mappings()]
+
+
+__all__ = ["Audit"]

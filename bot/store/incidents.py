@@ -1,0 +1,142 @@
+"""Incidents: one per failure streak of a job in a channel, open → acknowledged → resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store._sql import chunks, insert_for
+from bot.store.records import Incident
+from bot.store.tables import incidents
+
+_UNRESOLVED = incidents.c.state != "resolved"
+
+
+def _to_record(row: RowMapping) -> Incident:
+    return Incident(**row)
+
+
+class Incidents:
+    """Incidents inside one transaction."""
+
+    def __init__(self, *, conn: AsyncConnection, dialect: str, now: int) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._now = now
+
+    async def open_or_get(
+        self, *, channel: str, profile: str, job_name: str, instance_id: int, root_key: str
+    ) -> tuple[Incident, bool]:
+        """Open an incident for a failure of `job_name` in `channel`, or return the unresolved one already there.
+
+        At most one unresolved incident exists per (channel, profile, job) — a unique partial index enforces it even
+        when two poll cycles overlap. `root_key` is the outbox key of the alert card. Returns (incident, created).
+        """
+        insert = (
+            insert_for(self._dialect, incidents)
+            .values(
+                channel=channel,
+                profile=profile,
+                job_name=job_name,
+                first_instance_id=instance_id,
+                last_instance_id=instance_id,
+                failure_count=1,
+                state="open",
+                root_key=root_key,
+                opened_at=self._now,
+                updated_at=self._now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED)
+            .returning(incidents.c.id)
+        )
+        created = (await self._conn.execute(insert)).first() is not None
+        row = (
+            (
+                await self._conn.execute(
+                    select(incidents).where(
+                        incidents.c.channel == channel,
+                        incidents.c.profile == profile,
+                        incidents.c.job_name == job_name,
+                        _UNRESOLVED,
+                    )
+                )
+            )
+            .mappings()
+            .one()
+        )
+        return _to_record(row), created
+
+    async def unresolved(self, profile: str, job_names: Iterable[str] | None = None) -> list[Incident]:
+        """Unresolved incidents of `profile` (optionally only for `job_names`), oldest first."""
+        base = select(incidents).where(incidents.c.profile == profile, _UNRESOLVED).order_by(incidents.c.id)
+        if job_names is None:
+            return [_to_record(r) for r in (await self._conn.execute(base)).mappings()]
+        found: list[Incident] = []
+        for batch in chunks(dict.fromkeys(job_names)):
+            rows = await self._conn.execute(base.where(incidents.c.job_name.in_(batch)))
+            found.extend(_to_record(r) for r in rows.mappings())
+        return sorted(found, key=lambda i: i.id)
+
+    async def get(self, incident_id: int) -> Incident | None:
+        """One incident by id."""
+        row = (await self._conn.execute(select(incidents).where(incidents.c.id == incident_id))).mappings().first()
+        return _to_record(row) if row else None
+
+    async def by_message(self, channel: str, ts: str) -> Incident | None:
+        """The incident whose alert card is the message `ts` in `channel` (for button clicks on the card)."""
+        row = (
+            (
+                await self._conn.execute(
+                    select(incidents)
+                    .where(incidents.c.channel == channel, incidents.c.root_ts == ts)
+                    .order_by(incidents.c.id.desc())
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _to_record(row) if row else None
+
+    async def record_failure(self, incident_id: int, instance_id: int) -> Incident:
+        """A further failure in the streak: count + 1, remember the latest instance."""
+        return await self._update(
+            incident_id,
+            failure_count=incidents.c.failure_count + 1,
+            last_instance_id=instance_id,
+        )
+
+    async def acknowledge(self, incident_id: int, *, by: str) -> Incident:
+        """Someone took the incident (no-op on a resolved one, so a late click cannot reopen it)."""
+        await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, incidents.c.state == "open")
+            .values(state="acknowledged", acknowledged_by=by, acknowledged_at=self._now, updated_at=self._now)
+        )
+        return await self._get_existing(incident_id)
+
+    async def resolve(self, incident_id: int, *, by: str | None, reason: str) -> Incident:
+        """Close the incident: `by` a person, or None when a successful (re)run resolved it."""
+        await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, _UNRESOLVED)
+            .values(state="resolved", resolved_by=by, resolved_at=self._now, resolution=reason, updated_at=self._now)
+        )
+        return await self._get_existing(incident_id)
+
+    async def _update(self, incident_id: int, **values: object) -> Incident:
+        await self._conn.execute(
+            update(incidents).where(incidents.c.id == incident_id).values(**values, updated_at=self._now)
+        )
+        return await self._get_existing(incident_id)
+
+    async def _get_existing(self, incident_id: int) -> Incident:
+        incident = await self.get(incident_id)
+        if incident is None:
+            raise LookupError(f"incident {incident_id} does not exist")
+        return incident
+
+
+__all__ = ["Incidents"]

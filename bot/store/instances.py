@@ -1,0 +1,63 @@
+"""Instances the watcher has seen: what makes an instance "new" and a status change noticeable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store._sql import chunks, insert_for
+from bot.store.records import SeenInstance
+from bot.store.tables import instances_seen
+
+InstanceKey = tuple[str, int]
+
+
+class Instances:
+    """`instances_seen` inside one transaction."""
+
+    def __init__(self, *, conn: AsyncConnection, dialect: str, now: int) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._now = now
+
+    async def lookup(self, profile: str, keys: Iterable[InstanceKey]) -> dict[InstanceKey, SeenInstance]:
+        """The known instances among `keys` (job_name, instance_id); a key absent from the result is new.
+
+        One query per few hundred keys, so a page of DLF results costs one round trip, not one per instance.
+        """
+        found: dict[InstanceKey, SeenInstance] = {}
+        t = instances_seen.c
+        for batch in chunks(dict.fromkeys(keys)):
+            rows = await self._conn.execute(
+                select(instances_seen).where(t.profile == profile, tuple_(t.job_name, t.instance_id).in_(batch))
+            )
+            for r in rows.mappings():
+                found[(r["job_name"], r["instance_id"])] = SeenInstance(**r)
+        return found
+
+    async def record(self, profile: str, items: Iterable[tuple[str, int, str]]) -> None:
+        """Remember (job_name, instance_id, status) for each item; a known instance takes the new status."""
+        rows = [
+            {
+                "profile": profile,
+                "job_name": job,
+                "instance_id": instance_id,
+                "status": status,
+                "first_seen_at": self._now,
+                "last_status_at": self._now,
+            }
+            for job, instance_id, status in {(j, i): (j, i, s) for j, i, s in items}.values()
+        ]
+        for batch in chunks(rows, 100):
+            insert = insert_for(self._dialect, instances_seen).values(list(batch))
+            await self._conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["profile", "job_name", "instance_id"],
+                    set_={"status": insert.excluded.status, "last_status_at": insert.excluded.last_status_at},
+                )
+            )
+
+
+__all__ = ["InstanceKey", "Instances"]

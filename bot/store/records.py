@@ -1,0 +1,128 @@
+"""What the store hands out: plain frozen records, detached from any session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SubscriptionState = Literal["active", "muted", "broken"]
+IncidentState = Literal["open", "acknowledged", "resolved"]
+OutboxKind = Literal["alert", "digest", "thread_reply", "update", "follow_outcome"]
+OutboxStatus = Literal["pending", "sent", "failed_permanent"]
+
+OUTBOX_KINDS: tuple[str, ...] = ("alert", "digest", "thread_reply", "update", "follow_outcome")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel's watch on a job, a glob of jobs, or (instance_id set) one instance until it ends."""
+
+    id: int
+    team: str | None
+    channel: str
+    profile: str
+    target: str
+    is_pattern: bool
+    instance_id: int | None
+    events: tuple[str, ...]
+    mention: str | None
+    state: SubscriptionState
+    broken_reason: str | None
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True)
+class SeenInstance:
+    """An instance the watcher has already handled, and the status it had then."""
+
+    profile: str
+    job_name: str
+    instance_id: int
+    status: str
+    first_seen_at: int
+    last_status_at: int
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One failure streak of one job in one channel; its alert card is the outbox row `root_key`."""
+
+    id: int
+    channel: str
+    profile: str
+    job_name: str
+    first_instance_id: int
+    last_instance_id: int
+    failure_count: int
+    state: IncidentState
+    root_key: str
+    root_ts: str | None
+    opened_at: int
+    updated_at: int
+    acknowledged_by: str | None
+    acknowledged_at: int | None
+    resolved_by: str | None
+    resolved_at: int | None
+    resolution: str | None
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One Slack message to send (or card to update), exactly once."""
+
+    id: int
+    key: str
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    parent_key: str | None
+    thread_ts: str | None
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: int
+    last_error: str | None
+    sent_ts: str | None
+    sent_thread_ts: str | None
+    created_at: int
+    sent_at: int | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what, when."""
+
+    id: int
+    at: int
+    actor: str
+    action: str
+    channel: str | None
+    target: str | None
+    details: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class WatcherState:
+    """Per DLF profile: where polling got to and whether it is alive."""
+
+    profile: str
+    cursor: int | None
+    heartbeat_at: int | None
+    last_success_at: int | None
+    last_error: str | None
+    last_error_at: int | None
+
+
+__all__ = [
+    "OUTBOX_KINDS",
+    "AuditEntry",
+    "Incident",
+    "IncidentState",
+    "OutboxKind",
+    "OutboxRow",
+    "OutboxStatus",
+    "SeenInstance",
+    "Subscription",
+    "SubscriptionState",
+    "WatcherState",
+]

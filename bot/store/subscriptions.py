@@ -1,0 +1,139 @@
+"""Subscriptions: which channel watches which job, glob of jobs, or single instance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store._sql import insert_for
+from bot.store.records import Subscription
+from bot.store.tables import WHOLE_JOB, subscriptions
+
+_BROKEN_REASON_MAX = 255
+
+
+def _to_record(row: RowMapping) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        team=row["team"],
+        channel=row["channel"],
+        profile=row["profile"],
+        target=row["target"],
+        is_pattern=bool(row["is_pattern"]),
+        instance_id=row["instance_id"] or None,
+        events=tuple(e for e in row["events"].split(",") if e),
+        mention=row["mention"],
+        state=row["state"],
+        broken_reason=row["broken_reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )
+
+
+class Subscriptions:
+    """Subscriptions inside one transaction."""
+
+    def __init__(self, *, conn: AsyncConnection, dialect: str, now: int) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._now = now
+
+    async def subscribe(
+        self,
+        *,
+        channel: str,
+        profile: str,
+        target: str,
+        created_by: str,
+        is_pattern: bool = False,
+        instance_id: int | None = None,
+        events: Sequence[str] = ("failure",),
+        mention: str | None = None,
+        team: str | None = None,
+    ) -> tuple[Subscription, bool]:
+        """Subscribe `channel`; returns the subscription and whether it is new.
+
+        Subscribing twice is harmless: the existing row keeps its id and creator, takes the new events and mention,
+        and becomes active again (re-subscribing is how a channel repairs a broken subscription).
+        """
+        key = {"channel": channel, "profile": profile, "target": target, "instance_id": instance_id or WHOLE_JOB}
+        events_text = ",".join(events)
+        insert = (
+            insert_for(self._dialect, subscriptions)
+            .values(
+                **key,
+                team=team,
+                is_pattern=is_pattern,
+                events=events_text,
+                mention=mention,
+                state="active",
+                created_by=created_by,
+                created_at=self._now,
+            )
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(subscriptions.c.id)
+        )
+        created = (await self._conn.execute(insert)).first() is not None
+        where = [subscriptions.c[name] == value for name, value in key.items()]
+        if not created:
+            await self._conn.execute(
+                update(subscriptions)
+                .where(*where)
+                .values(events=events_text, mention=mention, state="active", broken_reason=None, broken_at=None)
+            )
+        row = (await self._conn.execute(select(subscriptions).where(*where))).mappings().one()
+        return _to_record(row), created
+
+    async def unsubscribe(self, *, channel: str, profile: str, target: str, instance_id: int | None = None) -> bool:
+        """Remove one subscription; False if there was none."""
+        result = await self._conn.execute(
+            delete(subscriptions).where(
+                subscriptions.c.channel == channel,
+                subscriptions.c.profile == profile,
+                subscriptions.c.target == target,
+                subscriptions.c.instance_id == (instance_id or WHOLE_JOB),
+            )
+        )
+        return bool(result.rowcount)
+
+    async def delete(self, subscription_id: int) -> None:
+        """Remove a subscription by id (e.g. a one-off follow whose instance has ended)."""
+        await self._conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
+
+    async def get(self, subscription_id: int) -> Subscription | None:
+        """One subscription by id."""
+        row = (
+            (await self._conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)))
+            .mappings()
+            .first()
+        )
+        return _to_record(row) if row else None
+
+    async def list_for_channel(self, channel: str) -> list[Subscription]:
+        """Every subscription of `channel`, whatever its state, oldest first."""
+        rows = await self._conn.execute(
+            select(subscriptions).where(subscriptions.c.channel == channel).order_by(subscriptions.c.id)
+        )
+        return [_to_record(r) for r in rows.mappings()]
+
+    async def list_active(self, profile: str | None = None) -> list[Subscription]:
+        """Active subscriptions (of one profile, or all), oldest first."""
+        query = select(subscriptions).where(subscriptions.c.state == "active").order_by(subscriptions.c.id)
+        if profile is not None:
+            query = query.where(subscriptions.c.profile == profile)
+        return [_to_record(r) for r in (await self._conn.execute(query)).mappings()]
+
+    async def mark_broken(self, channel: str, reason: str) -> int:
+        """Mark every subscription of `channel` broken with `reason` (Slack errors are per channel); returns count."""
+        result = await self._conn.execute(
+            update(subscriptions)
+            .where(subscriptions.c.channel == channel, subscriptions.c.state != "broken")
+            .values(state="broken", broken_reason=reason[:_BROKEN_REASON_MAX], broken_at=self._now)
+        )
+        return int(result.rowcount)
+
+
+__all__ = ["Subscriptions"]

@@ -1,0 +1,168 @@
+"""The schema: SQLAlchemy Core tables. Alembic migrations in `migrations/` must match these (a test checks it).
+
+Times are epoch milliseconds (BIGINT), like DLF's, so both dialects store and compare them the same way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+# Deterministic constraint names, so migrations can refer to them on every dialect.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# `instance_id` 0 means "every instance of the job": NULLs are distinct in unique constraints on both dialects, so a
+# nullable column could not make a plain subscription unique.
+WHOLE_JOB = 0
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", String(32), nullable=True),
+    Column("channel", String(32), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("is_pattern", Boolean, nullable=False),
+    Column("instance_id", BigInteger, nullable=False, server_default=text("0")),
+    Column("events", String(128), nullable=False),
+    Column("mention", String(64), nullable=True),
+    Column("state", String(16), nullable=False, server_default=text("'active'")),
+    Column("broken_reason", String(255), nullable=True),
+    Column("broken_at", BigInteger, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("channel", "profile", "target", "instance_id"),
+    Index(None, "profile", "state"),
+)
+
+instances_seen = Table(
+    "instances_seen",
+    metadata,
+    Column("profile", String(64), primary_key=True),
+    Column("job_name", String(255), primary_key=True),
+    Column("instance_id", BigInteger, primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("first_seen_at", BigInteger, nullable=False),
+    Column("last_status_at", BigInteger, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(32), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("job_name", String(255), nullable=False),
+    Column("first_instance_id", BigInteger, nullable=False),
+    Column("last_instance_id", BigInteger, nullable=False),
+    Column("failure_count", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("root_key", String(255), nullable=False),
+    Column("root_ts", String(32), nullable=True),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolved_at", BigInteger, nullable=True),
+    Column("resolution", String(255), nullable=True),
+    # At most one unresolved incident per job per channel, even if two poll cycles overlap.
+    Index(
+        "uq_incidents_unresolved",
+        "channel",
+        "profile",
+        "job_name",
+        unique=True,
+        sqlite_where=text("state != 'resolved'"),
+        postgresql_where=text("state != 'resolved'"),
+    ),
+    Index(None, "root_key"),
+    Index(None, "profile", "state"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("channel", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("parent_key", String(255), nullable=True),
+    Column("thread_ts", String(32), nullable=True),
+    Column("status", String(24), nullable=False, server_default=text("'pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("claimed_by", String(128), nullable=True),
+    Column("claim_expires_at", BigInteger, nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("sent_ts", String(32), nullable=True),
+    Column("sent_thread_ts", String(32), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("sent_at", BigInteger, nullable=True),
+    Index(None, "status", "channel", "id"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("channel", String(32), nullable=True),
+    Column("target", String(255), nullable=True),
+    Column("details", JSON, nullable=True),
+)
+
+watcher_state = Table(
+    "watcher_state",
+    metadata,
+    Column("profile", String(64), primary_key=True),
+    Column("cursor", BigInteger, nullable=True),
+    Column("heartbeat_at", BigInteger, nullable=True),
+    Column("last_success_at", BigInteger, nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("last_error_at", BigInteger, nullable=True),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+__all__ = [
+    "WHOLE_JOB",
+    "audit",
+    "incidents",
+    "instances_seen",
+    "leases",
+    "metadata",
+    "outbox",
+    "subscriptions",
+    "watcher_state",
+]
