@@ -46,6 +46,8 @@ OPERATOR_OVERRIDES = frozenset({"forceSuccess", "ignoreSuccess"})
 DEFAULT_DIGEST_THRESHOLD = 5
 
 InstanceKey = tuple[str, int]
+# The outbox's key column holds 255 characters; a long job name must not make a key unstorable.
+MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,12 +230,20 @@ def is_overridden(summary: InstanceSummary | Instance) -> bool:
     return summary.force_success or summary.ignore_success or summary.status in OPERATOR_OVERRIDES
 
 
+def bounded_key(key: str) -> str:
+    """`key` itself when it fits the outbox column, else a prefix plus a digest of the whole (still deterministic)."""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"{key[: MAX_KEY_LENGTH - len(digest) - 1]}~{digest}"
+
+
 def alert_key(*, profile: str, channel: str, instance: InstanceSummary | Instance, event: str, rerun: bool) -> str:
     """The outbox key of a failure alert. A re-failure after a recorded success (a rerun) gets its run's start."""
     key = f"alert:{profile}:{channel}:{instance.job_name}:{instance.instance_id}:{event}"
     if rerun:
         key += f":run{instance.start_time or 0}"
-    return key
+    return bounded_key(key)
 
 
 def digest_key(*, profile: str, channel: str, alert_keys: Iterable[str]) -> str:
@@ -324,8 +334,8 @@ def decide(cycle: CycleInput) -> Decision:
                     suffix += f":run{summary.start_time or 0}"
                 intents.append(
                     RepeatFailure(
-                        key=f"repeat:{incident.root_key}:{suffix}",
-                        update_key=f"update:{incident.root_key}:{suffix}",
+                        key=bounded_key(f"repeat:{incident.root_key}:{suffix}"),
+                        update_key=bounded_key(f"update:{incident.root_key}:{suffix}"),
                         channel=channel,
                         profile=profile,
                         event=event,
@@ -405,8 +415,8 @@ def _recover(
             continue
         intents.append(
             Recovery(
-                key=f"recovered:{incident.root_key}",
-                update_key=f"update:{incident.root_key}:resolved",
+                key=bounded_key(f"recovered:{incident.root_key}"),
+                update_key=bounded_key(f"update:{incident.root_key}:resolved"),
                 channel=channel,
                 profile=cycle.profile,
                 root_key=incident.root_key,
@@ -435,7 +445,7 @@ def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]
             continue
         outcomes.append(
             FollowOutcome(
-                key=f"follow:{cycle.profile}:{watch.channel}:{watch.target}:{watch.instance_id}",
+                key=bounded_key(f"follow:{cycle.profile}:{watch.channel}:{watch.target}:{watch.instance_id}"),
                 channel=watch.channel,
                 profile=cycle.profile,
                 instance=instance,
@@ -541,6 +551,7 @@ __all__ = [
     "RepeatFailure",
     "Watch",
     "alert_key",
+    "bounded_key",
     "decide",
     "digest_key",
     "is_overridden",

@@ -369,3 +369,16 @@ def test_finished_follow_ends_the_subscription() -> None:
     )
     assert decision.finished_follows == (3,)
     assert [i.key for i in decision.intents] == ["follow:default:C1:job_a:101"]
+
+
+def test_keys_fit_the_outbox_column_even_for_long_names() -> None:
+    job = "j" * 128
+    cycle = cycle_of(
+        watches=[watch("C" + "1" * 20, job)],
+        listed=[inst(job, 10**15), inst(job, 10**15 + 1)],
+    )
+    alert, repeat = decide(cycle).intents
+    assert isinstance(repeat, RepeatFailure)
+    keys = [alert.key, repeat.key, repeat.update_key]
+    assert len(set(keys)) == 3
+    assert all(len(k) <= 255 for k in keys)
