@@ -1,0 +1,26 @@
+"""A fake Slack Web API and response_url sink on loopback, for tests, the demo and benchmarks.
+
+    fake = FakeSlack(validator=bot.render.limits.problems)   # every message the bot sends is checked
+    async with fake.serve() as base_url:                      # AsyncWebClient(base_url=base_url)
+        ...
+    fake.calls, fake.messages[channel], fake.responses_for(id), fake.response_url(id)
+    fake.faults.ratelimit("chat.postMessage", n=2, retry_after=1); fake.faults.server_error(...); fake.faults.reset(...)
+    fake.faults.channel_error("C1", "not_in_channel"); fake.faults.invalid_auth("xoxb-bad")
+
+It stands for Slack's side of the wire, so it imports nothing of the bot.
+"""
+
+from slack_fake._server import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack, SlackError
+from slack_fake._state import CHANNEL_ERRORS, Call, Faults, Validator
+
+__all__ = [
+    "BOT_ID",
+    "BOT_USER_ID",
+    "CHANNEL_ERRORS",
+    "TEAM_ID",
+    "Call",
+    "FakeSlack",
+    "Faults",
+    "SlackError",
+    "Validator",
+]

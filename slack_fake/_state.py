@@ -1,0 +1,106 @@
+"""What the fake Slack remembers: every call, every message, every response_url post, and the faults to inject."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Validator = Callable[[dict[str, Any]], list[str]]
+
+FaultKind = Literal["ratelimited", "server_error", "reset"]
+# Errors Slack answers for a channel the bot can no longer post to: retrying never helps.
+CHANNEL_ERRORS = ("channel_not_found", "not_in_channel", "is_archived")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received: the Web API method (or "response_url"), its arguments and what it answered."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    outcome: str  # "ok", "error:<code>", "http:<status>" or "reset"
+
+
+@dataclass
+class _FaultRule:
+    kind: FaultKind
+    remaining: int
+    status: int = 429
+    retry_after: int = 1
+
+
+@dataclass
+class Faults:
+    """Knobs for the failures a real Slack produces. Thread-safe: tests set them while the server runs."""
+
+    _rules: dict[str, list[_FaultRule]] = field(default_factory=dict)
+    _channel_errors: dict[str, str] = field(default_factory=dict)
+    _bad_tokens: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ratelimit(self, method: str, n: int = 1, *, retry_after: int = 1) -> None:
+        """The next `n` calls of `method` get HTTP 429 `ratelimited` with `Retry-After: retry_after`."""
+        self._add(method, _FaultRule(kind="ratelimited", remaining=n, status=429, retry_after=retry_after))
+
+    def server_error(self, method: str, n: int = 1, *, status: int = 500) -> None:
+        """The next `n` calls of `method` get an HTTP 5xx (500, 502, 503 …)."""
+        self._add(method, _FaultRule(kind="server_error", remaining=n, status=status))
+
+    def reset(self, method: str, n: int = 1) -> None:
+        """The next `n` calls of `method` see their connection reset without an answer."""
+        self._add(method, _FaultRule(kind="reset", remaining=n))
+
+    def channel_error(self, channel: str, error: str) -> None:
+        """Every post/update to `channel` fails permanently with `error` (e.g. `not_in_channel`) until cleared."""
+        if error not in CHANNEL_ERRORS:
+            raise ValueError(f"channel error must be one of {CHANNEL_ERRORS}")
+        with self._lock:
+            self._channel_errors[channel] = error
+
+    def invalid_auth(self, token: str) -> None:
+        """Every call made with `token` fails with `invalid_auth`."""
+        with self._lock:
+            self._bad_tokens.add(token)
+
+    def clear(self) -> None:
+        """Remove every fault."""
+        with self._lock:
+            self._rules.clear()
+            self._channel_errors.clear()
+            self._bad_tokens.clear()
+
+    def pending(self, method: str) -> int:
+        """How many injected failures of `method` are still to come."""
+        with self._lock:
+            return sum(rule.remaining for rule in self._rules.get(method, []))
+
+    def _add(self, method: str, rule: _FaultRule) -> None:
+        if rule.remaining < 1:
+            raise ValueError("n must be at least 1")
+        with self._lock:
+            self._rules.setdefault(method, []).append(rule)
+
+    def take(self, method: str) -> _FaultRule | None:
+        """Consume one use of the first rule queued for `method`."""
+        with self._lock:
+            for rule in self._rules.get(method, []):
+                if rule.remaining > 0:
+                    rule.remaining -= 1
+                    return rule
+        return None
+
+    def channel_error_for(self, channel: str | None) -> str | None:
+        """The permanent error set for `channel`, if any."""
+        with self._lock:
+            return self._channel_errors.get(channel or "")
+
+    def token_is_bad(self, token: str | None) -> bool:
+        """Whether `token` was declared invalid."""
+        with self._lock:
+            return token in self._bad_tokens
+
+
+__all__ = ["CHANNEL_ERRORS", "Call", "Faults", "Validator"]
