@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from slack_sdk.models.messages import DateLink
 
 ELLIPSIS = "…"
+EMPTY_NAME = "_(empty)_"
+MIN_CODE_LIMIT = len(EMPTY_NAME)
 DEFAULT_DATE_FORMAT = "{date_short_pretty} {time}"
 DEFAULT_FALLBACK_FORMAT = "%Y-%m-%d %H:%M UTC"
 # A backtick would end a code span early and let the rest of a name format the message; U+02CB looks the same.
@@ -81,10 +83,10 @@ def code(text: str, limit: int | None = None) -> str:
     Inside a code span `*`, `_` and `~` are literal; backticks are replaced by a look-alike (mrkdwn has no escape for
     them) and line breaks by spaces (a code span cannot span lines). An empty name is shown as `(empty)` in italics.
     """
-    if limit is not None and limit < 3:
-        raise ValueError("a code span needs room for at least one character")
+    if limit is not None and limit < MIN_CODE_LIMIT:
+        raise ValueError(f"a code span needs a limit of at least {MIN_CODE_LIMIT}")
     if text == "":
-        return "_(empty)_"
+        return EMPTY_NAME
     inner = _code_safe(text)
     body = escape(inner) if limit is None else escape_truncated(inner, limit - 2)
     return f"`{body}`"
