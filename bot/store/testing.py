@@ -1,0 +1,106 @@
+"""Throw-away databases for tests and benchmarks: a fresh PostgreSQL database per run, emptied between tests.
+
+Nothing here reads the environment: callers pass the server URL (tests read `DLF_BOT_TEST_POSTGRES_URL`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.store.tables import metadata
+from bot.store.url import parse_database_url
+
+TEST_POSTGRES_URL_ENV = "DLF_BOT_TEST_POSTGRES_URL"
+
+
+async def postgres_reachable(server_url: str) -> bool:
+    """True when a PostgreSQL server answers at `server_url`."""
+    engine = create_async_engine(parse_database_url(server_url), connect_args={"timeout": 3})
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not usable"; the caller skips
+        return False
+    finally:
+        await engine.dispose()
+
+
+async def create_temporary_database(server_url: str, *, prefix: str = "dlfbot_test") -> str:
+    """Create a uniquely named, empty database on the server of `server_url` and return its URL.
+
+    Concurrent test runs on one server each get their own database, so they never see each other's rows.
+    """
+    server = parse_database_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(database_url: str) -> None:
+    """Drop the database of `database_url` (connecting to the server's `postgres` database to do it)."""
+    url = parse_database_url(database_url)
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def temporary_postgres_database(server_url: str, *, prefix: str = "dlfbot_test") -> AsyncIterator[str]:
+    """A fresh database for the duration of the block (see `create_temporary_database`)."""
+    url = await create_temporary_database(server_url, prefix=prefix)
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+async def empty_all_tables(engine: AsyncEngine) -> None:
+    """Delete every row of every bot table (keeps the schema and Alembic's version)."""
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                await conn.execute(table.delete())
+
+
+
+
+class ManualClock:
+    """A clock tests move by hand: `clock()` is epoch ms, `clock.advance(seconds)` moves it on."""
+
+    def __init__(self, *, start_ms: int = 1_790_000_000_000) -> None:
+        self.now_ms = start_ms
+
+    def __call__(self) -> int:
+        return self.now_ms
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now_ms += int(seconds * 1000)
+
+
+__all__ = [
+    "TEST_POSTGRES_URL_ENV",
+    "ManualClock",
+    "create_temporary_database",
+    "drop_database",
+    "empty_all_tables",
+    "postgres_reachable",
+    "temporary_postgres_database",
+]

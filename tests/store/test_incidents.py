@@ -1,0 +1,56 @@
+"""Incidents: one unresolved streak per job per channel, open → acknowledged → resolved."""
+
+from __future__ import annotations
+
+from bot.store import Store
+from bot.store.testing import ManualClock
+
+P = "default"
+
+
+async def test_a_failure_streak_is_one_incident_counting_its_failures(store: Store, clock: ManualClock) -> None:
+    async with store.transaction() as tx:
+        opened, created = await tx.incidents.open_or_get(
+            channel="C1", profile=P, job_name="job_a", instance_id=100, root_key="alert:C1:job_a:100"
+        )
+    clock.advance(60)
+    async with store.transaction() as tx:
+        same, created_again = await tx.incidents.open_or_get(
+            channel="C1", profile=P, job_name="job_a", instance_id=101, root_key="alert:C1:job_a:101"
+        )
+        again = await tx.incidents.record_failure(same.id, 101)
+
+    assert (created, created_again) == (True, False)
+    assert same.id == opened.id and same.root_key == "alert:C1:job_a:100"
+    assert (again.failure_count, again.first_instance_id, again.last_instance_id) == (2, 100, 101)
+    assert again.updated_at == opened.opened_at + 60_000
+
+
+async def test_each_channel_has_its_own_incident_for_the_same_job(store: Store) -> None:
+    async with store.transaction() as tx:
+        a, _ = await tx.incidents.open_or_get(channel="C1", profile=P, job_name="job_a", instance_id=1, root_key="k1")
+        b, _ = await tx.incidents.open_or_get(channel="C2", profile=P, job_name="job_a", instance_id=1, root_key="k2")
+        c, _ = await tx.incidents.open_or_get(channel="C1", profile=P, job_name="job_b", instance_id=2, root_key="k3")
+        by_job = await tx.incidents.unresolved(P, ["job_a"])
+    assert len({a.id, b.id, c.id}) == 3
+    assert [i.channel for i in by_job] == ["C1", "C2"]
+
+
+async def test_acknowledge_then_resolve_and_a_later_failure_opens_a_new_incident(store: Store) -> None:
+    async with store.transaction() as tx:
+        incident, _ = await tx.incidents.open_or_get(
+            channel="C1", profile=P, job_name="job_a", instance_id=1, root_key="k1"
+        )
+        acked = await tx.incidents.acknowledge(incident.id, by="U1")
+        resolved = await tx.incidents.resolve(incident.id, by=None, reason="rerun succeeded")
+        late_ack = await tx.incidents.acknowledge(incident.id, by="U2")  # a click on an old card
+        remaining = await tx.incidents.unresolved(P)
+        fresh, created = await tx.incidents.open_or_get(
+            channel="C1", profile=P, job_name="job_a", instance_id=5, root_key="k5"
+        )
+
+    assert (acked.state, acked.acknowledged_by) == ("acknowledged", "U1")
+    assert (resolved.state, resolved.resolved_by, resolved.resolution) == ("resolved", None, "rerun succeeded")
+    assert (late_ack.state, late_ack.acknowledged_by) == ("resolved", "U1")
+    assert remaining == []
+    assert created and fresh.id != incident.id and fresh.failure_count == 1

@@ -1,0 +1,62 @@
+"""What the watcher has seen, and its per-profile cursor and heartbeat."""
+
+from __future__ import annotations
+
+from bot.store import Store
+from bot.store.testing import ManualClock
+
+P = "default"
+
+
+async def test_lookup_of_a_large_page_tells_new_instances_from_known_ones(store: Store) -> None:
+    known = [(f"job_{i % 7}", i, "fail") for i in range(0, 1000, 2)]
+    async with store.transaction() as tx:
+        await tx.instances.record(P, known)
+        await tx.instances.record("other", [("job_1", 1, "fail")])  # another profile's instance is not ours
+        found = await tx.instances.lookup(P, [(f"job_{i % 7}", i) for i in range(1000)])
+
+    assert set(found) == {(j, i) for j, i, _ in known}
+    assert found[("job_0", 0)].status == "fail"
+
+
+async def test_recording_again_keeps_first_seen_and_takes_the_new_status(store: Store, clock: ManualClock) -> None:
+    async with store.transaction() as tx:
+        await tx.instances.record(P, [("job_a", 1, "running")])
+    clock.advance(60)
+    async with store.transaction() as tx:
+        await tx.instances.record(P, [("job_a", 1, "success"), ("job_a", 1, "success")])  # duplicates in a page
+        seen = (await tx.instances.lookup(P, [("job_a", 1)]))[("job_a", 1)]
+
+    assert seen.status == "success"
+    assert seen.last_status_at - seen.first_seen_at == 60_000
+
+
+async def test_a_failed_cycle_records_its_heartbeat_but_keeps_the_cursor(store: Store, clock: ManualClock) -> None:
+    async with store.transaction() as tx:
+        assert await tx.watcher_state.get(P) is None
+        await tx.watcher_state.heartbeat(P, cursor=1_000)
+    clock.advance(60)
+    async with store.transaction() as tx:
+        await tx.watcher_state.heartbeat(P, cursor=2_000, error="DlfUnavailable: 503")
+        failed = await tx.watcher_state.get(P)
+    clock.advance(60)
+    async with store.transaction() as tx:
+        await tx.watcher_state.heartbeat(P, cursor=3_000)
+        recovered = await tx.watcher_state.get(P)
+        everyone = await tx.watcher_state.all()
+
+    assert failed is not None
+    assert (failed.cursor, failed.last_error) == (1_000, "DlfUnavailable: 503")
+    assert failed.heartbeat_at == clock() - 60_000
+    assert recovered is not None
+    assert (recovered.cursor, recovered.last_error, recovered.last_success_at) == (3_000, None, clock())
+    assert [s.profile for s in everyone] == [P]
+
+
+async def test_audit_records_who_did_what(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.audit.record(actor="U1", action="watch", channel="C1", target="job_a", details={"events": ["failure"]})
+        await tx.audit.record(actor="U1", action="unwatch", channel="C1", target="job_a")
+        entries = await tx.audit.recent()
+    assert [(e.actor, e.action, e.target) for e in entries] == [("U1", "unwatch", "job_a"), ("U1", "watch", "job_a")]
+    assert entries[1].details == {"events": ["failure"]}

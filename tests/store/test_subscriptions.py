@@ -1,0 +1,93 @@
+"""Subscriptions: idempotent subscribe, unsubscribe, per-channel listing, broken channels."""
+
+from __future__ import annotations
+
+from bot.store import Store
+
+P = "default"
+
+
+async def test_subscribing_twice_is_harmless_and_keeps_one_subscription(store: Store) -> None:
+    async with store.transaction() as tx:
+        first, created_first = await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", created_by="U1"
+        )
+    async with store.transaction() as tx:
+        again, created_again = await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", created_by="U2", mention="<!subteam^S1>"
+        )
+        listed = await tx.subscriptions.list_for_channel("C1")
+
+    assert (created_first, created_again) == (True, False)
+    assert again.id == first.id
+    assert again.created_by == "U1"  # who subscribed first stays on record
+    assert again.mention == "<!subteam^S1>"  # the repeat's options win
+    assert [s.id for s in listed] == [first.id]
+
+
+async def test_a_job_watch_and_a_one_off_follow_of_the_same_job_are_separate(store: Store) -> None:
+    async with store.transaction() as tx:
+        job, _ = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        follow, created = await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", instance_id=34765, events=("failure", "success"), created_by="U1"
+        )
+        listed = await tx.subscriptions.list_for_channel("C1")
+
+    assert created
+    assert job.instance_id is None
+    assert follow.instance_id == 34765
+    assert follow.events == ("failure", "success")
+    assert len(listed) == 2
+
+
+async def test_unsubscribe_removes_only_that_subscription_and_reports_whether_it_existed(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="etl_*", is_pattern=True, created_by="U1")
+        await tx.subscriptions.subscribe(channel="C2", profile=P, target="job_a", created_by="U1")
+
+    async with store.transaction() as tx:
+        removed = await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="job_a")
+        removed_again = await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="job_a")
+        c1 = await tx.subscriptions.list_for_channel("C1")
+        c2 = await tx.subscriptions.list_for_channel("C2")
+
+    assert (removed, removed_again) == (True, False)
+    assert [(s.target, s.is_pattern) for s in c1] == [("etl_*", True)]
+    assert [s.target for s in c2] == ["job_a"]
+
+
+async def test_a_broken_channel_is_skipped_by_the_watcher_and_repaired_by_subscribing_again(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_b", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C2", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C3", profile="other", target="job_a", created_by="U1")
+
+    async with store.transaction() as tx:
+        assert await tx.subscriptions.mark_broken("C1", "channel_not_found") == 2
+        c1 = await tx.subscriptions.list_for_channel("C1")
+        active = await tx.subscriptions.list_active(P)
+
+    assert {(s.state, s.broken_reason) for s in c1} == {("broken", "channel_not_found")}
+    assert [s.channel for s in active] == ["C2"]
+
+    async with store.transaction() as tx:
+        repaired, _ = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        all_active = await tx.subscriptions.list_active()
+    assert (repaired.state, repaired.broken_reason) == ("active", None)
+    assert sorted((s.channel, s.target) for s in all_active) == [
+        ("C1", "job_a"),
+        ("C2", "job_a"),
+        ("C3", "job_a"),
+    ]
+
+
+async def test_delete_by_id_ends_a_one_off_follow(store: Store) -> None:
+    async with store.transaction() as tx:
+        follow, _ = await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", instance_id=7, created_by="U1"
+        )
+    async with store.transaction() as tx:
+        await tx.subscriptions.delete(follow.id)
+        assert await tx.subscriptions.get(follow.id) is None
