@@ -1,0 +1,152 @@
+"""Intents -> outbox rows: which Slack call each intent becomes, what it says (rendered now), and in whose thread.
+
+| intent          | rows                                                                                 |
+|-----------------|--------------------------------------------------------------------------------------|
+| Alert           | "alert" (top level) — or "thread_reply" under its digest during a storm              |
+| Digest          | "digest" (top level), then its alerts as "thread_reply" rows with parent = digest     |
+| RepeatFailure   | "thread_reply" in the incident card's thread + "update" of the card (counter)        |
+| Recovery        | "thread_reply" in the incident card's thread + "update" of the card (resolved)       |
+| FollowOutcome   | "follow_outcome" (top level)                                                         |
+
+Messages are rendered when the row is written, so delivery needs nothing but the row; each row's metadata names the
+job and instance so a person (or the crash-recovery lookup) can tell what a message was about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.dlf.models import Instance
+from bot.render import alert as alert_render
+from bot.render.message import Message
+from bot.watcher.decide import (
+    Alert,
+    Digest,
+    FollowOutcome,
+    InstanceKey,
+    Intent,
+    Recovery,
+    RepeatFailure,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxMessage:
+    """One outbox row to enqueue."""
+
+    key: str
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    parent_key: str | None = None
+
+
+def _payload(message: Message, **metadata: Any) -> dict[str, Any]:
+    return {**message.to_dict(), "metadata": {k: v for k, v in metadata.items() if v is not None}}
+
+
+def _about(instance: Instance, profile: str) -> dict[str, Any]:
+    return {"profile": profile, "job": instance.job_name, "instance_id": instance.instance_id}
+
+
+def compose(
+    intents: Sequence[Intent], *, now_ms: int, cards: Mapping[InstanceKey, Instance] | None = None
+) -> list[OutboxMessage]:
+    """The outbox rows for `intents`, parents before the replies that need them.
+
+    `cards`: details of the failed instances whose incidents recover, to redraw their cards as resolved (a
+    missing one is redrawn from what the recovery knows).
+    """
+    cards = cards or {}
+    rows: list[OutboxMessage] = []
+    for intent in intents:
+        match intent:
+            case Alert():
+                rows.append(_alert_row(intent, now_ms=now_ms))
+            case Digest():
+                message = alert_render.render_digest(
+                    [a.instance for a in intent.alerts], profile=intent.profile, mentions=intent.mentions,
+                    now_ms=now_ms,
+                )
+                rows.append(
+                    OutboxMessage(
+                        key=intent.key,
+                        channel=intent.channel,
+                        kind="digest",
+                        payload=_payload(message, profile=intent.profile, failures=len(intent.alerts)),
+                    )
+                )
+                rows.extend(_alert_row(alert, now_ms=now_ms) for alert in intent.alerts)
+            case RepeatFailure():
+                about = _about(intent.instance, intent.profile)
+                reply = alert_render.render_repeat_failure(
+                    intent.instance, failure_count=intent.failure_count, profile=intent.profile, now_ms=now_ms
+                )
+                card = alert_render.render_alert(
+                    intent.instance,
+                    profile=intent.profile,
+                    mentions=intent.mentions,
+                    event=intent.event,
+                    failure_count=intent.failure_count,
+                    now_ms=now_ms,
+                )
+                rows.append(
+                    OutboxMessage(key=intent.key, channel=intent.channel, kind="thread_reply",
+                                  payload=_payload(reply, **about), parent_key=intent.root_key)
+                )
+                rows.append(
+                    OutboxMessage(key=intent.update_key, channel=intent.channel, kind="update",
+                                  payload=_payload(card, **about), parent_key=intent.root_key)
+                )
+            case Recovery():
+                job = intent.recovered_by.job_name
+                failed = cards.get((job, intent.failed_instance_id)) or Instance(
+                    job_name=job, instance_id=intent.failed_instance_id, status="fail"
+                )
+                about = _about(failed, intent.profile)
+                reply = alert_render.render_recovery(
+                    intent.recovered_by, failed_instance_id=intent.failed_instance_id, reason=intent.reason,
+                    profile=intent.profile, now_ms=now_ms,
+                )
+                card = alert_render.render_alert(
+                    failed,
+                    profile=intent.profile,
+                    failure_count=intent.failure_count,
+                    resolved_by=intent.recovered_by,
+                    now_ms=now_ms,
+                )
+                rows.append(
+                    OutboxMessage(key=intent.key, channel=intent.channel, kind="thread_reply",
+                                  payload=_payload(reply, **about), parent_key=intent.root_key)
+                )
+                rows.append(
+                    OutboxMessage(key=intent.update_key, channel=intent.channel, kind="update",
+                                  payload=_payload(card, **about), parent_key=intent.root_key)
+                )
+            case FollowOutcome():
+                message = alert_render.render_follow_outcome(
+                    intent.instance, profile=intent.profile, mentions=intent.mentions, now_ms=now_ms
+                )
+                rows.append(
+                    OutboxMessage(key=intent.key, channel=intent.channel, kind="follow_outcome",
+                                  payload=_payload(message, **_about(intent.instance, intent.profile)))
+                )
+    return rows
+
+
+def _alert_row(alert: Alert, *, now_ms: int) -> OutboxMessage:
+    message = alert_render.render_alert(
+        alert.instance, profile=alert.profile, mentions=alert.mentions, event=alert.event, now_ms=now_ms
+    )
+    return OutboxMessage(
+        key=alert.key,
+        channel=alert.channel,
+        kind="thread_reply" if alert.digest_key else "alert",
+        payload=_payload(message, **_about(alert.instance, alert.profile)),
+        parent_key=alert.digest_key,
+    )
+
+
+__all__ = ["OutboxMessage", "compose"]

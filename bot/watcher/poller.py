@@ -1,0 +1,360 @@
+"""One poll cycle for one DLF profile: list, diff against the store, decide, write it all in one transaction.
+
+Cost per cycle does not depend on how many subscriptions exist: one paged instance-list query per status of
+interest and time window, plus one details call per failure that is new to the store and watched, plus one per
+message-bearing recovery (to redraw its card) and one per active one-off follow not settled by the lists.
+
+The time window is by planned time: `[cursor - overlap, now]`, never older than `now - lookback`. `overlap` covers
+instances that run (and fail) long after their planned time; `cursor` is the end of the last successful window, so
+after downtime the window widens (up to `lookback`) and the failures missed meanwhile are caught up. DLF refuses
+ranges over 7 days: longer spans are split.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.dlf.client import DlfClient
+from bot.dlf.models import FINISHED_INSTANCE_STATUSES, Instance, InstanceSummary
+from bot.errors import DlfError, DlfNotFound
+from bot.store import Incident, Store, Subscription, Transaction
+from bot.watcher.compose import OutboxMessage, compose
+from bot.watcher.decide import (
+    EVENT_RUNNING_EXCEPTION,
+    STATUS_FAIL,
+    STATUS_RUNNING_EXCEPTION,
+    STATUS_SUCCESS,
+    CycleInput,
+    Decision,
+    IncidentFailedAgain,
+    IncidentOpened,
+    IncidentResolved,
+    InstanceKey,
+    KnownIncident,
+    Recovery,
+    Watch,
+    decide,
+    relevant_failures,
+)
+
+log = logging.getLogger(__name__)
+
+HOUR_MS = 3_600_000
+DLF_MAX_RANGE_MS = 7 * 24 * HOUR_MS
+DEFAULT_LOOKBACK_MS = 24 * HOUR_MS
+DEFAULT_OVERLAP_MS = 6 * HOUR_MS
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_DETAIL_CONCURRENCY = 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class PollOptions:
+    """How far back to look and how hard to pull. Times in ms."""
+
+    lookback_ms: int = DEFAULT_LOOKBACK_MS
+    overlap_ms: int = DEFAULT_OVERLAP_MS
+    page_size: int = DEFAULT_PAGE_SIZE
+    detail_concurrency: int = DEFAULT_DETAIL_CONCURRENCY
+    digest_threshold: int = 5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lookback_ms <= DLF_MAX_RANGE_MS:
+            raise ValueError("lookback must be more than 0 and at most 7 days (DLF's query limit)")
+        if self.overlap_ms < 0:
+            raise ValueError("overlap must not be negative")
+        if not 1 <= self.page_size <= 1000:
+            raise ValueError("page size must be between 1 and 1000")
+        if self.detail_concurrency < 1 or self.digest_threshold < 1:
+            raise ValueError("detail concurrency and digest threshold must be at least 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CycleReport:
+    """What one profile's cycle did (logs, the scheduler's metrics, tests and the benchmark)."""
+
+    profile: str
+    window: tuple[int, int]
+    listed: int = 0
+    new_failures: int = 0
+    detail_calls: int = 0
+    enqueued: int = 0
+    intents: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the cycle completed and the cursor advanced."""
+        return self.error is None
+
+
+@dataclass(kw_only=True)
+class _Snapshot:
+    """What the store knows at the start of a cycle."""
+
+    cursor: int | None
+    subscriptions: list[Subscription]
+    incidents: list[Incident]
+    watches: list[Watch] = field(default_factory=list)
+
+
+def time_windows(start_ms: int, end_ms: int, max_span_ms: int = DLF_MAX_RANGE_MS) -> list[tuple[int, int]]:
+    """Split [start, end] into consecutive windows DLF accepts (at most `max_span_ms` each)."""
+    if end_ms <= start_ms:
+        return [(end_ms, end_ms)]
+    windows: list[tuple[int, int]] = []
+    lower = start_ms
+    while lower < end_ms:
+        upper = min(lower + max_span_ms, end_ms)
+        windows.append((lower, upper))
+        lower = upper
+    return windows
+
+
+def window_for(*, cursor: int | None, now_ms: int, options: PollOptions) -> tuple[int, int]:
+    """The planned-time window of this cycle: from the cursor minus the overlap, never before the lookback."""
+    oldest = now_ms - options.lookback_ms
+    if cursor is None:
+        return oldest, now_ms
+    return max(oldest, min(cursor, now_ms) - options.overlap_ms), now_ms
+
+
+def watch_of(subscription: Subscription) -> Watch:
+    """The decision's view of a store subscription."""
+    return Watch(
+        channel=subscription.channel,
+        target=subscription.target,
+        is_pattern=subscription.is_pattern,
+        instance_id=subscription.instance_id,
+        events=tuple(subscription.events),
+        mention=subscription.mention,
+        state=subscription.state,
+        subscription_id=subscription.id,
+    )
+
+
+def known_incident(incident: Incident) -> KnownIncident:
+    """The decision's view of a store incident."""
+    return KnownIncident(
+        channel=incident.channel,
+        job_name=incident.job_name,
+        root_key=incident.root_key,
+        last_instance_id=incident.last_instance_id,
+        failure_count=incident.failure_count,
+        state=incident.state,
+        incident_id=incident.id,
+    )
+
+
+class ProfilePoller:
+    """Polls one DLF profile (project + workspace) into the store."""
+
+    def __init__(
+        self,
+        *,
+        profile: str,
+        client: DlfClient,
+        store: Store,
+        options: PollOptions | None = None,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.client = client
+        self.store = store
+        self.options = options or PollOptions()
+        self._clock = clock or store.now
+
+    async def run_cycle(self) -> CycleReport:
+        """One cycle. DLF failing is reported (and the cursor stays); a database failure raises."""
+        snapshot = await self._snapshot()
+        now_ms = self._clock()
+        window = window_for(cursor=snapshot.cursor, now_ms=now_ms, options=self.options)
+        try:
+            return await self._cycle(snapshot, window, now_ms)
+        except DlfError as exc:
+            log.warning(
+                "watcher: DLF failed for profile %s; cursor kept, the next cycle catches up",
+                self.profile,
+                extra={"profile": self.profile, **exc.log_details()},
+            )
+            async with self.store.transaction() as tx:
+                await tx.watcher_state.heartbeat(self.profile, error=f"{type(exc).__name__}: {exc.message}")
+            return CycleReport(profile=self.profile, window=window, error=type(exc).__name__)
+
+    async def _snapshot(self) -> _Snapshot:
+        async with self.store.transaction() as tx:
+            state = await tx.watcher_state.get(self.profile)
+            subscriptions = await tx.subscriptions.list_active(profile=self.profile)
+            incidents = await tx.incidents.unresolved(self.profile)
+        snapshot = _Snapshot(cursor=state.cursor if state else None, subscriptions=subscriptions, incidents=incidents)
+        snapshot.watches = [watch_of(s) for s in subscriptions]
+        return snapshot
+
+    async def _cycle(self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int) -> CycleReport:
+        listed = await self._list(STATUS_FAIL, window)
+        if any(EVENT_RUNNING_EXCEPTION in w.events for w in snapshot.watches if not w.is_follow):
+            listed += await self._list(STATUS_RUNNING_EXCEPTION, window)
+        known = await self._known(listed)
+        base = CycleInput(
+            profile=self.profile,
+            watches=snapshot.watches,
+            known=known,
+            incidents=[known_incident(i) for i in snapshot.incidents],
+            listed=listed,
+            digest_threshold=self.options.digest_threshold,
+        )
+        new_failures = relevant_failures(base)
+        if snapshot.incidents or new_failures:
+            # Successes only matter to an incident: an open one, or one this very cycle opens.
+            successes = await self._list(STATUS_SUCCESS, window)
+            listed += successes
+            known.update(await self._known(successes))
+        follows = self._unsettled_follows(snapshot.watches, listed)
+        details, detail_calls = await self._details(new_failures, required=True)
+        follow_details, follow_calls = await self._details(follows, required=False)
+        details.update(follow_details)
+        decision = decide(
+            CycleInput(
+                profile=self.profile,
+                watches=snapshot.watches,
+                known=known,
+                incidents=base.incidents,
+                listed=listed,
+                details=details,
+                digest_threshold=self.options.digest_threshold,
+            )
+        )
+        card_keys = [
+            (i.recovered_by.job_name, i.failed_instance_id) for i in decision.intents if isinstance(i, Recovery)
+        ]
+        cards, card_calls = await self._details(card_keys, required=False)
+        messages = compose(decision.intents, now_ms=now_ms, cards=cards)
+        enqueued = await self._write(decision, messages, snapshot, cursor=window[1])
+        report = CycleReport(
+            profile=self.profile,
+            window=window,
+            listed=len(listed),
+            new_failures=len(new_failures),
+            detail_calls=detail_calls + follow_calls + card_calls,
+            enqueued=enqueued,
+            intents=len(decision.intents),
+        )
+        if decision.intents:
+            log.info(
+                "watcher: profile %s: %d new failure(s), %d message(s) queued",
+                self.profile,
+                report.new_failures,
+                enqueued,
+                extra={"profile": self.profile, "listed": report.listed},
+            )
+        return report
+
+    async def _list(self, status: str, window: tuple[int, int]) -> list[InstanceSummary]:
+        found: dict[InstanceKey, InstanceSummary] = {}
+        for lower, upper in time_windows(*window):
+            async for summary in self.client.iter_instances(
+                status=status, min_plan_time=lower, max_plan_time=upper, page_size=self.options.page_size
+            ):
+                # The list is filtered by status, but a lenient server may not filter: trust the row's own status.
+                if summary.status == status:
+                    found[(summary.job_name, summary.instance_id)] = summary
+        return list(found.values())
+
+    async def _known(self, listed: Sequence[InstanceSummary]) -> dict[InstanceKey, str]:
+        if not listed:
+            return {}
+        async with self.store.transaction() as tx:
+            seen = await tx.instances.lookup(self.profile, ((s.job_name, s.instance_id) for s in listed))
+        return {key: record.status for key, record in seen.items()}
+
+    @staticmethod
+    def _unsettled_follows(watches: Sequence[Watch], listed: Sequence[InstanceSummary]) -> list[InstanceKey]:
+        finished = {(s.job_name, s.instance_id) for s in listed if s.status in FINISHED_INSTANCE_STATUSES}
+        return [
+            (w.target, w.instance_id)
+            for w in watches
+            if w.is_follow and w.active and w.instance_id is not None and (w.target, w.instance_id) not in finished
+        ]
+
+    async def _details(
+        self, keys: Sequence[InstanceKey], *, required: bool
+    ) -> tuple[dict[InstanceKey, Instance], int]:
+        """Fetch details concurrently (the client's rate limit paces them). `required`: a DLF failure fails the
+        cycle (alerts wait for complete cards); otherwise the instance is left out and the caller copes."""
+        unique = list(dict.fromkeys(keys))
+        gate = asyncio.Semaphore(self.options.detail_concurrency)
+        found: dict[InstanceKey, Instance] = {}
+
+        async def fetch(key: InstanceKey) -> None:
+            async with gate:
+                try:
+                    found[key] = await self.client.get_instance(*key)
+                except DlfNotFound:
+                    log.info("watcher: instance %s/%s is gone from DLF", *key)
+                except DlfError as exc:
+                    if required:
+                        raise
+                    log.warning("watcher: details of %s/%s unavailable", *key, extra=exc.log_details())
+
+        outcomes = await asyncio.gather(*(fetch(key) for key in unique), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return found, len(unique)
+
+    async def _write(
+        self, decision: Decision, messages: Sequence[OutboxMessage], snapshot: _Snapshot, *, cursor: int
+    ) -> int:
+        """Seen statuses, incidents, outbox rows, finished follows and the cursor: one transaction, all or nothing."""
+        incidents = {(i.channel, i.job_name): i.id for i in snapshot.incidents}
+        async with self.store.transaction() as tx:
+            if decision.seen:
+                await tx.instances.record(self.profile, decision.seen)
+            await self._apply_incidents(tx, decision, incidents)
+            enqueued = 0
+            for message in messages:
+                inserted = await tx.outbox.enqueue(
+                    key=message.key,
+                    channel=message.channel,
+                    kind=message.kind,
+                    payload=message.payload,
+                    parent_key=message.parent_key,
+                )
+                enqueued += int(inserted)
+            for subscription_id in decision.finished_follows:
+                await tx.subscriptions.delete(subscription_id)
+            await tx.watcher_state.heartbeat(self.profile, cursor=cursor)
+        return enqueued
+
+    async def _apply_incidents(
+        self, tx: Transaction, decision: Decision, incidents: Mapping[tuple[str, str], int]
+    ) -> None:
+        ids = dict(incidents)
+        for change in decision.incident_changes:
+            key = (change.channel, change.job_name)
+            if isinstance(change, IncidentOpened):
+                incident, _ = await tx.incidents.open_or_get(
+                    channel=change.channel,
+                    profile=self.profile,
+                    job_name=change.job_name,
+                    instance_id=change.instance_id,
+                    root_key=change.root_key,
+                )
+                ids[key] = incident.id
+            elif isinstance(change, IncidentFailedAgain) and key in ids:
+                await tx.incidents.record_failure(ids[key], change.instance_id)
+            elif isinstance(change, IncidentResolved) and key in ids:
+                await tx.incidents.resolve(ids.pop(key), by=None, reason=change.reason)
+
+
+__all__ = [
+    "DEFAULT_LOOKBACK_MS",
+    "DEFAULT_OVERLAP_MS",
+    "CycleReport",
+    "PollOptions",
+    "ProfilePoller",
+    "time_windows",
+    "window_for",
+]

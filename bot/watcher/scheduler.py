@@ -1,0 +1,216 @@
+"""`Watcher`: the poll cycle and the outbox delivery as APScheduler jobs in the Slack app's own event loop.
+
+- Poll job every `poll_interval_s` (`max_instances=1`, `coalesce=True`): one cycle at a time, missed runs merged.
+- Delivery job every `delivery_interval_s`, and once more right after a poll queued rows.
+- Each tick catches and logs its own exceptions: one bad tick never stops the schedule.
+- One replica polls at a time: the poll cycle runs only while this replica holds the store's lease row
+  `watcher.poll`. A lease row, not `pg_try_advisory_lock`: it behaves the same on SQLite (two processes on one file)
+  and PostgreSQL, needs no connection pinned for the process's lifetime (an advisory lock is lost silently when the
+  pool recycles its connection), and a crashed holder's lease simply expires after `lease_ttl_s`. Should two cycles
+  ever overlap anyway (a cycle longer than the TTL), the outbox's unique keys still allow one message per key.
+- Delivery is safe on every replica at once: the deliverer claims rows atomically.
+- Every profile's cycle writes its heartbeat (and cursor) in the store; one failing profile does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.dlf.client import DlfClient
+from bot.store import Store
+from bot.watcher.deliver import DeliveryReport, OutboxDeliverer
+from bot.watcher.poller import CycleReport, PollOptions, ProfilePoller
+
+log = logging.getLogger(__name__)
+
+POLL_LEASE = "watcher.poll"
+DEFAULT_POLL_INTERVAL_S = 60.0
+DEFAULT_DELIVERY_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class WatcherOptions:
+    """How often to poll and deliver. `lease_ttl_s` defaults to two poll intervals plus 30 s."""
+
+    poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
+    delivery_interval_s: float = DEFAULT_DELIVERY_INTERVAL_S
+    lease_ttl_s: float | None = None
+    pace_s: float = 1.0  # per channel, between two messages (Slack allows about one a second)
+    poll: PollOptions = field(default_factory=PollOptions)
+
+    def __post_init__(self) -> None:
+        if self.poll_interval_s <= 0 or self.delivery_interval_s <= 0:
+            raise ValueError("intervals must be positive")
+
+    @property
+    def effective_lease_ttl_s(self) -> float:
+        """How long a replica keeps the poll lease without renewing it."""
+        return self.lease_ttl_s if self.lease_ttl_s is not None else 2 * self.poll_interval_s + 30
+
+
+def default_holder() -> str:
+    """A name for this replica that no other process shares: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Watcher:
+    """Polls every DLF profile into the store and delivers the outbox to Slack, on a schedule or on demand."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        pollers: Sequence[ProfilePoller],
+        deliverer: OutboxDeliverer,
+        options: WatcherOptions | None = None,
+        holder: str | None = None,
+    ) -> None:
+        self.store = store
+        self.pollers = list(pollers)
+        self.deliverer = deliverer
+        self.options = options or WatcherOptions()
+        self.holder = holder or default_holder()
+        self.last_reports: list[CycleReport] = []
+        self._scheduler: AsyncIOScheduler | None = None
+        self._delivery_lock = asyncio.Lock()
+
+    # --- on demand -----------------------------------------------------------------------------------------------
+
+    async def run_cycle_once(self) -> list[CycleReport]:
+        """One poll cycle over every profile, if this replica holds (or can take) the poll lease; [] otherwise."""
+        if not await self.store.try_acquire_lease(POLL_LEASE, self.holder, self.options.effective_lease_ttl_s):
+            log.debug("watcher: another replica holds the poll lease")
+            return []
+        results = await asyncio.gather(*(p.run_cycle() for p in self.pollers), return_exceptions=True)
+        reports: list[CycleReport] = []
+        for poller, result in zip(self.pollers, results, strict=True):
+            if isinstance(result, BaseException):
+                # Not a DLF failure (those are reported): the store or a bug. The other profiles went on regardless.
+                log.error("watcher: cycle of profile %s crashed", poller.profile, exc_info=result)
+                await self._record_crash(poller.profile, result)
+                continue
+            reports.append(result)
+        self.last_reports = reports
+        return reports
+
+    async def deliver_once(self) -> DeliveryReport:
+        """One delivery pass over the outbox (never two at once in this process)."""
+        async with self._delivery_lock:
+            return await self.deliverer.deliver_once()
+
+    async def drain(self) -> DeliveryReport:
+        """Deliver pass after pass, unpaced, until nothing more is due now (tests, the demo, shutdown)."""
+        async with self._delivery_lock:
+            return await self.deliverer.drain()
+
+    # --- scheduled -----------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Schedule polling and delivery in the running event loop (call from async code)."""
+        if self._scheduler is not None:
+            return
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+        scheduler.add_job(
+            self._poll_tick,
+            "interval",
+            seconds=self.options.poll_interval_s,
+            id="dlf.watcher.poll",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),  # the first cycle at once, not one interval later
+        )
+        scheduler.add_job(
+            self._delivery_tick,
+            "interval",
+            seconds=self.options.delivery_interval_s,
+            id="dlf.watcher.deliver",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info(
+            "watcher: started as %s, polling %d profile(s) every %.0f s",
+            self.holder,
+            len(self.pollers),
+            self.options.poll_interval_s,
+        )
+
+    async def stop(self) -> None:
+        """Stop scheduling and hand the poll lease to the next replica at once."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        try:
+            await self.store.release_lease(POLL_LEASE, self.holder)
+        except Exception:
+            log.warning("watcher: could not release the poll lease; it expires by itself", exc_info=True)
+
+    @property
+    def running(self) -> bool:
+        """True between `start()` and `stop()`."""
+        return self._scheduler is not None
+
+    async def _poll_tick(self) -> None:
+        try:
+            reports = await self.run_cycle_once()
+        except Exception:
+            log.exception("watcher: poll tick failed; the next tick tries again")
+            return
+        if any(r.enqueued for r in reports):
+            await self._delivery_tick()
+
+    async def _delivery_tick(self) -> None:
+        try:
+            await self.deliver_once()
+        except Exception:
+            log.exception("watcher: delivery tick failed; the next tick tries again")
+
+    async def _record_crash(self, profile: str, error: BaseException) -> None:
+        try:
+            async with self.store.transaction() as tx:
+                await tx.watcher_state.heartbeat(profile, error=f"{type(error).__name__}: {error}")
+        except Exception:
+            log.warning("watcher: could not record the failed cycle of %s", profile, exc_info=True)
+
+
+def build_watcher(
+    *,
+    store: Store,
+    clients: Mapping[str, DlfClient],
+    slack: AsyncWebClient,
+    options: WatcherOptions | None = None,
+    holder: str | None = None,
+    clock: Callable[[], int] | None = None,
+) -> Watcher:
+    """The watcher the CLI runs: one poller per DLF profile (name -> client), one deliverer, one lease holder."""
+    options = options or WatcherOptions()
+    holder = holder or default_holder()
+    clock = clock or store.now
+    pollers = [
+        ProfilePoller(profile=name, client=client, store=store, options=options.poll, clock=clock)
+        for name, client in clients.items()
+    ]
+    deliverer = OutboxDeliverer(store=store, slack=slack, holder=holder, pace_s=options.pace_s)
+    return Watcher(store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder)
+
+
+__all__ = [
+    "DEFAULT_DELIVERY_INTERVAL_S",
+    "DEFAULT_POLL_INTERVAL_S",
+    "POLL_LEASE",
+    "Watcher",
+    "WatcherOptions",
+    "build_watcher",
+    "default_holder",
+]

@@ -1,0 +1,52 @@
+"""Watcher fixtures: a rig per test on its own SQLite file; a PostgreSQL database of its own when configured."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.render.limits import problems
+from bot.store import Store
+from bot.store.testing import TEST_POSTGRES_URL_ENV, create_temporary_database, drop_database, postgres_reachable
+from dlf_sandbox import Sandbox
+from slack_fake import FakeSlack
+from watcher_rig import Rig, build_rig_watcher
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> str:
+    """A SQLite file of this test's own."""
+    return f"sqlite:///{tmp_path}/bot.db"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database of this test's own, or skip (CI sets DLF_BOT_TEST_POSTGRES_URL)."""
+    server = os.environ.get(TEST_POSTGRES_URL_ENV)
+    if not server or not await postgres_reachable(server):
+        if os.environ.get("DLF_BOT_REQUIRE_POSTGRES"):
+            pytest.fail(f"{TEST_POSTGRES_URL_ENV} must point at a reachable PostgreSQL here")
+        pytest.skip(f"{TEST_POSTGRES_URL_ENV} is not set or not reachable")
+    url = await create_temporary_database(server, prefix="dlfbot_watcher")
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture
+async def rig(database_url: str) -> AsyncIterator[Rig]:
+    sandbox = Sandbox(seed=False)
+    slack = FakeSlack(validator=problems)
+    async with sandbox.serve() as dlf_url, slack.serve() as slack_url:
+        store = await Store.open(database_url)
+        watcher = build_rig_watcher(store, dlf_url, slack_url)
+        rig = Rig(sandbox=sandbox, slack=slack, store=store, watcher=watcher, dlf_url=dlf_url, slack_url=slack_url)
+        try:
+            yield rig
+        finally:
+            await rig.close_watcher()
+            await rig.store.aclose()

@@ -1,0 +1,150 @@
+"""Scenarios a channel lives through, end to end: sandbox DLF over HTTP -> watcher -> SQLite -> fake Slack over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.store import Store
+from watcher_rig import Rig, alert_keys, blocks_text, build_rig_watcher, metadata_of
+
+
+async def test_failure_alerts_every_subscribed_channel_once_with_its_card(rig: Rig) -> None:
+    rig.add_job("job_a")
+    rig.add_job("job_b")
+    await rig.subscribe("C1", "job_a", mention="<@U111>")
+    await rig.subscribe("C2", "job_*", is_pattern=True)
+    await rig.subscribe("C3", "job_b")
+    iid = rig.fail("job_a")
+
+    reports = await rig.cycle()
+
+    assert [r.ok for r in reports] == [True, True]
+    c1, c2 = rig.posts("C1"), rig.posts("C2")
+    assert len(c1) == 1 and len(c2) == 1 and rig.posts("C3") == []
+    card = blocks_text(c1[0])
+    assert "job_a" in card and str(iid) in card
+    assert "load" in card  # the failed node is on the card
+    assert "<@U111>" in card + c1[0]["text"]  # the channel's mention
+    assert "<@U111>" not in blocks_text(c2[0]) + c2[0]["text"]  # ...and only that channel's
+    assert alert_keys(c1) == [f"alert:default:C1:job_a:{iid}:failure"]
+
+    # The next cycle sees the same failure again (windows overlap on purpose): nothing new is said.
+    await rig.cycle()
+    assert len(rig.posts()) == 2
+
+
+async def test_operator_overrides_are_not_alerted(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    forced = rig.fail("job_a")
+    ignored = rig.fail("job_a")
+    rig.sandbox.state.instance("job_a", forced).force_success = True
+    rig.sandbox.state.instance("job_a", ignored).ignore_success = True
+
+    await rig.cycle()
+
+    assert rig.posts() == []
+
+
+async def test_repeat_failure_is_a_thread_reply_and_a_counter_on_the_card(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    rig.fail("job_a")
+    await rig.cycle()
+    second = rig.fail("job_a")
+
+    await rig.cycle()
+
+    (card,) = rig.top_level("C1")
+    replies = rig.slack.thread("C1", card["ts"])
+    assert len(replies) == 1 and str(second) in replies[0]["text"]
+    updates = [c.params for c in rig.slack.calls_to("chat.update") if c.outcome == "ok"]
+    assert [u["ts"] for u in updates] == [card["ts"]]
+    assert "failed 2 times" in blocks_text(card)  # the card, edited in place, counts the failures
+
+
+async def test_recovery_resolves_the_incident_in_its_thread(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    rig.fail("job_a")
+    await rig.cycle()
+    fixed = rig.succeed("job_a")
+
+    await rig.cycle()
+
+    (card,) = rig.top_level("C1")
+    (reply,) = rig.slack.thread("C1", card["ts"])
+    assert str(fixed) in reply["text"]
+    async with rig.store.transaction() as tx:
+        assert await tx.incidents.unresolved("default") == []
+    # Resolved is resolved: a third cycle says nothing more.
+    await rig.cycle()
+    assert len(rig.slack.channel_messages("C1")) == 2
+
+
+async def test_storm_becomes_one_digest_with_the_alerts_in_its_thread(rig: Rig) -> None:
+    await rig.replace_watcher(digest_threshold=3)
+    for n in range(6):
+        rig.add_job(f"etl_{n}")
+    await rig.subscribe("C1", "etl_*", is_pattern=True)
+    await rig.subscribe("C2", "etl_0")
+    ids = [rig.fail(f"etl_{n}") for n in range(6)]
+
+    await rig.cycle()
+
+    (digest,) = rig.top_level("C1")
+    replies = rig.slack.thread("C1", digest["ts"])
+    assert sorted(metadata_of(r)["instance_id"] for r in replies) == ids
+    assert len(rig.top_level("C2")) == 1  # one failure in C2: a card, not a digest
+
+
+async def test_follow_posts_the_outcome_once_and_ends(rig: Rig) -> None:
+    rig.add_job("job_a")
+    now = rig.sandbox.clock()
+    iid = rig.sandbox.timeline.appear("job_a", at=now - 1_000, status="running")
+    rig.sandbox.timeline.step_until(now)
+    await rig.subscribe("C1", "job_a", instance_id=iid, events=("success", "failure"))
+    await rig.cycle()
+    assert rig.posts() == []  # still running
+
+    rig.sandbox.timeline.succeed("job_a", iid, at=rig.sandbox.clock())
+    rig.sandbox.timeline.step()
+    await rig.cycle()
+    await rig.cycle()
+
+    (outcome,) = rig.posts("C1")
+    assert str(iid) in outcome["text"]
+    async with rig.store.transaction() as tx:
+        assert await tx.subscriptions.list_for_channel("C1") == []
+
+
+async def test_restart_catches_up_and_never_repeats(database_url: str, rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    first = rig.fail("job_a")
+    await rig.cycle()
+    await rig.close_watcher()
+    await rig.store.aclose()
+
+    # While the bot is down, the job fails again, and so does another watched job.
+    rig.add_job("job_b")
+    async with rig.store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile="default", target="job_b", created_by="U_TEST")
+    missed = [rig.fail("job_a"), rig.fail("job_b")]
+
+    rig.store = await Store.open(database_url)
+    rig.watcher = build_rig_watcher(rig.store, rig.dlf_url, rig.slack_url)
+    await rig.cycle()
+    await rig.cycle()
+
+    about = [_about(m) for m in rig.slack.channel_messages("C1")]
+    assert about.count(("job_a", first)) == 1
+    assert about.count(("job_a", missed[0])) == 1  # a reply in job_a's incident thread
+    assert about.count(("job_b", missed[1])) == 1
+
+
+def _about(message: dict[str, Any]) -> tuple[str, int] | None:
+    payload = metadata_of(message)
+    if "job" not in payload:
+        return None
+    return payload["job"], payload["instance_id"]
