@@ -1,0 +1,353 @@
+"""The outbox deliverer against the fake Slack Web API, on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render.limits import problems
+from bot.store import Store, create_engine, migrate, wall_clock_ms
+from bot.store.testing import (
+    TEST_POSTGRES_URL_ENV,
+    ManualClock,
+    create_temporary_database,
+    drop_database,
+    empty_all_tables,
+    postgres_reachable,
+)
+from bot.watcher.deliver import OutboxDeliverer, make_delivery_client
+from bot.watcher.outbox import OUTBOX_EVENT_TYPE
+from slack_fake import FakeSlack
+
+T = TypeVar("T")
+TOKEN = "xoxb-deliver-test"
+
+
+def _run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(scope="module")
+def postgres_module_url() -> Iterator[str]:
+    """A migrated PostgreSQL database for this module, or skip."""
+    server = os.environ.get(TEST_POSTGRES_URL_ENV)
+    if not server or not _run_in_own_loop(postgres_reachable(server)):
+        pytest.skip(f"{TEST_POSTGRES_URL_ENV} is not set or not reachable")
+    url = _run_in_own_loop(create_temporary_database(server, prefix="dlfbot_deliver"))
+    try:
+        _run_in_own_loop(migrate(url))
+        yield url
+    finally:
+        _run_in_own_loop(drop_database(url))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def deliver_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/bot.db"
+        await migrate(url)
+        return url
+    url = request.getfixturevalue("postgres_module_url")
+    engine = create_engine(url)
+    try:
+        await empty_all_tables(engine)
+    finally:
+        await engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # Slack's ts comes from the wall clock and history is searched from the row's creation time: start there.
+    return ManualClock(start_ms=wall_clock_ms())
+
+
+@pytest.fixture
+async def store(deliver_db_url: str, clock: ManualClock) -> AsyncIterator[Store]:
+    opened = Store(engine=create_engine(deliver_db_url), clock=clock)
+    yield opened
+    await opened.aclose()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[tuple[FakeSlack, AsyncWebClient]]:
+    fake = FakeSlack(validator=problems)
+    async with fake.serve() as base_url:
+        yield fake, make_delivery_client(token=TOKEN, base_url=base_url, timeout=5)
+
+
+def deliverer(store: Store, client: AsyncWebClient, **options: Any) -> OutboxDeliverer:
+    return OutboxDeliverer(store=store, slack=client, holder="test-replica", pace_s=0, idle_s=0, **options)
+
+
+def card(text: str) -> dict[str, Any]:
+    return {
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}],
+        "metadata": {"job": "job_a"},
+    }
+
+
+async def enqueue(store: Store, key: str, channel: str = "C1", *, kind: str = "alert", parent: str | None = None,
+                  text: str | None = None) -> None:
+    async with store.transaction() as tx:
+        await tx.outbox.enqueue(key=key, channel=channel, kind=kind, payload=card(text or key), parent_key=parent)
+
+
+def posted(fake: FakeSlack, method: str = "chat.postMessage") -> list[dict[str, Any]]:
+    return [c.params for c in fake.calls if c.method == method and c.outcome == "ok"]
+
+
+def keys_in(fake: FakeSlack, channel: str) -> list[str]:
+    return [m["metadata"]["event_payload"]["key"] for m in fake.messages.get(channel, []) if m.get("metadata")]
+
+
+async def test_an_alert_its_thread_reply_and_its_card_update_arrive_in_place(store: Store, slack) -> None:
+    fake, client = slack
+    async with store.transaction() as tx:
+        await tx.incidents.open_or_get(channel="C1", profile="default", job_name="job_a", instance_id=1,
+                                       root_key="alert:1")
+    await enqueue(store, "alert:1")
+    await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1", text="failed again")
+    await enqueue(store, "update:1", kind="update", parent="alert:1", text="2 failures")
+
+    report = await deliverer(store, client).drain()
+
+    assert report.sent == 3
+    (root, reply) = fake.messages["C1"]
+    assert root["metadata"] == {"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"job": "job_a", "key": "alert:1"}}
+    assert reply["thread_ts"] == root["ts"] and reply["text"] == "failed again"
+    assert root["text"] == "2 failures" and "edited" in root  # the card was updated in place
+    async with store.transaction() as tx:
+        incident = await tx.incidents.by_message("C1", root["ts"])
+        reply_row = await tx.outbox.get("reply:1")
+    assert incident is not None and incident.root_key == "alert:1"
+    assert reply_row is not None and (reply_row.sent_ts, reply_row.sent_thread_ts) == (reply["ts"], root["ts"])
+
+
+async def test_429_with_retry_after_then_ok_delivers_once_after_the_wait(store: Store, slack, clock) -> None:
+    fake, client = slack
+    fake.faults.ratelimit("chat.postMessage", n=1, retry_after=7)
+    await enqueue(store, "alert:1")
+    sender = deliverer(store, client)
+
+    first = await sender.deliver_once()
+    clock.advance(6)
+    too_soon = await sender.deliver_once()
+    clock.advance(1)
+    after = await sender.deliver_once()
+
+    assert (first.retry, too_soon.claimed, after.sent) == (1, 0, 1)
+    assert keys_in(fake, "C1") == ["alert:1"]
+    async with store.transaction() as tx:
+        row = await tx.outbox.get("alert:1")
+    assert row is not None and (row.status, row.attempts) == ("sent", 2)
+
+
+async def test_5xx_and_connection_resets_for_a_while_then_recovery_delivers_every_alert_once(
+    store: Store, slack, clock
+) -> None:
+    fake, client = slack
+    fake.faults.server_error("chat.postMessage", n=2, status=503)
+    fake.faults.reset("chat.postMessage", n=2)
+    fake.faults.server_error("conversations.history", n=1, status=500)  # the duplicate check can fail too
+    for i in range(3):
+        await enqueue(store, f"alert:{i}", channel=f"C{i}")
+    sender = deliverer(store, client, concurrency=1)
+
+    for _ in range(12):
+        await sender.deliver_once()
+        clock.advance(300)  # past any back-off
+
+    assert [keys_in(fake, f"C{i}") for i in range(3)] == [["alert:0"], ["alert:1"], ["alert:2"]]
+    async with store.transaction() as tx:
+        assert await tx.outbox.pending_count() == 0
+
+
+async def test_backoff_grows_while_slack_keeps_failing_and_the_row_is_never_dropped(store: Store, slack, clock) -> None:
+    fake, client = slack
+    fake.faults.server_error("chat.postMessage", n=4, status=500)
+    await enqueue(store, "alert:1")
+    sender = deliverer(store, client)
+    waits = []
+    for _ in range(4):
+        await sender.deliver_once()
+        async with store.transaction() as tx:
+            row = await tx.outbox.get("alert:1")
+        assert row is not None and row.status == "pending" and row.last_error == "http_500"
+        waits.append(row.next_attempt_at - clock())
+        clock.now_ms = row.next_attempt_at
+    await sender.deliver_once()
+
+    assert waits == sorted(waits) and waits[0] < waits[-1]
+    assert keys_in(fake, "C1") == ["alert:1"]
+
+
+async def test_channel_not_found_breaks_the_channels_subscriptions_and_stops_retrying(
+    store: Store, slack, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake, client = slack
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="CGONE", profile="default", target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C2", profile="default", target="job_a", created_by="U1")
+    fake.faults.channel_error("CGONE", "channel_not_found")
+    await enqueue(store, "alert:gone", channel="CGONE")
+    await enqueue(store, "alert:ok", channel="C2")
+    sender = deliverer(store, client)
+
+    with caplog.at_level(logging.WARNING, logger="bot.watcher.deliver"):
+        report = await sender.drain()
+    calls_after_first = len(fake.calls)
+    clock.advance(3600)
+    later = await sender.drain()
+
+    assert (report.broken, report.sent, later.claimed) == (1, 1, 0)
+    assert len(fake.calls) == calls_after_first  # not retried
+    async with store.transaction() as tx:
+        gone = await tx.subscriptions.list_for_channel("CGONE")
+        fine = await tx.subscriptions.list_for_channel("C2")
+        row = await tx.outbox.get("alert:gone")
+    assert [(s.state, s.broken_reason) for s in gone] == [("broken", "channel_not_found")]
+    assert [s.state for s in fine] == ["active"]
+    assert row is not None and (row.status, row.last_error) == ("failed_permanent", "channel_not_found")
+    assert "CGONE" in caplog.text and "channel_not_found" in caplog.text
+
+
+async def test_a_message_slack_rejects_is_not_retried_and_is_logged_loudly(
+    store: Store, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeSlack(validator=lambda message: ["header too long"] if "BAD" in message.get("text", "") else [])
+    async with fake.serve() as base_url:
+        client = make_delivery_client(token=TOKEN, base_url=base_url)
+        await enqueue(store, "alert:bad", text="BAD card")
+        await enqueue(store, "alert:next", text="good card")
+        with caplog.at_level(logging.ERROR, logger="bot.watcher.deliver"):
+            report = await deliverer(store, client).drain()
+
+    assert (report.rejected, report.sent) == (1, 1)
+    assert keys_in(fake, "C1") == ["alert:next"]  # the channel is not held up behind the bad row
+    assert "alert:bad" in caplog.text and "invalid_blocks" in caplog.text and "header too long" in caplog.text
+
+
+async def test_a_crash_between_slacks_ok_and_the_database_write_does_not_post_twice(
+    store: Store, slack, clock
+) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1")
+    # A deliverer claims both rows and posts them; Slack says ok; the process dies before recording anything.
+    async with store.transaction() as tx:
+        claimed = await tx.outbox.claim_heads(holder="crashed-replica", limit=10, claim_ttl_ms=120_000)
+        assert [r.key for r in claimed] == ["alert:1"]
+        reply_row = await tx.outbox.claim_key("reply:1", holder="crashed-replica", claim_ttl_ms=120_000)
+        assert reply_row is not None
+    root = await client.chat_postMessage(channel="C1", text="alert:1", metadata={
+        "event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "alert:1"}})
+    reply = await client.chat_postMessage(channel="C1", text="reply:1", thread_ts=root["ts"], metadata={
+        "event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "reply:1"}})
+    posts_before = len(posted(fake))
+
+    clock.advance(121)  # the dead replica's claims expire
+    report = await deliverer(store, client).drain()
+
+    assert report.recovered == 2
+    assert len(posted(fake)) == posts_before  # nothing posted again
+    async with store.transaction() as tx:
+        alert_row = await tx.outbox.get("alert:1")
+        reply_row = await tx.outbox.get("reply:1")
+    assert alert_row is not None and (alert_row.status, alert_row.sent_ts) == ("sent", root["ts"])
+    assert reply_row is not None and (reply_row.sent_ts, reply_row.sent_thread_ts) == (reply["ts"], root["ts"])
+
+
+async def test_a_crash_before_slack_answered_posts_after_checking_history(store: Store, slack, clock) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    async with store.transaction() as tx:
+        await tx.outbox.claim_heads(holder="crashed-replica", limit=10, claim_ttl_ms=120_000)
+    clock.advance(121)
+
+    report = await deliverer(store, client).drain()
+
+    assert report.sent == 1
+    assert [c.method for c in fake.calls] == ["conversations.history", "chat.postMessage"]
+    assert keys_in(fake, "C1") == ["alert:1"]
+
+
+async def test_one_channels_backlog_and_back_off_do_not_hold_up_another(store: Store, slack, clock) -> None:
+    fake, client = slack
+    for i in range(3):
+        await enqueue(store, f"busy:{i}", channel="CBUSY")
+    await enqueue(store, "quiet:0", channel="CQUIET")
+    fake.faults.ratelimit("chat.postMessage", n=1, retry_after=30)  # the first post (CBUSY's) is refused
+    sender = deliverer(store, client, concurrency=1)
+
+    first = await sender.deliver_once()
+    await enqueue(store, "quiet:1", channel="CQUIET")
+    second = await sender.deliver_once()
+
+    assert (first.retry, first.sent, second.sent) == (1, 1, 1)
+    assert keys_in(fake, "CQUIET") == ["quiet:0", "quiet:1"]
+    assert keys_in(fake, "CBUSY") == []
+    clock.advance(30)
+    for _ in range(3):
+        await sender.deliver_once()  # one per channel per pass: paced
+    assert keys_in(fake, "CBUSY") == ["busy:0", "busy:1", "busy:2"]  # in order
+
+
+async def test_a_reply_waits_for_its_parent_card(store: Store, slack, clock) -> None:
+    fake, client = slack
+    fake.faults.server_error("chat.postMessage", n=1)
+    await enqueue(store, "digest:1")
+    await enqueue(store, "alert:in-thread", kind="thread_reply", parent="digest:1")
+    sender = deliverer(store, client)
+
+    first = await sender.deliver_once()
+    assert (first.retry, keys_in(fake, "C1")) == (1, [])
+    clock.advance(300)
+    await sender.drain()
+
+    root, reply = fake.messages["C1"]
+    assert keys_in(fake, "C1") == ["digest:1", "alert:in-thread"]
+    assert reply["thread_ts"] == root["ts"]
+
+
+async def test_two_deliverers_on_one_database_send_each_row_once(store: Store, deliver_db_url: str, clock) -> None:
+    fake = FakeSlack(validator=problems)
+    other = Store(engine=create_engine(deliver_db_url), clock=clock)
+    try:
+        async with fake.serve() as base_url:
+            for i in range(30):
+                await enqueue(store, f"alert:{i}", channel=f"C{i % 6}")
+            one = OutboxDeliverer(store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url),
+                                  holder="replica-1", pace_s=0, idle_s=0)
+            two = OutboxDeliverer(store=other, slack=make_delivery_client(token=TOKEN, base_url=base_url),
+                                  holder="replica-2", pace_s=0, idle_s=0)
+            await asyncio.gather(one.drain(), two.drain())
+            await one.drain()
+    finally:
+        await other.aclose()
+
+    sent = [k for c in range(6) for k in keys_in(fake, f"C{c}")]
+    assert sorted(sent) == sorted(f"alert:{i}" for i in range(30))  # all of them, none twice
+
+
+async def test_run_delivers_until_stopped_and_survives_a_failing_pass(store: Store, slack) -> None:
+    fake, client = slack
+    sender = OutboxDeliverer(store=store, slack=client, holder="r", pace_s=0.01, idle_s=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    await enqueue(store, "alert:1")
+    sender.wake()
+    await fake.wait_for_calls("chat.postMessage", count=1, timeout=10)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert keys_in(fake, "C1") == ["alert:1"]
