@@ -1,31 +1,95 @@
-"""How each subcommand is written: the usage strings shown in help and in every command error.
+"""How each subcommand is written: the one source of the usage text shown by `/dlf help` and every command error.
 
-Plain text (the renderers put them in code spans or escape them). Owned by the render engineer; the parser only
-reads `SUBCOMMANDS` and calls `usage()`.
+Pure data, plain text (renderers put it in code spans or escape it). `HELP` holds everything help shows;
+`SUBCOMMANDS` (name -> (usage line, summary)), `EXAMPLES` (name -> first example) and `usage()` are the views the
+parser reads. Order is the order help lists them in.
 """
 
 from __future__ import annotations
 
-# name -> (usage line, one-line summary). Order is the order help lists them in.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "instance": ("/dlf instance <job> <instance_id> [--profile NAME]", "show one job instance: status, timing, failed nodes"),
-    "watch": (
-        "/dlf watch <job|'pattern'> [instance_id] [--on failure,running-exception,success] [--mention @user|@group]"
-        " [--profile NAME]",
-        "alert this channel when an instance of the job fails (or follow one instance until it ends)",
-    ),
-    "unwatch": ("/dlf unwatch <job|'pattern'> [instance_id] [--profile NAME]", "stop alerting this channel"),
-    "watches": ("/dlf watches", "list this channel's subscriptions and their state"),
-    "help": ("/dlf help [subcommand]", "explain the subcommands"),
+from dataclasses import dataclass
+
+COMMAND = "/dlf"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubcommandHelp:
+    """What help says about one subcommand."""
+
+    name: str
+    usage: str
+    summary: str
+    details: str
+    examples: tuple[str, ...]
+    options: tuple[tuple[str, str], ...] = ()
+
+
+_PROFILE = ("--profile NAME", "which configured DLF project/workspace to use (default: the default profile)")
+
+HELP: dict[str, SubcommandHelp] = {
+    help_.name: help_
+    for help_ in (
+        SubcommandHelp(
+            name="instance",
+            usage=f"{COMMAND} instance <job> <instance_id> [--profile NAME]",
+            summary="show one job instance: status, timing, failed nodes",
+            details="Shows the instance's card only to you, with a button to share it in the channel and one to "
+            "refresh it. Failed nodes come first, with their log paths.",
+            examples=(f"{COMMAND} instance job_batch 34765", f"{COMMAND} instance etl_orders 880001 --profile prod"),
+            options=(_PROFILE,),
+        ),
+        SubcommandHelp(
+            name="watch",
+            usage=f"{COMMAND} watch <job|'pattern'> [instance_id] [--on failure,running-exception,success] "
+            "[--mention @user|@group] [--profile NAME]",
+            summary="alert this channel when an instance of the job fails (or follow one instance until it ends)",
+            details="Subscribes this channel to a job, or to every job matching a quoted glob pattern. With an "
+            "instance id, follows that one instance and posts how it ends. Subscribing twice is harmless.",
+            examples=(
+                f"{COMMAND} watch 'etl_*' --mention @data-oncall",
+                f"{COMMAND} watch job_batch",
+                f"{COMMAND} watch job_batch 34765 --on success,failure",
+            ),
+            options=(
+                ("--on EVENTS", "comma-separated: failure (the default), running-exception; success only when "
+                 "following one instance"),
+                ("--mention @user|@group", "who the alert mentions (pick them from Slack's list)"),
+                _PROFILE,
+            ),
+        ),
+        SubcommandHelp(
+            name="unwatch",
+            usage=f"{COMMAND} unwatch <job|'pattern'> [instance_id] [--profile NAME]",
+            summary="stop alerting this channel",
+            details="Removes this channel's subscription to the job or pattern (written as you subscribed), or its "
+            "follow of one instance.",
+            examples=(f"{COMMAND} unwatch job_batch", f"{COMMAND} unwatch 'etl_*'"),
+            options=(_PROFILE,),
+        ),
+        SubcommandHelp(
+            name="watches",
+            usage=f"{COMMAND} watches [--profile NAME]",
+            summary="list this channel's subscriptions and their state",
+            details="Each subscription is active, muted, or broken (with the reason, e.g. the bot was removed from "
+            "the channel).",
+            examples=(f"{COMMAND} watches",),
+            options=(_PROFILE,),
+        ),
+        SubcommandHelp(
+            name="help",
+            usage=f"{COMMAND} help [subcommand]",
+            summary="explain the subcommands",
+            details=f"`{COMMAND}` alone or `{COMMAND} help` lists every subcommand; `{COMMAND} help watch` explains one.",
+            examples=(f"{COMMAND} help", f"{COMMAND} help watch"),
+        ),
+    )
 }
 
-EXAMPLES: dict[str, str] = {
-    "instance": "/dlf instance job_batch 34765",
-    "watch": "/dlf watch 'etl_*' --mention @data-oncall",
-    "unwatch": "/dlf unwatch job_batch",
-    "watches": "/dlf watches",
-    "help": "/dlf help watch",
-}
+# name -> (usage line, one-line summary)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {name: (entry.usage, entry.summary) for name, entry in HELP.items()}
+
+# name -> the first example
+EXAMPLES: dict[str, str] = {name: entry.examples[0] for name, entry in HELP.items()}
 
 
 def usage(name: str | None = None) -> str:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 
 from bot.dlf.models import INT64_MAX
+from bot.render.mrkdwn import slack_len
 
 INSTANCE_REFRESH = "dlf.instance.refresh"
 INSTANCE_SHARE = "dlf.instance.share"
@@ -31,7 +32,7 @@ def encode_instance_ref(ref: InstanceRef) -> str | None:
     if ref.profile is not None:
         data["profile"] = ref.profile
     value = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return value if len(value.encode("utf-16-le")) // 2 <= MAX_VALUE_LENGTH else None
+    return value if slack_len(value) <= MAX_VALUE_LENGTH else None
 
 
 def decode_instance_ref(value: str) -> InstanceRef:

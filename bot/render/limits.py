@@ -54,6 +54,7 @@ _ALLOWED_TOKEN = re.compile(
     r"|<https://[^|<>\s]+(?:\|(?P<link_label>[^<>]*))?>"
 )
 _BROADCAST = re.compile(r"<!(channel|here|everyone)(\|[^<>]*)?>")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BARE_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt);)")
 
 
@@ -112,6 +113,8 @@ class _Checker:
             return
         if not text.strip():
             self.add(f"{where}.text: only whitespace")
+        if _LONE_SURROGATE.search(text):
+            self.add(f"{where}.text: contains a lone surrogate (not encodable)")
         self.total_text += slack_len(text)
         if kind == "mrkdwn":
             if "emoji" in obj:

@@ -8,6 +8,7 @@ an emoji counts twice and a limit measured here is never exceeded on Slack's sid
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from slack_sdk.models.messages import DateLink
@@ -23,6 +24,9 @@ BACKTICK_LOOKALIKE = "ˋ"
 _DANGLING = "\u200d\ufe0e\ufe0f"
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+# JSON can carry lone surrogates ("\ud800"); Slack cannot show them and UTF-8 cannot carry them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 # Slack date tokens need whole seconds Slack can show: from the epoch to the end of year 9999.
 _MAX_EPOCH_SECONDS = 253402300799
 # Mentions the bot may pass through: a user (`<@U123>`, `<@W123>`) or a user group (`<!subteam^S123>`), optionally
@@ -32,12 +36,17 @@ _MENTION = re.compile(r"<(@[UW][A-Z0-9]{2,40}|!subteam\^S[A-Z0-9]{2,40})(?:\|[^<
 
 def slack_len(text: str) -> int:
     """Length in UTF-16 code units: never less than what Slack counts for the same text."""
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def clean(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD, so it can be encoded and shown."""
+    return _LONE_SURROGATE.sub(REPLACEMENT, text)
 
 
 def escape(text: str) -> str:
     """Escape exactly `&`, `<`, `>` (in that order) so untrusted text cannot mention, link or inject tokens."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _cut(pieces: list[str], limit: int) -> str:
@@ -58,6 +67,7 @@ def truncate(text: str, limit: int) -> str:
     """`text` unchanged when it fits in `limit`, else cut (whole characters only) and ended with "…"."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    text = clean(text)
     if slack_len(text) <= limit:
         return text
     return _cut(list(text), limit)
@@ -70,7 +80,7 @@ def escape_truncated(text: str, limit: int) -> str:
     escaped = escape(text)
     if slack_len(escaped) <= limit:
         return escaped
-    return _cut([_ENTITIES.get(char, char) for char in text], limit)
+    return _cut([_ENTITIES.get(char, char) for char in clean(text)], limit)
 
 
 def _code_safe(text: str) -> str:
@@ -100,7 +110,7 @@ def one_line(text: str, limit: int) -> str:
 
 def plain(text: str, limit: int | None = None) -> str:
     """Untrusted text for a plain_text object: nothing is parsed there, so it is only cut to `limit`."""
-    return text if limit is None else truncate(text, limit)
+    return clean(text) if limit is None else truncate(text, limit)
 
 
 def utc_text(epoch_ms: int, fmt: str = DEFAULT_FALLBACK_FORMAT) -> str | None:
@@ -129,6 +139,16 @@ def mention(token: str | None) -> str | None:
         return None
     match = _MENTION.fullmatch(token.strip())
     return f"<{match.group(1)}>" if match else None
+
+
+def valid_mentions(tokens: Iterable[str], limit: int = 10) -> list[str]:
+    """The well-formed mention tokens among `tokens`, canonical, de-duplicated, at most `limit`."""
+    found: list[str] = []
+    for token in tokens:
+        canonical = mention(token)
+        if canonical and canonical not in found:
+            found.append(canonical)
+    return found[:limit]
 
 
 def mention_or_text(token: str, limit: int = 120) -> str:
@@ -170,6 +190,7 @@ __all__ = [
     "BACKTICK_LOOKALIKE",
     "ELLIPSIS",
     "and_more",
+    "clean",
     "code",
     "date_token",
     "escape",
@@ -183,4 +204,5 @@ __all__ = [
     "slack_len",
     "truncate",
     "utc_text",
+    "valid_mentions",
 ]

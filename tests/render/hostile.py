@@ -20,7 +20,7 @@ INJECTED = (
     "<https://evil.example|click me>",
     "<!date^1^{date}|x>",
 )
-ALPHABET = st.sampled_from(list("<>&*_~`|^!@#:;/.\\\n\t abcXYZ019-") + ["é", "节点", "任务", "😀", "👩‍💻", "\u200d", "&amp;"])
+ALPHABET = st.sampled_from(list("<>&*_~`|^!@#:;/.\\\n\t abcXYZ019-") + ["é", "节点", "任务", "😀", "👩‍💻", "\u200d", "&amp;", "\ud800"])
 hostile_text = st.lists(ALPHABET | st.sampled_from(INJECTED), max_size=40).map("".join) | st.text(max_size=300)
 long_names = st.integers(min_value=129, max_value=400).map(lambda n: ("<!channel>*_&`任务😀" * 40)[:n])
 names = hostile_text | long_names

@@ -118,6 +118,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("link_names", _set(["link_names"], True), "link_names"),
     ("parse full", _set(["parse"], "full"), "parse"),
     ("budget", _set(["blocks"], [{"type": "section", "text": md("w" * 2900)} for _ in range(4)]), "budget 10000"),
+    ("lone surrogate", _set(["blocks", 2, "text", "text"], "a \ud800 b"), "lone surrogate"),
     ("emoji counted as two", _set(["blocks", 0, "text", "text"], "😀" * 76), "152 characters, limit 150"),
 ]
 

@@ -1,0 +1,172 @@
+"""Subscription messages: `/dlf watches` (this channel's subscriptions and their state), and the answers to
+`/dlf watch` and `/dlf unwatch`.
+
+Renderers take anything shaped like `SubscriptionLike` (the store's subscription record fits as it is);
+`SubscriptionView` is a ready-made one for callers and tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.render.blocks import context, header, section
+from bot.render.instance_card import pack_lines
+from bot.render.message import Message
+from bot.render.mrkdwn import code, escape_truncated, mention_or_text, one_line, plural
+
+TARGET_LIMIT = 160
+REASON_LIMIT = 200
+WATCHES_BUDGET = 7000
+MAX_WATCH_SECTIONS = 12
+DEFAULT_PROFILE = "default"
+
+_EVENT_WORDS = {"failure": "fails", "running-exception": "runs into an exception", "success": "succeeds"}
+# Why a subscription broke, in words a channel member can act on (Slack's permanent errors).
+_BROKEN_REASONS = {
+    "channel_not_found": "the bot cannot find this channel (deleted, or private without the bot)",
+    "not_in_channel": "the bot is not in this channel: invite it with `/invite @DLF bot`",
+    "is_archived": "the channel is archived",
+    "invalid_auth": "Slack rejected the bot's token: ask the bot's admin",
+    "account_inactive": "the bot's Slack account is deactivated: ask the bot's admin",
+}
+
+
+class SubscriptionLike(Protocol):
+    """What the renderers read of a subscription."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def is_pattern(self) -> bool: ...
+    @property
+    def instance_id(self) -> int | None: ...
+    @property
+    def events(self) -> tuple[str, ...]: ...
+    @property
+    def mention(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def broken_reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionView:
+    """A subscription as the renderers show it. `state`: active | muted | broken (with `broken_reason`)."""
+
+    target: str
+    is_pattern: bool = False
+    instance_id: int | None = None
+    events: tuple[str, ...] = ("failure",)
+    mention: str | None = None
+    state: str = "active"
+    broken_reason: str | None = None
+    profile: str | None = None
+
+
+def _what(sub: SubscriptionLike) -> str:
+    target = code(sub.target, TARGET_LIMIT)
+    if sub.instance_id is not None:
+        return f"instance {sub.instance_id} of {target}"
+    if sub.is_pattern:
+        return f"every job matching {target}"
+    return f"job {target}"
+
+
+def _events(events: Sequence[str]) -> str:
+    words = [_EVENT_WORDS.get(event) or code(event, 40) for event in events] or ["fails"]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _state(sub: SubscriptionLike) -> str:
+    if sub.state == "active":
+        return ":large_green_circle: active"
+    if sub.state == "muted":
+        return ":large_yellow_circle: muted"
+    if sub.state == "broken":
+        reason = sub.broken_reason
+        explained = _BROKEN_REASONS.get(reason or "") or (
+            escape_truncated(reason, REASON_LIMIT) if reason else "no reason recorded"
+        )
+        return f":red_circle: broken — {explained}"
+    return f":white_circle: {code(sub.state, 40)}"
+
+
+def watch_line(sub: SubscriptionLike) -> str:
+    """One subscription: what, which events, whom it mentions, its state."""
+    parts = [_what(sub), f"when it {_events(sub.events)}"]
+    if sub.mention:
+        parts.append(f"mentions {mention_or_text(sub.mention, 60)}")
+    profile = getattr(sub, "profile", None)
+    if profile and profile != DEFAULT_PROFILE:
+        parts.append(f"profile {code(profile, 60)}")
+    parts.append(_state(sub))
+    return "• " + " · ".join(parts)
+
+
+def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
+    """This channel's subscriptions with their state (active, muted, broken and why); a hint when there are none."""
+    if not subscriptions:
+        line = (
+            ":eyes: This channel watches no DLF job yet. `/dlf watch job_batch` alerts it when an instance of "
+            "`job_batch` fails; `/dlf watch 'etl_*'` covers every job matching a pattern."
+        )
+        return Message(text="This channel watches no DLF job yet.", blocks=[section(line)])
+    broken = sum(1 for sub in subscriptions if sub.state == "broken")
+    title = f":eyes: This channel's DLF watches ({len(subscriptions):,})"
+    lines = [watch_line(sub) for sub in subscriptions]
+    blocks = [header(title)]
+    blocks.extend(
+        section(text)
+        for text in pack_lines(lines, heading="", budget=WATCHES_BUDGET, max_sections=MAX_WATCH_SECTIONS, noun="subscriptions")
+    )
+    if broken:
+        blocks.append(context(f"{plural(broken, 'subscription')} broken: fix the cause, then `/dlf watch` it again."))
+    text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}"
+    text += f" ({broken:,} broken)" if broken else ""
+    return Message(text=text, blocks=blocks)
+
+
+def render_subscribed(sub: SubscriptionLike, *, already: bool = False) -> Message:
+    """The answer to `/dlf watch`: what the channel will now hear about (or that it already did)."""
+    who = f", mentioning {mention_or_text(sub.mention, 60)}" if sub.mention else ""
+    if sub.instance_id is not None:
+        promise = f"how {_what(sub)} ends ({_events(sub.events)}){who}"
+        line = f"This channel will hear {promise}."
+    else:
+        line = f"This channel gets an alert when {_what(sub)} {_events(sub.events)}{who}."
+    if already:
+        line = f":information_source: Already set up, nothing changed: {line[0].lower()}{line[1:]}"
+    else:
+        line = f":white_check_mark: {line}"
+    text = f"Watching {one_line(sub.target, TARGET_LIMIT)}" + (f" instance {sub.instance_id}" if sub.instance_id is not None else "")
+    return Message(text=text, blocks=[section(line), context("`/dlf watches` lists this channel's subscriptions.")])
+
+
+def render_unsubscribed(
+    target: str, *, is_pattern: bool = False, instance_id: int | None = None, removed: bool = True
+) -> Message:
+    """The answer to `/dlf unwatch`: stopped, or it was not watched here (nothing changed)."""
+    what = _what(SubscriptionView(target=target, is_pattern=is_pattern, instance_id=instance_id))
+    if removed:
+        line = f":wave: This channel no longer watches {what}."
+        text = f"Stopped watching {one_line(target, TARGET_LIMIT)}"
+    else:
+        line = (
+            f":information_source: This channel was not watching {what}, so nothing changed. "
+            "`/dlf watches` lists what it watches."
+        )
+        text = f"Not watching {one_line(target, TARGET_LIMIT)}"
+    return Message(text=text, blocks=[section(line)])
+
+
+__all__ = [
+    "SubscriptionLike",
+    "SubscriptionView",
+    "render_subscribed",
+    "render_unsubscribed",
+    "render_watches",
+    "watch_line",
+]
