@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
-from sandbox_sdk_signing import sdk_sign, send
+from sandbox_sdk_signing import clock_date, sdk_sign, send
 
 from dlf_sandbox import ManualClock, Sandbox
 
@@ -40,10 +40,12 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def call(base_url: str, http: httpx.AsyncClient) -> Call:
-    """`await call("GET", path, query=[...], headers={...}, body=b"")`: sign with the SDK and send."""
+def call(base_url: str, http: httpx.AsyncClient, clock: ManualClock) -> Call:
+    """`await call("GET", path, query=[...], headers={...}, body=b"")`: sign with the SDK (dated by the sandbox
+    clock) and send."""
 
     async def _call(method: str, path: str, **kwargs: object) -> httpx.Response:
+        kwargs.setdefault("sdk_date", clock_date(clock))
         return await send(http, sdk_sign(base_url=base_url, method=method, path=path, **kwargs))  # type: ignore[arg-type]
 
     return _call

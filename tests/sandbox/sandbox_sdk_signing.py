@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -73,3 +74,9 @@ def dlf_path(*segments: str | int) -> str:
 async def send(client: httpx.AsyncClient, signed: Signed) -> httpx.Response:
     """Send a signed request exactly as signed."""
     return await client.request(signed.method, signed.url, headers=signed.headers, content=signed.body)
+
+
+def clock_date(clock: Callable[[], int], offset: timedelta = timedelta(0)) -> str:
+    """An X-Sdk-Date value for the time `clock()` (+ offset)."""
+    moment = datetime.fromtimestamp(clock() / 1000, tz=timezone.utc) + offset
+    return moment.strftime("%Y%m%dT%H%M%SZ")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,17 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
-from sandbox_sdk_signing import PROJECT, dlf_path, sdk_sign, send
+from sandbox_sdk_signing import PROJECT, clock_date, dlf_path, sdk_sign, send
 
 from dlf_sandbox import SANDBOX_CREDENTIALS, WEIRD_JOB_NAME, ManualClock, Sandbox, signing
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "instance_job_batch_34765.json"
 CREDS = SANDBOX_CREDENTIALS
-
-
-def sdk_date(clock: ManualClock, offset: timedelta = timedelta(0)) -> str:
-    moment = datetime.fromtimestamp(clock() / 1000, tz=timezone.utc) + offset
-    return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
 async def test_sdk_signed_details_request_gets_the_seed_page_response(call: Call) -> None:
@@ -80,9 +75,9 @@ async def test_date_more_than_15_minutes_off_is_rejected(
     base_url: str, http: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     path = dlf_path("job_batch", "instances", 34765)
-    fresh = sdk_sign(base_url=base_url, method="GET", path=path, sdk_date=sdk_date(clock, timedelta(minutes=-14)))
-    stale = sdk_sign(base_url=base_url, method="GET", path=path, sdk_date=sdk_date(clock, timedelta(minutes=-16)))
-    future = sdk_sign(base_url=base_url, method="GET", path=path, sdk_date=sdk_date(clock, timedelta(minutes=16)))
+    fresh = sdk_sign(base_url=base_url, method="GET", path=path, sdk_date=clock_date(clock, timedelta(minutes=-14)))
+    stale = sdk_sign(base_url=base_url, method="GET", path=path, sdk_date=clock_date(clock, timedelta(minutes=-16)))
+    future = sdk_sign(base_url=base_url, method="GET", path=path, sdk_date=clock_date(clock, timedelta(minutes=16)))
     assert (await send(http, fresh)).status_code == 200
     assert (await send(http, stale)).status_code == 401
     assert (await send(http, future)).status_code == 401
@@ -92,8 +87,8 @@ async def test_date_header_changed_after_signing_is_rejected(
     base_url: str, http: httpx.AsyncClient, clock: ManualClock
 ) -> None:
     signed = sdk_sign(base_url=base_url, method="GET", path=dlf_path("job_batch", "instances", 34765),
-                      sdk_date=sdk_date(clock))
-    headers = {**signed.headers, "X-Sdk-Date": sdk_date(clock, timedelta(seconds=1))}
+                      sdk_date=clock_date(clock))
+    headers = {**signed.headers, "X-Sdk-Date": clock_date(clock, timedelta(seconds=1))}
     assert (await http.get(signed.url, headers=headers)).status_code == 401
 
 
@@ -160,7 +155,7 @@ def test_pure_verification_agrees_with_the_sdk_signer(
     """Keys are unique, as a client sends them (the SDK orders repeated keys by raw value, not by text)."""
     clock = ManualClock()
     path = "/v1/" + "/".join(quote(s, safe="") for s in segments)
-    headers = {"X-Project-Id": PROJECT, "X-Sdk-Date": sdk_date(clock)}
+    headers = {"X-Project-Id": PROJECT, "X-Sdk-Date": clock_date(clock)}
     if body:
         headers["Content-Type"] = "application/json"
     request = SdkRequest(method=method, schema="http", host="127.0.0.1:1", resource_path=path,

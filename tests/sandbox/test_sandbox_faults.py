@@ -1,0 +1,117 @@
+"""Fault knobs: throttling, 5xx, malformed bodies, dropped connections, latency, targeting, and the call log."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from conftest import Call
+from sandbox_sdk_signing import dlf_path
+
+from dlf_sandbox import Sandbox
+
+DETAILS = dlf_path("job_batch", "instances", 34765)
+LIST = dlf_path("instances", "detail")
+
+
+async def test_throttle_next_n_then_recover(call: Call, sb: Sandbox) -> None:
+    sb.faults.throttle(n=2, retry_after=3)
+    first, second, third = [await call("GET", DETAILS) for _ in range(3)]
+    for throttled in (first, second):
+        assert throttled.status_code == 429
+        assert throttled.headers["Retry-After"] == "3"
+        assert throttled.json()["error_code"] == "APIG.0308"
+        assert throttled.json()["error_msg"].startswith("The throttling threshold has been reached")
+    assert third.status_code == 200
+
+
+async def test_throttle_without_retry_after(call: Call, sb: Sandbox) -> None:
+    sb.faults.throttle(n=1, retry_after=None)
+    response = await call("GET", DETAILS)
+    assert response.status_code == 429 and "Retry-After" not in response.headers
+
+
+async def test_server_errors_json_and_html(call: Call, sb: Sandbox) -> None:
+    sb.faults.server_error(n=1, status=500)
+    sb.faults.server_error(n=1, status=503, html=True)
+    json_error, html_error, ok = [await call("GET", DETAILS) for _ in range(3)]
+    assert json_error.status_code == 500 and json_error.json()["error_code"]
+    assert html_error.status_code == 503 and html_error.headers["content-type"].startswith("text/html")
+    assert "<html>" in html_error.text and html_error.headers["X-Request-Id"]
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["not_json", "truncated"])
+async def test_malformed_bodies_are_not_json(call: Call, sb: Sandbox, kind: str) -> None:
+    sb.faults.malformed(n=1, kind=kind)  # type: ignore[arg-type]
+    response = await call("GET", LIST)
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()
+
+
+async def test_wrong_shape_is_json_of_the_wrong_shape(call: Call, sb: Sandbox) -> None:
+    sb.faults.malformed(n=1, kind="wrong_shape")
+    body = (await call("GET", LIST)).json()
+    assert not isinstance(body.get("instances"), list)
+
+
+async def test_reset_connection_drops_without_an_answer(call: Call, sb: Sandbox) -> None:
+    sb.faults.reset_connection(n=1)
+    with pytest.raises(httpx.TransportError):
+        await call("GET", DETAILS)
+    assert (await call("GET", DETAILS)).status_code == 200
+    assert [c.status for c in sb.calls] == [None, 200]
+
+
+async def test_faults_can_target_one_operation(call: Call, sb: Sandbox) -> None:
+    sb.faults.throttle(n=1, operation="list_instances")
+    assert (await call("GET", DETAILS)).status_code == 200
+    assert (await call("GET", LIST)).status_code == 429
+    assert (await call("GET", LIST)).status_code == 200
+
+
+async def test_latency_delays_each_request(call: Call, sb: Sandbox) -> None:
+    sb.faults.latency_ms = 120
+    started = time.perf_counter()
+    await call("GET", DETAILS)
+    assert time.perf_counter() - started >= 0.12
+
+
+async def test_calls_are_recorded_with_operation_and_decoded_query(call: Call, sb: Sandbox) -> None:
+    await call("GET", DETAILS)
+    await call("GET", LIST, query=[("jobName", "销售"), ("limit", 5)])
+    await call("POST", dlf_path("job_batch", "instances", 34765, "restart"))
+    assert [c.operation for c in sb.calls] == ["show_instance", "list_instances", "restart_instance"]
+    assert sb.calls[1].query == {"jobName": "销售", "limit": "5"}
+    assert sb.calls[0].path.endswith("/jobs/job_batch/instances/34765")
+    assert sb.calls.by_operation() == {"show_instance": 1, "list_instances": 1, "restart_instance": 1}
+    sb.calls.reset()
+    assert len(sb.calls) == 0
+
+
+async def test_admin_endpoints_drive_faults_and_calls(
+    call: Call, sb: Sandbox, base_url: str, http: httpx.AsyncClient
+) -> None:
+    response = await http.post(base_url + "/_sandbox/faults",
+                               json={"kind": "server_error", "n": 1, "status": 502, "operation": "show_instance"})
+    assert response.status_code == 200
+    assert (await call("GET", DETAILS)).status_code == 502
+    counted = (await http.get(base_url + "/_sandbox/calls")).json()
+    assert counted["count"] == 1 and counted["by_operation"] == {"show_instance": 1}
+    await http.delete(base_url + "/_sandbox/calls")
+    assert len(sb.calls) == 0
+    await http.post(base_url + "/_sandbox/faults", json={"latency_ms": 25})
+    assert sb.faults.latency_ms == 25
+    await http.delete(base_url + "/_sandbox/faults")
+    assert sb.faults.latency_ms == 0 and sb.faults.pending() == []
+    bad = await http.post(base_url + "/_sandbox/faults", json={"kind": "meteor"})
+    assert bad.status_code == 400
+
+
+async def test_faults_do_not_touch_admin_or_unrecorded_paths(sb: Sandbox, base_url: str,
+                                                             http: httpx.AsyncClient) -> None:
+    sb.faults.throttle(n=1)
+    assert (await http.get(base_url + "/_sandbox/health")).status_code == 200
+    assert len(sb.faults.pending()) == 1

@@ -1,0 +1,49 @@
+"""Serving modes: in a thread of its own (sync callers) and as `python -m dlf_sandbox` (another process)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
+from dlf_sandbox.cli import banner
+
+
+def test_serve_in_thread_answers_sync_clients_and_stops() -> None:
+    sandbox = Sandbox(seed=True)
+    with sandbox.serve_in_thread() as base_url:
+        health = httpx.get(base_url + "/_sandbox/health")
+        assert health.status_code == 200 and health.json()["ok"] is True
+        seeded = httpx.get(base_url + "/_sandbox/seeded").json()
+        assert seeded["seed"] == {"job": "job_batch", "instance_id": 34765, "status": "fail", "workspace": None}
+    try:
+        httpx.get(base_url + "/_sandbox/health", timeout=1)
+    except httpx.TransportError:
+        return
+    raise AssertionError("the sandbox still answers after the block")
+
+
+def test_module_entry_point_prints_url_and_credentials() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dlf_sandbox", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("DLF sandbox listening on http://127.0.0.1:")
+        base_url = first.rsplit(" ", 1)[1].strip()
+        rest = "".join(process.stdout.readline() for _ in range(6))
+        assert SANDBOX_CREDENTIALS.ak in rest and SANDBOX_CREDENTIALS.project_id in rest
+        assert httpx.get(base_url + "/_sandbox/health").json()["instances"] > 10
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_banner_names_every_way_to_authenticate() -> None:
+    text = banner(Sandbox(seed=False), "http://127.0.0.1:1")
+    for value in (SANDBOX_CREDENTIALS.sk, SANDBOX_CREDENTIALS.iam_password, SANDBOX_CREDENTIALS.static_token,
+                  SANDBOX_CREDENTIALS.security_token, "/v3/auth/tokens"):
+        assert value in text

@@ -1,0 +1,145 @@
+"""State and timeline: instances appear, run, fail and succeed deterministically; reruns follow a policy."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import Call
+from sandbox_sdk_signing import dlf_path
+
+from dlf_sandbox import ManualClock, Sandbox
+
+NODES = [("extract", "CDM Job"), ("transform", "DLI SQL"), ("load", "DWS SQL")]
+
+
+@pytest.fixture
+def empty(clock: ManualClock) -> Sandbox:
+    sandbox = Sandbox(seed=False, clock=clock)
+    sandbox.state.add_job("nightly", nodes=NODES)
+    return sandbox
+
+
+def test_step_applies_events_in_time_order_with_their_own_times(empty: Sandbox, clock: ManualClock) -> None:
+    t = clock()
+    iid = empty.timeline.appear("nightly", at=t + 1000)
+    empty.timeline.fail("nightly", iid, at=t + 5000, failed_node="transform")
+    with pytest.raises(Exception):
+        empty.state.instance("nightly", iid)
+    assert empty.timeline.step().kind == "appear"  # type: ignore[union-attr]
+    running = empty.state.instance("nightly", iid)
+    assert running.status == "running" and running.start_time == t + 1000 and running.plan_time == t + 1000
+    assert [n.status for n in running.nodes] == ["running", "waiting", "waiting"]
+    empty.timeline.step()
+    failed = empty.state.instance("nightly", iid)
+    assert failed.status == "fail" and failed.end_time == t + 5000 and failed.execute_time == 4000
+    assert [n.status for n in failed.nodes] == ["success", "fail", "skip"]
+    assert failed.nodes[1].log_path and failed.nodes[1].retry_times
+    assert empty.timeline.step() is None
+
+
+def test_step_until_applies_only_what_is_due(empty: Sandbox, clock: ManualClock) -> None:
+    t = clock()
+    first = empty.timeline.appear("nightly", at=t + 100)
+    second = empty.timeline.appear("nightly", at=t + 200)
+    empty.timeline.succeed("nightly", first, at=t + 300)
+    applied = empty.timeline.step_until(t + 250)
+    assert [(e.kind, e.instance_id) for e in applied] == [("appear", first), ("appear", second)]
+    assert empty.state.instance("nightly", first).status == "running"
+    empty.timeline.step_until(t + 300)
+    succeeded = empty.state.instance("nightly", first)
+    assert succeeded.status == "success" and all(n.status == "success" for n in succeeded.nodes)
+    assert all(n.start_time is not None and n.end_time is not None for n in succeeded.nodes)
+    assert empty.timeline.pending == []
+
+
+def test_set_status_keeps_nodes_consistent(empty: Sandbox, clock: ManualClock) -> None:
+    iid = empty.state.add_instance("nightly", status="waiting")
+    waiting = empty.state.instance("nightly", iid)
+    assert waiting.start_time is None and {n.status for n in waiting.nodes} == {"waiting"}
+    empty.state.set_status("nightly", iid, "running", at=clock())
+    clock.advance(60_000)
+    instance = empty.state.set_status("nightly", iid, "fail")
+    assert instance.end_time == clock() and instance.execute_time == 60_000
+    assert [n.status for n in instance.nodes] == ["fail", "skip", "skip"]
+    with pytest.raises(ValueError):
+        empty.state.set_status("nightly", iid, "fail", failed_node="no such node")
+
+
+def test_unknown_status_is_kept(empty: Sandbox) -> None:
+    iid = empty.state.add_instance("nightly", status="something-new")
+    assert empty.state.instance("nightly", iid).status == "something-new"
+    total, rows = empty.state.list_instances(min_plan_time=0, max_plan_time=2**62, status="something-new")
+    assert (total, [r.instance_id for r in rows]) == (1, [iid])
+
+
+async def test_rerun_through_the_api_then_the_policy_decides(call: Call, sb: Sandbox, clock: ManualClock) -> None:
+    seeded = sb.seeded["failed_node"]
+    sb.timeline.on_rerun("success", after_ms=30_000)
+    response = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))
+    assert response.status_code == 204
+    assert sb.state.instance(seeded.job, seeded.instance_id).status == "running"
+    assert sb.timeline.next_at() == clock() + 30_000
+    sb.timeline.step()
+    rerun = sb.state.instance(seeded.job, seeded.instance_id)
+    assert rerun.status == "success" and rerun.end_time == clock() + 30_000 and rerun.runs == 2
+
+
+async def test_rerun_policy_per_job_and_failure(call: Call, sb: Sandbox, clock: ManualClock) -> None:
+    seeded = sb.seeded["failed_node"]
+    sb.timeline.on_rerun("fail", after_ms=1_000, job=seeded.job, failed_node="refresh_mart")
+    sb.timeline.on_rerun("success", after_ms=1_000, job="some_other_job")
+    await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))
+    sb.timeline.step_until(clock() + 1_000)
+    again = sb.state.instance(seeded.job, seeded.instance_id)
+    assert again.status == "fail"
+    assert [n.status for n in again.nodes] == ["success", "success", "fail"]
+
+
+async def test_without_policy_a_rerun_stays_running(call: Call, sb: Sandbox) -> None:
+    seeded = sb.seeded["failed_node"]
+    await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))
+    assert sb.timeline.pending == []
+    assert sb.state.instance(seeded.job, seeded.instance_id).status == "running"
+
+
+async def test_play_applies_events_as_the_clock_reaches_them(call: Call, sb: Sandbox, clock: ManualClock) -> None:
+    sb.state.add_job("played", nodes=NODES)
+    t = clock()
+    iid = sb.timeline.appear("played", at=t + 10_000)
+    sb.timeline.fail("played", iid, at=t + 20_000)
+    sb.timeline.play()
+    path = dlf_path("played", "instances", iid)
+    assert (await call("GET", path)).json()["error_code"] == "DLF.0137"
+    clock.advance(10_000)
+    assert (await call("GET", path)).json()["status"] == "running"
+    clock.advance(10_000)
+    assert (await call("GET", path)).json()["status"] == "fail"
+
+
+async def test_admin_endpoints_script_the_timeline(sb: Sandbox, base_url: str, http: httpx.AsyncClient,
+                                                   clock: ManualClock) -> None:
+    await http.post(base_url + "/_sandbox/jobs", json={"name": "remote_job"})
+    t = clock()
+    appeared = await http.post(base_url + "/_sandbox/timeline/events",
+                               json={"kind": "appear", "job": "remote_job", "at": t + 1})
+    iid = appeared.json()["instanceId"]
+    await http.post(base_url + "/_sandbox/timeline/events",
+                    json={"kind": "status", "job": "remote_job", "instance_id": iid, "status": "fail", "at": t + 2})
+    stepped = await http.post(base_url + "/_sandbox/timeline/step_until", json={"ms": t + 2})
+    assert [e["kind"] for e in stepped.json()["applied"]] == ["appear", "status"]
+    assert sb.state.instance("remote_job", iid).status == "fail"
+    created = await http.post(base_url + "/_sandbox/instances", json={"job": "remote_job", "status": "success"})
+    other = created.json()["instanceId"]
+    await http.post(base_url + f"/_sandbox/instances/{other}/status", json={"job": "remote_job", "status": "fail"})
+    assert sb.state.instance("remote_job", other).status == "fail"
+    missing = await http.post(base_url + "/_sandbox/instances", json={"job": "nope"})
+    assert missing.status_code == 400
+
+
+def test_thousands_of_jobs_and_failures(clock: ManualClock) -> None:
+    sandbox = Sandbox(seed=False, clock=clock)
+    assert sandbox.state.add_jobs(f"job_{i:05d}" for i in range(10_000)) == 10_000
+    ids = [sandbox.state.add_instance(f"job_{i * 20:05d}", status="fail") for i in range(500)]
+    total, rows = sandbox.state.list_instances(min_plan_time=clock() - 1, max_plan_time=clock(), status="fail",
+                                               limit=1000)
+    assert total == 500 and {r.instance_id for r in rows} == set(ids)
