@@ -95,8 +95,7 @@ class FakeSlack:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        sockets = site._server.sockets if site._server is not None else []  # noqa: SLF001 — aiohttp has no public getter
-        bound_port = sockets[0].getsockname()[1]
+        bound_port = runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}/api/"
         try:
             yield self.base_url

@@ -1,0 +1,81 @@
+"""Every user-facing line that is not a card, and every log line of the Slack side and the entry point.
+
+Kept in one place so wording is reviewed in one place. User-facing lines are plain text that the renderers escape;
+log lines never include secret values (only names of settings, ids and error kinds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+# ---- user-facing (shown through bot.render's command-error card, which escapes it)
+def unknown_profile(name: str, known: Iterable[str]) -> str:
+    """`--profile NAME` names a profile the bot has not been configured with."""
+    names = ", ".join(f"`{profile}`" for profile in sorted(known))
+    return f"DLF profile `{name}` is not configured here. The configured profiles are {names}."
+
+
+def bad_button() -> str:
+    """A button's value could not be decoded (an old card from another version of the bot)."""
+    return "This button belongs to a card the bot can no longer read. Run the command again, e.g. `/dlf instance job_batch 34765`."
+
+
+def watching_unavailable() -> str:
+    """`watch`/`unwatch`/`watches` on a bot started without the subscription store."""
+    return "Watching jobs is not available on this bot: it runs without its database. Ask its operators to enable it."
+
+
+def preview_read_only(subcommand: str) -> str:
+    """`dlf-bot preview` runs read-only commands only."""
+    return (
+        f"`{subcommand}` changes this channel's subscriptions, so preview does not run it."
+        " Preview shows read-only commands, e.g. `/dlf instance job_batch 34765` or `/dlf help`."
+    )
+
+
+# ---- log lines
+def log_dlf_error(operation: str) -> str:
+    """A DLF call failed in a way the user was told about; details travel as structured `extra`."""
+    return f"DLF {operation} failed"
+
+
+def log_crash(reference: str) -> str:
+    """An unexpected exception in a listener; the user saw only the reference."""
+    return f"unexpected error while handling a Slack request (reference {reference})"
+
+
+def log_respond_failed(status: int, body: str) -> str:
+    """Slack refused what the bot posted to a response_url (WebhookClient does not raise)."""
+    return f"posting to response_url failed: HTTP {status} {body[:200]!r}"
+
+
+def log_listening(port: int, *, socket_mode: bool) -> str:
+    """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
+    if socket_mode:
+        return f"Socket Mode connected; health and metrics on http://0.0.0.0:{port}/healthz and /metrics"
+    return f"serving Slack events on http://0.0.0.0:{port}/slack/events (health: /healthz, metrics: /metrics)"
+
+
+def log_stopping(signal_name: str) -> str:
+    """A stop signal arrived."""
+    return f"{signal_name} received: stopping"
+
+
+def log_background_failed(name: str) -> str:
+    """A background service (e.g. the watcher) ended with an exception."""
+    return f"background service {name!r} stopped with an error"
+
+
+__all__ = [
+    "bad_button",
+    "log_background_failed",
+    "log_crash",
+    "log_dlf_error",
+    "log_listening",
+    "log_respond_failed",
+    "log_stopping",
+    "preview_read_only",
+    "unknown_profile",
+    "watching_unavailable",
+]

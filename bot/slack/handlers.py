@@ -1,0 +1,245 @@
+"""The Bolt listeners: acknowledge at once, parse, call a service, answer with what a renderer made.
+
+No blocks are built here and no SQL runs here. Every listener is a uniquely named method (Bolt's logs name
+listeners by function); `bot.slack.app` registers them from one table.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any, Protocol
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.say.async_say import AsyncSay
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages
+from bot.commands import (
+    Command,
+    HelpCommand,
+    InstanceCommand,
+    UnwatchCommand,
+    WatchCommand,
+    WatchesCommand,
+    parse_command,
+)
+from bot.errors import CommandError
+from bot.render.actions import decode_instance_ref
+from bot.render.errors import render_command_error, render_crash
+from bot.render.help import render_help
+from bot.render.message import Message
+from bot.services.instances import InstanceService
+from bot.slack.metrics import SlackMetrics
+
+log = logging.getLogger(__name__)
+
+_LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+class SubscriptionService(Protocol):
+    """What the listeners need of `bot.services.subscriptions` (the watcher's side)."""
+
+    async def handle(
+        self, command: WatchCommand | UnwatchCommand | WatchesCommand, *, channel_id: str, user_id: str,
+        team_id: str | None,
+    ) -> Message: ...
+
+
+class Listeners:
+    """The bot's Slack listeners, bound to the services they call."""
+
+    def __init__(
+        self,
+        *,
+        instances: InstanceService,
+        subscriptions: SubscriptionService | None = None,
+        metrics: SlackMetrics | None = None,
+    ) -> None:
+        self._instances = instances
+        self._subscriptions = subscriptions
+        self._metrics = metrics
+
+    # ------------------------------------------------------------------ /dlf
+    async def on_dlf_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        """`/dlf ...`: instant answers (help, bad input) in the ack; everything that calls DLF after it."""
+        try:
+            parsed = parse_command(command.get("text") or "")
+        except CommandError as err:
+            self._count_command("invalid", "usage")
+            await ack(**_ephemeral(render_command_error(err)))
+            return
+        if isinstance(parsed, HelpCommand):
+            self._count_command("help", "ok")
+            await ack(**_ephemeral(render_help(parsed.topic)))
+            return
+        await ack()
+        message, ok = await self._answer(
+            parsed, channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""),
+            team_id=command.get("team_id"),
+        )
+        self._count_command(_subcommand(parsed), "ok" if ok else "error")
+        await self._send(respond, message, response_type="ephemeral")
+
+    # ------------------------------------------------------------------ buttons
+    async def on_instance_refresh(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Refresh: fetch the instance again and replace the card; a failure is said beside it, the card stays."""
+        await ack()
+        ref = _instance_ref(body)
+        if ref is None:
+            self._count_action("refresh", "bad_value")
+            await self._send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
+            return
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+        answer = await self._instances.show(
+            job=ref.job, instance_id=ref.instance_id, profile=ref.profile, shareable=ephemeral
+        )
+        self._count_action("refresh", "ok" if answer.ok else "error")
+        if answer.ok:
+            await self._send(respond, answer.message, replace_original=True)
+        else:
+            await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
+
+    async def on_instance_share(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Share: post a fresh card in the channel for everyone, then remove the private one."""
+        await ack()
+        ref = _instance_ref(body)
+        if ref is None:
+            self._count_action("share", "bad_value")
+            await self._send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
+            return
+        user_id = str((body.get("user") or {}).get("id") or "")
+        shared_by = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else None
+        answer = await self._instances.show(
+            job=ref.job, instance_id=ref.instance_id, profile=ref.profile, shareable=False, shared_by=shared_by
+        )
+        self._count_action("share", "ok" if answer.ok else "error")
+        if not answer.ok:
+            await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
+            return
+        if await self._send(respond, answer.message, response_type="in_channel", replace_original=False):
+            await _delete_original(respond)
+
+    # ------------------------------------------------------------------ events
+    async def on_app_mention(self, event: dict[str, Any], say: AsyncSay) -> None:
+        """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        text = _LEADING_MENTION.sub("", event.get("text") or "", count=1)
+        try:
+            parsed = parse_command(text)
+        except CommandError as err:
+            self._count_command("invalid", "usage")
+            await _say(say, render_command_error(err), thread_ts=thread_ts)
+            return
+        if isinstance(parsed, HelpCommand):
+            message, ok = render_help(parsed.topic), True
+        else:
+            message, ok = await self._answer(
+                parsed, channel_id=event.get("channel", ""), user_id=event.get("user", ""),
+                team_id=event.get("team"), in_channel=True,
+            )
+        self._count_command(_subcommand(parsed), "ok" if ok else "error")
+        await _say(say, message, thread_ts=thread_ts)
+
+    async def on_app_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """The App Home tab shows what the bot can do."""
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        help_message = render_help()
+        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": help_message.blocks})
+
+    # ------------------------------------------------------------------ errors
+    async def on_unhandled_error(
+        self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None = None
+    ) -> None:
+        """An exception no listener expected: traceback to the log with a reference, one calm line to the user."""
+        reference = uuid.uuid4().hex[:12]
+        if self._metrics is not None:
+            self._metrics.crashes.inc()
+        log.error(
+            messages.log_crash(reference),
+            exc_info=(type(error), error, error.__traceback__),
+            extra={"reference": reference, "request_type": body.get("type") or body.get("command")},
+        )
+        if respond is not None:
+            await self._send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
+
+    # ------------------------------------------------------------------ helpers
+    async def _answer(
+        self, parsed: Command, *, channel_id: str, user_id: str, team_id: str | None, in_channel: bool = False
+    ) -> tuple[Message, bool]:
+        if isinstance(parsed, InstanceCommand):
+            answer = await self._instances.show(
+                job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile, shareable=not in_channel
+            )
+            return answer.message, answer.ok
+        if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+            if self._subscriptions is None:
+                return _line(messages.watching_unavailable()), False
+            message = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
+            return message, True
+        return render_help(), True
+
+    async def _send(self, respond: AsyncRespond, message: Message, **options: Any) -> bool:
+        response = await respond(text=message.text, blocks=message.blocks, **options)
+        if response.status_code != 200:
+            # WebhookClient does not raise: an answer Slack refused would otherwise vanish silently.
+            if self._metrics is not None:
+                self._metrics.respond_failures.inc()
+            log.error(messages.log_respond_failed(response.status_code, str(response.body)))
+            return False
+        return True
+
+    def _count_command(self, subcommand: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.commands.labels(subcommand=subcommand, outcome=outcome).inc()
+
+    def _count_action(self, action: str, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.actions.labels(action=action, outcome=outcome).inc()
+
+
+def _ephemeral(message: Message) -> dict[str, Any]:
+    return {"text": message.text, "blocks": message.blocks, "response_type": "ephemeral"}
+
+
+def _line(text: str) -> Message:
+    """A one-line answer that is not a card: the bot's own wording, shown as a command error is."""
+    return render_command_error(CommandError(text))
+
+
+def _subcommand(parsed: Command) -> str:
+    return {
+        HelpCommand: "help", InstanceCommand: "instance", WatchCommand: "watch", UnwatchCommand: "unwatch",
+        WatchesCommand: "watches",
+    }[type(parsed)]
+
+
+def _instance_ref(body: dict[str, Any]) -> Any:
+    """The instance a button is about, or None when its value is not one of ours (or not a usable instance)."""
+    actions = body.get("actions") or []
+    if not actions:
+        return None
+    try:
+        ref = decode_instance_ref(str(actions[0].get("value") or ""))
+    except ValueError:
+        return None
+    if ref.instance_id < 1 or set(ref.job) <= {"."}:
+        return None
+    return ref
+
+
+async def _delete_original(respond: AsyncRespond) -> None:
+    response = await respond(delete_original=True)
+    if response.status_code != 200:
+        log.warning(messages.log_respond_failed(response.status_code, str(response.body)))
+
+
+async def _say(say: AsyncSay, message: Message, *, thread_ts: str | None) -> None:
+    await say(text=message.text, blocks=message.blocks, thread_ts=thread_ts)
+
+
+__all__ = ["Listeners", "SubscriptionService"]

@@ -1,0 +1,133 @@
+"""Serving the app: HTTP mode (`/slack/events`, signature-verified by Bolt) or Socket Mode, with `/healthz` and
+`/metrics` on `$PORT` in both, and the background services (the watcher) running in the same event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot import messages
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HealthProbe = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackgroundService:
+    """Something that runs beside the Slack app until `stop` is set (e.g. the watcher's scheduler, the deliverer)."""
+
+    name: str
+    run: Callable[[asyncio.Event], Awaitable[None]]
+
+
+def build_web_app(
+    *,
+    bolt: AsyncApp | None,
+    registry: CollectorRegistry,
+    health: HealthProbe | None = None,
+    mode: str = "http",
+    clock: Callable[[], float] = time.monotonic,
+) -> web.Application:
+    """The aiohttp application: Slack events (when `bolt` is given, i.e. HTTP mode), health and metrics."""
+    started = clock()
+
+    async def slack_events(request: web.Request) -> web.Response:
+        assert bolt is not None
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        body: dict[str, Any] = {"status": "ok", "mode": mode, "uptime_s": round(clock() - started, 1)}
+        if health is not None:
+            try:
+                body.update(await health())
+            except Exception:
+                log.exception("health probe failed")
+                return web.json_response({**body, "status": "error"}, status=503)
+        return web.json_response(body)
+
+    async def metrics(_: web.Request) -> web.Response:
+        response = web.Response(body=generate_latest(registry))
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    app = web.Application()
+    if bolt is not None:
+        app.router.add_post(EVENTS_PATH, slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def serve_http(app: web.Application, *, host: str, port: int) -> AsyncIterator[int]:
+    """Serve `app` until the block ends; yields the bound port (useful with port 0)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    try:
+        yield bound
+    finally:
+        await runner.cleanup()
+
+
+async def run_bot(
+    *,
+    bolt: AsyncApp,
+    registry: CollectorRegistry,
+    stop: asyncio.Event,
+    port: int,
+    host: str = "0.0.0.0",
+    app_token: str | None = None,
+    health: HealthProbe | None = None,
+    background: Sequence[BackgroundService] = (),
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Run until `stop` is set: Socket Mode when `app_token` is given, else HTTP mode; plus the background services."""
+    socket_mode = app_token is not None
+    web_app = build_web_app(
+        bolt=None if socket_mode else bolt, registry=registry, health=health, mode="socket" if socket_mode else "http"
+    )
+    async with serve_http(web_app, host=host, port=port) as bound:
+        handler = None
+        if app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(bolt, app_token)
+            await handler.connect_async()
+        log.info(messages.log_listening(bound, socket_mode=socket_mode))
+        if on_ready is not None:
+            on_ready(bound)
+        tasks = [asyncio.create_task(_supervised(service, stop), name=service.name) for service in background]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=10)
+            if handler is not None:
+                await handler.close_async()
+
+
+async def _supervised(service: BackgroundService, stop: asyncio.Event) -> None:
+    # A background service that dies must not take the Slack side down with it; it is logged loudly instead.
+    try:
+        await service.run(stop)
+    except Exception:
+        log.exception(messages.log_background_failed(service.name))
+
+
+__all__ = ["EVENTS_PATH", "BackgroundService", "HealthProbe", "build_web_app", "run_bot", "serve_http"]

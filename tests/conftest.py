@@ -1,0 +1,46 @@
+"""Shared fixtures: the DLF sandbox and the fake Slack Web API on loopback, and a temporary SQLite database.
+
+Keep this small: fixtures that only one area uses belong in that area's conftest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.render.limits import problems
+from dlf_sandbox import Sandbox
+from slack_fake import FakeSlack
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    """A sandbox and the URL it serves at."""
+
+    sandbox: Sandbox
+    url: str
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[RunningSandbox]:
+    """A seeded DLF sandbox serving in the test's event loop."""
+    box = Sandbox(seed=True)
+    async with box.serve() as url:
+        yield RunningSandbox(sandbox=box, url=url)
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API that checks every message it receives with the bot's validator of Slack's limits."""
+    fake = FakeSlack(validator=problems)
+    async with fake.serve():
+        yield fake
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file, as users write the URL."""
+    return f"sqlite:///{tmp_path / 'dlf-bot.sqlite3'}"

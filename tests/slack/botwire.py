@@ -1,0 +1,105 @@
+"""Helpers to run the real Bolt app in HTTP mode on loopback, wired to the DLF sandbox and the fake Slack Web API."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from prometheus_client import CollectorRegistry
+from slack_sdk.signature import SignatureVerifier
+
+from bot.dlf import DlfClient, DlfConfig
+from bot.dlf.auth import AkSk
+from bot.services.instances import InstanceService
+from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from dlf_sandbox import SANDBOX_CREDENTIALS
+from slack_fake import FakeSlack, TEAM_ID
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-token"
+USER = "U0ALICE"
+CHANNEL = "C0DATA"
+
+
+@dataclass
+class BotUnderTest:
+    """The running bot and the two fakes around it, with helpers that speak Slack's wire format."""
+
+    url: str
+    http: httpx.AsyncClient
+    fake: FakeSlack
+    dlf: Any  # tests/conftest.py's RunningSandbox: .sandbox and .url
+    registry: CollectorRegistry
+
+    def signed_headers(self, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+        return {
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+
+    def command_body(self, text: str, response_id: str) -> str:
+        return urlencode({
+            "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "fake", "channel_id": CHANNEL,
+            "channel_name": "data", "user_id": USER, "user_name": "alice", "command": "/dlf", "text": text,
+            "api_app_id": "A0DLFBOT", "response_url": self.fake.response_url(response_id), "trigger_id": "1.2.3",
+        })
+
+    async def command(self, text: str, response_id: str, **sign: Any) -> httpx.Response:
+        body = self.command_body(text, response_id)
+        return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body, **sign))
+
+    async def click(self, action_id: str, value: str, response_id: str, *, ephemeral: bool = True) -> httpx.Response:
+        payload = {
+            "type": "block_actions", "user": {"id": USER, "username": "alice", "team_id": TEAM_ID},
+            "api_app_id": "A0DLFBOT", "token": "legacy-verification-token", "team": {"id": TEAM_ID, "domain": "fake"},
+            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL,
+                          "is_ephemeral": ephemeral},
+            "channel": {"id": CHANNEL, "name": "data"}, "trigger_id": "1.2.3",
+            "response_url": self.fake.response_url(response_id),
+            "actions": [{"action_id": action_id, "block_id": "b1", "value": value, "type": "button",
+                         "action_ts": "1700000001.000000", "text": {"type": "plain_text", "text": "x"}}],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body))
+
+
+def button_value(message: dict[str, Any], action_id: str) -> str:
+    """The value of the button with `action_id` in a message's blocks."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button in the message")
+
+
+def dlf_client(url: str, *, sk: str = SANDBOX_CREDENTIALS.sk) -> DlfClient:
+    """A DLF client for the sandbox that gives up quickly (tests of failures need no long back-off)."""
+    config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id, max_retries=1, backoff_base=0.01,
+                       backoff_cap=0.05, max_retry_after=0.05)
+    return DlfClient(config=config, credentials=AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=sk))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(sandbox: Any, fake: FakeSlack, *, sk: str = SANDBOX_CREDENTIALS.sk) -> AsyncIterator[BotUnderTest]:
+    """The bot serving HTTP on a free loopback port, its DLF client pointed at `sandbox` (with secret key `sk`)."""
+    registry = CollectorRegistry()
+    async with dlf_client(sandbox.url, sk=sk) as client:
+        instances = InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000))
+        assert fake.base_url is not None
+        app = build_app(AppDeps(
+            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
+            instances=instances, metrics=SlackMetrics(registry=registry),
+        ))
+        async with serve_http(build_web_app(bolt=app, registry=registry), host="127.0.0.1", port=0) as port:
+            async with httpx.AsyncClient(timeout=30) as http:
+                yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox,
+                                   registry=registry)
