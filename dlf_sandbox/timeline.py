@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dlf_sandbox.state import Node, State
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,10 +175,21 @@ class Timeline:
         self.playing = False
 
     def apply_due(self) -> list[Event]:
-        """When playing, apply the events the clock has reached."""
+        """When playing, apply the events the clock has reached; a bad event is logged and dropped."""
         if not self.playing:
             return []
-        return self.step_until(self._clock())
+        done: list[Event] = []
+        now = self._clock()
+        with self._lock:
+            while self._queue and self._queue[0].at_ms <= now:
+                event = self._queue[0].event
+                try:
+                    self.step()
+                except Exception:  # a script error must not break the server answering the request
+                    logger.exception("timeline event could not be applied: %s", event)
+                else:
+                    done.append(event)
+        return done
 
     def _push(self, event: Event) -> None:
         with self._lock:
