@@ -1,0 +1,224 @@
+"""Channel subscriptions: the use cases behind `/dlf watch`, `/dlf unwatch` and `/dlf watches`.
+
+A job must exist in DLF to be watched (checked with the profile's client; refused with DLF's reason otherwise); a
+glob pattern is not checked, since it also covers jobs created later; a one-off follow checks that the instance
+exists. Subscribing twice is harmless. Every change is written with its audit entry in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot import messages
+from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
+from bot.dlf.models import Instance
+from bot.errors import CommandError, DlfError, DlfNotFound
+from bot.render.errors import render_command_error, render_dlf_error
+from bot.render.message import Message
+from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
+from bot.store import Store, Subscription
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROFILE = "default"
+_GLOB_CHARACTERS = frozenset("*?[")
+
+
+class JobDirectory(Protocol):
+    """What this service needs of a DLF client."""
+
+    async def job_exists(self, job_name: str) -> bool: ...
+
+    async def get_instance(self, job_name: str, instance_id: int) -> Instance: ...
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    """`/dlf watch` done: the subscription, and whether it was already there exactly like this."""
+
+    subscription: Subscription
+    already: bool
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Nothing was changed, and why: DLF's answer (`dlf_error`) or a wrong command (`command_error`)."""
+
+    dlf_error: DlfError | None = None
+    command_error: CommandError | None = None
+    job: str | None = None
+    instance_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UnwatchResult:
+    """`/dlf unwatch` done: whether there was such a subscription to remove."""
+
+    target: str
+    is_pattern: bool
+    instance_id: int | None
+    removed: bool
+
+
+def is_pattern(target: str) -> bool:
+    """Whether `target` is a glob (`etl_*`, `job_?`, `job_[ab]`) rather than one job's name."""
+    return any(ch in _GLOB_CHARACTERS for ch in target)
+
+
+class SubscriptionService:
+    """Subscriptions of Slack channels to DLF jobs, checked against DLF, stored and audited."""
+
+    def __init__(
+        self, *, store: Store, clients: Mapping[str, JobDirectory], default_profile: str = DEFAULT_PROFILE
+    ) -> None:
+        if not clients:
+            raise ValueError("at least one DLF client is needed")
+        self._store = store
+        self._clients = dict(clients)
+        self._default = default_profile if default_profile in clients else next(iter(clients))
+
+    async def handle(
+        self,
+        command: WatchCommand | UnwatchCommand | WatchesCommand,
+        *,
+        channel_id: str,
+        user_id: str,
+        team_id: str | None,
+    ) -> Message:
+        """Run one subscription command for `channel_id` and return the message to answer with."""
+        if isinstance(command, WatchCommand):
+            result = await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
+            if isinstance(result, Refused):
+                return _render_refusal(result)
+            return render_subscribed(result.subscription, already=result.already)
+        if isinstance(command, UnwatchCommand):
+            outcome = await self.unwatch(command, channel_id=channel_id, user_id=user_id)
+            if isinstance(outcome, Refused):
+                return _render_refusal(outcome)
+            return render_unsubscribed(
+                outcome.target, is_pattern=outcome.is_pattern, instance_id=outcome.instance_id, removed=outcome.removed
+            )
+        return render_watches(await self.watches(channel_id))
+
+    async def watch(
+        self, command: WatchCommand, *, channel_id: str, user_id: str, team_id: str | None = None
+    ) -> WatchResult | Refused:
+        """Subscribe the channel after checking the job (or instance) exists; patterns are not checked."""
+        try:
+            profile = self._profile(command.profile)
+        except CommandError as err:
+            return Refused(command_error=err)
+        pattern = command.is_pattern or is_pattern(command.target)
+        if not pattern:
+            refusal = await self._check_exists(profile, command.target, command.instance_id)
+            if refusal is not None:
+                return refusal
+        async with self._store.transaction() as tx:
+            before = {
+                (s.profile, s.target, s.instance_id): s for s in await tx.subscriptions.list_for_channel(channel_id)
+            }.get((profile, command.target, command.instance_id))
+            subscription, created = await tx.subscriptions.subscribe(
+                channel=channel_id,
+                profile=profile,
+                target=command.target,
+                is_pattern=pattern,
+                instance_id=command.instance_id,
+                events=command.events,
+                mention=command.mention,
+                created_by=user_id,
+                team=team_id,
+            )
+            unchanged = before is not None and _same(before, subscription)
+            if not unchanged:
+                await tx.audit.record(
+                    actor=user_id,
+                    action="watch",
+                    channel=channel_id,
+                    target=command.target,
+                    details={
+                        "profile": profile,
+                        "is_pattern": pattern,
+                        "instance_id": command.instance_id,
+                        "events": list(command.events),
+                        "mention": command.mention,
+                        "created": created,
+                    },
+                )
+        return WatchResult(subscription=subscription, already=unchanged)
+
+    async def unwatch(self, command: UnwatchCommand, *, channel_id: str, user_id: str) -> UnwatchResult | Refused:
+        """Remove the channel's subscription to a job, pattern or followed instance (harmless if there is none)."""
+        try:
+            profile = self._profile(command.profile)
+        except CommandError as err:
+            return Refused(command_error=err)
+        async with self._store.transaction() as tx:
+            removed = await tx.subscriptions.unsubscribe(
+                channel=channel_id, profile=profile, target=command.target, instance_id=command.instance_id
+            )
+            if removed:
+                await tx.audit.record(
+                    actor=user_id,
+                    action="unwatch",
+                    channel=channel_id,
+                    target=command.target,
+                    details={"profile": profile, "instance_id": command.instance_id},
+                )
+        return UnwatchResult(
+            target=command.target,
+            is_pattern=is_pattern(command.target),
+            instance_id=command.instance_id,
+            removed=removed,
+        )
+
+    async def watches(self, channel_id: str) -> Sequence[Subscription]:
+        """The channel's subscriptions, whatever their state (broken ones say why)."""
+        async with self._store.transaction() as tx:
+            return await tx.subscriptions.list_for_channel(channel_id)
+
+    def _profile(self, name: str | None) -> str:
+        chosen = name or self._default
+        if chosen not in self._clients:
+            raise CommandError(messages.unknown_profile(chosen, self._clients), usage=None)
+        return chosen
+
+    async def _check_exists(self, profile: str, job: str, instance_id: int | None) -> Refused | None:
+        client = self._clients[profile]
+        try:
+            if instance_id is not None:
+                await client.get_instance(job, instance_id)
+            elif not await client.job_exists(job):
+                return Refused(
+                    dlf_error=DlfNotFound(f"job {job} does not exist", kind="job"), job=job, instance_id=instance_id
+                )
+        except DlfError as err:
+            log.warning(
+                messages.log_dlf_error(err.operation or "check_job"),
+                extra={"dlf": err.log_details(), "job": job, "instance_id": instance_id, "profile": profile},
+            )
+            return Refused(dlf_error=err, job=job, instance_id=instance_id)
+        return None
+
+
+def _same(before: Subscription, after: Subscription) -> bool:
+    return (before.events, before.mention, before.state) == (after.events, after.mention, after.state)
+
+
+def _render_refusal(refused: Refused) -> Message:
+    if refused.command_error is not None:
+        return render_command_error(refused.command_error)
+    assert refused.dlf_error is not None
+    return render_dlf_error(refused.dlf_error, job=refused.job, instance_id=refused.instance_id)
+
+
+__all__ = [
+    "JobDirectory",
+    "Refused",
+    "SubscriptionService",
+    "UnwatchResult",
+    "WatchResult",
+    "is_pattern",
+]

@@ -1,0 +1,155 @@
+"""`/dlf watch`, `/dlf unwatch`, `/dlf watches` against the DLF sandbox (real HTTP, signed) and a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
+from bot.dlf.auth import AkSk
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.render.limits import problems
+from bot.render.message import Message
+from bot.services.subscriptions import Refused, SubscriptionService, WatchResult
+from bot.store import Store
+from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
+
+
+@dataclass
+class Setup:
+    service: SubscriptionService
+    store: Store
+    sandbox: Sandbox
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    sandbox = Sandbox(seed=True)
+    async with sandbox.serve() as base_url:
+        client = DlfClient(
+            config=DlfConfig(
+                endpoint=base_url, project_id=SANDBOX_CREDENTIALS.project_id, max_retries=0, backoff_base=0.01
+            ),
+            credentials=AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SANDBOX_CREDENTIALS.sk),
+        )
+        store = await Store.open(f"sqlite:///{tmp_path}/bot.db")
+        try:
+            yield Setup(service=SubscriptionService(store=store, clients={"default": client}), store=store,
+                        sandbox=sandbox)
+        finally:
+            await store.aclose()
+            await client.aclose()
+
+
+def text_of(message: Message) -> str:
+    assert problems(message) == []  # every answer is a message Slack accepts
+    return message.text + " " + str(message.blocks)
+
+
+async def test_watching_a_job_dlf_knows_subscribes_and_audits(setup: Setup) -> None:
+    answer = await setup.service.handle(
+        WatchCommand(target="job_batch", mention="<!subteam^S123>"), channel_id="C1", user_id="U1", team_id="T1"
+    )
+
+    assert "job_batch" in text_of(answer)
+    async with setup.store.transaction() as tx:
+        (sub,) = await tx.subscriptions.list_for_channel("C1")
+        (entry,) = await tx.audit.recent()
+    assert (sub.target, sub.profile, sub.mention, sub.created_by, sub.team) == (
+        "job_batch", "default", "<!subteam^S123>", "U1", "T1")
+    assert (entry.actor, entry.action, entry.channel, entry.target) == ("U1", "watch", "C1", "job_batch")
+
+
+async def test_watching_a_job_dlf_does_not_know_is_refused_with_the_reason_and_saves_nothing(setup: Setup) -> None:
+    result = await setup.service.watch(WatchCommand(target="no_such_job"), channel_id="C1", user_id="U1")
+    answer = await setup.service.handle(WatchCommand(target="no_such_job"), channel_id="C1", user_id="U1",
+                                        team_id=None)
+
+    assert isinstance(result, Refused) and result.dlf_error is not None
+    assert "no job named" in text_of(answer)
+    assert await setup.service.watches("C1") == []
+
+
+async def test_subscribing_twice_is_harmless_and_says_nothing_changed(setup: Setup) -> None:
+    first = await setup.service.watch(WatchCommand(target="job_batch"), channel_id="C1", user_id="U1")
+    again = await setup.service.watch(WatchCommand(target="job_batch"), channel_id="C1", user_id="U2")
+    changed = await setup.service.watch(
+        WatchCommand(target="job_batch", events=("failure", "running-exception")), channel_id="C1", user_id="U2"
+    )
+
+    assert isinstance(first, WatchResult) and isinstance(again, WatchResult) and isinstance(changed, WatchResult)
+    assert (first.already, again.already, changed.already) == (False, True, False)
+    assert len(await setup.service.watches("C1")) == 1
+    async with setup.store.transaction() as tx:
+        assert [e.action for e in await tx.audit.recent()] == ["watch", "watch"]  # the no-op is not a change
+
+
+async def test_a_pattern_is_not_checked_against_dlf(setup: Setup) -> None:
+    setup.sandbox.calls.reset()
+    result = await setup.service.watch(WatchCommand(target="etl_*", is_pattern=True), channel_id="C1", user_id="U1")
+
+    assert isinstance(result, WatchResult) and result.subscription.is_pattern
+    assert setup.sandbox.calls.count("get_job") == 0
+
+
+async def test_following_one_instance_checks_that_it_exists(setup: Setup) -> None:
+    ok = await setup.service.watch(
+        WatchCommand(target="job_batch", instance_id=34765, events=("failure", "success")), channel_id="C1",
+        user_id="U1",
+    )
+    missing = await setup.service.handle(
+        WatchCommand(target="job_batch", instance_id=99999999), channel_id="C1", user_id="U1", team_id=None
+    )
+
+    assert isinstance(ok, WatchResult) and ok.subscription.instance_id == 34765
+    assert "no instance" in text_of(missing)
+    assert [s.instance_id for s in await setup.service.watches("C1")] == [34765]
+
+
+async def test_dlf_being_down_refuses_the_watch_instead_of_guessing(setup: Setup) -> None:
+    setup.sandbox.faults.server_error(n=5, status=503)
+    answer = await setup.service.handle(WatchCommand(target="job_batch"), channel_id="C1", user_id="U1", team_id=None)
+
+    assert "not answering" in text_of(answer)
+    assert await setup.service.watches("C1") == []
+
+
+async def test_unwatch_removes_and_audits_and_unwatching_again_changes_nothing(setup: Setup) -> None:
+    await setup.service.watch(WatchCommand(target="job_batch"), channel_id="C1", user_id="U1")
+    await setup.service.watch(WatchCommand(target="etl_*", is_pattern=True), channel_id="C1", user_id="U1")
+
+    removed = await setup.service.handle(UnwatchCommand(target="job_batch"), channel_id="C1", user_id="U2",
+                                         team_id=None)
+    again = await setup.service.handle(UnwatchCommand(target="job_batch"), channel_id="C1", user_id="U2",
+                                       team_id=None)
+
+    assert "no longer watches" in text_of(removed)
+    assert "was not watching" in text_of(again)
+    assert [s.target for s in await setup.service.watches("C1")] == ["etl_*"]
+    async with setup.store.transaction() as tx:
+        assert [(e.actor, e.action) for e in await tx.audit.recent()][0] == ("U2", "unwatch")
+
+
+async def test_watches_lists_the_channels_subscriptions_with_broken_ones_explained(setup: Setup) -> None:
+    await setup.service.watch(WatchCommand(target="job_batch"), channel_id="C1", user_id="U1")
+    await setup.service.watch(WatchCommand(target="job_batch"), channel_id="C2", user_id="U1")
+    async with setup.store.transaction() as tx:
+        await tx.subscriptions.mark_broken("C1", "not_in_channel")
+
+    listing = text_of(await setup.service.handle(WatchesCommand(), channel_id="C1", user_id="U1", team_id=None))
+    empty = text_of(await setup.service.handle(WatchesCommand(), channel_id="C3", user_id="U1", team_id=None))
+
+    assert "job_batch" in listing and "broken" in listing and "invite" in listing
+    assert "watches no DLF job" in empty
+
+
+async def test_an_unknown_profile_is_refused(setup: Setup) -> None:
+    answer = await setup.service.handle(
+        WatchCommand(target="job_batch", profile="nope"), channel_id="C1", user_id="U1", team_id=None
+    )
+    assert "nope" in text_of(answer)
+    assert await setup.service.watches("C1") == []
