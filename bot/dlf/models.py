@@ -168,7 +168,9 @@ class Job(_Model):
     """One row of the job list (fields beyond the name are optional and informative)."""
 
     name: str = Field(validation_alias=AliasChoices("name", "jobName", "job_name"))
-    job_type: str | None = Field(default=None, validation_alias=AliasChoices("jobType", "job_type"))
+    job_type: str | None = Field(
+        default=None, validation_alias=AliasChoices("jobType", "job_type", "processType")
+    )
     status: str | None = None
     owner: str | None = None
     last_instance_status: str | None = Field(

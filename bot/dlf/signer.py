@@ -5,7 +5,8 @@ in the URL. `huaweicloudsdkcore.signer.signer.Signer` is the reference; tests co
 its output byte for byte.
 
 Why each step is the way it is (see ../shared/facts/huawei-dlf.md):
-- the canonical URI re-encodes each path segment (`quote(unquote(segment), safe="~")`) and ends with `/`, which is
+- the canonical URI decodes the path, splits it on `/` and encodes each segment with `quote(segment, safe="~")`
+  (exactly as the SDK and the gateway do, so an encoded `%2F` counts as a separator), and ends with `/`, which is
   added for signing only — the request goes out without it;
 - the canonical query is sorted (key, value) pairs, each encoded with `quote(x, safe="~")`, booleans `true`/`false`;
   the same string is sent, so what the gateway hashes is what we hashed;
@@ -64,8 +65,8 @@ def _query_text(value: QueryValue) -> str:
 
 
 def canonical_uri(path: str) -> str:
-    """Each segment decoded then re-encoded with `quote(segment, safe="~")`, with a trailing `/` (signing only)."""
-    uri = "/".join(_encode(unquote(segment)) for segment in path.split("/"))
+    """The path decoded, split on `/`, each segment encoded with `quote(segment, safe="~")`, plus a trailing `/`."""
+    uri = "/".join(_encode(segment) for segment in unquote(path).split("/"))
     return uri if uri.endswith("/") else uri + "/"
 
 

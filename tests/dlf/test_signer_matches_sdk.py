@@ -55,6 +55,9 @@ CASES = [
         "GET", _job_path("每日报表_同步", "instances", "42"), [], {}, b"", None, id="chinese-job-name-in-path"
     ),
     pytest.param(
+        "GET", _job_path("odd/name with space+%2F", "instances", "1"), [], {}, b"", None, id="encoded-slash-in-name"
+    ),
+    pytest.param(
         "POST",
         _job_path("job_batch", "instances", "34765", "restart"),
         [],

@@ -1,0 +1,259 @@
+"""`DlfClient`: DataArts Factory's job-instance operations, answering with `bot.dlf.models` or a `DlfError`.
+
+Bad arguments from the caller (an empty job name, an instance id that is not an int) raise `ValueError`/`TypeError`
+before anything is sent; everything that goes wrong on the wire raises a `bot.errors.DlfError` subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from bot.dlf import paths
+from bot.dlf.auth import Clock, Credentials, build_authenticator, utc_now
+from bot.dlf.config import DlfConfig
+from bot.dlf.failures import bad_response
+from bot.dlf.metrics import DlfMetrics
+from bot.dlf.models import Instance, InstancePage, InstanceSummary, Job, JobPage
+from bot.dlf.ratelimit import NoRateLimit, TokenBucket
+from bot.dlf.session import ClientStats, DlfSession, Sleep
+from bot.dlf.signer import QueryValue
+from bot.errors import DlfNotFound
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+MAX_PAGE_SIZE = 1000
+DEFAULT_MAX_PAGES = 1000
+
+
+def _instance_query(
+    *,
+    job_name: str | None,
+    status: str | None,
+    min_plan_time: int | None,
+    max_plan_time: int | None,
+    precise: bool,
+    instance_type: int | None,
+) -> list[tuple[str, QueryValue]]:
+    query: list[tuple[str, QueryValue]] = []
+    if job_name:
+        query.append(("jobName", job_name))
+    if status:
+        query.append(("status", status))
+    if min_plan_time is not None:
+        query.append(("minPlanTime", int(min_plan_time)))
+    if max_plan_time is not None:
+        query.append(("maxPlanTime", int(max_plan_time)))
+    if precise:
+        query.append(("preciseQuery", True))
+    if instance_type is not None:
+        query.append(("instanceType", int(instance_type)))
+    return query
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    if offset < 0:
+        raise ValueError("offset must not be negative")
+
+
+class DlfClient:
+    """Talks to one DLF project (and workspace) with one set of credentials.
+
+    `transport` is the seam for tests (an `httpx.MockTransport`) — integration tests use the sandbox over HTTP.
+    `clock` dates signatures and judges token expiry; `sleep` and `rng` drive the retry backoff.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: DlfConfig,
+        credentials: Credentials,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        limiter: TokenBucket | NoRateLimit | None = None,
+        metrics: DlfMetrics | None = None,
+    ) -> None:
+        self.config = config
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        if limiter is None:
+            limiter = (
+                TokenBucket(rate=config.rate_limit, burst=config.rate_burst) if config.rate_limit else NoRateLimit()
+            )
+        authenticator = build_authenticator(
+            credentials,
+            project_id=config.project_id,
+            http=self._http,
+            clock=clock,
+            refresh_margin=timedelta(seconds=config.token_refresh_margin),
+        )
+        self._session = DlfSession(
+            config=config, http=self._http, authenticator=authenticator, limiter=limiter, sleep=sleep, rng=rng,
+            metrics=metrics,
+        )
+
+    @property
+    def stats(self) -> ClientStats:
+        """Requests sent, retries, credential refreshes."""
+        return self._session.stats
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> DlfClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[ModelT], *, operation: str) -> ModelT:
+        try:
+            data: Any = response.json()
+        except ValueError:
+            raise bad_response("DLF answered with a body that is not JSON", response=response, operation=operation) from None
+        if not isinstance(data, dict):
+            raise bad_response(
+                f"DLF answered JSON {type(data).__name__} where an object was expected",
+                response=response,
+                operation=operation,
+            )
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(root)"
+            raise bad_response(
+                f"DLF answered an unexpected shape: {exc.error_count()} problem(s), first at {where}: {first['msg']}",
+                response=response,
+                operation=operation,
+            ) from None
+
+    async def get_instance(self, job_name: str, instance_id: int) -> Instance:
+        """Details of one instance, nodes included (the seed page)."""
+        path = paths.instance_path(self.config.project_id, job_name, instance_id)
+        response = await self._session.call(operation="get_instance", method="GET", path=path, idempotent=True)
+        return self._parse(response, Instance, operation="get_instance")
+
+    async def list_instances(
+        self,
+        *,
+        job_name: str | None = None,
+        status: str | None = None,
+        min_plan_time: int | None = None,
+        max_plan_time: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        precise: bool = False,
+        instance_type: int | None = None,
+    ) -> InstancePage:
+        """One page of the instance list. `offset` is DLF's: documented as a page number. Times are epoch ms."""
+        _check_page(limit, offset)
+        query = _instance_query(
+            job_name=job_name,
+            status=status,
+            min_plan_time=min_plan_time,
+            max_plan_time=max_plan_time,
+            precise=precise,
+            instance_type=instance_type,
+        )
+        query += [("limit", limit), ("offset", offset)]
+        path = paths.instance_list_path(self.config.project_id)
+        response = await self._session.call(
+            operation="list_instances", method="GET", path=path, query=query, idempotent=True
+        )
+        return self._parse(response, InstancePage, operation="list_instances")
+
+    async def iter_instances(
+        self,
+        *,
+        job_name: str | None = None,
+        status: str | None = None,
+        min_plan_time: int | None = None,
+        max_plan_time: int | None = None,
+        precise: bool = False,
+        instance_type: int | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> AsyncIterator[InstanceSummary]:
+        """Every matching instance once, page after page (offset = page number, as documented).
+
+        Stops on a short or empty page, when `total` instances have been seen, when a page brings nothing new (a
+        server that ignores `offset` would otherwise loop forever) or after `max_pages`.
+        """
+        seen: set[int] = set()
+        for page_number in range(max_pages):
+            page = await self.list_instances(
+                job_name=job_name,
+                status=status,
+                min_plan_time=min_plan_time,
+                max_plan_time=max_plan_time,
+                limit=page_size,
+                offset=page_number,
+                precise=precise,
+                instance_type=instance_type,
+            )
+            fresh = [item for item in page.instances if item.instance_id not in seen]
+            for item in fresh:
+                seen.add(item.instance_id)
+                yield item
+            if len(page.instances) < page_size or not fresh:
+                return
+            if page.total is not None and len(seen) >= page.total:
+                return
+
+    async def _act(self, operation: str, action: str, job_name: str, instance_id: int) -> None:
+        path = paths.instance_path(self.config.project_id, job_name, instance_id, action)
+        await self._session.call(operation=operation, method="POST", path=path, idempotent=False)
+
+    async def rerun_instance(self, job_name: str, instance_id: int) -> None:
+        """Rerun a finished instance (success, fail or manual-stop). Never sent twice unless surely not received."""
+        await self._act("rerun_instance", "restart", job_name, instance_id)
+
+    async def stop_instance(self, job_name: str, instance_id: int) -> None:
+        """Stop a running instance. Never sent twice unless surely not received."""
+        await self._act("stop_instance", "stop", job_name, instance_id)
+
+    async def list_jobs(
+        self, *, job_name: str | None = None, job_type: str | None = None, offset: int = 0, limit: int = 100
+    ) -> JobPage:
+        """One page of the job list, optionally filtered by name and type (e.g. BATCH, REAL_TIME)."""
+        _check_page(limit, offset)
+        query: list[tuple[str, QueryValue]] = [("limit", limit), ("offset", offset)]
+        if job_name:
+            query.append(("jobName", job_name))
+        if job_type:
+            query.append(("jobType", job_type))
+        path = paths.job_list_path(self.config.project_id)
+        response = await self._session.call(operation="list_jobs", method="GET", path=path, query=query, idempotent=True)
+        return self._parse(response, JobPage, operation="list_jobs")
+
+    async def get_job(self, job_name: str) -> Job:
+        """One job's details (name and type; the rest of the definition is ignored)."""
+        path = paths.job_path(self.config.project_id, job_name)
+        response = await self._session.call(operation="get_job", method="GET", path=path, idempotent=True)
+        return self._parse(response, Job, operation="get_job")
+
+    async def job_exists(self, job_name: str) -> bool:
+        """True when DLF knows the job; False on DLF.0100; other failures raise."""
+        try:
+            await self.get_job(job_name)
+        except DlfNotFound as exc:
+            if exc.kind == "job":
+                return False
+            raise
+        return True
