@@ -19,6 +19,9 @@ class ApiError(Exception):
     message: str
     headers: dict[str, str] = field(default_factory=dict)
 
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
     def body(self, request_id: str) -> dict[str, str]:
         """The JSON body; API Gateway adds its request id, DLF does not."""
         body = {"error_code": self.code, "error_msg": self.message}

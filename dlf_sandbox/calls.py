@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, kw_only=True)
 class Call:
-    """One request: decoded path, decoded query, the operation it addressed and the status it got."""
+    """One request: decoded path, decoded query, the operation it addressed and the status it got (None: dropped)."""
 
     method: str
     path: str

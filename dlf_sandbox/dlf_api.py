@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from dlf_sandbox import apierrors, wire
@@ -46,7 +46,7 @@ def instance_id_param(text: str | None) -> int:
 
 def start_of_day_ms(now_ms: int) -> int:
     """00:00 UTC of the day `now_ms` falls in (the default `minPlanTime`)."""
-    day = datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = datetime.fromtimestamp(now_ms / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return int(day.timestamp() * 1000)
 
 

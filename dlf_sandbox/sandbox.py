@@ -148,7 +148,7 @@ class Sandbox:
 
 @web.middleware
 async def _request_id_middleware(
-    request: web.Request, handler: Callable[[web.Request], "asyncio.Future[web.StreamResponse]"]
+    request: web.Request, handler: Callable[[web.Request], asyncio.Future[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Every answer carries X-Request-Id (handlers set their own; this covers aiohttp's own errors)."""
     try:

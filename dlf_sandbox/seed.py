@@ -1,24 +1,25 @@
 """The seeded jobs and instances (`Sandbox(seed=True)`), named in SEEDED so the demo and tests can refer to them.
 
-| key              | job                            | instance | status          | what it exercises                        |
-|------------------|--------------------------------|----------|-----------------|------------------------------------------|
-| seed             | job_batch                      | 34765    | fail            | the seed page's example, byte for byte:  |
-|                  |                                |          |                 | all nodes success, executeTime 1         |
-| running          | etl_orders_daily               | 40001    | running         | 12 nodes: 5 done, 3 running, 4 waiting   |
-| succeeded        | etl_orders_daily               | 40000    | success         | a clean run                              |
-| hourly_success   | report_sales_hourly            | 40010    | success         | a second succeeded job                   |
-| large            | warehouse_full_refresh         | 40020    | fail            | 5,000 nodes, node_4990 failed            |
-| failed_node      | dws_load_customers             | 40030    | fail            | failed node with logPath and 3 retries   |
-| ignored_failure  | dws_load_customers             | 40031    | fail            | ignoreSuccess true (operator override)   |
-| weird_names      | weird_<!channel>_*x*_&_🚀      | 40050    | fail            | mrkdwn/mention injection in every name   |
-| chinese          | 销售日报_汇总                  | 40040    | success         | Chinese job and node names               |
-| long_name        | 128-character job name         | 40060    | fail            | the longest job name DLF allows          |
-| sdk_spelling     | sdk_spelling_job               | 40070    | fail            | `instancesId` string, `nodeType`         |
-| junk_job_id      | legacy_job_868641              | 40080    | fail            | list row `"jobId": "868641,"`            |
-| waiting_confirm  | approval_flow                  | 40090    | waiting-confirm | a newer status value                     |
-| unknown_status   | approval_flow                  | 40091    | quarantined     | a status no definition lists             |
-| stopped          | etl_orders_daily               | 40002    | manual-stop     | rerunnable, not a failure                |
-| other_workspace  | analytics_ws_job               | 40100    | fail            | lives in the analytics workspace only    |
+| key             | job                      | id    | status          | what it exercises                          |
+|-----------------|--------------------------|-------|-----------------|--------------------------------------------|
+| seed            | job_batch                | 34765 | fail            | the seed page's example, exactly (1)       |
+| running         | etl_orders_daily         | 40001 | running         | 12 nodes: 5 done, 3 running, 4 waiting     |
+| succeeded       | etl_orders_daily         | 40000 | success         | a clean run                                |
+| stopped         | etl_orders_daily         | 40002 | manual-stop     | rerunnable, not a failure                  |
+| hourly_success  | report_sales_hourly      | 40010 | success         | a second succeeded job                     |
+| large           | warehouse_full_refresh   | 40020 | fail            | 5,000 nodes, node_4990 failed              |
+| failed_node     | dws_load_customers       | 40030 | fail            | failed node with logPath and 3 retries     |
+| ignored_failure | dws_load_customers       | 40031 | fail            | ignoreSuccess true (operator override)     |
+| weird_names     | weird_<!channel>_*x*_&_🚀 | 40050 | fail            | mrkdwn/mention injection in every name     |
+| chinese         | 销售日报_汇总            | 40040 | success         | Chinese job and node names                 |
+| long_name       | LONG_JOB_NAME (128 chars)| 40060 | fail            | the longest job name DLF allows            |
+| sdk_spelling    | sdk_spelling_job         | 40070 | fail            | `instancesId` string, `nodeType`           |
+| junk_job_id     | legacy_job_868641        | 40080 | fail            | list row `"jobId": "868641,"`              |
+| waiting_confirm | approval_flow            | 40090 | waiting-confirm | a newer status value                       |
+| unknown_status  | approval_flow            | 40091 | quarantined     | a status no definition lists               |
+| other_workspace | analytics_ws_job         | 40100 | fail            | in ANALYTICS_WORKSPACE_ID only             |
+
+(1) status fail while every node says success, executeTime 1 although end - start is 60 s.
 
 Every instance but the seed's is planned within the six hours before the sandbox started (the seed's keeps its
 2019 times). Jobs `job_batch` … `analytics_ws_job` exist; `etl_orders_daily` etc. have one or more instances.

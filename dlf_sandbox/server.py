@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -66,7 +66,7 @@ class SandboxServer:
         self.sb.calls.record(
             Call(
                 method=request.method,
-                path="/".join(routes.decoded_segments(path)),
+                path="/" + "/".join(routes.decoded_segments(path)),
                 query=query,
                 operation=route.operation,
                 at_ms=self.sb.clock(),
@@ -213,7 +213,7 @@ class SandboxServer:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _iam_error(status: int, title: str, message: str, request_id: str) -> web.Response:

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 ALGORITHM = "SDK-HMAC-SHA256"
@@ -136,7 +136,7 @@ def signature(secret_key: str, to_sign: str) -> str:
 def parse_sdk_date(value: str) -> int:
     """`X-Sdk-Date` (UTC, `%Y%m%dT%H%M%SZ`) as epoch milliseconds, or raise SignatureRejected."""
     try:
-        parsed = datetime.strptime(value.strip(), DATE_FORMAT).replace(tzinfo=timezone.utc)
+        parsed = datetime.strptime(value.strip(), DATE_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise SignatureRejected("x-sdk-date is not in the format YYYYMMDDTHHMMSSZ") from None
     return int(parsed.timestamp() * 1000)

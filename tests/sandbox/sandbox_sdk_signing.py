@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -78,5 +78,5 @@ async def send(client: httpx.AsyncClient, signed: Signed) -> httpx.Response:
 
 def clock_date(clock: Callable[[], int], offset: timedelta = timedelta(0)) -> str:
     """An X-Sdk-Date value for the time `clock()` (+ offset)."""
-    moment = datetime.fromtimestamp(clock() / 1000, tz=timezone.utc) + offset
+    moment = datetime.fromtimestamp(clock() / 1000, tz=UTC) + offset
     return moment.strftime("%Y%m%dT%H%M%SZ")

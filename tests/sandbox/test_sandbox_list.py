@@ -22,10 +22,8 @@ def add_history(sb: Sandbox, clock: ManualClock, job: str, count: int) -> list[i
     """`count` instances of a new job, planned a minute apart (newest last)."""
     sb.state.add_job(job)
     now = clock()
-    return [
-        sb.state.add_instance(job, status="success", plan_time=now - (count - i) * 60_000, at=now - (count - i) * 60_000)
-        for i in range(count)
-    ]
+    times = [now - (count - i) * 60_000 for i in range(count)]
+    return [sb.state.add_instance(job, status="success", plan_time=t, at=t) for t in times]
 
 
 async def test_offset_is_a_page_number(call: Call, sb: Sandbox, clock: ManualClock) -> None:

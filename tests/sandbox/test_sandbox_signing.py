@@ -9,10 +9,10 @@ from urllib.parse import quote
 
 import httpx
 from conftest import Call
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sandbox_sdk_signing import PROJECT, clock_date, dlf_path, sdk_sign, send
 
 from dlf_sandbox import SANDBOX_CREDENTIALS, WEIRD_JOB_NAME, ManualClock, Sandbox, signing

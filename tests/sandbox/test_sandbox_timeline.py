@@ -8,6 +8,7 @@ from conftest import Call
 from sandbox_sdk_signing import dlf_path
 
 from dlf_sandbox import ManualClock, Sandbox
+from dlf_sandbox.apierrors import ApiError
 
 NODES = [("extract", "CDM Job"), ("transform", "DLI SQL"), ("load", "DWS SQL")]
 
@@ -23,7 +24,7 @@ def test_step_applies_events_in_time_order_with_their_own_times(empty: Sandbox, 
     t = clock()
     iid = empty.timeline.appear("nightly", at=t + 1000)
     empty.timeline.fail("nightly", iid, at=t + 5000, failed_node="transform")
-    with pytest.raises(Exception):
+    with pytest.raises(ApiError, match="DLF.0137"):
         empty.state.instance("nightly", iid)
     assert empty.timeline.step().kind == "appear"  # type: ignore[union-attr]
     running = empty.state.instance("nightly", iid)
