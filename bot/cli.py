@@ -1,0 +1,383 @@
+"""`dlf-bot`: the entry point. The only place that reads settings, builds clients and wires the parts together.
+
+    dlf-bot run                                  the bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT)
+    dlf-bot sandbox [--port N]                   the embedded DLF sandbox, for trying the bot offline
+    dlf-bot preview "/dlf instance job_batch 34765" [--json] [--sandbox]
+                                                 what the bot would answer, through the same handlers as Slack
+    dlf-bot demo                                 cards of seeded sandbox instances, offline, no credentials
+    dlf-bot migrate                              apply the database migrations
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from prometheus_client import CollectorRegistry
+
+from bot import messages
+from bot.commands import UnwatchCommand, WatchCommand, parse_command
+from bot.dlf import DlfClient, DlfConfig
+from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
+from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
+from bot.dlf.metrics import DlfMetrics
+from bot.errors import CommandError, ConfigError
+from bot.render.limits import problems
+from bot.render.preview import builder_url, to_text
+from bot.services.instances import InstanceService
+from bot.settings import DLF_ONLY, NOTHING, RUN, DlfProfile, Settings, load_settings
+from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
+from bot.slack.dispatch import command_text, dispatch_command
+
+log = logging.getLogger("bot")
+
+PREVIEW_TIMEOUT_S = 120.0
+# Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
+DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
+
+
+def epoch_ms() -> int:
+    """The wall clock in epoch milliseconds, DLF's unit."""
+    return int(time.time() * 1000)
+
+
+# ---------------------------------------------------------------------------------------------------- logging
+_STANDARD_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+# Second line of defence for secrets no setting names (e.g. a token pasted into a job name).
+_SECRET_PATTERNS = (
+    re.compile(r"xox[abposr]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"(?i)(signature=)[0-9a-f]{16,}"),
+    re.compile(r"(?i)(x-auth-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",]+"),
+)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats a record with its structured extras, then removes every secret value from the whole line.
+
+    Working on the final text (message, extras and traceback together) means a secret cannot leak through any
+    of them, even by mistake.
+    """
+
+    def __init__(self, *, secrets: Iterable[str], fmt: str) -> None:
+        super().__init__(fmt=fmt)
+        self._secrets = sorted({value for value in secrets if value}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {key: value for key, value in vars(record).items() if key not in _STANDARD_RECORD_FIELDS}
+        if extras:
+            shown = (f"{key}={json.dumps(value, default=str, ensure_ascii=False)}" for key, value in extras.items())
+            line += " " + " ".join(shown)
+        return self.redact(line)
+
+    def redact(self, text: str) -> str:
+        """`text` with every known secret and anything shaped like a token replaced."""
+        for value in self._secrets:
+            text = text.replace(value, "[REDACTED]")
+        for pattern in _SECRET_PATTERNS:
+            text = pattern.sub(lambda match: (match.group(1) if match.groups() else "") + "[REDACTED]", text)
+        return text
+
+
+def configure_logging(*, level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    """One handler on the root logger, redacting secrets; called once per process, here."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(RedactingFormatter(secrets=secrets, fmt="%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+# ---------------------------------------------------------------------------------------------------- wiring
+def dlf_credentials(profile: DlfProfile) -> Credentials:
+    """The client's credentials for a profile that `Settings.problems` found complete."""
+    if profile.auth_kind == "aksk":
+        assert profile.ak is not None and profile.sk is not None
+        return AkSk(
+            access_key=profile.ak.get_secret_value(), secret_key=profile.sk, security_token=profile.security_token
+        )
+    if profile.auth_kind == "iam":
+        assert profile.iam_username and profile.iam_password and profile.iam_domain
+        return IamPassword(
+            username=profile.iam_username,
+            password=profile.iam_password,
+            domain=profile.iam_domain,
+            iam_endpoint=iam_endpoint(region=profile.region, override=profile.iam_endpoint),
+        )
+    assert profile.auth_token is not None
+    return StaticToken(token=profile.auth_token)
+
+
+def build_dlf_clients(settings: Settings, *, metrics: DlfMetrics | None = None) -> dict[str, DlfClient]:
+    """One DLF client per configured profile."""
+    clients: dict[str, DlfClient] = {}
+    for name, profile in settings.dlf_profiles().items():
+        assert profile.project_id is not None
+        config = DlfConfig(
+            endpoint=dlf_endpoint(region=profile.region, override=profile.endpoint),
+            project_id=profile.project_id,
+            workspace=profile.workspace,
+            timeout=settings.dlf_timeout,
+            rate_limit=settings.dlf_rate_limit,
+        )
+        clients[name] = DlfClient(config=config, credentials=dlf_credentials(profile), metrics=metrics)
+    return clients
+
+
+@contextlib.asynccontextmanager
+async def sandbox_clients(*, metrics: DlfMetrics | None = None) -> AsyncIterator[dict[str, DlfClient]]:
+    """The embedded DLF sandbox, served in this event loop, and a client for it (the "default" profile)."""
+    from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
+
+    sandbox = Sandbox(seed=True)
+    async with sandbox.serve() as url:
+        config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id)
+        credentials = AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SANDBOX_CREDENTIALS.sk)
+        async with DlfClient(config=config, credentials=credentials, metrics=metrics) as client:
+            yield {"default": client}
+
+
+async def close_all(clients: Mapping[str, DlfClient]) -> None:
+    """Close every client's connection pool."""
+    for client in clients.values():
+        await client.aclose()
+
+
+# ---------------------------------------------------------------------------------------------------- run
+async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """The bot: Slack app + health/metrics server + background services, in one event loop, until stopped."""
+    registry = CollectorRegistry()
+    clients = build_dlf_clients(settings, metrics=DlfMetrics(registry=registry))
+    stop = stop or asyncio.Event()
+    try:
+        instances = InstanceService(clients=clients, clock=epoch_ms)
+        # Started with the app and stopped with it. The watcher (poll scheduler, outbox deliverer) goes here.
+        background: list[BackgroundService] = []
+        assert settings.slack_bot_token is not None
+        app = build_app(
+            AppDeps(
+                bot_token=settings.slack_bot_token.get_secret_value(),
+                signing_secret=None if settings.socket_mode else _secret(settings.slack_signing_secret),
+                slack_api_url=settings.slack_api_url,
+                instances=instances,
+                metrics=SlackMetrics(registry=registry),
+            )
+        )
+        _stop_on_signals(stop)
+        await run_bot(
+            bolt=app,
+            registry=registry,
+            stop=stop,
+            port=settings.port,
+            app_token=_secret(settings.slack_app_token),
+            background=background,
+        )
+    finally:
+        await close_all(clients)
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+
+    def on_signal(name: str) -> None:
+        log.info(messages.log_stopping(name))
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, on_signal, signal.Signals(signum).name)
+
+
+# ---------------------------------------------------------------------------------------------------- preview
+@dataclass(frozen=True)
+class Preview:
+    """What the bot answered a command with, and what Slack would refuse in it (empty when nothing)."""
+
+    message: dict[str, Any]
+    problems: list[str]
+
+
+async def preview(line: str, *, clients: Mapping[str, DlfClient], timeout: float = PREVIEW_TIMEOUT_S) -> Preview:
+    """Send `line` through the Bolt app as Slack would and capture the answer (ack or response_url)."""
+    from slack_fake import FakeSlack
+
+    text = command_text(line)
+    try:
+        parsed = parse_command(text)
+    except CommandError:
+        parsed = None
+    if isinstance(parsed, WatchCommand | UnwatchCommand):
+        subcommand = "watch" if isinstance(parsed, WatchCommand) else "unwatch"
+        return Preview(message={"text": messages.preview_read_only(subcommand)}, problems=[])
+
+    fake = FakeSlack(validator=problems)
+    async with fake.serve() as base_url:
+        signing_secret = secrets.token_hex(16)
+        app = build_app(
+            AppDeps(
+                bot_token="xoxb-preview",
+                signing_secret=signing_secret,
+                slack_api_url=base_url,
+                instances=InstanceService(clients=clients, clock=epoch_ms),
+            )
+        )
+        ack = await dispatch_command(
+            app, text=text, signing_secret=signing_secret, response_url=fake.response_url("preview")
+        )
+        if ack.status != 200:
+            raise RuntimeError(f"the app answered HTTP {ack.status}: {ack.body[:200]}")
+        if ack.body:
+            answer = json.loads(ack.body)
+            return Preview(message=answer, problems=problems(answer))
+        deadline = time.monotonic() + timeout
+        while not fake.responses_for("preview") and not fake.rejected:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer within {timeout:.0f} s")
+            await asyncio.sleep(0.02)
+        if fake.rejected:
+            return Preview(message={}, problems=fake.rejected[0][1])
+        answer = fake.responses_for("preview")[0]
+        return Preview(message=answer, problems=problems(answer))
+
+
+def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
+    """The answer as Block Kit JSON, or as readable text followed by a Block Kit Builder link."""
+    message = {key: result.message[key] for key in ("text", "blocks") if key in result.message}
+    if as_json:
+        print(json.dumps(message, ensure_ascii=False, indent=2), file=out)
+    else:
+        print(to_text(message), file=out)
+        if message.get("blocks"):
+            print(f"\nBlock Kit Builder: {builder_url(message)}", file=out)
+    for problem in result.problems:
+        print(f"Slack would refuse this message: {problem}", file=sys.stderr)
+
+
+async def _preview_main(args: argparse.Namespace, out: TextIO) -> int:
+    if args.sandbox:
+        async with sandbox_clients() as clients:
+            result = await preview(args.command, clients=clients)
+    else:
+        settings = load_settings(os.environ, needs=DLF_ONLY)
+        clients = build_dlf_clients(settings)
+        try:
+            result = await preview(args.command, clients=clients)
+        finally:
+            await close_all(clients)
+    print_preview(result, as_json=args.json, out=out)
+    return 1 if result.problems else 0
+
+
+# ---------------------------------------------------------------------------------------------------- demo
+async def _demo_main(out: TextIO) -> int:
+    from dlf_sandbox import SEEDED
+
+    status = 0
+    async with sandbox_clients() as clients:
+        for key in DEMO_INSTANCES:
+            seeded = SEEDED[key]
+            line = f"/dlf instance {seeded.job} {seeded.instance_id}"
+            result = await preview(line, clients=clients)
+            print(f"\n$ {line}    ({key}: {seeded.status})\n", file=out)
+            print_preview(result, as_json=False, out=out)
+            status = status or (1 if result.problems else 0)
+        # Further demo sections (the watcher: a watched job failing and its alert arriving) go here.
+    return status
+
+
+# ---------------------------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    """The `dlf-bot` command line."""
+    parser = argparse.ArgumentParser(prog="dlf-bot", description="ChatOps Slack bot for Huawei Cloud DataArts Factory")
+    commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    commands.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT)")
+    sandbox = commands.add_parser("sandbox", help="run the embedded DLF sandbox (see dlf-bot sandbox --help)",
+                                  add_help=False)
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    show = commands.add_parser("preview", help="print what the bot would answer a /dlf command")
+    show.add_argument("command", help='the command as typed in Slack, e.g. "/dlf instance job_batch 34765"')
+    show.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
+    show.add_argument("--sandbox", action="store_true", help="ask the embedded DLF sandbox, not the configured DLF")
+    commands.add_parser("demo", help="show cards of seeded sandbox instances (offline, no credentials)")
+    commands.add_parser("migrate", help="apply the database migrations (DATABASE_URL)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run one subcommand; returns the exit code. Configuration errors are one message, never a traceback."""
+    args = build_parser().parse_args(argv)
+    out = out or sys.stdout
+    if args.subcommand == "sandbox":
+        from dlf_sandbox import main as sandbox_main
+
+        return sandbox_main(args.sandbox_args, prog="dlf-bot sandbox")
+    try:
+        return _dispatch(args, out)
+    except ConfigError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
+    if args.subcommand == "run":
+        settings = load_settings(os.environ, needs=RUN)
+        configure_logging(level=settings.log_level, secrets=settings.secret_values())
+        asyncio.run(run(settings))
+        return 0
+    if args.subcommand == "migrate":
+        from bot.store import migrate, normalise_database_url
+
+        settings = load_settings(os.environ, needs=NOTHING)
+        configure_logging(level=settings.log_level, secrets=settings.secret_values())
+        asyncio.run(migrate(normalise_database_url(settings.database_url.get_secret_value())))
+        print("database is at the latest schema", file=out)
+        return 0
+    if args.subcommand == "preview":
+        settings = None if args.sandbox else load_settings(os.environ, needs=DLF_ONLY)
+        configure_logging(
+            level=settings.log_level if settings else "WARNING",
+            secrets=settings.secret_values() if settings else (),
+        )
+        return asyncio.run(_preview_main(args, out))
+    configure_logging(level="WARNING")
+    return asyncio.run(_demo_main(out))
+
+
+__all__ = [
+    "DEMO_INSTANCES",
+    "Preview",
+    "RedactingFormatter",
+    "build_dlf_clients",
+    "build_parser",
+    "configure_logging",
+    "dlf_credentials",
+    "main",
+    "preview",
+    "print_preview",
+    "run",
+]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
