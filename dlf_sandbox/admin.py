@@ -67,15 +67,16 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
         if "latency_ms" in body:
             sb.faults.latency_ms = float(body["latency_ms"])
         kind = body.get("kind")
-        common = {"n": int(body.get("n", 1)), "operation": body.get("operation")}
+        n, operation = int(body.get("n", 1)), body.get("operation")
         if kind == "throttle":
-            sb.faults.throttle(**common, retry_after=body.get("retry_after", 1.0))
+            sb.faults.throttle(n, retry_after=body.get("retry_after", 1.0), operation=operation)
         elif kind == "server_error":
-            sb.faults.server_error(**common, status=int(body.get("status", 503)), html=bool(body.get("html")))
+            sb.faults.server_error(n, status=int(body.get("status", 503)), html=bool(body.get("html")),
+                                   operation=operation)
         elif kind == "malformed":
-            sb.faults.malformed(**common, kind=body.get("malformed", "not_json"))
+            sb.faults.malformed(n, kind=body.get("malformed", "not_json"), operation=operation)
         elif kind == "reset":
-            sb.faults.reset_connection(**common)
+            sb.faults.reset_connection(n, operation=operation)
         elif kind is not None:
             raise ValueError(f"unknown fault kind {kind!r}")
         return None

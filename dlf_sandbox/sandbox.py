@@ -7,7 +7,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from aiohttp import web
 
@@ -25,6 +25,8 @@ from dlf_sandbox.server import REQUEST_ID_HEADER, SandboxServer
 from dlf_sandbox.state import State
 from dlf_sandbox.timeline import Timeline
 from dlf_sandbox.tokens import Tokens
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 WORKSPACES = {DEFAULT_WORKSPACE_ID: "default", ANALYTICS_WORKSPACE_ID: "analytics"}
 TICK_SECONDS = 0.1
@@ -107,37 +109,12 @@ class Sandbox:
     @contextlib.contextmanager
     def serve_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
         """Serve from a thread with its own event loop (sync callers, the CLI); yields the base URL."""
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        box: dict[str, object] = {}
-
-        async def main() -> None:
-            stop = asyncio.Event()
-            box["stop"] = stop
-            async with self.serve(host, port) as url:
-                box["url"] = url
-                ready.set()
-                await stop.wait()
-
-        def run() -> None:
-            try:
-                loop.run_until_complete(main())
-            except BaseException as error:  # handed to the caller's thread below
-                box["error"] = error
-            finally:
-                ready.set()
-                loop.close()
-
-        thread = threading.Thread(target=run, name="dlf-sandbox", daemon=True)
-        thread.start()
-        ready.wait()
-        if "error" in box:
-            raise RuntimeError("the DLF sandbox did not start") from box["error"]  # type: ignore[arg-type]
+        runner = _ThreadRunner(self, host, port)
+        base_url = runner.start()
         try:
-            yield str(box["url"])
+            yield base_url
         finally:
-            loop.call_soon_threadsafe(box["stop"].set)  # type: ignore[attr-defined]
-            thread.join()
+            runner.stop()
 
     async def _tick(self) -> None:
         """While serving, apply the timeline's due events in wall-clock time once it plays."""
@@ -146,10 +123,50 @@ class Sandbox:
             self.timeline.apply_due()
 
 
+class _ThreadRunner:
+    """One sandbox served from a daemon thread running its own event loop."""
+
+    def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
+        self._sandbox, self._host, self._port = sandbox, host, port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._url: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dlf-sandbox", daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        self._ready.wait()
+        if self._url is None:
+            self._thread.join()
+            raise RuntimeError("the DLF sandbox did not start") from self._error
+        return self._url
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        async with self._sandbox.serve(self._host, self._port) as url:
+            self._url = url
+            self._ready.set()
+            await self._stop.wait()
+
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self._main())
+        except BaseException as error:  # handed to the starting thread by start()
+            self._error = error
+        finally:
+            self._ready.set()
+            self._loop.close()
+
+
 @web.middleware
-async def _request_id_middleware(
-    request: web.Request, handler: Callable[[web.Request], asyncio.Future[web.StreamResponse]]
-) -> web.StreamResponse:
+async def _request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every answer carries X-Request-Id (handlers set their own; this covers aiohttp's own errors)."""
     try:
         response = await handler(request)

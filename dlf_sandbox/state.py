@@ -347,10 +347,11 @@ def _templates(nodes: Sequence[tuple[str, str]] | int | None) -> tuple[tuple[str
 
 
 def _all_nodes(nodes: object) -> list[Node] | None:
-    if isinstance(nodes, Sequence) and not isinstance(nodes, str) and nodes and all(
-        isinstance(n, Node) for n in nodes
-    ):
-        return list(nodes)  # type: ignore[arg-type]
+    """The nodes as given when every one is a ready Node object (kept verbatim), else None."""
+    if isinstance(nodes, Sequence) and not isinstance(nodes, str) and nodes:
+        ready = [n for n in nodes if isinstance(n, Node)]
+        if len(ready) == len(nodes):
+            return ready
     return None
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
 import httpx
+import pytest
 
 from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 from dlf_sandbox.cli import banner
@@ -23,6 +25,15 @@ def test_serve_in_thread_answers_sync_clients_and_stops() -> None:
     except httpx.TransportError:
         return
     raise AssertionError("the sandbox still answers after the block")
+
+
+def test_serve_in_thread_reports_a_port_it_cannot_bind() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match="did not start"), Sandbox(seed=False).serve_in_thread(port=port):
+            pass
 
 
 def test_module_entry_point_prints_url_and_credentials() -> None:
