@@ -324,12 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run one subcommand; returns the exit code. Configuration errors are one message, never a traceback."""
-    args = build_parser().parse_args(argv)
-    out = out or sys.stdout
-    if args.subcommand == "sandbox":
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["sandbox"]:
+        # Everything after `sandbox` is the sandbox's own command line (including its --help).
         from dlf_sandbox import main as sandbox_main
 
-        return sandbox_main(args.sandbox_args, prog="dlf-bot sandbox")
+        return sandbox_main(arguments[1:], prog="dlf-bot sandbox")
+    args = build_parser().parse_args(arguments)
+    out = out or sys.stdout
     try:
         return _dispatch(args, out)
     except ConfigError as err:

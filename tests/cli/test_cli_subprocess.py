@@ -1,0 +1,162 @@
+"""`dlf-bot` as users run it: real subprocesses, real sandbox and fake Slack on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.render.limits import problems
+from dlf_sandbox import SANDBOX_CREDENTIALS, SEEDED
+from slack_fake import FakeSlack
+
+DLF_BOT = str(Path(sys.executable).parent / "dlf-bot")
+_OUR_SETTINGS = re.compile(r"^(SLACK_|DLF_|HUAWEICLOUD_|DATABASE_URL$|PORT$|LOG_LEVEL$|ALERT_)")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without any of the bot's settings, plus `extra`."""
+    env = {key: value for key, value in os.environ.items() if not _OUR_SETTINGS.match(key)}
+    return {**env, **extra}
+
+
+def dlf_bot(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DLF_BOT, *args], cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_preview_prints_the_card_and_a_builder_link(tmp_path: Path) -> None:
+    done = dlf_bot("preview", "/dlf instance job_batch 34765", "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "job_batch · instance 34765 · failed" in done.stdout
+    assert "none of its nodes failed" in done.stdout  # the seed's own inconsistent example, explained
+    assert "Block Kit Builder: https://app.slack.com/block-kit-builder/#" in done.stdout
+
+
+def test_preview_json_is_the_block_kit_slack_would_get(tmp_path: Path) -> None:
+    done = dlf_bot("preview", "/dlf instance job_batch 34765", "--json", "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    message = json.loads(done.stdout)
+    assert set(message) == {"text", "blocks"}
+    assert problems(message) == []
+    assert any(block["type"] == "actions" for block in message["blocks"])
+
+
+def test_preview_of_bad_input_shows_the_usage(tmp_path: Path) -> None:
+    done = dlf_bot("preview", "/dlf instance job_batch abc", "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "not a number" in done.stdout
+    assert "/dlf instance <job> <instance_id>" in done.stdout
+
+
+def test_preview_against_configured_dlf(tmp_path: Path) -> None:
+    from dlf_sandbox import Sandbox
+
+    with Sandbox(seed=True).serve_in_thread() as url:
+        env = clean_env(
+            DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+        )
+        done = dlf_bot("preview", "/dlf instance etl_orders_daily 40001", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "etl_orders_daily · instance 40001" in done.stdout
+
+
+def test_preview_without_settings_names_them_without_a_traceback(tmp_path: Path) -> None:
+    done = dlf_bot("preview", "/dlf instance job_batch 34765", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "HUAWEICLOUD_SDK_PROJECT_ID" in done.stderr and "DLF_REGION" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_shows_the_seeded_cards_offline(tmp_path: Path) -> None:
+    done = dlf_bot("demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for key in ("seed", "running", "succeeded", "large"):
+        seeded = SEEDED[key]
+        assert f"{seeded.job} · instance {seeded.instance_id}" in done.stdout
+    assert done.stdout.count("Block Kit Builder: ") >= 4
+    assert "…and" in done.stdout or "more" in done.stdout  # the 5,000-node instance is cut, not overflowing
+
+
+def test_run_needs_its_settings(tmp_path: Path) -> None:
+    done = dlf_bot("run", cwd=tmp_path, env=clean_env(HUAWEICLOUD_SDK_AK="AK-ONLY", DLF_LOOKBACK_HOURS="999"))
+    assert done.returncode == 2
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HUAWEICLOUD_SDK_SK", "DLF_LOOKBACK_HOURS"):
+        assert name in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+async def _wait_for_line(stream: asyncio.StreamReader, pattern: re.Pattern[str], seen: list[str]) -> re.Match[str]:
+    while True:
+        line = (await asyncio.wait_for(stream.readline(), timeout=60)).decode()
+        if not line:
+            raise AssertionError("dlf-bot run exited early:\n" + "".join(seen))
+        seen.append(line)
+        match = pattern.search(line)
+        if match:
+            return match
+
+
+async def test_run_serves_signed_commands_and_stops_on_sigterm(tmp_path: Path, sandbox: Any) -> None:
+    fake = FakeSlack(validator=problems)
+    secret = "run-test-signing-secret"
+    async with fake.serve() as slack_url:
+        env = clean_env(
+            SLACK_BOT_TOKEN="xoxb-run-test-token-123", SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack_url,
+            DLF_ENDPOINT=sandbox.url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+            PORT="0", LOG_LEVEL="INFO", DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        )
+        process = await asyncio.create_subprocess_exec(
+            DLF_BOT, "run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        seen: list[str] = []
+        try:
+            assert process.stderr is not None
+            match = await _wait_for_line(process.stderr, re.compile(r"serving Slack events on http://[^:]+:(\d+)"), seen)
+            base = f"http://127.0.0.1:{match.group(1)}"
+            async with httpx.AsyncClient(timeout=30) as http:
+                assert (await http.get(f"{base}/healthz")).json()["status"] == "ok"
+                body = urlencode({"command": "/dlf", "text": "instance job_batch 34765", "user_id": "U0RUN",
+                                  "channel_id": "C0RUN", "team_id": "T0FAKE",
+                                  "response_url": fake.response_url("run")})
+                stamp = str(int(time.time()))
+                headers = {"X-Slack-Request-Timestamp": stamp,
+                           "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body),
+                           "Content-Type": "application/x-www-form-urlencoded"}
+                assert (await http.post(f"{base}/slack/events", content=body, headers=headers)).status_code == 200
+                (card,) = await fake.wait_for_responses("run", timeout=60)
+                assert "job_batch" in card["text"]
+                metrics = (await http.get(f"{base}/metrics")).text
+                assert "dlf_requests_total" in metrics
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        remaining = (await process.stderr.read()).decode() if process.stderr else ""
+    log = "".join(seen) + remaining
+    for secret_value in (secret, "xoxb-run-test-token-123", SANDBOX_CREDENTIALS.sk):
+        assert secret_value not in log
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["sandbox", "--help"]])
+def test_help_texts(tmp_path: Path, argv: list[str]) -> None:
+    done = dlf_bot(*argv, cwd=tmp_path)
+    assert done.returncode == 0
+    assert "dlf-bot" in done.stdout
