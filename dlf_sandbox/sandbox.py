@@ -41,7 +41,7 @@ def system_clock() -> int:
 class ManualClock:
     """A clock tests move by hand: `clock()` → epoch ms; `advance(ms)`, `set(ms)`. Starts at the system time."""
 
-    def __init__(self, start_ms: int | None = None) -> None:
+    def __init__(self, *, start_ms: int | None = None) -> None:
         self.now_ms = system_clock() if start_ms is None else start_ms
 
     def __call__(self) -> int:
@@ -79,7 +79,7 @@ class Sandbox:
 
     def build_app(self) -> web.Application:
         """The aiohttp application: admin endpoints, IAM tokens, and everything else as DLF v1."""
-        server = SandboxServer(self)
+        server = SandboxServer(sandbox=self)
         app = web.Application(middlewares=[_request_id_middleware])
         add_admin_routes(app, self)
         app.router.add_post("/v3/auth/tokens", server.handle_iam_token)

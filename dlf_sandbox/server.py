@@ -50,7 +50,7 @@ def error_response(error: apierrors.ApiError, request_id: str) -> web.Response:
 class SandboxServer:
     """Request handling for one Sandbox (its state, faults, tokens, timeline, call log)."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, *, sandbox: Sandbox) -> None:
         self.sb = sandbox
 
     # ------------------------------------------------------------------------------------------ DLF API

@@ -7,6 +7,7 @@ the server answers from its loop. Times are epoch milliseconds from the injected
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -342,8 +343,13 @@ def _templates(nodes: Sequence[tuple[str, str]] | int | None) -> tuple[tuple[str
     if nodes is None:
         return DEFAULT_NODE_TEMPLATES
     if isinstance(nodes, int):
-        return tuple((f"node_{i:04d}", NODE_TYPES[i % len(NODE_TYPES)]) for i in range(nodes))
+        return _generated_templates(nodes)
     return tuple((name, node_type) for name, node_type in nodes)
+
+
+@functools.lru_cache(maxsize=64)
+def _generated_templates(count: int) -> tuple[tuple[str, str], ...]:
+    return tuple((f"node_{i:04d}", NODE_TYPES[i % len(NODE_TYPES)]) for i in range(count))
 
 
 def _all_nodes(nodes: object) -> list[Node] | None:
