@@ -85,7 +85,7 @@ class DlfSession:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt + 1`: half the capped exponential plus up to half jitter."""
-        ceiling = min(self._config.backoff_cap, self._config.backoff_base * 2**attempt)
+        ceiling: float = min(self._config.backoff_cap, self._config.backoff_base * 2.0**attempt)
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     async def call(
@@ -173,8 +173,8 @@ class DlfSession:
             response = await self._http.request(method, url, headers=authorised.headers, content=body)
         except httpx.TransportError as exc:
             self._log(operation, method, path, None, started, None, attempt, type(exc).__name__)
-            error = error_from_transport(exc, operation=operation)
-            return _Attempt(error=error, retryable=idempotent or reached_server_surely_not(exc)), None
+            unreachable = error_from_transport(exc, operation=operation)
+            return _Attempt(error=unreachable, retryable=idempotent or reached_server_surely_not(exc)), None
         request_id = response.headers.get("x-request-id")
         self._log(operation, method, path, response.status_code, started, request_id, attempt, None)
         if 200 <= response.status_code < 300:
