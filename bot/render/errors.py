@@ -33,7 +33,8 @@ DLF_MESSAGE_LIMIT = 300
 
 def render_command_error(err: CommandError) -> Message:
     """The parser's explanation, the usage of the subcommand concerned, and a pointer to help."""
-    text = f":warning: {escape_truncated(err.message, MESSAGE_LIMIT)}"
+    said = escape_truncated(err.message, MESSAGE_LIMIT) if err.message.strip() else "That command cannot be run."
+    text = f":warning: {said}"
     if isinstance(err, UnknownSubcommand) and err.suggestion and f"`{err.suggestion}`" not in err.message:
         text += f"\nDid you mean {code(err.suggestion, 40)}?"
     blocks: list[Block] = [section(text)]
@@ -42,7 +43,7 @@ def render_command_error(err: CommandError) -> Message:
         if lines:
             blocks.append(section("*Usage*\n" + "\n".join(lines)))
     blocks.append(context(f"{code('/dlf help', 20)} explains every subcommand. Nothing was sent to DLF."))
-    return Message(text=one_line(err.message, MESSAGE_LIMIT), blocks=blocks)
+    return Message(text=said, blocks=blocks)
 
 
 def _subject(*, job: str | None, instance_id: int | None) -> str:
@@ -101,9 +102,13 @@ def dlf_error_line(err: DlfError, *, job: str | None = None, instance_id: int | 
     if isinstance(err, DlfRequestRejected):
         return (
             f":no_entry_sign: DLF refused the request for {_subject(job=job, instance_id=instance_id)}: "
-            f"{escape_truncated(err.message, DLF_MESSAGE_LIMIT)}"
+            f"{_reason(err)}"
         )
-    return f":warning: The call to DLF failed: {escape_truncated(err.message, DLF_MESSAGE_LIMIT)}"
+    return f":warning: The call to DLF failed: {_reason(err)}"
+
+
+def _reason(err: DlfError) -> str:
+    return one_line(err.message, DLF_MESSAGE_LIMIT) if err.message.strip() else "no reason given"
 
 
 def render_dlf_error(err: DlfError, *, job: str | None = None, instance_id: int | None = None) -> Message:

@@ -72,4 +72,6 @@ def instances(draw: st.DrawFn, *, max_nodes: int = 6000) -> Instance:
     return Instance.model_validate(body)
 
 
-mentions = st.sampled_from(["<@U024BE7LH>", "<@W0ABCDEF|bob>", "<!subteam^S0123ABC|@oncall>"]) | hostile_text
+# Valid mention tokens use ids that never occur in INJECTED, so a test can tell a passed-through mention from a leak.
+VALID_MENTIONS = ("<@UMENTION1>", "<@WMENTION2|bob>", "<!subteam^SMENTION3|@oncall>")
+mentions = st.sampled_from(VALID_MENTIONS) | hostile_text
