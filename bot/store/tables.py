@@ -46,7 +46,7 @@ subscriptions = Table(
     Column("is_pattern", Boolean, nullable=False),
     Column("instance_id", BigInteger, nullable=False, server_default=text("0")),
     Column("events", String(128), nullable=False),
-    Column("mention", String(64), nullable=True),
+    Column("mention", String(255), nullable=True),  # "<!subteam^S…|@handle>" can be long
     Column("state", String(16), nullable=False, server_default=text("'active'")),
     Column("broken_reason", String(255), nullable=True),
     Column("broken_at", BigInteger, nullable=True),

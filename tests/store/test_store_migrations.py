@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.store import Store, create_engine, migrate
+from bot.store.migrate import alembic_config
 from bot.store.tables import metadata
 from bot.store.testing import temporary_postgres_database
 
@@ -34,6 +37,12 @@ def _schema_facts(connection: Connection) -> tuple[set[str], list[object]]:
     return tables, diff
 
 
+def _head(url: str) -> str:
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert head is not None
+    return head
+
+
 async def _inspect(url: str) -> tuple[set[str], list[object], str]:
     engine = create_engine(url)
     try:
@@ -51,7 +60,7 @@ async def test_migrations_apply_from_empty_and_match_the_models(empty_database_u
     tables, diff, version = await _inspect(empty_database_url)
     assert {t.name for t in metadata.sorted_tables} <= tables
     assert diff == [], "the migrations and bot/store/tables.py disagree: write a migration"
-    assert version == "0001"
+    assert version == _head(empty_database_url)
 
 
 async def test_migrating_again_is_a_no_op_that_keeps_data(empty_database_url: str) -> None:
@@ -72,4 +81,40 @@ async def test_replicas_starting_together_both_migrate_without_error(empty_datab
 
     _tables, diff, version = await _inspect(empty_database_url)
     assert diff == []
-    assert version == "0001"
+    assert version == _head(empty_database_url)
+
+
+async def test_upgrading_from_the_first_revision_keeps_existing_subscriptions(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade_to, empty_database_url, "0001")
+            await conn.execute(
+                text(
+                    "INSERT INTO subscriptions (channel, profile, target, is_pattern, instance_id, events, state,"
+                    " created_by, created_at) VALUES ('C1', 'default', 'job_a', false, 0, 'failure', 'active', 'U1', 1)"
+                )
+            )
+    finally:
+        await engine.dispose()
+
+    await migrate(empty_database_url)
+
+    store = await Store.open(empty_database_url, run_migrations=False)
+    try:
+        async with store.transaction() as tx:
+            (sub,) = await tx.subscriptions.list_for_channel("C1")
+            long_mention = "<!subteam^S0123456789|@data-platform-oncall-europe-and-asia>"
+            again, created = await tx.subscriptions.subscribe(
+                channel="C1", profile="default", target="job_a", created_by="U2", mention=long_mention
+            )
+    finally:
+        await store.aclose()
+    assert (sub.target, sub.created_by) == ("job_a", "U1")
+    assert (again.id, created, again.mention) == (sub.id, False, long_mention)
+
+
+def _upgrade_to(connection: Connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
