@@ -193,20 +193,25 @@ class DlfClient:
         """Every matching instance once, page after page (offset = page number, as documented).
 
         Stops on a short or empty page, when `total` instances have been seen, when a page brings nothing new (a
-        server that ignores `offset` would otherwise loop forever) or after `max_pages`.
+        server that ignores `offset` would otherwise loop forever) or after `max_pages` requests. Should the server
+        read `offset` as a row offset after all (offset 1 answering the first page shifted by one row), the rest is
+        fetched by row offset instead of one new row per request.
         """
         seen: set[int] = set()
-        for page_number in range(max_pages):
+        first_page: list[int] = []
+        offset, by_rows = 0, False
+        for number in range(max_pages):
             page = await self.list_instances(
                 job_name=job_name,
                 status=status,
                 min_plan_time=min_plan_time,
                 max_plan_time=max_plan_time,
                 limit=page_size,
-                offset=page_number,
+                offset=offset,
                 precise=precise,
                 instance_type=instance_type,
             )
+            ids = [item.instance_id for item in page.instances]
             fresh = [item for item in page.instances if item.instance_id not in seen]
             for item in fresh:
                 seen.add(item.instance_id)
@@ -215,6 +220,11 @@ class DlfClient:
                 return
             if page.total is not None and len(seen) >= page.total:
                 return
+            if number == 0:
+                first_page = ids
+            elif number == 1 and page_size > 1 and ids[:-1] == first_page[1:]:
+                by_rows = True
+            offset = offset + len(page.instances) if by_rows else offset + 1
 
     async def _act(self, operation: str, action: str, job_name: str, instance_id: int) -> None:
         path = paths.instance_path(self.config.project_id, job_name, instance_id, action)

@@ -141,3 +141,18 @@ async def test_metrics_count_calls_by_operation_and_outcome():
     assert value("dlf_requests_total", {"operation": "get_job", "outcome": "DlfNotFound"}) == 1
     assert value("dlf_http_requests_total", {"operation": "list_jobs"}) == 2
     assert client.stats.requests == 3 and client.stats.retries == 1
+
+
+async def test_server_reading_offset_as_rows_is_paged_by_rows():
+    rows = [_row(i) for i in range(25)]
+    offsets: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        offsets.append(offset)
+        return httpx.Response(200, json={"total": len(rows), "instances": rows[offset : offset + limit]})
+
+    async with _client(handler) as client:
+        got = [row.instance_id async for row in client.iter_instances(page_size=10)]
+    assert got == list(range(25))
+    assert offsets == [0, 1, 11, 21]
