@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import chunks, insert_for
@@ -58,6 +58,15 @@ class Instances:
                     set_={"status": insert.excluded.status, "last_status_at": insert.excluded.last_status_at},
                 )
             )
+
+    async def forget_before(self, cutoff: int) -> int:
+        """Forget instances whose status last changed before `cutoff` (ms); returns how many.
+
+        Only safe for a cutoff older than the watcher's lookback window: an instance forgotten while DLF still lists
+        it would look new again (the outbox keys would still stop a second alert).
+        """
+        result = await self._conn.execute(delete(instances_seen).where(instances_seen.c.last_status_at < cutoff))
+        return int(result.rowcount)
 
 
 __all__ = ["InstanceKey", "Instances"]

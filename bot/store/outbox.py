@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -81,6 +81,27 @@ class Outbox:
         if channel is not None:
             query = query.where(outbox.c.channel == channel)
         return int((await self._conn.execute(query)).scalar_one())
+
+    async def purge_before(self, cutoff: int) -> int:
+        """Delete finished rows (sent or failed for good) queued before `cutoff` (ms); returns how many.
+
+        Rows still needed are kept: the card of an unresolved incident (its thread and updates refer to it) and any
+        parent of a row still pending. Keep a cutoff well past DLF's 7-day query limit, so a key can never be
+        enqueued again once its row is gone.
+        """
+        pending_children = select(outbox.c.parent_key).where(
+            outbox.c.status == "pending", outbox.c.parent_key.is_not(None)
+        )
+        open_cards = select(incidents.c.root_key).where(incidents.c.state != "resolved")
+        result = await self._conn.execute(
+            delete(outbox).where(
+                outbox.c.status.in_(("sent", "failed_permanent")),
+                outbox.c.created_at < cutoff,
+                outbox.c.key.not_in(pending_children),
+                outbox.c.key.not_in(open_cards),
+            )
+        )
+        return int(result.rowcount)
 
     # ---- the deliverer's side -----------------------------------------------------------------------------------
 

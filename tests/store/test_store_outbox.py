@@ -164,3 +164,32 @@ async def test_sending_the_alert_card_gives_its_incident_the_root_ts(store: Stor
         found = await tx.incidents.by_message("C1", "1700000000.000100")
     assert sent is not None and (sent.status, sent.sent_ts, sent.attempts) == ("sent", "1700000000.000100", 1)
     assert found is not None and found.id == incident.id and found.root_ts == "1700000000.000100"
+
+
+async def test_purging_old_rows_keeps_what_is_still_needed(store: Store, clock: ManualClock) -> None:
+    await _enqueue(store, ("old-sent", "C1"), ("open-card", "C2"), ("parent", "C3"), ("old-pending", "C4"))
+    async with store.transaction() as tx:
+        await tx.incidents.open_or_get(channel="C2", profile="default", job_name="job_a", instance_id=1,
+                                       root_key="open-card")
+        for row in await tx.outbox.claim_heads(holder="d", limit=10, claim_ttl_ms=60_000):
+            if row.key != "old-pending":
+                await tx.outbox.mark_sent(row.id, ts=f"1.{row.id}", thread_ts=None)
+            else:
+                await tx.outbox.mark_retry(row.id, error="http_500", next_attempt_at=tx.now)
+        await tx.outbox.enqueue(key="late-reply", channel="C3", kind="thread_reply", payload=CARD,
+                                parent_key="parent")
+        await tx.instances.record("default", [("job_old", 9, "fail")])
+    clock.advance(30 * 86400)
+    async with store.transaction() as tx:
+        await tx.instances.record("default", [("job_a", 1, "fail")])
+    clock.advance(1)
+    async with store.transaction() as tx:
+        purged = await tx.outbox.purge_before(tx.now - 1000)
+        forgotten = await tx.instances.forget_before(tx.now - 1000)
+        kept = {key: await tx.outbox.get(key) for key in ("old-sent", "open-card", "parent", "old-pending")}
+        still_known = await tx.instances.lookup("default", [("job_old", 9), ("job_a", 1)])
+
+    assert (purged, forgotten) == (1, 1)
+    assert set(still_known) == {("job_a", 1)}
+    assert kept["old-sent"] is None
+    assert all(kept[key] is not None for key in ("open-card", "parent", "old-pending"))
