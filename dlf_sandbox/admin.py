@@ -5,6 +5,8 @@ sandbox: faults, call counts, jobs and instances, the timeline, tokens. JSON in,
     GET    /_sandbox/seeded                        the SEEDED table
     POST   /_sandbox/faults                        {"latency_ms"} and/or {"kind": throttle|server_error|malformed|reset,
                                                     "n", "operation", "status", "html", "retry_after", "malformed"}
+                                                   and/or {"rate_limits": {"list_instances": 30, ...} | "documented"
+                                                    | null, "rate_window_s"?}
     DELETE /_sandbox/faults                        clear faults and latency
     GET    /_sandbox/calls                         {"count", "by_operation", "calls": [...]}
     DELETE /_sandbox/calls                         reset the call log
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from dlf_sandbox import apierrors
+from dlf_sandbox.faults import DOCUMENTED_PER_USER_LIMITS
 from dlf_sandbox.timeline import Event
 
 if TYPE_CHECKING:
@@ -66,6 +69,10 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
     def faults(body: dict[str, Any], _: web.Request) -> object:
         if "latency_ms" in body:
             sb.faults.latency_ms = float(body["latency_ms"])
+        if "rate_limits" in body:
+            limits = body["rate_limits"]
+            sb.faults.limit_rate(DOCUMENTED_PER_USER_LIMITS if limits == "documented" else limits,
+                                 window_s=float(body.get("rate_window_s", 1.0)))
         kind = body.get("kind")
         n, operation = int(body.get("n", 1)), body.get("operation")
         if kind == "throttle":

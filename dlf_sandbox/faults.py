@@ -3,17 +3,31 @@
 Rules are consumed in the order they were added; a rule with an `operation` only matches that operation
 (`show_instance`, `list_instances`, `restart_instance`, `stop_instance`, `list_jobs`, `show_job`, `create_token`).
 Without one it matches any DLF API request (not the IAM token endpoint, which must be targeted by name).
+
+`limit_rate()` adds API Gateway's flow control on top: more than N requests of one operation within a window
+(default DLF's documented per-user limits per second) get 429, as a client that polls too eagerly would see.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 FaultKind = Literal["throttle", "server_error", "malformed", "reset"]
 MalformedKind = Literal["not_json", "truncated", "wrong_shape"]
 IAM_OPERATION = "create_token"
+DOCUMENTED_PER_USER_LIMITS: Mapping[str, int] = {
+    "show_instance": 30,
+    "list_instances": 30,
+    "restart_instance": 30,
+    "stop_instance": 30,
+    "list_jobs": 30,
+    "show_job": 10,
+}
 
 
 @dataclass(kw_only=True)
@@ -38,9 +52,13 @@ class FaultRule:
 class Faults:
     """The sandbox's fault knobs (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self._monotonic = monotonic
+        self._rate_limits: dict[str, int] = {}
+        self._rate_window_s = 1.0
+        self._recent: dict[str, deque[float]] = {}
         self.latency_ms: float = 0
 
     def throttle(self, n: int = 1, *, retry_after: float | None = 1.0, operation: str | None = None) -> None:
@@ -61,10 +79,36 @@ class Faults:
         """The next `n` requests see their connection closed without an answer."""
         self._add(FaultRule(kind="reset", remaining=n, operation=operation))
 
+    def limit_rate(
+        self, limits: Mapping[str, int] | None = DOCUMENTED_PER_USER_LIMITS, *, window_s: float = 1.0
+    ) -> None:
+        """Answer 429 to requests of an operation beyond `limits[operation]` within `window_s`; None turns it off."""
+        with self._lock:
+            self._rate_limits = dict(limits or {})
+            self._rate_window_s = window_s
+            self._recent.clear()
+
+    def over_rate(self, operation: str) -> bool:
+        """Count one request of `operation`; True when it exceeds the rate limit (the request gets 429)."""
+        with self._lock:
+            limit = self._rate_limits.get(operation)
+            if limit is None:
+                return False
+            now = self._monotonic()
+            recent = self._recent.setdefault(operation, deque())
+            while recent and recent[0] <= now - self._rate_window_s:
+                recent.popleft()
+            if len(recent) >= limit:
+                return True
+            recent.append(now)
+            return False
+
     def clear(self) -> None:
-        """Remove every queued fault and the latency."""
+        """Remove every queued fault, the rate limits and the latency."""
         with self._lock:
             self._rules.clear()
+            self._rate_limits.clear()
+            self._recent.clear()
             self.latency_ms = 0
 
     def pending(self) -> list[FaultRule]:

@@ -93,6 +93,8 @@ class SandboxServer:
         fault = self.sb.faults.take(route.operation)
         if fault is not None:
             return _fault_response(fault, route.operation, request_id)
+        if self.sb.faults.over_rate(route.operation):
+            return error_response(apierrors.throttled(1), request_id)
         try:
             headers = {k.lower(): v for k, v in request.headers.items()}
             project_id = self._authenticate(request.method, path, raw_query, headers, body)

@@ -9,7 +9,7 @@ import pytest
 from conftest import Call
 from sandbox_sdk_signing import dlf_path
 
-from dlf_sandbox import Sandbox
+from dlf_sandbox import Faults, Sandbox
 
 DETAILS = dlf_path("job_batch", "instances", 34765)
 LIST = dlf_path("instances", "detail")
@@ -115,3 +115,25 @@ async def test_faults_do_not_touch_admin_or_unrecorded_paths(sb: Sandbox, base_u
     sb.faults.throttle(n=1)
     assert (await http.get(base_url + "/_sandbox/health")).status_code == 200
     assert len(sb.faults.pending()) == 1
+
+
+def test_rate_limit_counts_per_operation_within_the_window() -> None:
+    now = [100.0]
+    faults = Faults(monotonic=lambda: now[0])
+    faults.limit_rate({"show_instance": 2})
+    assert [faults.over_rate("show_instance") for _ in range(3)] == [False, False, True]
+    assert faults.over_rate("list_instances") is False
+    now[0] += 1.0
+    assert faults.over_rate("show_instance") is False
+    faults.limit_rate(None)
+    assert not any(faults.over_rate("show_instance") for _ in range(100))
+
+
+async def test_rate_limit_answers_429_like_the_gateway(call: Call, sb: Sandbox, base_url: str,
+                                                       http: httpx.AsyncClient) -> None:
+    await http.post(base_url + "/_sandbox/faults", json={"rate_limits": {"show_instance": 2}, "rate_window_s": 600})
+    statuses = [(await call("GET", DETAILS)).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert (await call("GET", LIST)).status_code == 200
+    sb.faults.clear()
+    assert (await call("GET", DETAILS)).status_code == 200
