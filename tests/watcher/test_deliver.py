@@ -41,6 +41,8 @@ def postgres_module_url() -> Iterator[str]:
     """A migrated PostgreSQL database for this module, or skip."""
     server = os.environ.get(TEST_POSTGRES_URL_ENV)
     if not server or not _run_in_own_loop(postgres_reachable(server)):
+        if os.environ.get("DLF_BOT_REQUIRE_POSTGRES"):
+            pytest.fail(f"{TEST_POSTGRES_URL_ENV} must point at a reachable PostgreSQL here")
         pytest.skip(f"{TEST_POSTGRES_URL_ENV} is not set or not reachable")
     url = _run_in_own_loop(create_temporary_database(server, prefix="dlfbot_deliver"))
     try:
