@@ -50,3 +50,11 @@ class DlfConfig(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("project_id", "workspace", "user_agent")
+    @classmethod
+    def _header_safe(cls, value: str | None) -> str | None:
+        # These travel in HTTP headers: printable ASCII only, or the request could not even be built.
+        if value is not None and not (value.isascii() and value.isprintable()):
+            raise ValueError("must be printable ASCII (it is sent in an HTTP header)")
+        return value

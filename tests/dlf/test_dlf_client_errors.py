@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
 from conftest import C, MakeClient, RecordingSleep, assert_no_secrets
 
-from bot.dlf import AkSk, DlfClient, DlfConfig, IamPassword
+from bot.dlf import AkSk, DlfClient, DlfConfig, IamPassword, TokenBucket
 from bot.errors import (
     DlfAuthError,
     DlfBadResponse,
@@ -123,8 +124,6 @@ async def test_revoked_static_token_cannot_be_refreshed(make_client: MakeClient,
 
 
 async def test_concurrent_calls_share_one_token_fetch(make_client: MakeClient, sb: Sandbox):
-    import asyncio
-
     client = make_client("iam")
     await asyncio.gather(*(client.get_instance(SEED.job, SEED.instance_id) for _ in range(8)))
     assert len(sb.iam_calls) == 1 and len(sb.calls) == 8
@@ -282,3 +281,31 @@ async def test_unknown_path_is_rejected_not_crashing(sb: Sandbox, base_url: str)
         with pytest.raises(DlfError) as info:
             await client.get_instance(SEED.job, SEED.instance_id)
     assert info.value.code == "APIG.0101" and info.value.status_code == 404
+
+
+async def test_concurrent_401s_refresh_the_token_once(make_client: MakeClient, sb: Sandbox):
+    client = make_client("iam")
+    await client.get_instance(SEED.job, SEED.instance_id)
+    sb.tokens.revoke_all(include_static=False)
+    await asyncio.gather(*(client.get_instance(SEED.job, SEED.instance_id) for _ in range(5)))
+    assert len(sb.iam_calls) == 2
+
+
+async def test_client_side_rate_limit_spaces_requests(sb: Sandbox, base_url: str):
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+        async def sleep(self, seconds: float) -> None:
+            self.now += seconds
+
+    clock = Clock()
+    limiter = TokenBucket(rate=5, burst=2, clock=clock, sleep=clock.sleep)
+    config = DlfConfig(endpoint=base_url, project_id=C.project_id)
+    async with DlfClient(config=config, credentials=AkSk(access_key=C.ak, secret_key=C.sk), limiter=limiter) as client:
+        for _ in range(10):
+            await client.list_jobs()
+    assert len(sb.calls) == 10
+    assert clock.now == pytest.approx(8 / 5)  # 2 from the burst, 8 more at 5 per second
