@@ -47,8 +47,10 @@ def _payload(message: Message, **metadata: Any) -> dict[str, Any]:
     return {**message.to_dict(), "metadata": {k: v for k, v in metadata.items() if v is not None}}
 
 
-def _about(instance: Instance, profile: str) -> dict[str, Any]:
-    return {"profile": profile, "job": instance.job_name, "instance_id": instance.instance_id}
+def _about(instance: Instance, profile: str, event: str) -> dict[str, Any]:
+    """What a message is about, in its metadata: `event` is failure | running-exception | failed_again | resolved |
+    follow_outcome (a digest says `digest` and how many failures it gathers)."""
+    return {"profile": profile, "job": instance.job_name, "instance_id": instance.instance_id, "event": event}
 
 
 def compose(
@@ -75,12 +77,14 @@ def compose(
                         key=intent.key,
                         channel=intent.channel,
                         kind="digest",
-                        payload=_payload(message, profile=intent.profile, failures=len(intent.alerts)),
+                        payload=_payload(
+                            message, profile=intent.profile, event="digest", failures=len(intent.alerts)
+                        ),
                     )
                 )
                 rows.extend(_alert_row(alert, now_ms=now_ms) for alert in intent.alerts)
             case RepeatFailure():
-                about = _about(intent.instance, intent.profile)
+                about = _about(intent.instance, intent.profile, "failed_again")
                 reply = alert_render.render_repeat_failure(
                     intent.instance, failure_count=intent.failure_count, profile=intent.profile, now_ms=now_ms
                 )
@@ -105,7 +109,7 @@ def compose(
                 failed = cards.get((job, intent.failed_instance_id)) or Instance(
                     job_name=job, instance_id=intent.failed_instance_id, status="fail"
                 )
-                about = _about(failed, intent.profile)
+                about = _about(failed, intent.profile, "resolved")
                 reply = alert_render.render_recovery(
                     intent.recovered_by, failed_instance_id=intent.failed_instance_id, reason=intent.reason,
                     profile=intent.profile, now_ms=now_ms,
@@ -131,7 +135,7 @@ def compose(
                 )
                 rows.append(
                     OutboxMessage(key=intent.key, channel=intent.channel, kind="follow_outcome",
-                                  payload=_payload(message, **_about(intent.instance, intent.profile)))
+                                  payload=_payload(message, **_about(intent.instance, intent.profile, "follow_outcome")))
                 )
     return rows
 
@@ -144,7 +148,7 @@ def _alert_row(alert: Alert, *, now_ms: int) -> OutboxMessage:
         key=alert.key,
         channel=alert.channel,
         kind="thread_reply" if alert.digest_key else "alert",
-        payload=_payload(message, **_about(alert.instance, alert.profile)),
+        payload=_payload(message, **_about(alert.instance, alert.profile, alert.event)),
         parent_key=alert.digest_key,
     )
 

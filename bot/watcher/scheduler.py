@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dlf.client import DlfClient
 from bot.store import Store
-from bot.watcher.deliver import DeliveryReport, OutboxDeliverer
+from bot.watcher.deliver import DEFAULT_CLAIM_TTL_S, DeliveryReport, OutboxDeliverer
 from bot.watcher.poller import CycleReport, PollOptions, ProfilePoller
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class WatcherOptions:
     delivery_interval_s: float = DEFAULT_DELIVERY_INTERVAL_S
     lease_ttl_s: float | None = None
     pace_s: float = 1.0  # per channel, between two messages (Slack allows about one a second)
+    claim_ttl_s: float = DEFAULT_CLAIM_TTL_S  # a crashed deliverer's claimed rows wait this long for another
     poll: PollOptions = field(default_factory=PollOptions)
 
     def __post_init__(self) -> None:
@@ -201,7 +202,9 @@ def build_watcher(
         ProfilePoller(profile=name, client=client, store=store, options=options.poll, clock=clock)
         for name, client in clients.items()
     ]
-    deliverer = OutboxDeliverer(store=store, slack=slack, holder=holder, pace_s=options.pace_s)
+    deliverer = OutboxDeliverer(
+        store=store, slack=slack, holder=holder, pace_s=options.pace_s, claim_ttl_s=options.claim_ttl_s
+    )
     return Watcher(store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder)
 
 

@@ -1,0 +1,163 @@
+"""Real processes: SIGKILLed at random points of their cycles, and two replicas on one PostgreSQL database.
+
+The sandbox and the fake Slack run in this test's event loop; the bot runs in `crash_worker.py` subprocesses.
+Whatever happens to the processes, every failure must reach every subscribed channel exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.render.limits import problems
+from bot.store import Store
+from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
+from slack_fake import FakeSlack
+from watcher_rig import JOB_NODES, metadata_of
+
+WORKER = Path(__file__).with_name("crash_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+TRIALS = 16
+JOBS = [f"job_{n}" for n in range(5)]
+# Which channel hears about which job: C1 watches them all through a glob, C2 two of them by name.
+WATCHERS = {"C1": ("job_*", True), "C2a": ("job_0", False), "C2b": ("job_3", False)}
+CHANNEL_OF = {"C1": "C1", "C2a": "C2", "C2b": "C2"}
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    slack: FakeSlack
+    dlf_url: str
+    slack_url: str
+    failures: list[tuple[str, int]] = field(default_factory=list)
+
+    def fail(self, job: str) -> None:
+        now = self.sandbox.clock()
+        iid = self.sandbox.timeline.appear(job, at=now - 5_000, status="running")
+        self.sandbox.timeline.fail(job, iid, at=now - 100)
+        self.sandbox.timeline.step_until(now)
+        self.failures.append((job, iid))
+
+    def succeed(self, job: str) -> None:
+        now = self.sandbox.clock()
+        iid = self.sandbox.timeline.appear(job, at=now - 5_000, status="running")
+        self.sandbox.timeline.succeed(job, iid, at=now - 100)
+        self.sandbox.timeline.step_until(now)
+
+    async def worker(self, db: str, holder: str, *extra: str) -> asyncio.subprocess.Process:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DLF_BOT_TEST_AK": SANDBOX_CREDENTIALS.ak,
+            "DLF_BOT_TEST_SK": SANDBOX_CREDENTIALS.sk,
+            "DLF_BOT_TEST_PROJECT": SANDBOX_CREDENTIALS.project_id,
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(WORKER), "--dlf", self.dlf_url, "--slack", self.slack_url, "--db", db,
+            "--holder", holder, *extra,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
+        )
+        assert process.stdout is not None
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        assert line.strip() == b"ready", line
+        return process
+
+    async def clean_run(self, db: str) -> None:
+        """A worker left alone until a cycle finds nothing new and the outbox is empty (under the killed workers'
+        name, so it need not wait for their poll lease to expire)."""
+        process = await self.worker(db, "crashing-replica", "--until-idle", "--seconds", "60")
+        assert await asyncio.wait_for(process.wait(), timeout=90) == 0
+
+    def assert_each_failure_said_once_per_channel(self) -> None:
+        posted = [c.params for c in self.slack.calls_to("chat.postMessage") if c.outcome == "ok"]
+        keys = Counter(metadata_of(p).get("key") for p in posted)
+        assert [k for k, n in keys.items() if n > 1] == [], "a message was posted twice"
+        said = Counter(
+            (p["channel"], metadata_of(p)["job"], metadata_of(p)["instance_id"])
+            for p in posted
+            if metadata_of(p).get("event") in ("failure", "failed_again")
+        )
+        expected = Counter(
+            (CHANNEL_OF[name], job, iid)
+            for job, iid in self.failures
+            for name, (target, pattern) in WATCHERS.items()
+            if (job.startswith("job_") if pattern else job == target)
+        )
+        assert said == expected
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[World]:
+    sandbox = Sandbox(seed=False)
+    for job in JOBS:
+        sandbox.state.add_job(job, nodes=JOB_NODES)
+    slack = FakeSlack(validator=problems)
+    async with sandbox.serve() as dlf_url, slack.serve() as slack_url:
+        yield World(sandbox=sandbox, slack=slack, dlf_url=dlf_url, slack_url=slack_url)
+
+
+async def subscribe_all(db: str) -> None:
+    store = await Store.open(db)
+    try:
+        async with store.transaction() as tx:
+            for name, (target, pattern) in WATCHERS.items():
+                await tx.subscriptions.subscribe(
+                    channel=CHANNEL_OF[name], profile="default", target=target, is_pattern=pattern, created_by="U1"
+                )
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.slow
+async def test_sigkill_at_random_points_neither_loses_nor_repeats_an_alert(world: World, tmp_path: Path) -> None:
+    rng = random.Random(20261126)
+    db = f"sqlite:///{tmp_path}/bot.db"
+    await subscribe_all(db)
+    for _ in range(TRIALS):
+        for _ in range(rng.randint(1, 3)):
+            world.fail(rng.choice(JOBS))
+        if rng.random() < 0.3:
+            world.succeed(rng.choice(JOBS))  # recoveries make incidents close and new ones open
+        # One holder name across trials: a restarted process takes its own lease back at once.
+        process = await world.worker(db, "crashing-replica")
+        await asyncio.sleep(rng.uniform(0.0, 0.8))
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+    await world.clean_run(db)
+
+    world.assert_each_failure_said_once_per_channel()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_two_replicas_on_one_postgres_alert_each_failure_once(world: World, postgres_url: str) -> None:
+    rng = random.Random(7)
+    await subscribe_all(postgres_url)
+    # A short lease: the replicas hand polling over to each other while failures keep coming.
+    replicas = [
+        await world.worker(postgres_url, f"replica-{n}", "--seconds", "10", "--lease-ttl", "0.5") for n in range(2)
+    ]
+    for _ in range(10):
+        world.fail(rng.choice(JOBS))
+        await asyncio.sleep(0.25)
+    replicas[0].send_signal(signal.SIGKILL)  # one replica dies mid-run; the other must take over
+    for _ in range(6):
+        world.fail(rng.choice(JOBS))
+        await asyncio.sleep(0.3)
+    for replica in replicas:
+        await asyncio.wait_for(replica.wait(), timeout=60)
+
+    await world.clean_run(postgres_url)
+
+    world.assert_each_failure_said_once_per_channel()
