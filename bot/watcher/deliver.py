@@ -137,8 +137,10 @@ class OutboxDeliverer:
     async def _bounded(self, row: OutboxRow) -> Outcome:
         async with self._concurrency:
             try:
-                return await self._deliver(row)
-            except Exception as exc:  # a bug must not lose the row: it stays pending with a back-off
+                # Finish well within the claim, so no other deliverer takes the row while this one still works on it.
+                async with asyncio.timeout(self._claim_ttl_ms / 2000):
+                    return await self._deliver(row)
+            except Exception as exc:  # a bug or a hang must not lose the row: it stays pending with a back-off
                 logger.exception("outbox row %s: unexpected failure; will retry", row.key)
                 return await self._record_failure(row, Failure("transient", type(exc).__name__))
 
