@@ -59,18 +59,20 @@ def list_instances(state: State, *, workspace: str | None, query: dict[str, str]
     if max_plan - min_plan > MAX_WINDOW_MS:
         raise apierrors.invalid_parameter("The time range between minPlanTime and maxPlanTime exceeds 7 days.")
     instance_type = int_param(query, "instanceType", -1, 0, 100) if query.get("instanceType") else None
-    total, rows = state.list_instances(
-        workspace=workspace,
-        min_plan_time=min_plan,
-        max_plan_time=max_plan,
-        job_name=query.get("jobName") or None,
-        precise=bool_param(query, "preciseQuery"),
-        status=query.get("status") or None,
-        instance_type=instance_type,
-        limit=limit,
-        page=page,
-    )
-    return {"total": total, "instances": [wire.instance_row(row) for row in rows]}
+    precise = bool_param(query, "preciseQuery")
+    with state.lock:
+        total, rows = state.list_instances(
+            workspace=workspace,
+            min_plan_time=min_plan,
+            max_plan_time=max_plan,
+            job_name=query.get("jobName") or None,
+            precise=precise,
+            status=query.get("status") or None,
+            instance_type=instance_type,
+            limit=limit,
+            page=page,
+        )
+        return {"total": total, "instances": [wire.instance_row(row) for row in rows]}
 
 
 def list_jobs(state: State, *, workspace: str | None, query: dict[str, str]) -> dict[str, Any]:
@@ -87,10 +89,9 @@ def list_jobs(state: State, *, workspace: str | None, query: dict[str, str]) -> 
         if (job_type is None or job.job_type == job_type) and (not needle or needle in job.name.lower())
     ]
     start = page * limit
-    return {
-        "total": len(jobs),
-        "jobs": [wire.job_row(job, state.latest_instance(job)) for job in jobs[start : start + limit]],
-    }
+    with state.lock:
+        rows = [wire.job_row(job, state.latest_instance(job)) for job in jobs[start : start + limit]]
+    return {"total": len(jobs), "jobs": rows}
 
 
 def show_job(state: State, *, workspace: str | None, job_name: str) -> dict[str, Any]:
@@ -101,7 +102,8 @@ def show_job(state: State, *, workspace: str | None, job_name: str) -> dict[str,
 def show_instance(state: State, *, workspace: str | None, job_name: str, instance_id: str | None) -> dict[str, Any]:
     """GET /v1/{project_id}/jobs/{job_name}/instances/{instance_id} (the seed page)."""
     state.job(job_name, workspace)
-    return wire.instance_details(state.instance(job_name, instance_id_param(instance_id), workspace))
+    with state.lock:
+        return wire.instance_details(state.instance(job_name, instance_id_param(instance_id), workspace))
 
 
 def restart_instance(

@@ -89,6 +89,7 @@ class State:
     def __init__(self, *, clock: Clock, workspaces: dict[str, str], default_workspace: str) -> None:
         self._clock = clock
         self._lock = threading.RLock()
+        self.lock = self._lock  # held by readers that serialize instances while another thread may mutate them
         self.workspaces = dict(workspaces)
         self.default_workspace = default_workspace
         self._jobs: dict[tuple[str, str], Job] = {}

@@ -5,9 +5,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
+from sandbox_sdk_signing import dlf_path, sdk_sign
 
 from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 from dlf_sandbox.cli import banner
@@ -25,6 +27,36 @@ def test_serve_in_thread_answers_sync_clients_and_stops() -> None:
     except httpx.TransportError:
         return
     raise AssertionError("the sandbox still answers after the block")
+
+
+def test_state_changes_from_another_thread_while_serving() -> None:
+    """The test thread mutates state while the server thread lists it: every answer is whole and consistent."""
+    sandbox = Sandbox(seed=False)
+    sandbox.state.add_job("busy", nodes=200)
+    with sandbox.serve_in_thread() as base_url, httpx.Client(timeout=10) as http:
+        stop = threading.Event()
+
+        def churn() -> None:
+            while not stop.is_set():
+                iid = sandbox.state.add_instance("busy", status="running")
+                sandbox.state.set_status("busy", iid, "fail", failed_node="node_0100")
+
+        worker = threading.Thread(target=churn)
+        worker.start()
+        try:
+            totals = []
+            for _ in range(20):
+                signed = sdk_sign(base_url=base_url, method="GET", path=dlf_path("instances", "detail"),
+                                  query=[("jobName", "busy"), ("preciseQuery", True), ("limit", 50)])
+                response = http.get(signed.url, headers=signed.headers)
+                assert response.status_code == 200
+                body = response.json()
+                assert all(row["status"] in ("running", "fail") for row in body["instances"])
+                totals.append(body["total"])
+        finally:
+            stop.set()
+            worker.join()
+    assert totals == sorted(totals) and totals[-1] > 0
 
 
 def test_serve_in_thread_reports_a_port_it_cannot_bind() -> None:
