@@ -6,7 +6,7 @@ sandbox: faults, call counts, jobs and instances, the timeline, tokens. JSON in,
     POST   /_sandbox/faults                        {"latency_ms"} and/or {"kind": throttle|server_error|malformed|reset,
                                                     "n", "operation", "status", "html", "retry_after", "malformed"}
                                                    and/or {"rate_limits": {"list_instances": 30, ...} | "documented"
-                                                    | null, "rate_window_s"?}
+                                                    | null, "rate_window_s"?} and/or {"camel_case_errors": bool}
     DELETE /_sandbox/faults                        clear faults and latency
     GET    /_sandbox/calls                         {"count", "by_operation", "calls": [...]}
     DELETE /_sandbox/calls                         reset the call log
@@ -69,6 +69,8 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
     def faults(body: dict[str, Any], _: web.Request) -> object:
         if "latency_ms" in body:
             sb.faults.latency_ms = float(body["latency_ms"])
+        if "camel_case_errors" in body:
+            sb.faults.camel_case_errors = bool(body["camel_case_errors"])
         if "rate_limits" in body:
             limits = body["rate_limits"]
             sb.faults.limit_rate(DOCUMENTED_PER_USER_LIMITS if limits == "documented" else limits,

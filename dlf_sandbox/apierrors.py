@@ -22,12 +22,14 @@ class ApiError(Exception):
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
 
-    def body(self, request_id: str) -> dict[str, str]:
-        """The JSON body; API Gateway adds its request id, DLF does not."""
-        body = {"error_code": self.code, "error_msg": self.message}
+    def body(self, request_id: str, *, camel_case: bool = False) -> dict[str, str]:
+        """The JSON body; API Gateway adds its request id, DLF does not. `camel_case`: DLF errors spelled as in
+        the OpenAPI schema (`errorCode`, `errorMsg`) instead of the docs' `error_code`, `error_msg`."""
         if self.code.startswith("APIG"):
-            body["request_id"] = request_id
-        return body
+            return {"error_code": self.code, "error_msg": self.message, "request_id": request_id}
+        if camel_case:
+            return {"errorCode": self.code, "errorMsg": self.message}
+        return {"error_code": self.code, "error_msg": self.message}
 
 
 def job_not_found() -> ApiError:

@@ -60,6 +60,7 @@ class Faults:
         self._rate_window_s = 1.0
         self._recent: dict[str, deque[float]] = {}
         self.latency_ms: float = 0
+        self.camel_case_errors = False  # DLF errors as {"errorCode", "errorMsg"} (the OpenAPI schema's spelling)
 
     def throttle(self, n: int = 1, *, retry_after: float | None = 1.0, operation: str | None = None) -> None:
         """The next `n` requests get API Gateway's 429 (APIG.0308), with Retry-After unless it is None."""
@@ -110,6 +111,7 @@ class Faults:
             self._rate_limits.clear()
             self._recent.clear()
             self.latency_ms = 0
+            self.camel_case_errors = False
 
     def pending(self) -> list[FaultRule]:
         """The queued rules (copies), for inspection."""

@@ -128,7 +128,7 @@ def seed_state(state: State, *, now_ms: int) -> dict[str, SeededInstance]:
     state.add_instance("report_sales_hourly", 40010, status="success", plan_time=t - 2 * HOUR, at=t - 110 * MINUTE)
 
     state.add_job("warehouse_full_refresh", nodes=5000)
-    state.add_instance("warehouse_full_refresh", 40020, status="fail", plan_time=t - 6 * HOUR, at=t - 1 * HOUR,
+    state.add_instance("warehouse_full_refresh", 40020, status="fail", plan_time=t - 350 * MINUTE, at=t - HOUR,
                        failed_node="node_4990")
 
     state.add_job("dws_load_customers", nodes=[("extract_crm", "CDM Job"), ("load_dim_customer", "DWS SQL"),

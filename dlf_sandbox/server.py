@@ -42,9 +42,10 @@ def json_response(body: object, *, status: int = 200, request_id: str, headers: 
     )
 
 
-def error_response(error: apierrors.ApiError, request_id: str) -> web.Response:
+def error_response(error: apierrors.ApiError, request_id: str, *, camel_case: bool = False) -> web.Response:
     """The error body DLF / API Gateway sends for `error`."""
-    return json_response(error.body(request_id), status=error.status, request_id=request_id, headers=error.headers)
+    return json_response(error.body(request_id, camel_case=camel_case), status=error.status, request_id=request_id,
+                         headers=error.headers)
 
 
 class SandboxServer:
@@ -103,7 +104,7 @@ class SandboxServer:
             workspace = headers.get("workspace") or None
             return self._operate(route, workspace, query, request_id)
         except apierrors.ApiError as error:
-            return error_response(error, request_id)
+            return error_response(error, request_id, camel_case=self.sb.faults.camel_case_errors)
 
     def _authenticate(self, method: str, path: str, raw_query: str, headers: dict[str, str], body: bytes) -> str:
         """The project the caller is authenticated for, or the 401/400 API Gateway and DLF answer with."""

@@ -137,3 +137,11 @@ async def test_rate_limit_answers_429_like_the_gateway(call: Call, sb: Sandbox, 
     assert (await call("GET", LIST)).status_code == 200
     sb.faults.clear()
     assert (await call("GET", DETAILS)).status_code == 200
+
+
+async def test_camel_case_error_bodies_on_request(call: Call, sb: Sandbox) -> None:
+    sb.faults.camel_case_errors = True
+    dlf_error = await call("GET", dlf_path("job_batch", "instances", 1))
+    assert dlf_error.json() == {"errorCode": "DLF.0137", "errorMsg": "Job instance does not exist."}
+    sb.faults.throttle(n=1)
+    assert (await call("GET", DETAILS)).json()["error_code"] == "APIG.0308"
