@@ -148,6 +148,11 @@ def known_incident(incident: Incident) -> KnownIncident:
     )
 
 
+def _log_extra(error: DlfError, *, profile: str) -> dict[str, object]:
+    """The error's details for structured logs, under names a LogRecord does not already use ("message"...)."""
+    return {"profile": profile, **{f"dlf_{name}": value for name, value in error.log_details().items()}}
+
+
 class ProfilePoller:
     """Polls one DLF profile (project + workspace) into the store."""
 
@@ -175,9 +180,10 @@ class ProfilePoller:
             return await self._cycle(snapshot, window, now_ms)
         except DlfError as exc:
             log.warning(
-                "watcher: DLF failed for profile %s; cursor kept, the next cycle catches up",
+                "watcher: DLF failed for profile %s (%s); cursor kept, the next cycle catches up",
                 self.profile,
-                extra={"profile": self.profile, **exc.log_details()},
+                exc.message,
+                extra=_log_extra(exc, profile=self.profile),
             )
             async with self.store.transaction() as tx:
                 await tx.watcher_state.heartbeat(self.profile, error=f"{type(exc).__name__}: {exc.message}")
@@ -296,7 +302,7 @@ class ProfilePoller:
                 except DlfError as exc:
                     if required:
                         raise
-                    log.warning("watcher: details of %s/%s unavailable", *key, extra=exc.log_details())
+                    log.warning("watcher: details of %s/%s unavailable", *key, extra=_log_extra(exc, profile=self.profile))
 
         outcomes = await asyncio.gather(*(fetch(key) for key in unique), return_exceptions=True)
         for outcome in outcomes:
