@@ -21,7 +21,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -37,8 +37,11 @@ from bot.errors import CommandError, ConfigError
 from bot.render.limits import problems
 from bot.render.preview import builder_url, to_text
 from bot.services.instances import InstanceService
+from bot.services.subscriptions import SubscriptionService
 from bot.settings import DLF_ONLY, NOTHING, RUN, DlfProfile, Settings, load_settings
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
+from bot.slack.server import HealthProbe
+from bot.store import Store
 from bot.slack.dispatch import command_text, dispatch_command
 
 log = logging.getLogger("bot")
@@ -164,8 +167,12 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     registry = CollectorRegistry()
     clients = build_dlf_clients(settings, metrics=DlfMetrics(registry=registry))
     stop = stop or asyncio.Event()
+    store: Store | None = None
     try:
+        # Opening the store applies the migrations (safe from several replicas at once).
+        store = await Store.open(settings.database_url.get_secret_value())
         instances = InstanceService(clients=clients, clock=epoch_ms)
+        subscriptions = SubscriptionService(store=store, clients=clients)
         # Started with the app and stopped with it. The watcher (poll scheduler, outbox deliverer) goes here.
         background: list[BackgroundService] = []
         assert settings.slack_bot_token is not None
@@ -175,6 +182,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
                 signing_secret=None if settings.socket_mode else _secret(settings.slack_signing_secret),
                 slack_api_url=settings.slack_api_url,
                 instances=instances,
+                subscriptions=subscriptions,
                 metrics=SlackMetrics(registry=registry),
             )
         )
@@ -185,10 +193,32 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             stop=stop,
             port=settings.port,
             app_token=_secret(settings.slack_app_token),
+            health=watcher_health(store, profiles=tuple(clients), clock=epoch_ms),
             background=background,
         )
     finally:
         await close_all(clients)
+        if store is not None:
+            await store.aclose()
+
+
+def watcher_health(store: Store, *, profiles: Sequence[str], clock: Callable[[], int]) -> HealthProbe:
+    """`/healthz`'s view of the watcher: per profile, the last heartbeat and error as the store has them."""
+
+    async def probe() -> dict[str, Any]:
+        watcher: dict[str, Any] = {}
+        async with store.transaction() as tx:
+            for profile in profiles:
+                state = await tx.watcher_state.get(profile)
+                heartbeat = state.heartbeat_at if state is not None else None
+                watcher[profile] = {
+                    "last_heartbeat_ms": heartbeat,
+                    "heartbeat_age_s": round((clock() - heartbeat) / 1000, 1) if heartbeat is not None else None,
+                    "last_error": state.last_error if state is not None else None,
+                }
+        return {"watcher": watcher}
+
+    return probe
 
 
 def _secret(value: Any) -> str | None:

@@ -6,8 +6,10 @@ listeners by function); `bot.slack.app` registers them from one table.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import AsyncIterator
 import uuid
 from typing import Any, Protocol
 
@@ -77,17 +79,22 @@ class Listeners:
             await ack(**_ephemeral(render_help(parsed.topic)))
             return
         await ack()
-        message, ok = await self._answer(
-            parsed, channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""),
-            team_id=command.get("team_id"),
-        )
-        self._count_command(_subcommand(parsed), "ok" if ok else "error")
-        await self._send(respond, message, response_type="ephemeral")
+        async with self._crash_guard(command, respond):
+            message, ok = await self._answer(
+                parsed, channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""),
+                team_id=command.get("team_id"),
+            )
+            self._count_command(_subcommand(parsed), "ok" if ok else "error")
+            await self._send(respond, message, response_type="ephemeral")
 
     # ------------------------------------------------------------------ buttons
     async def on_instance_refresh(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """Refresh: fetch the instance again and replace the card; a failure is said beside it, the card stays."""
         await ack()
+        async with self._crash_guard(body, respond):
+            await self._refresh(body, respond)
+
+    async def _refresh(self, body: dict[str, Any], respond: AsyncRespond) -> None:
         ref = _instance_ref(body)
         if ref is None:
             self._count_action("refresh", "bad_value")
@@ -106,6 +113,10 @@ class Listeners:
     async def on_instance_share(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """Share: post a fresh card in the channel for everyone, then remove the private one."""
         await ack()
+        async with self._crash_guard(body, respond):
+            await self._share(body, respond)
+
+    async def _share(self, body: dict[str, Any], respond: AsyncRespond) -> None:
         ref = _instance_ref(body)
         if ref is None:
             self._count_action("share", "bad_value")
@@ -127,13 +138,19 @@ class Listeners:
     async def on_app_mention(self, event: dict[str, Any], say: AsyncSay) -> None:
         """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
         thread_ts = event.get("thread_ts") or event.get("ts")
+        try:
+            message = await self._mention_answer(event)
+        except Exception as error:
+            message = render_crash(self._log_crash(error, event))
+        await _say(say, message, thread_ts=thread_ts)
+
+    async def _mention_answer(self, event: dict[str, Any]) -> Message:
         text = _LEADING_MENTION.sub("", event.get("text") or "", count=1)
         try:
             parsed = parse_command(text)
         except CommandError as err:
             self._count_command("invalid", "usage")
-            await _say(say, render_command_error(err), thread_ts=thread_ts)
-            return
+            return render_command_error(err)
         if isinstance(parsed, HelpCommand):
             message, ok = render_help(parsed.topic), True
         else:
@@ -142,7 +159,7 @@ class Listeners:
                 team_id=event.get("team"), in_channel=True,
             )
         self._count_command(_subcommand(parsed), "ok" if ok else "error")
-        await _say(say, message, thread_ts=thread_ts)
+        return message
 
     async def on_app_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """The App Home tab shows what the bot can do."""
@@ -156,6 +173,11 @@ class Listeners:
         self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None = None
     ) -> None:
         """An exception no listener expected: traceback to the log with a reference, one calm line to the user."""
+        reference = self._log_crash(error, body)
+        if respond is not None:
+            await self._send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
+
+    def _log_crash(self, error: Exception, body: dict[str, Any]) -> str:
         reference = uuid.uuid4().hex[:12]
         if self._metrics is not None:
             self._metrics.crashes.inc()
@@ -164,8 +186,16 @@ class Listeners:
             exc_info=(type(error), error, error.__traceback__),
             extra={"reference": reference, "request_type": body.get("type") or body.get("command")},
         )
-        if respond is not None:
-            await self._send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
+        return reference
+
+    @contextlib.asynccontextmanager
+    async def _crash_guard(self, body: dict[str, Any], respond: AsyncRespond) -> AsyncIterator[None]:
+        # Once acked, a crash is answered here rather than by Bolt: Bolt's runner resets the ack it has seen when a
+        # listener raises right after acking, and Slack would then get a 404 instead of the acknowledgement.
+        try:
+            yield
+        except Exception as error:
+            await self.on_unhandled_error(error, body, respond)
 
     # ------------------------------------------------------------------ helpers
     async def _answer(

@@ -130,7 +130,10 @@ async def test_run_serves_signed_commands_and_stops_on_sigterm(tmp_path: Path, s
             match = await _wait_for_line(process.stderr, re.compile(r"serving Slack events on http://[^:]+:(\d+)"), seen)
             base = f"http://127.0.0.1:{match.group(1)}"
             async with httpx.AsyncClient(timeout=30) as http:
-                assert (await http.get(f"{base}/healthz")).json()["status"] == "ok"
+                health = (await http.get(f"{base}/healthz")).json()
+                assert health["status"] == "ok" and health["mode"] == "http"
+                assert set(health["watcher"]) == {"default"}  # the store was opened (and migrated)
+                assert (tmp_path / "bot.sqlite3").is_file()
                 body = urlencode({"command": "/dlf", "text": "instance job_batch 34765", "user_id": "U0RUN",
                                   "channel_id": "C0RUN", "team_id": "T0FAKE",
                                   "response_url": fake.response_url("run")})

@@ -17,6 +17,8 @@ from slack_sdk.signature import SignatureVerifier
 from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import AkSk
 from bot.services.instances import InstanceService
+from bot.services.subscriptions import SubscriptionService
+from bot.store import Store
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
 from dlf_sandbox import SANDBOX_CREDENTIALS
 from slack_fake import FakeSlack, TEAM_ID
@@ -57,6 +59,16 @@ class BotUnderTest:
         body = self.command_body(text, response_id)
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body, **sign))
 
+    async def event(self, event: dict[str, Any]) -> httpx.Response:
+        """An Events API callback carrying `event`."""
+        body = json.dumps({
+            "token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A0DLFBOT", "type": "event_callback",
+            "event_id": f"Ev{int(time.time() * 1000)}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM_ID, "user_id": "U0FAKEBOT", "is_bot": True}], "event": event,
+        })
+        headers = {**self.signed_headers(body), "Content-Type": "application/json"}
+        return await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
+
     async def click(self, action_id: str, value: str, response_id: str, *, ephemeral: bool = True) -> httpx.Response:
         payload = {
             "type": "block_actions", "user": {"id": USER, "username": "alice", "team_id": TEAM_ID},
@@ -89,17 +101,36 @@ def dlf_client(url: str, *, sk: str = SANDBOX_CREDENTIALS.sk) -> DlfClient:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(sandbox: Any, fake: FakeSlack, *, sk: str = SANDBOX_CREDENTIALS.sk) -> AsyncIterator[BotUnderTest]:
-    """The bot serving HTTP on a free loopback port, its DLF client pointed at `sandbox` (with secret key `sk`)."""
+async def running_bot(
+    sandbox: Any,
+    fake: FakeSlack,
+    *,
+    sk: str = SANDBOX_CREDENTIALS.sk,
+    database_url: str | None = None,
+    instances: Any = None,
+) -> AsyncIterator[BotUnderTest]:
+    """The bot serving HTTP on a free loopback port, its DLF client pointed at `sandbox` (with secret key `sk`).
+
+    `database_url` adds the subscription service on a real store; `instances` replaces the DLF client behind the
+    instance service (an object with `get_instance`, for failures the sandbox cannot produce).
+    """
     registry = CollectorRegistry()
-    async with dlf_client(sandbox.url, sk=sk) as client:
-        instances = InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000))
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(dlf_client(sandbox.url, sk=sk))
+        clients = {"default": instances or client}
+        subscriptions = None
+        if database_url is not None:
+            store = await Store.open(database_url)
+            stack.push_async_callback(store.aclose)
+            subscriptions = SubscriptionService(store=store, clients={"default": client})
         assert fake.base_url is not None
         app = build_app(AppDeps(
             bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
-            instances=instances, metrics=SlackMetrics(registry=registry),
+            instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
+            subscriptions=subscriptions, metrics=SlackMetrics(registry=registry),
         ))
-        async with serve_http(build_web_app(bolt=app, registry=registry), host="127.0.0.1", port=0) as port:
-            async with httpx.AsyncClient(timeout=30) as http:
-                yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox,
-                                   registry=registry)
+        port = await stack.enter_async_context(
+            serve_http(build_web_app(bolt=app, registry=registry), host="127.0.0.1", port=0)
+        )
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox, registry=registry)
