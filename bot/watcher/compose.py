@@ -133,9 +133,10 @@ def compose(
                 message = alert_render.render_follow_outcome(
                     intent.instance, profile=intent.profile, mentions=intent.mentions, now_ms=now_ms
                 )
+                about = _about(intent.instance, intent.profile, "follow_outcome")
                 rows.append(
                     OutboxMessage(key=intent.key, channel=intent.channel, kind="follow_outcome",
-                                  payload=_payload(message, **_about(intent.instance, intent.profile, "follow_outcome")))
+                                  payload=_payload(message, **about))
                 )
     return rows
 

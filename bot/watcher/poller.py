@@ -302,7 +302,8 @@ class ProfilePoller:
                 except DlfError as exc:
                     if required:
                         raise
-                    log.warning("watcher: details of %s/%s unavailable", *key, extra=_log_extra(exc, profile=self.profile))
+                    extra = _log_extra(exc, profile=self.profile)
+                    log.warning("watcher: details of %s/%s unavailable", *key, extra=extra)
 
         outcomes = await asyncio.gather(*(fetch(key) for key in unique), return_exceptions=True)
         for outcome in outcomes:

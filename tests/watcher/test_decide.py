@@ -28,7 +28,9 @@ P = "default"
 
 
 def inst(job: str, instance_id: int, status: str = "fail", **extra: object) -> InstanceSummary:
-    return InstanceSummary(job_name=job, instance_id=instance_id, status=status, start_time=1_000 * instance_id, **extra)
+    return InstanceSummary(
+        job_name=job, instance_id=instance_id, status=status, start_time=1_000 * instance_id, **extra
+    )
 
 
 def watch(channel: str, target: str, **extra: object) -> Watch:
@@ -296,7 +298,10 @@ def test_keys_are_deterministic_and_distinct_per_channel() -> None:
     cycle = cycle_of(watches=[watch("C1", "job_a"), watch("C2", "job_a")], listed=[inst("job_a", 101)])
     first, second = decide(cycle), decide(cycle)
     assert [i.key for i in first.intents] == [i.key for i in second.intents]
-    assert [i.key for i in first.intents] == ["alert:default:C1:job_a:101:failure", "alert:default:C2:job_a:101:failure"]
+    assert [i.key for i in first.intents] == [
+        "alert:default:C1:job_a:101:failure",
+        "alert:default:C2:job_a:101:failure",
+    ]
 
 
 def test_re_failure_after_recovery_gets_a_new_key() -> None:

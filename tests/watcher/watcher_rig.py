@@ -1,4 +1,4 @@
-"""The watcher rig: the DLF sandbox and the fake Slack on loopback, a real SQLite file (or PostgreSQL), the real watcher."""
+"""The watcher rig: DLF sandbox and fake Slack on loopback, a real SQLite file (or PostgreSQL), the real watcher."""
 
 from __future__ import annotations
 
