@@ -42,13 +42,13 @@ class Transaction:
     watcher_state: WatcherStates = field(init=False)
 
     def __post_init__(self) -> None:
-        common = {"conn": self.conn, "dialect": self.dialect, "now": self.now}
-        self.subscriptions = Subscriptions(**common)
-        self.instances = Instances(**common)
-        self.incidents = Incidents(**common)
-        self.outbox = Outbox(**common)
-        self.audit = Audit(**common)
-        self.watcher_state = WatcherStates(**common)
+        conn, dialect, now = self.conn, self.dialect, self.now
+        self.subscriptions = Subscriptions(conn=conn, dialect=dialect, now=now)
+        self.instances = Instances(conn=conn, dialect=dialect, now=now)
+        self.incidents = Incidents(conn=conn, dialect=dialect, now=now)
+        self.outbox = Outbox(conn=conn, dialect=dialect, now=now)
+        self.audit = Audit(conn=conn, dialect=dialect, now=now)
+        self.watcher_state = WatcherStates(conn=conn, dialect=dialect, now=now)
 
 
 class Store:

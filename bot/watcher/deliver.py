@@ -147,7 +147,7 @@ class OutboxDeliverer:
     async def _deliver(self, row: OutboxRow) -> Outcome:
         target = await self._resolve_parent(row)
         if isinstance(target, str):
-            return target  # type: ignore[return-value]
+            return target
         try:
             if row.kind == "update":
                 assert target.update_ts is not None
@@ -162,7 +162,8 @@ class OutboxDeliverer:
             if row.attempts > 1:
                 found = await self._find_in_slack(row, target.thread_ts)
                 if found is not None:
-                    logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key, found)
+                    logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting",
+                                row.key, found)
                     await self._record_sent(row, ts=found, thread_ts=target.thread_ts)
                     return "recovered"
             response = await self._slack.chat_postMessage(
@@ -176,7 +177,7 @@ class OutboxDeliverer:
             )
         except SlackApiError as exc:
             return await self._record_failure(row, _classify(exc, row.attempts), exc=exc)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, SlackRequestError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, SlackRequestError) as exc:
             return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"))
         await self._record_sent(row, ts=str(response["ts"]), thread_ts=target.thread_ts)
         return "sent"

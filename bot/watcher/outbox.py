@@ -103,7 +103,7 @@ def backoff_s(attempts: int, *, retry_after_s: float | None = None) -> float:
     """Seconds to wait before the next attempt: Slack's Retry-After when given, else doubling from 2 s to 5 min."""
     if retry_after_s is not None:
         return max(retry_after_s, 0.0)
-    return min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S)
+    return min(BACKOFF_BASE_S * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_S)
 
 
 def message_metadata(key: str, payload: Mapping[str, Any]) -> dict[str, Any]:
