@@ -28,6 +28,7 @@ Seeded instances (SEEDED keys → job / instance id / status; the table in dlf_s
     unknown_status  approval_flow / 40091 / quarantined    other_workspace  analytics_ws_job / 40100 / fail
 """
 
+from dlf_sandbox.activity import Beat, schedule_activity
 from dlf_sandbox.calls import Call, CallLog
 from dlf_sandbox.cli import main
 from dlf_sandbox.credentials import (
@@ -51,6 +52,7 @@ __all__ = [
     "SANDBOX_CREDENTIALS",
     "SEEDED",
     "WEIRD_JOB_NAME",
+    "Beat",
     "Call",
     "CallLog",
     "Event",
@@ -65,5 +67,6 @@ __all__ = [
     "State",
     "Timeline",
     "main",
+    "schedule_activity",
     "system_clock",
 ]

@@ -8,7 +8,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from dlf_sandbox.activity import schedule_activity
 from dlf_sandbox.sandbox import Sandbox
+
+ACTIVITY_CYCLES = 10_000
 
 
 def build_parser(prog: str = "python -m dlf_sandbox") -> argparse.ArgumentParser:
@@ -18,7 +21,8 @@ def build_parser(prog: str = "python -m dlf_sandbox") -> argparse.ArgumentParser
     parser.add_argument("--port", type=int, default=8790, help="port to bind (0 = any free port; default 8790)")
     parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the seeded jobs")
     parser.add_argument("--latency-ms", type=float, default=0, help="latency added to every DLF request")
-    parser.add_argument("--play", action="store_true", help="apply timeline events in wall-clock time")
+    parser.add_argument("--activity", type=float, default=0, metavar="SECONDS",
+                        help="every SECONDS, a seeded job runs and fails or succeeds (needs the seed; 0 = off)")
     return parser
 
 
@@ -57,7 +61,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, prog: 
     args = build_parser(prog).parse_args(argv)
     sandbox = Sandbox(seed=not args.no_seed)
     sandbox.faults.latency_ms = args.latency_ms
-    if args.play:
+    if args.activity > 0 and not args.no_seed:
+        every_ms = int(args.activity * 1000)
+        schedule_activity(sandbox.timeline, start_ms=sandbox.clock() + every_ms, every_ms=every_ms,
+                          cycles=ACTIVITY_CYCLES)
         sandbox.timeline.play()
     try:
         asyncio.run(_serve_forever(sandbox, args.host, args.port, out or sys.stdout))

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
@@ -70,7 +71,7 @@ def test_serve_in_thread_reports_a_port_it_cannot_bind() -> None:
 
 def test_module_entry_point_prints_url_and_credentials() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "dlf_sandbox", "--port", "0"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "dlf_sandbox", "--port", "0", "--activity", "0.2"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert process.stdout is not None
@@ -79,7 +80,14 @@ def test_module_entry_point_prints_url_and_credentials() -> None:
         base_url = first.rsplit(" ", 1)[1].strip()
         rest = "".join(process.stdout.readline() for _ in range(6))
         assert SANDBOX_CREDENTIALS.ak in rest and SANDBOX_CREDENTIALS.project_id in rest
-        assert httpx.get(base_url + "/_sandbox/health").json()["instances"] > 10
+        seeded = httpx.get(base_url + "/_sandbox/health").json()["instances"]
+        assert seeded > 10
+        for _ in range(100):  # --activity: new instances keep appearing (give up after ~10 s)
+            if httpx.get(base_url + "/_sandbox/health").json()["instances"] > seeded:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("no activity")
     finally:
         process.terminate()
         process.wait(timeout=10)

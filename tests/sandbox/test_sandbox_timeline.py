@@ -8,6 +8,7 @@ from conftest import Call
 from sandbox_sdk_signing import dlf_path
 
 from dlf_sandbox import ManualClock, Sandbox
+from dlf_sandbox.activity import DEFAULT_BEATS, schedule_activity
 from dlf_sandbox.apierrors import ApiError
 
 NODES = [("extract", "CDM Job"), ("transform", "DLI SQL"), ("load", "DWS SQL")]
@@ -144,3 +145,15 @@ def test_thousands_of_jobs_and_failures(clock: ManualClock) -> None:
     total, rows = sandbox.state.list_instances(min_plan_time=clock() - 1, max_plan_time=clock(), status="fail",
                                                limit=1000)
     assert total == 500 and {r.instance_id for r in rows} == set(ids)
+
+
+def test_scheduled_activity_alternates_failures_and_successes(sb: Sandbox, clock: ManualClock) -> None:
+    start = clock() + 1_000
+    ids = schedule_activity(sb.timeline, start_ms=start, every_ms=60_000, cycles=4)
+    sb.timeline.step_until(start + 3 * 60_000)
+    ended = [sb.state.instance(beat.job, iid) for beat, iid in zip(DEFAULT_BEATS, ids, strict=True)]
+    assert [(i.job_name, i.status) for i in ended] == [
+        ("etl_orders_daily", "success"), ("dws_load_customers", "fail"),
+        ("etl_orders_daily", "fail"), ("dws_load_customers", "running"),
+    ]
+    assert ended[1].end_time == start + 60_000 + 30_000
