@@ -1,13 +1,18 @@
 """One poll cycle for one DLF profile: list, diff against the store, decide, write it all in one transaction.
 
-Cost per cycle does not depend on how many subscriptions exist: one paged instance-list query per status of
-interest and time window, plus one details call per failure that is new to the store and watched, plus one per
-message-bearing recovery (to redraw its card) and one per active one-off follow not settled by the lists.
+Cost per cycle does not depend on how many subscriptions exist:
+- one paged instance-list query per status of interest (`fail`; `running-exception` only if a subscription asked
+  for it) over the time window;
+- while incidents are open, their jobs' successes (for recoveries): one probe call, then either the paged list of
+  every success or one query per incident job, whichever DLF's own count says is fewer calls;
+- one details call per failure that is new to the store and watched (the card needs its failed nodes), one per
+  recovery (to redraw its card as resolved) and one per active one-off follow not settled by the lists.
 
 The time window is by planned time: `[cursor - overlap, now]`, never older than `now - lookback`. `overlap` covers
 instances that run (and fail) long after their planned time; `cursor` is the end of the last successful window, so
 after downtime the window widens (up to `lookback`) and the failures missed meanwhile are caught up. DLF refuses
-ranges over 7 days: longer spans are split.
+ranges over 7 days: longer spans are split. A rerun that succeeds after its instance's planned time has left the
+window is not seen as a recovery; the job's next successful instance resolves the incident instead.
 """
 
 from __future__ import annotations
@@ -212,9 +217,9 @@ class ProfilePoller:
             digest_threshold=self.options.digest_threshold,
         )
         new_failures = relevant_failures(base)
-        if snapshot.incidents or new_failures:
-            # Successes only matter to an incident: an open one, or one this very cycle opens.
-            successes = await self._list(STATUS_SUCCESS, window)
+        if snapshot.incidents:
+            # Successes only matter to open incidents (one opened now is checked from the next cycle on).
+            successes = await self._successes(window, {i.job_name for i in snapshot.incidents})
             listed += successes
             known.update(await self._known(successes))
         follows = self._unsettled_follows(snapshot.watches, listed)
@@ -257,16 +262,38 @@ class ProfilePoller:
             )
         return report
 
-    async def _list(self, status: str, window: tuple[int, int]) -> list[InstanceSummary]:
+    async def _list(
+        self, status: str, window: tuple[int, int], *, job_name: str | None = None
+    ) -> list[InstanceSummary]:
         found: dict[InstanceKey, InstanceSummary] = {}
         for lower, upper in time_windows(*window):
             async for summary in self.client.iter_instances(
-                status=status, min_plan_time=lower, max_plan_time=upper, page_size=self.options.page_size
+                status=status,
+                min_plan_time=lower,
+                max_plan_time=upper,
+                page_size=self.options.page_size,
+                job_name=job_name,
+                precise=job_name is not None,
             ):
-                # The list is filtered by status, but a lenient server may not filter: trust the row's own status.
-                if summary.status == status:
+                # Filtered by DLF already, but a lenient server may not filter: trust each row's own fields.
+                if summary.status == status and job_name in (None, summary.job_name):
                     found[(summary.job_name, summary.instance_id)] = summary
         return list(found.values())
+
+    async def _successes(self, window: tuple[int, int], jobs: set[str]) -> list[InstanceSummary]:
+        """Successes in the window of `jobs` (those with open incidents): either the paged list of every success or
+        one query per job, whichever DLF's own count says costs fewer calls (one probe call tells)."""
+        windows = time_windows(*window)
+        if len(windows) == 1:
+            probe = await self.client.list_instances(
+                status=STATUS_SUCCESS, min_plan_time=window[0], max_plan_time=window[1], limit=1
+            )
+            if probe.total is not None and -(-probe.total // self.options.page_size) > len(jobs):
+                found: list[InstanceSummary] = []
+                for job in sorted(jobs):
+                    found += await self._list(STATUS_SUCCESS, window, job_name=job)
+                return found
+        return [s for s in await self._list(STATUS_SUCCESS, window) if s.job_name in jobs]
 
     async def _known(self, listed: Sequence[InstanceSummary]) -> dict[InstanceKey, str]:
         if not listed:

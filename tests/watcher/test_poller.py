@@ -1,0 +1,91 @@
+"""What one poll cycle costs DLF, and the time window it asks about."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.watcher.poller import DLF_MAX_RANGE_MS, HOUR_MS, PollOptions, ProfilePoller, time_windows, window_for
+from watcher_rig import Rig, dlf_client
+
+
+async def test_calls_per_cycle_do_not_grow_with_subscriptions(rig: Rig) -> None:
+    for n in range(300):
+        rig.add_job(f"job_{n}")
+    await rig.subscribe("C1", "job_1")
+    rig.fail("job_1")
+    rig.fail("job_2")
+    await rig.cycle()
+    few = rig.sandbox.calls.by_operation()
+
+    for n in range(300):
+        await rig.subscribe(f"C{n % 7}", f"job_{n}")
+    rig.sandbox.calls.reset()
+    rig.fail("job_1")
+    rig.fail("job_2")
+    await rig.cycle()
+    many = rig.sandbox.calls.by_operation()
+
+    # 1 subscription: the failure list of each of the two profiles, details of the one new watched failure.
+    assert few == {"list_instances": 2, "show_instance": 1}
+    # 301 subscriptions in 7 channels: the same two lists, plus the success probe and list for job_1's open
+    # incident, and details of the two new failures (once each, however many channels hear of them).
+    assert many == {"list_instances": 2 + 2, "show_instance": 2}
+
+
+async def test_details_only_for_failures_new_to_the_store(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    rig.fail("job_a")
+    await rig.cycle()
+    rig.sandbox.calls.reset()
+
+    await rig.cycle()  # the same failure again, already known
+
+    assert rig.sandbox.calls.count("show_instance") == 0
+
+
+async def test_recoveries_are_asked_per_job_when_the_success_list_is_longer(rig: Rig) -> None:
+    rig.add_job("job_a")
+    rig.add_job("busy")
+    await rig.subscribe("C1", "job_a")
+    rig.fail("job_a")
+    await rig.cycle()
+    for _ in range(5):
+        rig.succeed("busy")  # many successes of a job nobody is worried about
+    fixed = rig.succeed("job_a")
+    poller = ProfilePoller(
+        profile="default", client=dlf_client(rig.dlf_url), store=rig.store, options=PollOptions(page_size=2)
+    )
+    rig.sandbox.calls.reset()
+    try:
+        await poller.run_cycle()
+    finally:
+        await poller.client.aclose()
+    await rig.watcher.drain()
+
+    queries = [c.query for c in rig.sandbox.calls if c.operation == "list_instances"]
+    assert [q.get("jobName") for q in queries if q.get("status") == "success"] == [None, "job_a"]  # probe, then one
+    (card,) = rig.top_level("C1")
+    assert str(fixed) in rig.slack.thread("C1", card["ts"])[0]["text"]
+
+
+def test_the_window_starts_at_the_cursor_minus_the_overlap_and_never_before_the_lookback() -> None:
+    options = PollOptions(lookback_ms=24 * HOUR_MS, overlap_ms=HOUR_MS)
+    now = 1_000 * HOUR_MS
+    assert window_for(cursor=None, now_ms=now, options=options) == (now - 24 * HOUR_MS, now)  # first start
+    assert window_for(cursor=now - 60_000, now_ms=now, options=options) == (now - 60_000 - HOUR_MS, now)
+    # Down for three days: catch up as far as the lookback allows.
+    assert window_for(cursor=now - 72 * HOUR_MS, now_ms=now, options=options) == (now - 24 * HOUR_MS, now)
+
+
+def test_spans_longer_than_dlf_accepts_are_split() -> None:
+    assert time_windows(0, 10) == [(0, 10)]
+    windows = time_windows(0, 2 * DLF_MAX_RANGE_MS + 5)
+    assert windows == [(0, DLF_MAX_RANGE_MS), (DLF_MAX_RANGE_MS, 2 * DLF_MAX_RANGE_MS),
+                       (2 * DLF_MAX_RANGE_MS, 2 * DLF_MAX_RANGE_MS + 5)]
+
+
+@pytest.mark.parametrize("lookback_hours", [0, 24 * 7 + 1])
+def test_lookback_must_fit_dlfs_seven_days(lookback_hours: int) -> None:
+    with pytest.raises(ValueError, match="7 days"):
+        PollOptions(lookback_ms=lookback_hours * HOUR_MS)
