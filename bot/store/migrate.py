@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.engine import create_engine
 from bot.store.url import normalise_database_url
@@ -33,15 +34,20 @@ async def migrate(database_url: str) -> None:
     On PostgreSQL the upgrade holds a transaction-level advisory lock, so replicas starting together migrate one at a
     time; on SQLite the transaction begins IMMEDIATE, which serialises writers the same way.
     """
-    config = alembic_config(database_url)
     engine = create_engine(database_url)
     try:
-        async with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-            await conn.run_sync(_upgrade, config)
+        await migrate_engine(engine)
     finally:
         await engine.dispose()
+
+
+async def migrate_engine(engine: AsyncEngine) -> None:
+    """`migrate`, on an engine the caller owns (an in-memory SQLite database only exists inside its engine)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        await conn.run_sync(_upgrade, config)
 
 
 def _upgrade(connection: Connection, config: Config) -> None:
@@ -49,4 +55,4 @@ def _upgrade(connection: Connection, config: Config) -> None:
     command.upgrade(config, "head")
 
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate", "migrate_engine"]

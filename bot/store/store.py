@@ -14,7 +14,7 @@ from bot.store.audit import Audit
 from bot.store.engine import create_engine
 from bot.store.incidents import Incidents
 from bot.store.instances import Instances
-from bot.store.migrate import migrate
+from bot.store.migrate import migrate_engine
 from bot.store.outbox import Outbox
 from bot.store.subscriptions import Subscriptions
 from bot.store.watcher_state import WatcherStates
@@ -62,9 +62,14 @@ class Store:
     @classmethod
     async def open(cls, database_url: str, *, clock: Clock = wall_clock_ms, run_migrations: bool = True) -> Store:
         """Connect to `database_url` (as users write it) and, unless told otherwise, migrate it to the latest schema."""
+        engine = create_engine(database_url)
         if run_migrations:
-            await migrate(database_url)
-        return cls(engine=create_engine(database_url), clock=clock)
+            try:
+                await migrate_engine(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
+        return cls(engine=engine, clock=clock)
 
     @property
     def engine(self) -> AsyncEngine:

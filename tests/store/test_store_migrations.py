@@ -118,3 +118,14 @@ def _upgrade_to(connection: Connection, url: str, revision: str) -> None:
     config = alembic_config(url)
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+async def test_an_in_memory_sqlite_database_is_migrated_on_open() -> None:
+    store = await Store.open("sqlite://")
+    try:
+        async with store.transaction() as tx:
+            await tx.subscriptions.subscribe(channel="C1", profile="default", target="job_a", created_by="U1")
+        async with store.transaction() as tx:
+            assert len(await tx.subscriptions.list_for_channel("C1")) == 1
+    finally:
+        await store.aclose()
