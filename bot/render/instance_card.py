@@ -31,6 +31,7 @@ from bot.render.mrkdwn import (
 from bot.render.status import (
     FINISHED_NODE_STATUSES,
     RUNNING_INSTANCE_STATUSES,
+    SUMMARY_ORDER,
     instance_look,
     node_look,
     node_rank,
@@ -148,9 +149,11 @@ def _field_texts(instance: Instance, now_ms: int) -> list[str]:
 
 def _status_counts(nodes: Sequence[Node]) -> str:
     counts = Counter(node.status for node in nodes)
-    ordered = sorted(counts.items(), key=lambda item: (node_rank(item[0]), -item[1], item[0]))
-    known = [(status, count) for status, count in ordered if node_look(status).known]
-    unknown = [(status, count) for status, count in ordered if not node_look(status).known]
+    known = [(status, counts[status]) for status in SUMMARY_ORDER if status in counts]
+    unknown = sorted(
+        ((status, count) for status, count in counts.items() if status not in SUMMARY_ORDER),
+        key=lambda item: (-item[1], item[0]),
+    )
     parts = [f"{count:,} {node_look(status).word}" for status, count in known]
     parts += [f"{count:,} {code(status, STATUS_IN_TEXT)}" for status, count in unknown[:MAX_UNKNOWN_STATUSES]]
     hidden = unknown[MAX_UNKNOWN_STATUSES:]

@@ -46,6 +46,8 @@ _NODE = {
 
 # Order of node statuses in summaries and lists: what needs attention first, what went well last.
 NODE_ORDER = ("fail", "running", "pause", "manual-stop", "waiting", "skip", "success")
+# Order of node statuses in the summary line ("12 nodes: 10 succeeded, 1 failed, 1 skipped"); unknown ones last.
+SUMMARY_ORDER = ("success", "fail", "skip", "running", "waiting", "pause", "manual-stop")
 # Node statuses that mean the node will not change any more (progress of a running instance).
 FINISHED_NODE_STATUSES = frozenset({"success", "fail", "skip", "manual-stop"})
 # Instance statuses during which the clock is still running.

@@ -68,7 +68,7 @@ def test_seed_instance_card_reads_right() -> None:
 def test_failed_nodes_come_first_with_type_retries_timing_and_log() -> None:
     message = render_instance(load_instance("failed_nodes"), now_ms=NOW_MS)
     sections = [block["text"]["text"] for block in message.blocks if block["type"] == "section" and "text" in block]
-    assert sections[0].startswith("*12 nodes:* 1 failed, 1 skipped, 10 succeeded")
+    assert sections[0].startswith("*12 nodes:* 10 succeeded, 1 failed, 1 skipped")
     failed = sections[1]
     assert failed.startswith(":x: *`merge_customers`* failed · `DWS SQL`")
     assert "retries: 3" in failed
@@ -128,7 +128,7 @@ def test_five_thousand_nodes_fit_and_say_how_many_are_hidden() -> None:
     counts = Counter(node.status for node in instance.nodes)
     assert counts["fail"] > 8  # more than the card details: the rest must be counted, not dropped
     assert (
-        f"*5,000 nodes:* {counts['fail']} failed, {counts['skip']:,} skipped, {counts['success']:,} succeeded" in text
+        f"*5,000 nodes:* {counts['success']:,} succeeded, {counts['fail']} failed, {counts['skip']:,} skipped" in text
     )
     assert "more failed nodes" in text and "more nodes" in text
 
