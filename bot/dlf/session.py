@@ -156,6 +156,8 @@ class DlfSession:
         """One request. Returns the outcome and, on a 401, what was sent (so the credentials can be refreshed)."""
         full_path = self._base_path + path
         body = b""
+        # Wait for the rate limit first, so the signature's date is the moment the request leaves.
+        await self._limiter.acquire()
         try:
             authorised = await self._auth.authorize(
                 method=method, host=self._host, path=full_path, query=query, headers=self._base_headers(), body=body
@@ -164,7 +166,6 @@ class DlfSession:
             # Fetching a token failed before anything was sent to DLF: safe to try again for any call.
             return _Attempt(error=exc, retryable=True), None
         url = self._origin + full_path + (f"?{authorised.query_string}" if authorised.query_string else "")
-        await self._limiter.acquire()
         self.stats.requests += 1
         if self._metrics is not None:
             self._metrics.attempts.labels(operation=operation).inc()
