@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.store import Store
 from bot.store.testing import ManualClock
 
@@ -54,3 +56,18 @@ async def test_acknowledge_then_resolve_and_a_later_failure_opens_a_new_incident
     assert (late_ack.state, late_ack.acknowledged_by) == ("resolved", "U1")
     assert remaining == []
     assert created and fresh.id != incident.id and fresh.failure_count == 1
+
+
+async def test_two_replicas_opening_the_same_incident_at_once_get_one(store: Store, second_store: Store) -> None:
+    async def open_on(on: Store, instance_id: int) -> tuple[int, bool]:
+        async with on.transaction() as tx:
+            incident, created = await tx.incidents.open_or_get(
+                channel="C1", profile=P, job_name="job_a", instance_id=instance_id, root_key=f"k{instance_id}"
+            )
+            await asyncio.sleep(0.05)  # overlap the transactions
+            return incident.id, created
+
+    (id_a, created_a), (id_b, created_b) = await asyncio.gather(open_on(store, 1), open_on(second_store, 2))
+
+    assert id_a == id_b
+    assert sorted((created_a, created_b)) == [False, True]

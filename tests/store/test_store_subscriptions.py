@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.store import Store
 
 P = "default"
@@ -91,3 +93,17 @@ async def test_delete_by_id_ends_a_one_off_follow(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.subscriptions.delete(follow.id)
         assert await tx.subscriptions.get(follow.id) is None
+
+
+async def test_two_people_subscribing_at_the_same_moment_get_one_subscription(store: Store, second_store: Store) -> None:
+    async def subscribe_on(on: Store, user: str) -> bool:
+        async with on.transaction() as tx:
+            _, created = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by=user)
+            await asyncio.sleep(0.05)
+            return created
+
+    results = await asyncio.gather(subscribe_on(store, "U1"), subscribe_on(second_store, "U2"))
+
+    assert sorted(results) == [False, True]
+    async with store.transaction() as tx:
+        assert len(await tx.subscriptions.list_for_channel("C1")) == 1
