@@ -95,7 +95,9 @@ async def test_delete_by_id_ends_a_one_off_follow(store: Store) -> None:
         assert await tx.subscriptions.get(follow.id) is None
 
 
-async def test_two_people_subscribing_at_the_same_moment_get_one_subscription(store: Store, second_store: Store) -> None:
+async def test_two_people_subscribing_at_the_same_moment_get_one_subscription(
+    store: Store, second_store: Store
+) -> None:
     async def subscribe_on(on: Store, user: str) -> bool:
         async with on.transaction() as tx:
             _, created = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by=user)
