@@ -272,7 +272,8 @@ class TokenAuthenticator:
         body: bytes,
     ) -> SignedRequest:
         """Add the token; the query string is the same canonical one the signer would send."""
-        out = {**headers, "Host": host, "X-Project-Id": self._project_id, HEADER_AUTH_TOKEN: await self._provider.token()}
+        token = await self._provider.token()
+        out = {**headers, "Host": host, "X-Project-Id": self._project_id, HEADER_AUTH_TOKEN: token}
         return SignedRequest(headers=out, query_string=canonical_query(query))
 
     async def invalidate(self, sent: SignedRequest) -> None:

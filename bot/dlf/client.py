@@ -125,7 +125,9 @@ class DlfClient:
         try:
             data: Any = response.json()
         except ValueError:
-            raise bad_response("DLF answered with a body that is not JSON", response=response, operation=operation) from None
+            raise bad_response(
+                "DLF answered with a body that is not JSON", response=response, operation=operation
+            ) from None
         if not isinstance(data, dict):
             raise bad_response(
                 f"DLF answered JSON {type(data).__name__} where an object was expected",
@@ -249,7 +251,9 @@ class DlfClient:
         if job_type:
             query.append(("jobType", job_type))
         path = paths.job_list_path(self.config.project_id)
-        response = await self._session.call(operation="list_jobs", method="GET", path=path, query=query, idempotent=True)
+        response = await self._session.call(
+            operation="list_jobs", method="GET", path=path, query=query, idempotent=True
+        )
         return self._parse(response, JobPage, operation="list_jobs")
 
     async def get_job(self, job_name: str) -> Job:

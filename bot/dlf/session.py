@@ -139,7 +139,11 @@ class DlfSession:
             attempt += 1
             self.stats.retries += 1
             logger.debug(
-                "dlf retry operation=%s attempt=%d after=%.3fs reason=%s", operation, attempt, delay, type(error).__name__
+                "dlf retry operation=%s attempt=%d after=%.3fs reason=%s",
+                operation,
+                attempt,
+                delay,
+                type(error).__name__,
             )
             await self._sleep(delay)
 

@@ -84,7 +84,9 @@ async def test_iter_instances_stops_exactly_at_total_on_a_full_last_page(make_cl
 async def test_iter_instances_deduplicates_when_rows_shift_between_pages(make_client: MakeClient, sb: Sandbox):
     sb.state.add_job("shifting_job")
     now = sb.clock()
-    created = [sb.state.add_instance("shifting_job", status="fail", plan_time=now - 10_000 - i * 1000) for i in range(15)]
+    created = [
+        sb.state.add_instance("shifting_job", status="fail", plan_time=now - 10_000 - i * 1000) for i in range(15)
+    ]
     client = make_client()
     got: list[int] = []
     async for row in client.iter_instances(job_name="shifting_job", precise=True, page_size=10):

@@ -23,7 +23,8 @@ def test_credential_reprs_hide_every_secret():
 
 
 def test_signed_request_repr_hides_the_authorization():
-    signed = sign(method="GET", host="h", path="/v1/p/jobs", access_key="AK", secret_key="SK", now=datetime(2026, 1, 1, tzinfo=UTC),
+    signed = sign(method="GET", host="h", path="/v1/p/jobs", access_key="AK", secret_key="SK",
+                  now=datetime(2026, 1, 1, tzinfo=UTC),
                   security_token="tok-SECRET")
     assert "tok-SECRET" not in repr(signed) and "Signature=" not in repr(signed)
 
