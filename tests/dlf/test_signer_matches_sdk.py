@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 
@@ -163,3 +165,26 @@ def test_repr_hides_header_values():
                 security_token="very-secret-token")
     assert "very-secret-token" not in repr(ours)
     assert AK not in repr(ours)
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    job=_text.filter(lambda name: name not in (".", "..")),
+    query=st.dictionaries(_text, st.one_of(_text, st.integers(-(2**63), 2**63 - 1), st.booleans()), max_size=6),
+    body=st.binary(max_size=64),
+    token=st.one_of(st.none(), st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)),
+)
+def test_any_name_query_and_body_sign_like_the_sdk(job, query, body, token):
+    path = _job_path(job, "instances", "1")
+    method = "POST" if body else "GET"
+    headers = {"Content-Type": "application/json"}
+    expected_auth, expected_uri = _sdk_authorization(method, path, list(query.items()), headers, body, token)
+    ours = sign(
+        method=method, host=HOST, path=path, query=list(query.items()), headers=headers, body=body,
+        access_key=AK, secret_key=SK, now=NOW, project_id=PROJECT, security_token=token,
+    )
+    assert ours.headers["Authorization"] == expected_auth
+    assert path + (f"?{ours.query_string}" if ours.query_string else "") == expected_uri
