@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-INT64_MAX = 2**63 - 1
+from bot.dlf.models import INT64_MAX
 
 
 def job_segment(job_name: str) -> str:
