@@ -20,16 +20,27 @@ from bot.watcher.decide import (
     Watch,
     decide,
 )
+from bot.watcher.demo import WatchDemo, run_watch_demo
+from bot.watcher.poller import CycleReport, PollOptions, ProfilePoller
+from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
 
 __all__ = [
     "Alert",
     "CycleInput",
+    "CycleReport",
     "Decision",
     "Digest",
     "FollowOutcome",
     "KnownIncident",
+    "PollOptions",
+    "ProfilePoller",
     "Recovery",
     "RepeatFailure",
     "Watch",
+    "WatchDemo",
+    "Watcher",
+    "WatcherOptions",
+    "build_watcher",
     "decide",
+    "run_watch_demo",
 ]

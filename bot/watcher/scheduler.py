@@ -157,6 +157,14 @@ class Watcher:
         except Exception:
             log.warning("watcher: could not release the poll lease; it expires by itself", exc_info=True)
 
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run on the schedule until `stop` is set, then stop (the CLI's BackgroundService entry point)."""
+        self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
     @property
     def running(self) -> bool:
         """True between `start()` and `stop()`."""
