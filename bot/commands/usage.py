@@ -51,8 +51,13 @@ HELP: dict[str, SubcommandHelp] = {
                 f"{COMMAND} watch job_batch 34765 --on success,failure",
             ),
             options=(
-                ("--on EVENTS", "comma-separated: failure (the default), running-exception; success only when "
-                 "following one instance"),
+                (
+                    "--on EVENTS",
+                    (
+                        "comma-separated: failure (the default), running-exception; success only when "
+                        "following one instance"
+                    ),
+                ),
                 ("--mention @user|@group", "who the alert mentions (pick them from Slack's list)"),
                 _PROFILE,
             ),
@@ -79,7 +84,9 @@ HELP: dict[str, SubcommandHelp] = {
             name="help",
             usage=f"{COMMAND} help [subcommand]",
             summary="explain the subcommands",
-            details=f"`{COMMAND}` alone or `{COMMAND} help` lists every subcommand; `{COMMAND} help watch` explains one.",
+            details=(
+                f"`{COMMAND}` alone or `{COMMAND} help` lists every subcommand; `{COMMAND} help watch` explains one."
+            ),
             examples=(f"{COMMAND} help", f"{COMMAND} help watch"),
         ),
     )

@@ -46,7 +46,11 @@ def decode_instance_ref(value: str) -> InstanceRef:
     job, instance_id, profile = data.get("job"), data.get("instance"), data.get("profile")
     if not isinstance(job, str) or not job:
         raise ValueError("button value has no job name")
-    if isinstance(instance_id, bool) or not isinstance(instance_id, int) or not -INT64_MAX - 1 <= instance_id <= INT64_MAX:
+    if (
+        isinstance(instance_id, bool)
+        or not isinstance(instance_id, int)
+        or not -INT64_MAX - 1 <= instance_id <= INT64_MAX
+    ):
         raise ValueError("button value has no valid instance id")
     if profile is not None and not isinstance(profile, str):
         raise ValueError("button value has a malformed profile")

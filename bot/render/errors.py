@@ -84,8 +84,8 @@ def dlf_error_line(err: DlfError, *, job: str | None = None, instance_id: int | 
         )
     if isinstance(err, DlfPermissionDenied):
         return (
-            ":no_entry: The bot's Huawei Cloud account may not do this in DataArts Studio. Ask the bot's admin to grant "
-            "it access to this workspace."
+            ":no_entry: The bot's Huawei Cloud account may not do this in DataArts Studio. "
+            "Ask the bot's admin to grant it access to this workspace."
         )
     if isinstance(err, DlfThrottled):
         return f":hourglass: DLF is throttling requests right now. Try again {_retry_after(err.retry_after)}."
@@ -101,8 +101,7 @@ def dlf_error_line(err: DlfError, *, job: str | None = None, instance_id: int | 
         )
     if isinstance(err, DlfRequestRejected):
         return (
-            f":no_entry_sign: DLF refused the request for {_subject(job=job, instance_id=instance_id)}: "
-            f"{_reason(err)}"
+            f":no_entry_sign: DLF refused the request for {_subject(job=job, instance_id=instance_id)}: {_reason(err)}"
         )
     return f":warning: The call to DLF failed: {_reason(err)}"
 

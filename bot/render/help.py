@@ -30,7 +30,11 @@ def render_help(topic: str | None = None) -> Message:
     """Help for one subcommand (`topic`), or an overview of all of them (also when `topic` is not one)."""
     entry = HELP.get(topic) if topic is not None else None
     if entry is not None:
-        blocks = [header(f":books: {COMMAND} {entry.name}"), section(escape(entry.summary.capitalize())), *_detail(entry)]
+        blocks = [
+            header(f":books: {COMMAND} {entry.name}"),
+            section(escape(entry.summary.capitalize())),
+            *_detail(entry),
+        ]
         blocks.append(context(f"{code(COMMAND + ' help', 20)} lists every subcommand."))
         return Message(text=one_line(f"{entry.usage} — {entry.summary}", 1000), blocks=blocks)
     blocks = [header(f":books: {COMMAND}: DataArts Factory jobs in Slack")]

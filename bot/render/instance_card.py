@@ -158,7 +158,9 @@ def _status_counts(nodes: Sequence[Node]) -> str:
     parts += [f"{count:,} {code(status, STATUS_IN_TEXT)}" for status, count in unknown[:MAX_UNKNOWN_STATUSES]]
     hidden = unknown[MAX_UNKNOWN_STATUSES:]
     if hidden:
-        parts.append(f"{sum(count for _, count in hidden):,} in {plural(len(hidden), 'other status', 'other statuses')}")
+        parts.append(
+            f"{sum(count for _, count in hidden):,} in {plural(len(hidden), 'other status', 'other statuses')}"
+        )
     return ", ".join(parts)
 
 

@@ -72,10 +72,10 @@ def mrkdwn_problems(text: str, where: str) -> list[str]:
         for char in "<>":
             position = fragment.find(char)
             if position >= 0:
-                problems.append(f"{where}: unescaped {char!r} near {fragment[max(0, position - 20):position + 20]!r}")
+                problems.append(f"{where}: unescaped {char!r} near {fragment[max(0, position - 20) : position + 20]!r}")
         bare = _BARE_AMPERSAND.search(fragment)
         if bare:
-            problems.append(f"{where}: bare '&' near {fragment[max(0, bare.start() - 20):bare.start() + 20]!r}")
+            problems.append(f"{where}: bare '&' near {fragment[max(0, bare.start() - 20) : bare.start() + 20]!r}")
     return problems
 
 

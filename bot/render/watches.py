@@ -120,7 +120,9 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
     blocks = [header(title)]
     blocks.extend(
         section(text)
-        for text in pack_lines(lines, heading="", budget=WATCHES_BUDGET, max_sections=MAX_WATCH_SECTIONS, noun="subscriptions")
+        for text in pack_lines(
+            lines, heading="", budget=WATCHES_BUDGET, max_sections=MAX_WATCH_SECTIONS, noun="subscriptions"
+        )
     )
     if broken:
         blocks.append(context(f"{plural(broken, 'subscription')} broken: fix the cause, then `/dlf watch` it again."))
@@ -141,7 +143,9 @@ def render_subscribed(sub: SubscriptionLike, *, already: bool = False) -> Messag
         line = f":information_source: Already set up, nothing changed: {line[0].lower()}{line[1:]}"
     else:
         line = f":white_check_mark: {line}"
-    text = f"Watching {one_line(sub.target, TARGET_LIMIT)}" + (f" instance {sub.instance_id}" if sub.instance_id is not None else "")
+    text = f"Watching {one_line(sub.target, TARGET_LIMIT)}" + (
+        f" instance {sub.instance_id}" if sub.instance_id is not None else ""
+    )
     return Message(text=text, blocks=[section(line), context("`/dlf watches` lists this channel's subscriptions.")])
 
 

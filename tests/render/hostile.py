@@ -20,12 +20,16 @@ INJECTED = (
     "<https://evil.example|click me>",
     "<!date^1^{date}|x>",
 )
-ALPHABET = st.sampled_from(list("<>&*_~`|^!@#:;/.\\\n\t abcXYZ019-") + ["é", "节点", "任务", "😀", "👩‍💻", "\u200d", "&amp;", "\ud800"])
+ALPHABET = st.sampled_from(
+    list("<>&*_~`|^!@#:;/.\\\n\t abcXYZ019-") + ["é", "节点", "任务", "😀", "👩‍💻", "\u200d", "&amp;", "\ud800"]
+)
 hostile_text = st.lists(ALPHABET | st.sampled_from(INJECTED), max_size=40).map("".join) | st.text(max_size=300)
 long_names = st.integers(min_value=129, max_value=400).map(lambda n: ("<!channel>*_&`任务😀" * 40)[:n])
 names = hostile_text | long_names
-times = st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.integers(
-    min_value=1_500_000_000_000, max_value=1_800_000_000_000
+times = (
+    st.none()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.integers(min_value=1_500_000_000_000, max_value=1_800_000_000_000)
 )
 instance_statuses = st.sampled_from(INSTANCE_STATUSES) | hostile_text
 node_statuses = st.sampled_from(NODE_STATUSES) | st.sampled_from(["unknown", "fail", "fail"]) | hostile_text

@@ -16,7 +16,7 @@ from bot.render.alert import render_alert, render_follow_outcome, render_recover
 from bot.render.digest import render_digest
 from bot.render.errors import render_command_error, render_crash, render_dlf_error
 from bot.render.help import render_help
-from bot.render.instance_card import CARD_TEXT_BUDGET, NODE_IN_DETAIL, NODE_IN_LIST, JOB_IN_TEXT, render_instance
+from bot.render.instance_card import CARD_TEXT_BUDGET, JOB_IN_TEXT, NODE_IN_DETAIL, NODE_IN_LIST, render_instance
 from bot.render.limits import problems, total_text
 from bot.render.message import Message
 from bot.render.mrkdwn import code, one_line, valid_mentions
@@ -122,8 +122,14 @@ def test_watcher_messages_about_any_instance_are_valid_and_safe(
     now_ms = 1764141000000
     assert_safe(
         render_alert(
-            instance, now_ms=now_ms, profile="prod", mentions=mention_tokens, event=event,
-            failure_count=failure_count, state=state, resolved_by=resolved_by,
+            instance,
+            now_ms=now_ms,
+            profile="prod",
+            mentions=mention_tokens,
+            event=event,
+            failure_count=failure_count,
+            state=state,
+            resolved_by=resolved_by,
         ),
         mention_tokens,
     )
@@ -133,9 +139,7 @@ def test_watcher_messages_about_any_instance_are_valid_and_safe(
     )
     assert_safe(render_follow_outcome(instance, now_ms=now_ms, mentions=mention_tokens), mention_tokens)
     if resolved_by is not None:
-        assert_safe(
-            render_recovery(resolved_by, failed_instance_id=instance.instance_id, reason=state, now_ms=now_ms)
-        )
+        assert_safe(render_recovery(resolved_by, failed_instance_id=instance.instance_id, reason=state, now_ms=now_ms))
 
 
 @PROPERTY_SETTINGS

@@ -78,7 +78,9 @@ def test_unknown_subcommand_error_suggests_the_closest_and_shows_usage() -> None
 
 
 def test_suggestion_is_added_when_the_message_lacks_it_and_user_text_is_escaped() -> None:
-    err = UnknownSubcommand("`<!here>` is not a subcommand.", word="<!here>", suggestion="watch", usage="/dlf watch <job>")
+    err = UnknownSubcommand(
+        "`<!here>` is not a subcommand.", word="<!here>", suggestion="watch", usage="/dlf watch <job>"
+    )
     message = render_command_error(err)
     assert problems(message) == []
     assert message.blocks[0]["text"]["text"] == ":warning: `&lt;!here&gt;` is not a subcommand.\nDid you mean `watch`?"
@@ -94,24 +96,40 @@ def test_command_error_without_usage() -> None:
 
 SECRET = "SK-very-secret-value"
 DLF_CASES = [
-    (DlfNotFound("Job instance does not exist.", kind="instance", code="DLF.0137", status_code=400, request_id="r-1"),
-     "DLF has no instance `34765` of job `job_batch`"),
-    (DlfNotFound("Job does not exist.", kind="job", code="DLF.0100", status_code=400), "DLF has no job named `job_batch`"),
-    (DlfAuthError("APIG.0301 signature mismatch", status_code=401, code="APIG.0301"),
-     "Ask the bot's admin to check `HUAWEICLOUD_SDK_AK` / `HUAWEICLOUD_SDK_SK`"),
+    (
+        DlfNotFound(
+            "Job instance does not exist.", kind="instance", code="DLF.0137", status_code=400, request_id="r-1"
+        ),
+        "DLF has no instance `34765` of job `job_batch`",
+    ),
+    (
+        DlfNotFound("Job does not exist.", kind="job", code="DLF.0100", status_code=400),
+        "DLF has no job named `job_batch`",
+    ),
+    (
+        DlfAuthError("APIG.0301 signature mismatch", status_code=401, code="APIG.0301"),
+        "Ask the bot's admin to check `HUAWEICLOUD_SDK_AK` / `HUAWEICLOUD_SDK_SK`",
+    ),
     (DlfPermissionDenied("no permission", status_code=403, code="DLF.6888"), "may not do this"),
     (DlfThrottled("throttled", retry_after=2.2, status_code=429), "Try again in 3 s"),
     (DlfThrottled("throttled", retry_after=None, status_code=429), "Try again in a few seconds"),
     (DlfThrottled("throttled", retry_after=600, status_code=429), "Try again in 10 min"),
     (DlfUnavailable("timeout", operation="get_instance"), "DLF is not answering"),
     (DlfBadResponse("not JSON", status_code=200, request_id="r-2"), "could not read"),
-    (DlfRequestRejected("Parameter <limit> & more is invalid", code="DLF.3051", status_code=400),
-     "DLF refused the request for instance `34765` of job `job_batch`: Parameter &lt;limit&gt; &amp; more is invalid"),
+    (
+        DlfRequestRejected("Parameter <limit> & more is invalid", code="DLF.3051", status_code=400),
+        (
+            "DLF refused the request for instance `34765` of job `job_batch`: "
+            "Parameter &lt;limit&gt; &amp; more is invalid"
+        ),
+    ),
     (DlfError("something odd"), "The call to DLF failed: something odd"),
 ]
 
 
-@pytest.mark.parametrize(("err", "expected"), DLF_CASES, ids=[type(err).__name__ + str(i) for i, (err, _) in enumerate(DLF_CASES)])
+@pytest.mark.parametrize(
+    ("err", "expected"), DLF_CASES, ids=[type(err).__name__ + str(i) for i, (err, _) in enumerate(DLF_CASES)]
+)
 def test_each_dlf_error_kind_has_its_own_actionable_line(err: DlfError, expected: str) -> None:
     message = render_dlf_error(err, job="job_batch", instance_id=34765)
     assert problems(message) == []
@@ -121,11 +139,15 @@ def test_each_dlf_error_kind_has_its_own_actionable_line(err: DlfError, expected
 
 
 def test_request_id_and_code_go_in_a_context_line() -> None:
-    err = DlfNotFound("Job instance does not exist.", kind="instance", code="DLF.0137", status_code=400, request_id="5f1e-<x>")
+    err = DlfNotFound(
+        "Job instance does not exist.", kind="instance", code="DLF.0137", status_code=400, request_id="5f1e-<x>"
+    )
     message = render_dlf_error(err, job="job_batch", instance_id=34765)
     assert message.blocks[1] == {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": "DLF code `DLF.0137` · HTTP 400 · request id `5f1e-&lt;x&gt;`", "verbatim": True}],
+        "elements": [
+            {"type": "mrkdwn", "text": "DLF code `DLF.0137` · HTTP 400 · request id `5f1e-&lt;x&gt;`", "verbatim": True}
+        ],
     }
     assert message.text.startswith("DLF has no instance")
 

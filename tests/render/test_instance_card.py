@@ -34,10 +34,7 @@ def all_text(blocks: list[dict]) -> str:
 
 def buttons(blocks: list[dict]) -> dict[str, dict]:
     return {
-        element["action_id"]: element
-        for block in blocks
-        if block["type"] == "actions"
-        for element in block["elements"]
+        element["action_id"]: element for block in blocks if block["type"] == "actions" for element in block["elements"]
     }
 
 
@@ -52,7 +49,10 @@ def test_card_matches_golden_and_is_valid(name: str) -> None:
 def test_seed_instance_card_reads_right() -> None:
     message = render_instance(load_instance("seed"), now_ms=NOW_MS)
     header = message.blocks[0]
-    assert header == {"type": "header", "text": {"type": "plain_text", "text": ":x: job_batch · instance 34765 · failed", "emoji": True}}
+    assert header == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": ":x: job_batch · instance 34765 · failed", "emoji": True},
+    }
     assert message.text == "job_batch instance 34765 failed"
     text = all_text(message.blocks)
     # Times as date tokens: each reader sees their own time zone.
@@ -102,7 +102,10 @@ def test_succeeded_instance_has_no_failure_wording() -> None:
 def test_unknown_status_and_type_are_shown_verbatim_with_a_neutral_emoji() -> None:
     message = render_instance(load_instance("unknown_status"), now_ms=NOW_MS)
     text = all_text(message.blocks)
-    assert message.blocks[0]["text"]["text"] == ":grey_question: job_from_the_future · instance 4242 · quantum-superposition"
+    assert (
+        message.blocks[0]["text"]["text"]
+        == ":grey_question: job_from_the_future · instance 4242 · quantum-superposition"
+    )
     assert "*Scheduled as*\ntype 9" in text
     assert "*Operator override*\nforced to success, failure ignored" in text
     assert "1 `entangled`" in text

@@ -28,10 +28,19 @@ GOOD: dict[str, Any] = {
     "text": "job_batch instance 34765 failed",
     "blocks": [
         {"type": "header", "text": pt(":x: job_batch · instance 34765 · failed")},
-        {"type": "section", "fields": [md("*Planned*\n<!date^1551425326^{date_short_pretty} {time}|2019-03-01 07:28 UTC>")]},
-        {"type": "section", "text": md("<@U024BE7LH> <!subteam^S0123ABC> `a &amp; b &lt;c&gt;` <https://example.com/x|docs>")},
+        {
+            "type": "section",
+            "fields": [md("*Planned*\n<!date^1551425326^{date_short_pretty} {time}|2019-03-01 07:28 UTC>")],
+        },
+        {
+            "type": "section",
+            "text": md("<@U024BE7LH> <!subteam^S0123ABC> `a &amp; b &lt;c&gt;` <https://example.com/x|docs>"),
+        },
         {"type": "divider"},
-        {"type": "context", "elements": [md("as of now"), {"type": "image", "image_url": "https://x/y.png", "alt_text": "y"}]},
+        {
+            "type": "context",
+            "elements": [md("as of now"), {"type": "image", "image_url": "https://x/y.png", "alt_text": "y"}],
+        },
         {
             "type": "actions",
             "block_id": "instance-actions",

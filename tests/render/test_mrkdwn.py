@@ -47,8 +47,18 @@ def test_date_token_uses_seconds_and_a_utc_fallback() -> None:
 
 @pytest.mark.parametrize(
     ("ms", "text"),
-    [(0, "0 ms"), (1, "1 ms"), (999, "999 ms"), (1000, "1s"), (59_999, "59s"), (60_000, "1m 0s"),
-     (3_599_000, "59m 59s"), (7_380_000, "2h 3m"), (90_000_000, "1d 1h"), (10**12, "11,574d 1h")],
+    [
+        (0, "0 ms"),
+        (1, "1 ms"),
+        (999, "999 ms"),
+        (1000, "1s"),
+        (59_999, "59s"),
+        (60_000, "1m 0s"),
+        (3_599_000, "59m 59s"),
+        (7_380_000, "2h 3m"),
+        (90_000_000, "1d 1h"),
+        (10**12, "11,574d 1h"),
+    ],
 )
 def test_human_duration(ms: int, text: str) -> None:
     assert human_duration(ms) == text
@@ -72,7 +82,11 @@ def test_escape_truncated_never_cuts_an_entity() -> None:
 def test_escaped_and_coded_text_is_always_safe_and_within_limit(text: str, limit: int) -> None:
     code_limit = max(limit, MIN_CODE_LIMIT)
     inner = code(text, code_limit)
-    for rendered, allowed in ((escape_truncated(text, limit), limit), (one_line(text, limit), limit), (inner, code_limit)):
+    for rendered, allowed in (
+        (escape_truncated(text, limit), limit),
+        (one_line(text, limit), limit),
+        (inner, code_limit),
+    ):
         assert slack_len(rendered) <= allowed
         assert mrkdwn_problems(rendered, "t") == []
     if text:
@@ -85,7 +99,16 @@ def test_mentions_pass_only_when_well_formed() -> None:
     assert mention("<@U024BE7LH>") == "<@U024BE7LH>"
     assert mention("<@U024BE7LH|alice>") == "<@U024BE7LH>"
     assert mention("<!subteam^S0123ABC|@oncall>") == "<!subteam^S0123ABC>"
-    for bad in ("<!channel>", "<!here>", "<!everyone>", "@alice", "<@U1>", "<@U024BE7LH> <!channel>", "<#C123ABC>", None):
+    for bad in (
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "@alice",
+        "<@U1>",
+        "<@U024BE7LH> <!channel>",
+        "<#C123ABC>",
+        None,
+    ):
         assert mention(bad) is None
     assert mention_or_text("<!channel>") == "`&lt;!channel&gt;`"
 

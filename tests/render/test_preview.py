@@ -37,5 +37,5 @@ def test_builder_url_carries_the_blocks() -> None:
     url = builder_url(message)
     assert url.startswith(BUILDER_URL)
     fragment = url.removeprefix(BUILDER_URL)
-    assert all(char not in fragment for char in " #&<>\"{}")
+    assert all(char not in fragment for char in ' #&<>"{}')
     assert json.loads(unquote(fragment)) == {"blocks": message.blocks}

@@ -21,7 +21,9 @@ def action_ids(message) -> set[str]:
 
 
 def test_alert_is_the_card_with_mentions_and_state() -> None:
-    message = render_alert(load_instance("failed_nodes"), now_ms=NOW_MS, profile="prod", mentions=[ONCALL, "<@U024BE7LH>"])
+    message = render_alert(
+        load_instance("failed_nodes"), now_ms=NOW_MS, profile="prod", mentions=[ONCALL, "<@U024BE7LH>"]
+    )
     assert problems(message) == []
     # The mention rides in the notification text so the people are actually pinged.
     assert message.text == (
@@ -54,11 +56,16 @@ def test_alert_counts_repeats_and_shows_resolution() -> None:
     resolved = render_alert(instance, now_ms=NOW_MS, mentions=[ONCALL], resolved_by=later)
     assert problems(resolved) == []
     top = resolved.blocks[1]["text"]["text"]
-    assert top.startswith(":rotating_light: *Failure alert* · :white_check_mark: Resolved\nA later instance, 34790, succeeded")
+    assert top.startswith(
+        ":rotating_light: *Failure alert* · :white_check_mark: Resolved\nA later instance, 34790, succeeded"
+    )
     assert "\ncc " not in top  # nobody is pinged about a resolution
     assert resolved.text == "Resolved: job_batch instance 34765 failed"
     rerun = InstanceSummary(jobName="job_batch", instanceId=34765, status="success")
-    assert "The rerun of instance 34765 succeeded." in render_alert(instance, now_ms=NOW_MS, resolved_by=rerun).blocks[1]["text"]["text"]
+    assert (
+        "The rerun of instance 34765 succeeded."
+        in render_alert(instance, now_ms=NOW_MS, resolved_by=rerun).blocks[1]["text"]["text"]
+    )
 
 
 def test_thread_replies() -> None:
@@ -72,7 +79,13 @@ def test_thread_replies() -> None:
     later = InstanceSummary(jobName="job_batch", instanceId=34790, status="success")
     for reason, expected in [
         ("rerun", ":white_check_mark: Resolved: the rerun of instance 34765 of `job_batch` succeeded."),
-        ("later_success", ":white_check_mark: Resolved: a later instance of `job_batch`, 34790, succeeded after instance 34765 failed."),
+        (
+            "later_success",
+            (
+                ":white_check_mark: Resolved: a later instance of `job_batch`, 34790, "
+                "succeeded after instance 34765 failed."
+            ),
+        ),
         ("<!here>", ":white_check_mark: Resolved (&lt;!here&gt;): instance 34790 of `job_batch` succeeded."),
     ]:
         message = render_recovery(later, failed_instance_id=34765, reason=reason, now_ms=NOW_MS)
@@ -100,16 +113,16 @@ def test_follow_outcome_for_success_and_failure() -> None:
 
 
 def test_digest_counts_jobs_and_points_to_the_thread() -> None:
-    failures = [
-        InstanceSummary(jobName=f"job_{n % 7}", instanceId=1000 + n, status="fail") for n in range(23)
-    ]
+    failures = [InstanceSummary(jobName=f"job_{n % 7}", instanceId=1000 + n, status="fail") for n in range(23)]
     message = render_digest(failures, now_ms=NOW_MS, profile="prod", mentions=[ONCALL])
     assert problems(message) == []
     assert message.blocks[0]["text"]["text"] == ":rotating_light: 23 failures in 7 jobs"
     assert "is in this thread" in message.blocks[1]["text"]["text"]
     jobs = message.blocks[2]["text"]["text"]
     assert jobs.splitlines()[1] == "• `job_0` — 4 failed (instance 1000, 1007, 1014, 1021)"
-    assert message.text.startswith("<!subteam^S0123ABC> 23 failures in 7 jobs: job_0, job_1, job_2, job_3, job_4 …and 2 more")
+    assert message.text.startswith(
+        "<!subteam^S0123ABC> 23 failures in 7 jobs: job_0, job_1, job_2, job_3, job_4 …and 2 more"
+    )
     check_golden("digest_23", message.to_dict())
 
 
@@ -138,8 +151,10 @@ def test_watches_list_states_and_reasons() -> None:
         "• job `job_batch` · when it fails · mentions <@U024BE7LH> · :large_green_circle: active",
         "• every job matching `etl_*` · when it fails or runs into an exception · :large_yellow_circle: muted",
         "• instance 34765 of `job_batch` · when it succeeds or fails · profile `prod` · :large_green_circle: active",
-        "• job `old_job` · when it fails · :red_circle: broken — the bot is not in this channel: invite it with "
-        "`/invite @DLF bot`",
+        (
+            "• job `old_job` · when it fails · :red_circle: broken — the bot is not in this channel: invite it with "
+            "`/invite @DLF bot`"
+        ),
         "• job `&lt;!here&gt;` · when it fails · :red_circle: broken — weird &amp; &lt;new&gt; error",
     ]
     assert message.text == "This channel has 5 DLF subscriptions (2 broken)"
