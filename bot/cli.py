@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from bot import messages
 from bot.commands import UnwatchCommand, WatchCommand, parse_command
@@ -40,9 +41,9 @@ from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import DLF_ONLY, NOTHING, RUN, DlfProfile, Settings, load_settings
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
+from bot.slack.dispatch import command_text, dispatch_command
 from bot.slack.server import HealthProbe
 from bot.store import Store
-from bot.slack.dispatch import command_text, dispatch_command
 
 log = logging.getLogger("bot")
 
@@ -150,7 +151,7 @@ async def sandbox_clients(*, metrics: DlfMetrics | None = None) -> AsyncIterator
     sandbox = Sandbox(seed=True)
     async with sandbox.serve() as url:
         config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id)
-        credentials = AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SANDBOX_CREDENTIALS.sk)
+        credentials = AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SecretStr(SANDBOX_CREDENTIALS.sk))
         async with DlfClient(config=config, credentials=credentials, metrics=metrics) as client:
             yield {"default": client}
 
@@ -291,7 +292,7 @@ async def preview(line: str, *, clients: Mapping[str, DlfClient], timeout: float
 
 def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
     """The answer as Block Kit JSON, or as readable text followed by a Block Kit Builder link."""
-    message = {key: result.message[key] for key in ("text", "blocks") if key in result.message}
+    message: dict[str, Any] = {key: result.message[key] for key in ("text", "blocks") if key in result.message}
     if as_json:
         print(json.dumps(message, ensure_ascii=False, indent=2), file=out)
     else:
@@ -386,10 +387,10 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         print("database is at the latest schema", file=out)
         return 0
     if args.subcommand == "preview":
-        settings = None if args.sandbox else load_settings(os.environ, needs=DLF_ONLY)
+        configured = None if args.sandbox else load_settings(os.environ, needs=DLF_ONLY)
         configure_logging(
-            level=settings.log_level if settings else "WARNING",
-            secrets=settings.secret_values() if settings else (),
+            level=configured.log_level if configured else "WARNING",
+            secrets=configured.secret_values() if configured else (),
         )
         return asyncio.run(_preview_main(args, out))
     configure_logging(level="WARNING")

@@ -24,10 +24,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.errors import ConfigError
@@ -104,14 +115,18 @@ class DlfProfile(BaseModel):
         if sum(ways.values()) > 1:
             chosen = ", ".join(kind for kind, used in ways.items() if used)
             return [
-                f"DLF credentials of several kinds are set ({chosen}): set only one of {names['ak']}+{names['sk']},"
-                f" {names['iam_username']}+{names['iam_password']}+{names['iam_domain']}, or {names['auth_token']}"
+                (
+                    f"DLF credentials of several kinds are set ({chosen}): set only one of {names['ak']}+{names['sk']},"
+                    f" {names['iam_username']}+{names['iam_password']}+{names['iam_domain']}, or {names['auth_token']}"
+                )
             ]
         kind = self.auth_kind
         if kind == "none":
             return [
-                f"no DLF credentials: set {names['ak']} and {names['sk']}, or {names['iam_username']},"
-                f" {names['iam_password']} and {names['iam_domain']}, or {names['auth_token']}"
+                (
+                    f"no DLF credentials: set {names['ak']} and {names['sk']}, or {names['iam_username']},"
+                    f" {names['iam_password']} and {names['iam_domain']}, or {names['auth_token']}"
+                )
             ]
         if kind == "aksk":
             missing = [names[key] for key in ("ak", "sk") if not getattr(self, key)]
@@ -397,4 +412,4 @@ def _summary(problems: list[str]) -> str:
     return f"dlf-bot cannot start; fix these settings:\n{lines}"
 
 
-__all__ = ["DLF_ONLY", "DlfProfile", "Needs", "NOTHING", "RUN", "Settings", "load_settings"]
+__all__ = ["DLF_ONLY", "NOTHING", "RUN", "DlfProfile", "Needs", "Settings", "load_settings"]

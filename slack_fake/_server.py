@@ -118,7 +118,7 @@ class FakeSlack:
                 async with self.serve(host=host, port=port):
                     ready.set()
                     await stop.wait()
-            except BaseException as exc:  # reported to the caller below
+            except Exception as exc:  # noqa: BLE001 — re-raised in the caller's thread below
                 failure.append(exc)
                 ready.set()
 
@@ -305,7 +305,7 @@ class FakeSlack:
                     "message": _public(message)}
 
     async def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._postable_channel(params)
+        self._postable_channel(params)
         if not params.get("user"):
             raise SlackError("user_not_in_channel")
         self._check_message(params, "chat.postEphemeral")

@@ -13,7 +13,12 @@ from bot.commands.model import (
     WatchCommand,
     WatchesCommand,
 )
-from bot.commands.parse import parse_command, parse_instance_id, validate_job_name, validate_pattern
+from bot.commands.parse import (
+    parse_command,
+    parse_instance_id,
+    validate_job_name,
+    validate_pattern,
+)
 
 __all__ = [
     "EVENTS",

@@ -37,9 +37,9 @@ JOB_NAME_MAX = 128
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _SMART_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
-_GROUP_MENTION = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^<>]*)?>")
-_MENTION_TOKEN = re.compile(r"<@[UW][A-Z0-9]+>|<!subteam\^[A-Z0-9]+>")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>")
+_GROUP_MENTION = re.compile(r"<!subteam\^(S[A-Z0-9]{2,})(?:\|[^<>]*)?>")
+_MENTION_TOKEN = re.compile(r"<@[UW][A-Z0-9]{2,}>|<!subteam\^S[A-Z0-9]{2,}>")
 # Spaces Slack clients and keyboards produce besides the ASCII ones.
 _EXTRA_SPACES = "\u00a0\u2007\u202f\u3000"
 _GLOB_CHARS = frozenset("*?[]!")

@@ -4,10 +4,23 @@
 `/metrics` and the background services. Listeners parse, call services and answer with rendered messages.
 """
 
-from bot.slack.app import LISTENERS, AppDeps, ListenerSpec, build_app, build_web_client, slack_retry_handlers
+from bot.slack.app import (
+    LISTENERS,
+    AppDeps,
+    ListenerSpec,
+    build_app,
+    build_web_client,
+    slack_retry_handlers,
+)
 from bot.slack.handlers import Listeners, SubscriptionService
 from bot.slack.metrics import SlackMetrics
-from bot.slack.server import EVENTS_PATH, BackgroundService, build_web_app, run_bot, serve_http
+from bot.slack.server import (
+    EVENTS_PATH,
+    BackgroundService,
+    build_web_app,
+    run_bot,
+    serve_http,
+)
 
 __all__ = [
     "EVENTS_PATH",

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from slack_bolt.async_app import AsyncApp
@@ -43,10 +44,13 @@ async def dispatch_command(
         "response_url": response_url, "trigger_id": "0.0.0", "api_app_id": "A0PREVIEW",
     })
     timestamp = str(int(time.time()))
-    headers = {
+    signature = SignatureVerifier(signing_secret).generate_signature(timestamp=timestamp, body=body)
+    if signature is None:
+        raise ValueError("a signing secret is needed to sign the request")
+    headers: dict[str, str | Sequence[str]] = {
         "content-type": ["application/x-www-form-urlencoded"],
         "x-slack-request-timestamp": [timestamp],
-        "x-slack-signature": [SignatureVerifier(signing_secret).generate_signature(timestamp=timestamp, body=body)],
+        "x-slack-signature": [signature],
     }
     return await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
 

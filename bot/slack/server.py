@@ -104,10 +104,12 @@ async def run_bot(
     async with serve_http(web_app, host=host, port=port) as bound:
         handler = None
         if app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from slack_bolt.adapter.socket_mode.async_handler import (
+                AsyncSocketModeHandler,
+            )
 
             handler = AsyncSocketModeHandler(bolt, app_token)
-            await handler.connect_async()
+            await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info(messages.log_listening(bound, socket_mode=socket_mode))
         if on_ready is not None:
             on_ready(bound)
@@ -119,7 +121,7 @@ async def run_bot(
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
             if handler is not None:
-                await handler.close_async()
+                await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def _supervised(service: BackgroundService, stop: asyncio.Event) -> None:

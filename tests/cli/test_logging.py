@@ -8,7 +8,7 @@ import logging
 from bot.cli import configure_logging
 
 
-def _log_through(secrets: list[str], emit) -> str:  # noqa: ANN001 — a small callback
+def _log_through(secrets: list[str], emit) -> str:
     stream = io.StringIO()
     configure_logging(level="DEBUG", secrets=secrets, stream=stream)
     try:

@@ -53,7 +53,7 @@ VALID = [
     ("watch job_batch --mention <@W123>", WatchCommand(target="job_batch", mention="<@W123>")),
     ("watch job_batch --mention <!subteam^S0614TZR7|@data-oncall>", WatchCommand(target="job_batch", mention="<!subteam^S0614TZR7>")),
     # a display name with spaces and quotes inside the token does not break splitting
-    ("watch job_batch --mention <@U1|Ann O'Neil>", WatchCommand(target="job_batch", mention="<@U1>")),
+    ("watch job_batch --mention <@U12|Ann O'Neil>", WatchCommand(target="job_batch", mention="<@U12>")),
     ("unwatch job_batch", UnwatchCommand(target="job_batch")),
     ("unwatch 'etl_*'", UnwatchCommand(target="etl_*")),
     ("unwatch job_batch 34765", UnwatchCommand(target="job_batch", instance_id=34765)),
@@ -112,6 +112,7 @@ INVALID = [
     ("watch job_batch --mention @bob", ["not a Slack user or user group"]),
     ("watch job_batch --mention <#C123|general>", ["not a Slack user"]),
     ("watch job_batch --mention <!channel>", ["not a Slack user"]),
+    ("watch job_batch --mention <!subteam^X123>", ["not a Slack user"]),
     ("watch job_batch --colour red", ["not an option of `watch`"]),
     ("unwatch", ["needs the job name or pattern"]),
     ("unwatch 'etl_*' 5", ["exact job name"]),
@@ -162,7 +163,7 @@ def test_every_subcommand_has_usage() -> None:
 
 _words = st.sampled_from(
     list(SUBCOMMANDS)
-    + ["--on", "--mention", "--profile", "--help", "'", '"', "‘", "”", "<@U1|x y>", "<!subteam^S1>", "34765", "-1",
+    + ["--on", "--mention", "--profile", "--help", "'", '"', "‘", "”", "<@U1A|x y>", "<!subteam^S1A>", "34765", "-1",
        "job_batch", "'etl_*'", "[", "]", "%2F", "..", "&amp;", "&lt;", "\\", "="]
 )
 

@@ -18,10 +18,10 @@ from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import AkSk
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
-from bot.store import Store
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from bot.store import Store
 from dlf_sandbox import SANDBOX_CREDENTIALS
-from slack_fake import FakeSlack, TEAM_ID
+from slack_fake import TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"

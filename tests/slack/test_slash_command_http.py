@@ -6,11 +6,10 @@ import time
 from typing import Any
 
 import pytest
+from botwire import USER, BotUnderTest, button_value, running_bot
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.render.limits import problems
-
-from botwire import USER, BotUnderTest, button_value, running_bot
 from dlf_sandbox import SANDBOX_CREDENTIALS
 
 
