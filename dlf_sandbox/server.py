@@ -1,7 +1,7 @@
 """The aiohttp application: API Gateway's checks (signature or token, throttling) in front of DLF's operations.
 
-Order of a DLF request: route → latency → queued fault → authentication → project/workspace → operation.
-Every response carries `X-Request-Id`; every DLF request is recorded in `sandbox.calls`, IAM token requests in
+Order of a DLF request: route → latency → queued fault → flow control → authentication → project/workspace →
+operation. Every response carries `X-Request-Id`; every DLF request is recorded in `sandbox.calls`, IAM token requests in
 `sandbox.iam_calls`. Admin endpoints under `/_sandbox/` (see admin.py) are neither recorded nor faulted.
 """
 
