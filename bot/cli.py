@@ -44,10 +44,13 @@ from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_b
 from bot.slack.dispatch import command_text, dispatch_command
 from bot.slack.server import HealthProbe
 from bot.store import Store
+from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
+from bot.watcher.deliver import make_delivery_client
 
 log = logging.getLogger("bot")
 
 PREVIEW_TIMEOUT_S = 120.0
+HOUR_MS = 3_600_000
 # Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
 DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
 
@@ -143,9 +146,17 @@ def build_dlf_clients(settings: Settings, *, metrics: DlfMetrics | None = None) 
     return clients
 
 
+@dataclass(frozen=True)
+class EmbeddedSandbox:
+    """The embedded DLF sandbox (`sandbox` is a `dlf_sandbox.Sandbox`) and a client for it as the "default" profile."""
+
+    sandbox: Any
+    clients: dict[str, DlfClient]
+
+
 @contextlib.asynccontextmanager
-async def sandbox_clients(*, metrics: DlfMetrics | None = None) -> AsyncIterator[dict[str, DlfClient]]:
-    """The embedded DLF sandbox, served in this event loop, and a client for it (the "default" profile)."""
+async def embedded_sandbox(*, metrics: DlfMetrics | None = None) -> AsyncIterator[EmbeddedSandbox]:
+    """The seeded DLF sandbox, served in this event loop, with a client for it."""
     from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 
     sandbox = Sandbox(seed=True)
@@ -153,7 +164,7 @@ async def sandbox_clients(*, metrics: DlfMetrics | None = None) -> AsyncIterator
         config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id)
         credentials = AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SecretStr(SANDBOX_CREDENTIALS.sk))
         async with DlfClient(config=config, credentials=credentials, metrics=metrics) as client:
-            yield {"default": client}
+            yield EmbeddedSandbox(sandbox=sandbox, clients={"default": client})
 
 
 async def close_all(clients: Mapping[str, DlfClient]) -> None:
@@ -174,9 +185,23 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         store = await Store.open(settings.database_url.get_secret_value())
         instances = InstanceService(clients=clients, clock=epoch_ms)
         subscriptions = SubscriptionService(store=store, clients=clients)
-        # Started with the app and stopped with it. The watcher (poll scheduler, outbox deliverer) goes here.
-        background: list[BackgroundService] = []
         assert settings.slack_bot_token is not None
+        watcher = build_watcher(
+            store=store,
+            clients=clients,
+            slack=make_delivery_client(
+                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+            ),
+            options=WatcherOptions(
+                poll_interval_s=settings.dlf_poll_interval,
+                poll=PollOptions(
+                    lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
+                    digest_threshold=settings.alert_digest_threshold,
+                ),
+            ),
+        )
+        # Started with the app and stopped with it.
+        background = [BackgroundService(name="watcher", run=watcher.run)]
         app = build_app(
             AppDeps(
                 bot_token=settings.slack_bot_token.get_secret_value(),
@@ -305,8 +330,8 @@ def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
 
 async def _preview_main(args: argparse.Namespace, out: TextIO) -> int:
     if args.sandbox:
-        async with sandbox_clients() as clients:
-            result = await preview(args.command, clients=clients)
+        async with embedded_sandbox() as embedded:
+            result = await preview(args.command, clients=embedded.clients)
     else:
         settings = load_settings(os.environ, needs=DLF_ONLY)
         clients = build_dlf_clients(settings)
@@ -323,16 +348,48 @@ async def _demo_main(out: TextIO) -> int:
     from dlf_sandbox import SEEDED
 
     status = 0
-    async with sandbox_clients() as clients:
+    async with embedded_sandbox() as embedded:
         for key in DEMO_INSTANCES:
             seeded = SEEDED[key]
             line = f"/dlf instance {seeded.job} {seeded.instance_id}"
-            result = await preview(line, clients=clients)
+            result = await preview(line, clients=embedded.clients)
             print(f"\n$ {line}    ({key}: {seeded.status})\n", file=out)
             print_preview(result, as_json=False, out=out)
             status = status or (1 if result.problems else 0)
-        # Further demo sections (the watcher: a watched job failing and its alert arriving) go here.
+        status = status or await _watch_demo(embedded, out)
     return status
+
+
+async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
+    """A channel watches a job, an instance of it fails, and the alert arrives (on a fake Slack, temp database)."""
+    import tempfile
+    from pathlib import Path
+
+    from slack_fake import FakeSlack
+
+    def fail_instance(job: str) -> int:
+        return int(embedded.sandbox.state.add_instance(job, status="fail"))
+
+    fake = FakeSlack(validator=problems)
+    with tempfile.TemporaryDirectory(prefix="dlf-bot-demo-") as folder:
+        store = await Store.open(f"sqlite:///{Path(folder) / 'demo.sqlite3'}")
+        try:
+            async with fake.serve() as slack_url:
+                demo = await run_watch_demo(
+                    store=store,
+                    clients=embedded.clients,
+                    slack=make_delivery_client(token="xoxb-demo", base_url=slack_url),
+                    fail_instance=fail_instance,
+                )
+        finally:
+            await store.aclose()
+    print(f"\n$ /dlf watch {demo.job}    (in channel {demo.channel}; then instance {demo.instance_id} fails)", file=out)
+    for message in demo.messages:
+        print(f"\n--- posted in {demo.channel} ---\n", file=out)
+        print(to_text(message), file=out)
+    for method, found in fake.rejected:
+        print(f"Slack would refuse a {method}: {'; '.join(found)}", file=sys.stderr)
+    return 1 if fake.rejected or not demo.messages else 0
 
 
 # ---------------------------------------------------------------------------------------------------- main

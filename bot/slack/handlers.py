@@ -89,7 +89,7 @@ class Listeners:
 
     # ------------------------------------------------------------------ buttons
     async def on_instance_refresh(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        """Refresh: fetch the instance again and replace the card; a failure is said beside it, the card stays."""
+        """Refresh: fetch the instance again and replace the private card; a failure is said beside it."""
         await ack()
         async with self._crash_guard(body, respond):
             await self._refresh(body, respond)
@@ -100,12 +100,13 @@ class Listeners:
             self._count_action("refresh", "bad_value")
             await self._send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
             return
-        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-        answer = await self._instances.show(
-            job=ref.job, instance_id=ref.instance_id, profile=ref.profile, shareable=ephemeral
-        )
+        answer = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
         self._count_action("refresh", "ok" if answer.ok else "error")
-        if answer.ok:
+        # Only the clicker's own private card is replaced. A message in the channel (a shared card, or an alert
+        # whose incident state the watcher keeps up to date) is never overwritten: the clicker gets the fresh card
+        # privately, and can share it.
+        private_card = bool((body.get("container") or {}).get("is_ephemeral"))
+        if answer.ok and private_card:
             await self._send(respond, answer.message, replace_original=True)
         else:
             await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)

@@ -90,6 +90,8 @@ def test_demo_shows_the_seeded_cards_offline(tmp_path: Path) -> None:
         assert f"{seeded.job} · instance {seeded.instance_id}" in done.stdout
     assert done.stdout.count("Block Kit Builder: ") >= 4
     assert "…and" in done.stdout or "more" in done.stdout  # the 5,000-node instance is cut, not overflowing
+    watch_part = done.stdout.split("$ /dlf watch job_batch", 1)[1]  # then the watcher: a watched job fails
+    assert "posted in C0DEMO" in watch_part and "Failure alert" in watch_part
 
 
 def test_run_needs_its_settings(tmp_path: Path) -> None:
@@ -111,7 +113,7 @@ async def _wait_for_line(stream: asyncio.StreamReader, pattern: re.Pattern[str],
             return match
 
 
-async def test_run_serves_signed_commands_and_stops_on_sigterm(tmp_path: Path, sandbox: Any) -> None:
+async def test_run_serves_commands_runs_the_watcher_and_stops_on_sigterm(tmp_path: Path, sandbox: Any) -> None:
     fake = FakeSlack(validator=problems)
     secret = "run-test-signing-secret"
     async with fake.serve() as slack_url:
@@ -119,7 +121,7 @@ async def test_run_serves_signed_commands_and_stops_on_sigterm(tmp_path: Path, s
             SLACK_BOT_TOKEN="xoxb-run-test-token-123", SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack_url,
             DLF_ENDPOINT=sandbox.url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
             HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
-            PORT="0", LOG_LEVEL="INFO", DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            PORT="0", LOG_LEVEL="INFO", DLF_POLL_INTERVAL="1", DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         )
         process = await asyncio.create_subprocess_exec(
             DLF_BOT, "run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
@@ -146,6 +148,17 @@ async def test_run_serves_signed_commands_and_stops_on_sigterm(tmp_path: Path, s
                 assert "job_batch" in card["text"]
                 metrics = (await http.get(f"{base}/metrics")).text
                 assert "dlf_requests_total" in metrics
+
+                # the watcher runs beside the app: subscribe through Slack, fail an instance, the alert arrives
+                body = urlencode({"command": "/dlf", "text": "watch job_batch", "user_id": "U0RUN",
+                                  "channel_id": "C0RUN", "team_id": "T0FAKE",
+                                  "response_url": fake.response_url("watch")})
+                headers["X-Slack-Signature"] = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+                assert (await http.post(f"{base}/slack/events", content=body, headers=headers)).status_code == 200
+                await fake.wait_for_responses("watch", timeout=60)
+                failed = sandbox.sandbox.state.add_instance("job_batch", status="fail")
+                (alert,) = await fake.wait_for_calls("chat.postMessage", timeout=60)
+                assert alert.params["channel"] == "C0RUN" and str(failed) in alert.params["text"]
             process.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(process.wait(), timeout=60) == 0
         finally:

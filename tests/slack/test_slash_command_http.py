@@ -147,6 +147,18 @@ async def test_refresh_replaces_the_card(bot: BotUnderTest) -> None:
     assert bot.dlf.sandbox.calls.count("show_instance") == 2
 
 
+async def test_refresh_never_overwrites_a_message_in_the_channel(bot: BotUnderTest) -> None:
+    # an alert card or a shared card: its Refresh answers the clicker privately and leaves the message alone
+    await bot.command("instance job_batch 34765", "r1")
+    (card,) = await bot.fake.wait_for_responses("r1")
+    await bot.click(INSTANCE_REFRESH, button_value(card, INSTANCE_REFRESH), "r2", ephemeral=False)
+    (answer,) = await bot.fake.wait_for_responses("r2")
+    assert answer["replace_original"] is False
+    assert answer["response_type"] == "ephemeral"
+    assert "job_batch" in answer["text"]
+    button_value(answer, INSTANCE_SHARE)  # the private copy can be shared
+
+
 async def test_refresh_failure_keeps_the_card_and_says_why(bot: BotUnderTest) -> None:
     await bot.command("instance job_batch 34765", "r1")
     (card,) = await bot.fake.wait_for_responses("r1")
