@@ -6,7 +6,7 @@ watcher records what it saw, opens incidents and queues the messages to send.
 """
 
 from bot.store.engine import create_engine
-from bot.store.migrate import migrate
+from bot.store.migrate import migrate, migrate_engine
 from bot.store.records import (
     AuditEntry,
     Incident,
@@ -31,6 +31,7 @@ __all__ = [
     "WatcherState",
     "create_engine",
     "migrate",
+    "migrate_engine",
     "normalise_database_url",
     "parse_database_url",
     "redacted_database_url",
