@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     ContextBlock,
-    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
@@ -47,11 +46,6 @@ def fields(items: Sequence[str]) -> Block:
 def context(*texts: str) -> Block:
     """A context block (small grey text) of up to 10 mrkdwn elements."""
     return ContextBlock(elements=[mrkdwn_text(text) for text in texts]).to_dict()
-
-
-def divider() -> Block:
-    """A horizontal rule."""
-    return DividerBlock().to_dict()
 
 
 def button(text: str, *, action_id: str, value: str | None = None, style: str | None = None) -> ButtonElement:

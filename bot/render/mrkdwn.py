@@ -108,11 +108,6 @@ def one_line(text: str, limit: int) -> str:
     return escape_truncated(_code_safe(text), limit)
 
 
-def plain(text: str, limit: int | None = None) -> str:
-    """Untrusted text for a plain_text object: nothing is parsed there, so it is only cut to `limit`."""
-    return clean(text) if limit is None else truncate(text, limit)
-
-
 def utc_text(epoch_ms: int, fmt: str = DEFAULT_FALLBACK_FORMAT) -> str | None:
     """Epoch milliseconds formatted in UTC, or None when the value is outside what a date can hold."""
     seconds = epoch_ms // 1000
@@ -199,7 +194,6 @@ __all__ = [
     "mention",
     "mention_or_text",
     "one_line",
-    "plain",
     "plural",
     "slack_len",
     "truncate",
