@@ -15,11 +15,12 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from slack_fake._state import Call, Faults, Validator
 
@@ -68,6 +69,8 @@ class FakeSlack:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.rejected: list[tuple[str, list[str]]] = []
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
         self.base_url: str | None = None
         self._clock = clock
         self._wall_clock = wall_clock
@@ -82,6 +85,7 @@ class FakeSlack:
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "views.publish": self._views_publish,
+            "apps.connections.open": self._connections_open,
         }
 
     # ---------------------------------------------------------------- serving
@@ -91,6 +95,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{response_id}", self._handle_response_url)
+        app.router.add_get("/socket", self._handle_socket)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
@@ -100,6 +105,8 @@ class FakeSlack:
         try:
             yield self.base_url
         finally:
+            for socket_ in list(self._sockets):
+                await socket_.close()
             await runner.cleanup()
 
     @contextlib.contextmanager
@@ -170,6 +177,55 @@ class FakeSlack:
         await _wait_until(lambda: len(self.calls_to(method)) >= count, timeout)
         return self.calls_to(method)
 
+    # ---------------------------------------------------------------- Socket Mode
+    async def socket_send(self, envelope_type: str, payload: dict[str, Any]) -> str:
+        """Send an envelope (`slash_commands`, `interactive`, `events_api`) over the newest Socket Mode connection, as
+        Slack does; returns its envelope id. Call from the event loop the fake serves in."""
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode connection is open")
+        envelope_id = uuid.uuid4().hex
+        await self._sockets[-1].send_json(
+            {"envelope_id": envelope_id, "type": envelope_type, "payload": payload, "accepts_response_payload": True,
+             "retry_attempt": 0, "retry_reason": ""}
+        )
+        return envelope_id
+
+    async def wait_for_socket(self, *, timeout: float = 10.0) -> None:
+        """Wait (up to `timeout`) until a Socket Mode client has connected."""
+        await _wait_until(lambda: bool(self._sockets), timeout)
+
+    async def wait_for_socket_ack(self, envelope_id: str, *, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait for the app's acknowledgement of an envelope; returns it (its `payload` is what an HTTP ack's body
+        would have been)."""
+        await _wait_until(lambda: envelope_id in self.socket_acks, timeout)
+        return self.socket_acks[envelope_id]
+
+    async def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        assert self.base_url is not None
+        return {"ok": True, "url": self.base_url.replace("http://", "ws://").removesuffix("api/") + "socket"}
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        socket_ = web.WebSocketResponse()
+        await socket_.prepare(request)
+        self._sockets.append(socket_)
+        self._record("socket.connect", {}, None, "ok")
+        await socket_.send_json({"type": "hello", "num_connections": len(self._sockets),
+                                 "connection_info": {"app_id": "A0FAKEAPP"}, "debug_info": {"host": "fake"}})
+        try:
+            async for frame in socket_:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    ack = json.loads(frame.data)
+                except ValueError:
+                    continue
+                if isinstance(ack, dict) and ack.get("envelope_id"):
+                    with self._lock:
+                        self.socket_acks[str(ack["envelope_id"])] = ack
+        finally:
+            self._sockets.remove(socket_)
+        return socket_
+
     # ---------------------------------------------------------------- HTTP
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -181,6 +237,9 @@ class FakeSlack:
             return self._faulted(request, method, params, token, fault)
         if self.faults.token_is_bad(token) or not token:
             return self._answer(method, params, token, {"ok": False, "error": "invalid_auth" if token else "not_authed"})
+        if (method == "apps.connections.open") != token.startswith("xapp-"):
+            # Slack keeps the two kinds apart: app-level tokens open sockets, bot tokens call everything else.
+            return self._answer(method, params, token, {"ok": False, "error": "not_allowed_token_type"})
         handler = self._methods.get(method)
         if handler is None:
             return self._answer(method, params, token, {"ok": False, "error": "unknown_method"})

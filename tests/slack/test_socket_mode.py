@@ -1,0 +1,68 @@
+"""Socket Mode, the default transport: the real AsyncSocketModeHandler against the fake Slack's websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from botwire import BOT_TOKEN, CHANNEL, USER, dlf_client
+from prometheus_client import CollectorRegistry
+
+from bot.render.limits import problems
+from bot.services.instances import InstanceService
+from bot.slack import AppDeps, build_app, run_bot
+from slack_fake import TEAM_ID, FakeSlack
+
+
+@contextlib.asynccontextmanager
+async def socket_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[int]:
+    """`run_bot` in Socket Mode; yields the health server's port once the socket is connected."""
+    async with dlf_client(sandbox.url) as client:
+        assert fake.base_url is not None
+        app = build_app(AppDeps(
+            bot_token=BOT_TOKEN, signing_secret=None, slack_api_url=fake.base_url,
+            instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
+        ))
+        stop = asyncio.Event()
+        ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(run_bot(
+            bolt=app, registry=CollectorRegistry(), stop=stop, port=0, host="127.0.0.1",
+            app_token="xapp-test-app-token", on_ready=ready.set_result,
+        ))
+        try:
+            port = await asyncio.wait_for(ready, timeout=30)
+            await fake.wait_for_socket()
+            yield port
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=30)
+
+
+def _command(fake: FakeSlack, text: str, response_id: str) -> dict[str, Any]:
+    return {"token": "legacy", "team_id": TEAM_ID, "channel_id": CHANNEL, "user_id": USER, "command": "/dlf",
+            "text": text, "api_app_id": "A0FAKEAPP", "response_url": fake.response_url(response_id),
+            "trigger_id": "1.2.3"}
+
+
+async def test_slash_command_over_the_socket(sandbox: Any, fake_slack: FakeSlack) -> None:
+    async with socket_bot(sandbox, fake_slack) as port:
+        envelope = await fake_slack.socket_send("slash_commands", _command(fake_slack, "instance job_batch 34765", "s1"))
+        ack = await fake_slack.wait_for_socket_ack(envelope)
+        assert not ack.get("payload")  # an empty ack; the card follows on the response_url
+        (card,) = await fake_slack.wait_for_responses("s1")
+        assert "job_batch" in card["text"] and problems(card) == []
+
+        envelope = await fake_slack.socket_send("slash_commands", _command(fake_slack, "instance job_batch x", "s2"))
+        usage = (await fake_slack.wait_for_socket_ack(envelope))["payload"]
+        assert "not a number" in usage["text"] and usage["response_type"] == "ephemeral"
+
+        async with httpx.AsyncClient() as http:
+            health = (await http.get(f"http://127.0.0.1:{port}/healthz")).json()
+            events = await http.post(f"http://127.0.0.1:{port}/slack/events", content="{}")
+        assert health["mode"] == "socket"
+        assert events.status_code in (404, 405)  # no unsigned HTTP entrance in Socket Mode
+    assert [call.token for call in fake_slack.calls_to("apps.connections.open")] == ["xapp-test-app-token"]
