@@ -50,7 +50,7 @@ _OPTIONS: dict[str, frozenset[str]] = {
     "instance": frozenset({"--profile"}),
     "watch": frozenset({"--on", "--mention", "--profile"}),
     "unwatch": frozenset({"--profile"}),
-    "watches": frozenset({"--profile"}),
+    "watches": frozenset(),
     "help": frozenset(),
 }
 _ALL_OPTIONS = sorted(set().union(*_OPTIONS.values()))
@@ -249,7 +249,6 @@ def _unwatch(parsed: _Words) -> UnwatchCommand:
 
 def _watches(parsed: _Words) -> WatchesCommand:
     _no_extra(parsed.positional, 0, "watches")
-    _profile(parsed, "watches")
     return WatchesCommand()
 
 

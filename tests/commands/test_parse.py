@@ -16,6 +16,9 @@ from bot.commands import (
 )
 from bot.commands.usage import SUBCOMMANDS
 from bot.errors import CommandError, UnknownSubcommand
+from bot.render.errors import render_command_error
+from bot.render.help import render_help
+from bot.render.limits import problems
 
 VALID = [
     # (text as Slack sends it, expected command)
@@ -117,6 +120,7 @@ INVALID = [
     ("unwatch", ["needs the job name or pattern"]),
     ("unwatch 'etl_*' 5", ["exact job name"]),
     ("watches now", ["extra"]),
+    ("watches --profile prod", ["not an option of `watches`", "takes no options"]),
     ("help watch instance", ["at most one"]),
     ("help bogus", ["not a /dlf subcommand"]),
 ]
@@ -193,3 +197,16 @@ def test_command_shaped_text_gives_a_command_or_a_command_error(words: list[str]
         assert job and len(job) <= 128
         assert not set(job) & set("/\\% \t\n<>&")
         assert set(job) != {"."}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_words, st.text(max_size=20)), max_size=6))
+def test_what_the_user_sees_for_any_text_is_a_valid_slack_message(words: list[str]) -> None:
+    # errors quote the user's text back: it must never mention, link or break the message
+    try:
+        result = parse_command(" ".join(words))
+    except CommandError as err:
+        assert problems(render_command_error(err)) == []
+    else:
+        if isinstance(result, HelpCommand):
+            assert problems(render_help(result.topic)) == []
