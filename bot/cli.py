@@ -27,6 +27,7 @@ from typing import Any, TextIO
 
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import messages
 from bot.commands import UnwatchCommand, WatchCommand, parse_command
@@ -43,7 +44,7 @@ from bot.settings import DLF_ONLY, NOTHING, RUN, DlfProfile, Settings, load_sett
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
 from bot.slack.dispatch import command_text, dispatch_command
 from bot.slack.server import HealthProbe
-from bot.store import Store
+from bot.store import Store, redacted_database_url
 from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
 from bot.watcher.deliver import make_delivery_client
 
@@ -182,7 +183,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
     store: Store | None = None
     try:
         # Opening the store applies the migrations (safe from several replicas at once).
-        store = await Store.open(settings.database_url.get_secret_value())
+        store = await open_store(settings.database_url.get_secret_value())
         instances = InstanceService(clients=clients, clock=epoch_ms)
         subscriptions = SubscriptionService(store=store, clients=clients)
         assert settings.slack_bot_token is not None
@@ -226,6 +227,16 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         await close_all(clients)
         if store is not None:
             await store.aclose()
+
+
+async def open_store(database_url: str) -> Store:
+    """The store, migrated; a database that cannot be reached is a start-up error naming it (password masked)."""
+    try:
+        return await Store.open(database_url)
+    except ConfigError:
+        raise
+    except (OSError, SQLAlchemyError) as exc:
+        raise ConfigError(messages.database_unreachable(redacted_database_url(database_url), exc)) from None
 
 
 def watcher_health(store: Store, *, profiles: Sequence[str], clock: Callable[[], int]) -> HealthProbe:

@@ -34,6 +34,12 @@ def preview_read_only(subcommand: str) -> str:
     )
 
 
+def database_unreachable(redacted_url: str, error: Exception) -> str:
+    """Start-up could not open the database (`redacted_url` has its password masked)."""
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    return f"dlf-bot cannot start: the database at DATABASE_URL ({redacted_url}) is unreachable: {type(error).__name__} {detail}"
+
+
 # ---- log lines
 def log_dlf_error(operation: str) -> str:
     """A DLF call failed in a way the user was told about; details travel as structured `extra`."""
@@ -69,6 +75,7 @@ def log_background_failed(name: str) -> str:
 
 __all__ = [
     "bad_button",
+    "database_unreachable",
     "log_background_failed",
     "log_crash",
     "log_dlf_error",

@@ -176,3 +176,26 @@ def test_help_texts(tmp_path: Path, argv: list[str]) -> None:
     done = dlf_bot(*argv, cwd=tmp_path)
     assert done.returncode == 0
     assert "dlf-bot" in done.stdout
+
+
+def test_run_with_an_unreachable_database_says_so_without_the_password(tmp_path: Path) -> None:
+    env = clean_env(
+        SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", DLF_ENDPOINT="http://127.0.0.1:9",
+        HUAWEICLOUD_SDK_PROJECT_ID="p", HUAWEICLOUD_SDK_AK="a", HUAWEICLOUD_SDK_SK="b",
+        DATABASE_URL="postgresql://bot:db-pass-9876@127.0.0.1:1/bot",
+    )
+    done = dlf_bot("run", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "DATABASE_URL" in done.stderr and "unreachable" in done.stderr
+    assert "db-pass-9876" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    done = dlf_bot("migrate", cwd=tmp_path, env=clean_env(DATABASE_URL=f"sqlite:///{database}"))
+    assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
+    assert {"subscriptions", "outbox"} <= tables
