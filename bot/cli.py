@@ -30,7 +30,7 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import messages
-from bot.commands import UnwatchCommand, WatchCommand, parse_command
+from bot.commands import UnwatchCommand, WatchCommand, WatchesCommand, parse_command
 from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
@@ -292,8 +292,8 @@ async def preview(line: str, *, clients: Mapping[str, DlfClient], timeout: float
         parsed = parse_command(text)
     except CommandError:
         parsed = None
-    if isinstance(parsed, WatchCommand | UnwatchCommand):
-        subcommand = "watch" if isinstance(parsed, WatchCommand) else "unwatch"
+    if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+        subcommand = {WatchCommand: "watch", UnwatchCommand: "unwatch", WatchesCommand: "watches"}[type(parsed)]
         return Preview(message={"text": messages.preview_read_only(subcommand)}, problems=[])
 
     fake = FakeSlack(validator=problems)

@@ -27,10 +27,11 @@ def watching_unavailable() -> str:
 
 
 def preview_read_only(subcommand: str) -> str:
-    """`dlf-bot preview` runs read-only commands only."""
+    """`dlf-bot preview` runs only commands that need no channel and change nothing."""
+    what = "lists a channel's subscriptions" if subcommand == "watches" else "changes a channel's subscriptions"
     return (
-        f"`{subcommand}` changes this channel's subscriptions, so preview does not run it."
-        " Preview shows read-only commands, e.g. `/dlf instance job_batch 34765` or `/dlf help`."
+        f"`{subcommand}` {what}, so preview (which has no channel) does not run it; use it in Slack."
+        " Preview shows commands such as `/dlf instance job_batch 34765` or `/dlf help`."
     )
 
 

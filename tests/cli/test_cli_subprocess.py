@@ -199,3 +199,9 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
     assert {"subscriptions", "outbox"} <= tables
+
+
+def test_preview_does_not_run_channel_commands(tmp_path: Path) -> None:
+    done = dlf_bot("preview", "/dlf watch job_batch", "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "changes a channel's subscriptions" in done.stdout
