@@ -29,7 +29,7 @@ from bot.commands import (
     parse_command,
 )
 from bot.errors import CommandError
-from bot.render.actions import decode_instance_ref
+from bot.render.actions import InstanceRef, decode_instance_ref
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
 from bot.render.message import Message
@@ -249,7 +249,7 @@ def _subcommand(parsed: Command) -> str:
     }[type(parsed)]
 
 
-def _instance_ref(body: dict[str, Any]) -> Any:
+def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
     """The instance a button is about, or None when its value is not one of ours (or not a usable instance)."""
     actions = body.get("actions") or []
     if not actions:
