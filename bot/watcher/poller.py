@@ -4,7 +4,7 @@ Cost per cycle does not depend on how many subscriptions exist:
 - one paged instance-list query per status of interest (`fail`; `running-exception` only if a subscription asked
   for it) over the time window;
 - while incidents are open, their jobs' successes (for recoveries): one probe call, then either the paged list of
-  every success or one query per incident job, whichever DLF's own count says is fewer calls;
+  every success or one query per incident job, whichever DLF's own count says is cheaper;
 - one details call per failure that is new to the store and watched (the card needs its failed nodes), one per
   recovery (to redraw its card as resolved) and one per active one-off follow not settled by the lists.
 
@@ -53,6 +53,8 @@ DEFAULT_LOOKBACK_MS = 24 * HOUR_MS
 DEFAULT_OVERLAP_MS = 6 * HOUR_MS
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_DETAIL_CONCURRENCY = 8
+# How many one-job queries a full page of the instance list is worth (rows to send and parse, one after another).
+FULL_PAGE_WEIGHT = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,17 +284,25 @@ class ProfilePoller:
 
     async def _successes(self, window: tuple[int, int], jobs: set[str]) -> list[InstanceSummary]:
         """Successes in the window of `jobs` (those with open incidents): either the paged list of every success or
-        one query per job, whichever DLF's own count says costs fewer calls (one probe call tells)."""
+        one small query per job (run side by side, paced by the client's rate limit), whichever DLF's own count
+        (one probe call) says is cheaper. A full page carries up to 1,000 rows to send and parse, so it is weighed
+        as `FULL_PAGE_WEIGHT` per-job queries."""
         windows = time_windows(*window)
         if len(windows) == 1:
             probe = await self.client.list_instances(
                 status=STATUS_SUCCESS, min_plan_time=window[0], max_plan_time=window[1], limit=1
             )
-            if probe.total is not None and -(-probe.total // self.options.page_size) > len(jobs):
-                found: list[InstanceSummary] = []
-                for job in sorted(jobs):
-                    found += await self._list(STATUS_SUCCESS, window, job_name=job)
-                return found
+            if probe.total == 0 and not probe.instances:
+                return []
+            pages = -(-(probe.total or 0) // self.options.page_size)
+            if probe.total is not None and len(jobs) <= pages * FULL_PAGE_WEIGHT:
+                gate = asyncio.Semaphore(self.options.detail_concurrency)
+
+                async def one(job: str) -> list[InstanceSummary]:
+                    async with gate:
+                        return await self._list(STATUS_SUCCESS, window, job_name=job)
+
+                return [s for found in await asyncio.gather(*(one(job) for job in sorted(jobs))) for s in found]
         return [s for s in await self._list(STATUS_SUCCESS, window) if s.job_name in jobs]
 
     async def _known(self, listed: Sequence[InstanceSummary]) -> dict[InstanceKey, str]:
