@@ -9,19 +9,22 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from slack_fake import BOT_USER_ID, FakeSlack
+
+_QUICK = FixedValueRetryIntervalCalculator(fixed_internal=0.01)
 
 
 def _client(base_url: str, *, retries: bool = False, token: str = "xoxb-test") -> AsyncWebClient:
     handlers = (
         # the SDK counts attempts across handlers: each must allow as many as the faults queued in one test
         [
-            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncConnectionErrorRetryHandler(max_retry_count=3, interval_calculator=_QUICK),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3, interval_calculator=_QUICK),
         ]
         if retries
         else []
