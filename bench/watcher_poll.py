@@ -29,18 +29,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pydantic import SecretStr  # noqa: E402
+from pydantic import SecretStr
 
-from bot.dlf.auth import AkSk  # noqa: E402
-from bot.dlf.client import DlfClient  # noqa: E402
-from bot.dlf.config import DlfConfig  # noqa: E402
-from bot.render.limits import problems  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.watcher.deliver import make_delivery_client  # noqa: E402
-from bot.watcher.poller import DEFAULT_OVERLAP_MS, PollOptions  # noqa: E402
-from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher  # noqa: E402
-from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox  # noqa: E402
-from slack_fake import FakeSlack  # noqa: E402
+from bot.dlf.auth import AkSk
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.render.limits import problems
+from bot.store import Store
+from bot.watcher.deliver import make_delivery_client
+from bot.watcher.poller import DEFAULT_OVERLAP_MS, PollOptions
+from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
+from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
+from slack_fake import FakeSlack
 
 CHANNELS = 50
 SCENARIOS = [(1_000, 20), (1_000, 500), (10_000, 20), (10_000, 500)]

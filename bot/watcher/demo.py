@@ -52,8 +52,9 @@ async def run_watch_demo(
     watched = await service.watch(
         WatchCommand(target=job, mention=mention), channel_id=channel, user_id=DEMO_USER
     )
-    if isinstance(watched, Refused):
-        raise RuntimeError(f"the demo could not watch {job!r}: {watched}")
+    match watched:
+        case Refused():
+            raise RuntimeError(f"the demo could not watch {job!r}: {watched}")
     watcher = build_watcher(store=store, clients=clients, slack=slack, options=WatcherOptions(pace_s=0.0))
     try:
         await watcher.run_cycle_once()

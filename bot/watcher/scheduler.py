@@ -19,11 +19,11 @@ import logging
 import os
 import socket
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dlf.client import DlfClient

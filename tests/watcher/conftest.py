@@ -7,13 +7,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from watcher_rig import Rig, build_rig_watcher
 
 from bot.render.limits import problems
 from bot.store import Store
-from bot.store.testing import TEST_POSTGRES_URL_ENV, create_temporary_database, drop_database, postgres_reachable
+from bot.store.testing import (
+    TEST_POSTGRES_URL_ENV,
+    create_temporary_database,
+    drop_database,
+    postgres_reachable,
+)
 from dlf_sandbox import Sandbox
 from slack_fake import FakeSlack
-from watcher_rig import Rig, build_rig_watcher
 
 
 @pytest.fixture

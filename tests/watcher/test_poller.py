@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
-from bot.watcher.poller import DLF_MAX_RANGE_MS, HOUR_MS, PollOptions, ProfilePoller, time_windows, window_for
 from watcher_rig import Rig, dlf_client
+
+from bot.watcher.poller import (
+    DLF_MAX_RANGE_MS,
+    HOUR_MS,
+    PollOptions,
+    ProfilePoller,
+    time_windows,
+    window_for,
+)
 
 
 async def test_calls_per_cycle_do_not_grow_with_subscriptions(rig: Rig) -> None:

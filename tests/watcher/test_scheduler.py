@@ -7,10 +7,10 @@ import logging
 
 import pytest
 from sqlalchemy import text
+from watcher_rig import Rig, build_rig_watcher, dlf_client, slack_client
 
 from bot.watcher.demo import run_watch_demo
 from bot.watcher.scheduler import WatcherOptions
-from watcher_rig import Rig, build_rig_watcher, dlf_client, slack_client
 
 
 async def wait_for_posts(rig: Rig, count: int, timeout: float = 20.0) -> None:

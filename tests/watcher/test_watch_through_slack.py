@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 import httpx
 from prometheus_client import CollectorRegistry
 from slack_sdk.signature import SignatureVerifier
+from watcher_rig import Rig, blocks_text, dlf_client
 
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
 from slack_fake import TEAM_ID
-from watcher_rig import Rig, blocks_text, dlf_client
 
 SECRET = "watcher-test-signing-secret"
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from watcher_rig import JOB_NODES, metadata_of
 
 from bot.render.limits import problems
 from bot.store import Store
 from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 from slack_fake import FakeSlack
-from watcher_rig import JOB_NODES, metadata_of
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 ROOT = Path(__file__).resolve().parents[2]

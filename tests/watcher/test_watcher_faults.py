@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
+from watcher_rig import JOB_NODES, Rig, dlf_client, metadata_of, slack_client
 
 from bot.render.limits import problems
 from bot.store import Store
@@ -14,7 +15,6 @@ from bot.watcher.poller import ProfilePoller
 from bot.watcher.scheduler import WatcherOptions, build_watcher
 from dlf_sandbox import Sandbox
 from slack_fake import FakeSlack
-from watcher_rig import JOB_NODES, Rig, dlf_client, metadata_of, slack_client
 
 
 async def deliver_everything(rig: Rig, *, timeout: float = 60.0) -> None:

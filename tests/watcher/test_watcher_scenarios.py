@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store import Store
 from watcher_rig import Rig, alert_keys, blocks_text, build_rig_watcher, metadata_of
+
+from bot.store import Store
 
 
 async def test_failure_alerts_every_subscribed_channel_once_with_its_card(rig: Rig) -> None:
