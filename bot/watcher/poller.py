@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 HOUR_MS = 3_600_000
 DLF_MAX_RANGE_MS = 7 * 24 * HOUR_MS
 DEFAULT_LOOKBACK_MS = 24 * HOUR_MS
-DEFAULT_OVERLAP_MS = 6 * HOUR_MS
+# Instances are listed by planned time: one that fails up to this long after it was planned is still seen.
+DEFAULT_OVERLAP_MS = 12 * HOUR_MS
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_DETAIL_CONCURRENCY = 8
 # How many one-job queries a full page of the instance list is worth (rows to send and parse, one after another).

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 POLL_LEASE = "watcher.poll"
 DEFAULT_POLL_INTERVAL_S = 60.0
 DEFAULT_DELIVERY_INTERVAL_S = 1.0
+# How long stop() waits for a poll cycle or delivery pass in flight (an unfinished cycle commits nothing).
+STOP_GRACE_S = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,12 +85,17 @@ class Watcher:
         self.holder = holder or default_holder()
         self.last_reports: list[CycleReport] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self._poll_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
 
     # --- on demand -----------------------------------------------------------------------------------------------
 
     async def run_cycle_once(self) -> list[CycleReport]:
         """One poll cycle over every profile, if this replica holds (or can take) the poll lease; [] otherwise."""
+        async with self._poll_lock:
+            return await self._cycle()
+
+    async def _cycle(self) -> list[CycleReport]:
         if not await self.store.try_acquire_lease(POLL_LEASE, self.holder, self.options.effective_lease_ttl_s):
             log.debug("watcher: another replica holds the poll lease")
             return []
@@ -148,10 +155,18 @@ class Watcher:
         )
 
     async def stop(self) -> None:
-        """Stop scheduling and hand the poll lease to the next replica at once."""
+        """Stop scheduling, let a cycle or delivery pass in flight finish (up to `STOP_GRACE_S`), and hand the poll
+        lease to the next replica at once."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        for lock in (self._poll_lock, self._delivery_lock):
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout=STOP_GRACE_S)
+            except TimeoutError:
+                log.warning("watcher: stopping while a tick is still running; its work is redone after restart")
+            else:
+                lock.release()
         try:
             await self.store.release_lease(POLL_LEASE, self.holder)
         except Exception:
