@@ -75,6 +75,28 @@ def test_preview_against_configured_dlf(tmp_path: Path) -> None:
     assert "etl_orders_daily · instance 40001" in done.stdout
 
 
+@pytest.mark.parametrize(
+    "kind",
+    ["temporary-aksk", "iam-password", "static-token"],
+)
+def test_every_kind_of_credentials_reaches_dlf(tmp_path: Path, kind: str) -> None:
+    from dlf_sandbox import Sandbox
+
+    creds = SANDBOX_CREDENTIALS
+    with Sandbox(seed=True).serve_in_thread() as url:
+        by_kind = {
+            "temporary-aksk": {"HUAWEICLOUD_SDK_AK": creds.temp_ak, "HUAWEICLOUD_SDK_SK": creds.temp_sk,
+                               "HUAWEICLOUD_SDK_SECURITY_TOKEN": creds.security_token},
+            "iam-password": {"DLF_IAM_USERNAME": creds.iam_username, "DLF_IAM_PASSWORD": creds.iam_password,
+                             "DLF_IAM_DOMAIN": creds.iam_domain, "DLF_IAM_ENDPOINT": url},
+            "static-token": {"DLF_AUTH_TOKEN": creds.static_token},
+        }
+        env = clean_env(DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=creds.project_id, **by_kind[kind])
+        done = dlf_bot("preview", "/dlf instance job_batch 34765", "--json", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["text"] == "job_batch instance 34765 failed"  # the card, not an error line
+
+
 def test_preview_without_settings_names_them_without_a_traceback(tmp_path: Path) -> None:
     done = dlf_bot("preview", "/dlf instance job_batch 34765", cwd=tmp_path)
     assert done.returncode == 2
