@@ -149,3 +149,26 @@ def _about(message: dict[str, Any]) -> tuple[str, int] | None:
     if "job" not in payload:
         return None
     return payload["job"], payload["instance_id"]
+
+
+async def test_running_exception_reaches_only_the_channel_that_asked_then_the_failure_reaches_both(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a", events=("failure", "running-exception"))
+    await rig.subscribe("C2", "job_a")
+    now = rig.sandbox.clock()
+    iid = rig.sandbox.timeline.appear("job_a", at=now - 10_000, status="running")
+    rig.sandbox.timeline.set_status("job_a", iid, "running-exception", at=now - 5_000, failed_node="transform")
+    rig.sandbox.timeline.step_until(now)
+
+    await rig.cycle()
+    assert [metadata_of(p)["event"] for p in rig.posts()] == ["running-exception"]
+    assert rig.posts("C2") == []
+
+    rig.sandbox.timeline.fail("job_a", iid, at=rig.sandbox.clock())
+    rig.sandbox.timeline.step()
+    await rig.cycle()
+
+    (card,) = rig.top_level("C1")
+    (reply,) = rig.slack.thread("C1", card["ts"])  # C1 already has the incident: the failure joins its thread
+    assert metadata_of(reply)["event"] == "failed_again"
+    assert [metadata_of(p)["event"] for p in rig.posts("C2")] == ["failure"]  # news to C2
