@@ -175,7 +175,7 @@ async def close_all(clients: Mapping[str, DlfClient]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- run
-async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event | None = None) -> None:
     """The bot: Slack app + health/metrics server + background services, in one event loop, until stopped."""
     registry = CollectorRegistry()
     clients = build_dlf_clients(settings, metrics=DlfMetrics(registry=registry))
@@ -219,6 +219,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
             registry=registry,
             stop=stop,
             port=settings.port,
+            host=host,
             app_token=_secret(settings.slack_app_token),
             health=watcher_health(store, profiles=tuple(clients), clock=epoch_ms),
             background=background,
@@ -408,7 +409,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The `dlf-bot` command line."""
     parser = argparse.ArgumentParser(prog="dlf-bot", description="ChatOps Slack bot for Huawei Cloud DataArts Factory")
     commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
-    commands.add_parser("run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT)")
+    run_parser = commands.add_parser(
+        "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT)"
+    )
+    run_parser.add_argument("--host", default="0.0.0.0", help="address to serve on (default: every interface)")
     sandbox = commands.add_parser("sandbox", help="run the embedded DLF sandbox (see dlf-bot sandbox --help)",
                                   add_help=False)
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
@@ -444,7 +448,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     if args.subcommand == "run":
         settings = load_settings(os.environ, needs=RUN)
         configure_logging(level=settings.log_level, secrets=settings.secret_values())
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, host=args.host))
         return 0
     if args.subcommand == "migrate":
         from bot.store import migrate, normalise_database_url

@@ -57,11 +57,11 @@ def log_respond_failed(status: int, body: str) -> str:
     return f"posting to response_url failed: HTTP {status} {body[:200]!r}"
 
 
-def log_listening(port: int, *, socket_mode: bool) -> str:
+def log_listening(host: str, port: int, *, socket_mode: bool) -> str:
     """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
     if socket_mode:
-        return f"Socket Mode connected; health and metrics on http://0.0.0.0:{port}/healthz and /metrics"
-    return f"serving Slack events on http://0.0.0.0:{port}/slack/events (health: /healthz, metrics: /metrics)"
+        return f"Socket Mode connected; health and metrics on http://{host}:{port}/healthz and /metrics"
+    return f"serving Slack events on http://{host}:{port}/slack/events (health: /healthz, metrics: /metrics)"
 
 
 def log_stopping(signal_name: str) -> str:

@@ -110,7 +110,7 @@ async def run_bot(
 
             handler = AsyncSocketModeHandler(bolt, app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info(messages.log_listening(bound, socket_mode=socket_mode))
+        log.info(messages.log_listening(host, bound, socket_mode=socket_mode))
         if on_ready is not None:
             on_ready(bound)
         tasks = [asyncio.create_task(_supervised(service, stop), name=service.name) for service in background]

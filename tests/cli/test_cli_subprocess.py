@@ -146,7 +146,7 @@ async def test_run_serves_commands_runs_the_watcher_and_stops_on_sigterm(tmp_pat
             PORT="0", LOG_LEVEL="INFO", DLF_POLL_INTERVAL="1", DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         )
         process = await asyncio.create_subprocess_exec(
-            DLF_BOT, "run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            DLF_BOT, "run", "--host", "127.0.0.1", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
         seen: list[str] = []
         try:
