@@ -109,6 +109,8 @@ def configure_logging(*, level: str, secrets: Iterable[str] = (), stream: TextIO
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    # APScheduler logs every job run at INFO (twice a second here); its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
 
 
 # ---------------------------------------------------------------------------------------------------- wiring
