@@ -97,6 +97,25 @@ def test_every_kind_of_credentials_reaches_dlf(tmp_path: Path, kind: str) -> Non
     assert json.loads(done.stdout)["text"] == "job_batch instance 34765 failed"  # the card, not an error line
 
 
+def test_yaml_profiles_reach_their_workspace(tmp_path: Path) -> None:
+    from dlf_sandbox import ANALYTICS_WORKSPACE_ID, Sandbox
+
+    creds = SANDBOX_CREDENTIALS
+    with Sandbox(seed=True).serve_in_thread() as url:
+        config = tmp_path / "dlf-bot.yml"
+        config.write_text(
+            "profiles:\n  analytics:\n"
+            f"    endpoint: {url}\n    project_id: {creds.project_id}\n    workspace: {ANALYTICS_WORKSPACE_ID}\n"
+            f"    ak: {creds.ak}\n    sk: {creds.sk}\n"
+        )
+        env = clean_env(DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=creds.project_id, HUAWEICLOUD_SDK_AK=creds.ak,
+                        HUAWEICLOUD_SDK_SK=creds.sk, DLF_BOT_CONFIG=str(config))
+        done = dlf_bot("preview", "/dlf instance analytics_ws_job 40100 --profile analytics", "--json",
+                       cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["text"].startswith("analytics_ws_job instance 40100")
+
+
 def test_preview_without_settings_names_them_without_a_traceback(tmp_path: Path) -> None:
     done = dlf_bot("preview", "/dlf instance job_batch 34765", cwd=tmp_path)
     assert done.returncode == 2

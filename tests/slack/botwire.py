@@ -93,10 +93,10 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
     raise AssertionError(f"no {action_id} button in the message")
 
 
-def dlf_client(url: str, *, sk: str = SANDBOX_CREDENTIALS.sk) -> DlfClient:
+def dlf_client(url: str, *, sk: str = SANDBOX_CREDENTIALS.sk, workspace: str | None = None) -> DlfClient:
     """A DLF client for the sandbox that gives up quickly (tests of failures need no long back-off)."""
-    config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id, max_retries=1, backoff_base=0.01,
-                       backoff_cap=0.05, max_retry_after=0.05)
+    config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id, workspace=workspace, max_retries=1,
+                       backoff_base=0.01, backoff_cap=0.05, max_retry_after=0.05)
     return DlfClient(config=config, credentials=AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=sk))
 
 
