@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from botwire import BOT_TOKEN, CHANNEL, USER, dlf_client
+from botwire import BOT_TOKEN, CHANNEL, USER, button_value, dlf_client
 from prometheus_client import CollectorRegistry
 
+from bot.render.actions import INSTANCE_SHARE
 from bot.render.limits import problems
 from bot.services.instances import InstanceService
 from bot.slack import AppDeps, build_app, run_bot
@@ -66,3 +67,30 @@ async def test_slash_command_over_the_socket(sandbox: Any, fake_slack: FakeSlack
         assert health["mode"] == "socket"
         assert events.status_code in (404, 405)  # no unsigned HTTP entrance in Socket Mode
     assert [call.token for call in fake_slack.calls_to("apps.connections.open")] == ["xapp-test-app-token"]
+
+
+async def test_buttons_and_mentions_over_the_socket(sandbox: Any, fake_slack: FakeSlack) -> None:
+    async with socket_bot(sandbox, fake_slack):
+        await fake_slack.socket_send("slash_commands", _command(fake_slack, "instance job_batch 34765", "s1"))
+        (card,) = await fake_slack.wait_for_responses("s1")
+        click = {
+            "type": "block_actions", "user": {"id": USER}, "team": {"id": TEAM_ID}, "api_app_id": "A0FAKEAPP",
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": CHANNEL, "is_ephemeral": True},
+            "channel": {"id": CHANNEL}, "response_url": fake_slack.response_url("s2"), "trigger_id": "1.2.3",
+            "actions": [{"action_id": INSTANCE_SHARE, "block_id": "b", "type": "button",
+                         "value": button_value(card, INSTANCE_SHARE), "action_ts": "1.2"}],
+        }
+        await fake_slack.wait_for_socket_ack(await fake_slack.socket_send("interactive", click))
+        shared, deleted = await fake_slack.wait_for_responses("s2", count=2)
+        assert shared["response_type"] == "in_channel" and deleted["delete_original"] is True
+
+        fake_slack.messages[CHANNEL] = [{"type": "message", "ts": "1700000000.000100", "text": "x", "user": USER}]
+        mention = {
+            "team_id": TEAM_ID, "api_app_id": "A0FAKEAPP", "type": "event_callback", "event_id": "Ev1",
+            "event_time": 1700000001,
+            "event": {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "1700000000.000100",
+                      "text": "<@U0FAKEBOT> help", "event_ts": "1700000000.000100"},
+        }
+        await fake_slack.socket_send("events_api", mention)
+        (reply,) = await fake_slack.wait_for_calls("chat.postMessage")
+        assert reply.params["thread_ts"] == "1700000000.000100" and reply.outcome == "ok"
