@@ -62,6 +62,9 @@ class FakeSlack:
     ) -> None:
         self.validator = validator
         self.post_interval_per_channel = post_interval_per_channel
+        # Seconds between doing a call's work and answering it: Slack has the message, the caller has no "ok" yet
+        # (a caller killed in that gap must find its message in history rather than post it again).
+        self.answer_delay_s = 0.0
         self.faults = Faults()
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -252,6 +255,8 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limited.retry_after)}
             )
+        if self.answer_delay_s:
+            await asyncio.sleep(self.answer_delay_s)
         return self._answer(method, params, token, body)
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
@@ -271,7 +276,8 @@ class FakeSlack:
         if not body.get("delete_original"):
             problems = self._message_problems(body)
             if problems:
-                self.rejected.append(("response_url", problems))
+                with self._lock:
+                    self.rejected.append(("response_url", problems))
                 self._record("response_url", params, None, "http:400")
                 return web.Response(status=400, text="invalid_blocks")
         with self._lock:
@@ -377,8 +383,8 @@ class FakeSlack:
         channel = self._readable_channel(params)
         include_metadata = _truthy(params.get("include_all_metadata"))
         inclusive = _truthy(params.get("inclusive"))
-        oldest = float(params.get("oldest") or 0)
-        latest = float(params.get("latest") or "inf")
+        oldest = _timestamp(params.get("oldest"), default=0.0, error="invalid_ts_oldest")
+        latest = _timestamp(params.get("latest"), default=float("inf"), error="invalid_ts_latest")
         with self._lock:
             top_level = [
                 m for m in self.messages.get(channel, [])
@@ -443,7 +449,8 @@ class FakeSlack:
             raise SlackError("invalid_metadata_format")
         problems = self._message_problems(params)
         if problems:
-            self.rejected.append((method, problems))
+            with self._lock:
+                self.rejected.append((method, problems))
             raise SlackError("invalid_blocks", errors=problems)
 
     def _message_problems(self, params: dict[str, Any]) -> list[str]:
@@ -492,6 +499,15 @@ def _public(message: dict[str, Any], *, include_metadata: bool = True) -> dict[s
     if not include_metadata:
         shown.pop("metadata", None)
     return shown
+
+
+def _timestamp(value: Any, *, default: float, error: str) -> float:
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise SlackError(error) from None
 
 
 def _truthy(value: Any) -> bool:
