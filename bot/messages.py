@@ -57,6 +57,11 @@ def log_respond_failed(status: int, body: str) -> str:
     return f"posting to response_url failed: HTTP {status} {body[:200]!r}"
 
 
+def log_respond_unreachable(error: str) -> str:
+    """The response_url could not be reached at all."""
+    return f"posting to response_url failed: {error} (Slack unreachable)"
+
+
 def log_listening(host: str, port: int, *, socket_mode: bool) -> str:
     """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
     if socket_mode:
@@ -82,6 +87,7 @@ __all__ = [
     "log_dlf_error",
     "log_listening",
     "log_respond_failed",
+    "log_respond_unreachable",
     "log_stopping",
     "preview_read_only",
     "unknown_profile",

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.say.async_say import AsyncSay
@@ -215,7 +216,13 @@ class Listeners:
         return render_help(), True
 
     async def _send(self, respond: AsyncRespond, message: Message, **options: Any) -> bool:
-        response = await respond(text=message.text, blocks=message.blocks, **options)
+        try:
+            response = await respond(text=message.text, blocks=message.blocks, **options)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if self._metrics is not None:
+                self._metrics.respond_failures.inc()
+            log.error(messages.log_respond_unreachable(type(exc).__name__))
+            return False
         if response.status_code != 200:
             # WebhookClient does not raise: an answer Slack refused would otherwise vanish silently.
             if self._metrics is not None:

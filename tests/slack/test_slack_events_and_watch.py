@@ -101,3 +101,14 @@ async def test_a_response_slack_refuses_is_logged_and_counted(sandbox: Any, capl
             await asyncio.sleep(0.02)
     assert "dlf_bot_respond_failures_total 1.0" in metrics
     assert any("response_url failed: HTTP 400" in record.getMessage() for record in caplog.records)
+
+
+async def test_an_unreachable_response_url_is_logged_not_a_crash(bot: BotUnderTest, caplog: Any) -> None:
+    bot.fake.faults.reset("response_url", n=10)
+    await bot.command("instance job_batch 34765", "x1")
+    for _ in range(500):
+        if "dlf_bot_respond_failures_total 1.0" in (await bot.http.get(f"{bot.url}/metrics")).text:
+            break
+        await asyncio.sleep(0.02)
+    assert any("response_url failed" in record.getMessage() for record in caplog.records)
+    assert not [record for record in caplog.records if getattr(record, "reference", None)]  # not treated as a bug
