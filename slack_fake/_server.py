@@ -49,7 +49,8 @@ class FakeSlack:
     `validator(message_args) -> problems` is run on every message (chat.postMessage, chat.update, chat.postEphemeral,
     response_url); a non-empty list answers `invalid_blocks` like Slack and is kept in `rejected`.
     `post_interval_per_channel` (seconds) answers 429 to a chat.postMessage that comes sooner after the previous one
-    in the same channel, like Slack's ~1 message/second/channel limit.
+    in the same channel, like Slack's ~1 message/second/channel limit. `answer_delay_s` (settable while serving)
+    holds every Web API answer back that long after the call took effect.
     """
 
     def __init__(
@@ -59,12 +60,13 @@ class FakeSlack:
         post_interval_per_channel: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        answer_delay_s: float = 0.0,
     ) -> None:
         self.validator = validator
         self.post_interval_per_channel = post_interval_per_channel
         # Seconds between doing a call's work and answering it: Slack has the message, the caller has no "ok" yet
         # (a caller killed in that gap must find its message in history rather than post it again).
-        self.answer_delay_s = 0.0
+        self.answer_delay_s = answer_delay_s
         self.faults = Faults()
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -255,7 +257,7 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limited.retry_after)}
             )
-        if self.answer_delay_s:
+        if self.answer_delay_s > 0:
             await asyncio.sleep(self.answer_delay_s)
         return self._answer(method, params, token, body)
 

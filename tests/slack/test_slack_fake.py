@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -168,3 +170,16 @@ def test_serves_from_a_thread_for_sync_code() -> None:
     with fake.serve_in_thread() as base_url:
         assert WebClient(token="xoxb-t", base_url=base_url).chat_postMessage(channel="C1", text="x")["ok"]
     assert [call.method for call in fake.calls] == ["chat.postMessage"]
+
+
+async def test_answer_delay_holds_the_answer_after_the_message_is_stored() -> None:
+    fake = FakeSlack(answer_delay_s=1.0)
+    async with fake.serve() as base_url:
+        posting = asyncio.create_task(_client(base_url).chat_postMessage(channel="C1", text="alert"))
+        for _ in range(500):
+            if fake.channel_messages("C1"):
+                break
+            await asyncio.sleep(0.01)
+        assert [m["text"] for m in fake.channel_messages("C1")] == ["alert"]
+        assert not posting.done()  # stored, but the caller has not heard "ok" yet
+        assert (await posting)["ok"]
