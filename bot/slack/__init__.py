@@ -12,7 +12,7 @@ from bot.slack.app import (
     build_web_client,
     slack_retry_handlers,
 )
-from bot.slack.handlers import Listeners, SubscriptionService
+from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
 from bot.slack.server import (
     EVENTS_PATH,
@@ -30,7 +30,7 @@ __all__ = [
     "ListenerSpec",
     "Listeners",
     "SlackMetrics",
-    "SubscriptionService",
+    "SubscriptionCommands",
     "build_app",
     "build_web_app",
     "build_web_client",

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
-from bot.slack.handlers import Listeners, SubscriptionService
+from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
 
 COMMAND = "/dlf"
@@ -59,7 +59,7 @@ class AppDeps:
     signing_secret: str | None
     slack_api_url: str
     instances: InstanceService
-    subscriptions: SubscriptionService | None = None
+    subscriptions: SubscriptionCommands | None = None
     metrics: SlackMetrics | None = None
 
 

@@ -43,7 +43,7 @@ _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 
-class SubscriptionService(Protocol):
+class SubscriptionCommands(Protocol):
     """What the listeners need of `bot.services.subscriptions` (the watcher's side)."""
 
     async def handle(
@@ -59,7 +59,7 @@ class Listeners:
         self,
         *,
         instances: InstanceService,
-        subscriptions: SubscriptionService | None = None,
+        subscriptions: SubscriptionCommands | None = None,
         metrics: SlackMetrics | None = None,
     ) -> None:
         self._instances = instances
@@ -280,4 +280,4 @@ async def _say(say: AsyncSay, message: Message, *, thread_ts: str | None) -> Non
     await say(text=message.text, blocks=message.blocks, thread_ts=thread_ts)
 
 
-__all__ = ["Listeners", "SubscriptionService"]
+__all__ = ["Listeners", "SubscriptionCommands"]
