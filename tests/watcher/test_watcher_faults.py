@@ -76,8 +76,9 @@ async def two_sandboxes(database_url: str) -> AsyncIterator[tuple[Sandbox, Sandb
             await store.aclose()
 
 
-async def test_one_profile_down_does_not_block_the_other_and_catches_up(
-    two_sandboxes: tuple[Sandbox, Sandbox, FakeSlack, Store, str, str],
+@pytest.mark.parametrize("outage", ["throttled", "down"])
+async def test_one_profile_failing_does_not_block_the_other_and_catches_up(
+    two_sandboxes: tuple[Sandbox, Sandbox, FakeSlack, Store, str, str], outage: str
 ) -> None:
     alpha, beta, slack, store, urls, slack_url = two_sandboxes
     alpha_url, beta_url = urls.split("|")
@@ -96,7 +97,11 @@ async def test_one_profile_down_does_not_block_the_other_and_catches_up(
             sandbox.timeline.fail("job_a", iid, at=now - 1_000)
             sandbox.timeline.step_until(now)
             failures[name] = iid
-        alpha.faults.server_error(n=1000, status=503)  # alpha's DLF is down for this cycle
+        # Alpha's DLF answers nothing but 429 (or 503) for this cycle, retries included.
+        if outage == "throttled":
+            alpha.faults.throttle(n=1000, retry_after=1.0)
+        else:
+            alpha.faults.server_error(n=1000, status=503)
 
         reports = {r.profile: r for r in await watcher.run_cycle_once()}
         await watcher.drain()
