@@ -172,3 +172,23 @@ async def test_running_exception_reaches_only_the_channel_that_asked_then_the_fa
     (reply,) = rig.slack.thread("C1", card["ts"])  # C1 already has the incident: the failure joins its thread
     assert metadata_of(reply)["event"] == "failed_again"
     assert [metadata_of(p)["event"] for p in rig.posts("C2")] == ["failure"]  # news to C2
+
+
+async def test_a_channel_the_bot_cannot_post_to_is_marked_broken_and_left_alone(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    await rig.subscribe("C2", "job_a")
+    rig.slack.faults.channel_error("C1", "not_in_channel")
+    rig.fail("job_a")
+    await rig.cycle()
+    async with rig.store.transaction() as tx:
+        (c1,) = await tx.subscriptions.list_for_channel("C1")
+    assert c1.state == "broken" and "not_in_channel" in (c1.broken_reason or "")
+    attempts = len(rig.slack.calls_to("chat.postMessage"))
+
+    rig.fail("job_a")
+    await rig.cycle()
+
+    # C2 hears of the second failure (in its incident's thread); nothing more is even tried in C1.
+    assert len(rig.posts("C2")) == 2
+    assert [c.params["channel"] for c in rig.slack.calls_to("chat.postMessage")[attempts:]] == ["C2"]
