@@ -4,7 +4,7 @@
     poller.py     one poll cycle for one DLF profile: list, diff against the store, decide, write in one transaction
     decide.py     the pure decision: given what the store knows and what DLF returned, what must be said
     compose.py    intents -> outbox rows (rendered messages with metadata)
-    deliver.py    outbox -> Slack (owned by the store engineer)
+    deliver.py    outbox -> Slack: claims, sends, retries, finds a crash's message in history (outbox.py: its policy)
     demo.py       the `dlf-bot demo` scenario
 """
 
