@@ -38,8 +38,8 @@ def banner(sandbox: Sandbox, base_url: str) -> str:
         f"  HUAWEICLOUD_SDK_AK={creds.ak}",
         f"  HUAWEICLOUD_SDK_SK={creds.sk}",
         f"  temporary: AK={creds.temp_ak} SK={creds.temp_sk} HUAWEICLOUD_SDK_SECURITY_TOKEN={creds.security_token}",
-        f"  IAM: DLF_IAM_USERNAME={creds.iam_username} DLF_IAM_PASSWORD={creds.iam_password} "
-        f"DLF_IAM_DOMAIN={creds.iam_domain} (POST {base_url}/v3/auth/tokens)",
+        f"  IAM: DLF_IAM_ENDPOINT={base_url} DLF_IAM_USERNAME={creds.iam_username} "
+        f"DLF_IAM_PASSWORD={creds.iam_password} DLF_IAM_DOMAIN={creds.iam_domain}",
         f"  DLF_AUTH_TOKEN={creds.static_token}",
         f"  DLF_WORKSPACE={creds.workspace} (default workspace)",
     ]

@@ -188,6 +188,11 @@ class Watcher:
     async def _poll_tick(self) -> None:
         try:
             reports = await self.run_cycle_once()
+        except asyncio.CancelledError:
+            # Shutdown cancels a tick in flight; nothing is lost (the cycle's transaction never committed and the
+            # next start redoes it), so this is a normal stop, not an error for APScheduler to report.
+            log.info("watcher: poll tick cancelled by shutdown; the next start redoes it")
+            return
         except Exception:
             log.exception("watcher: poll tick failed; the next tick tries again")
             return
@@ -197,6 +202,9 @@ class Watcher:
     async def _delivery_tick(self) -> None:
         try:
             await self.deliver_once()
+        except asyncio.CancelledError:
+            log.info("watcher: delivery tick cancelled by shutdown; pending messages stay queued")
+            return
         except Exception:
             log.exception("watcher: delivery tick failed; the next tick tries again")
 

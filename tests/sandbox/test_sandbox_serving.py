@@ -96,5 +96,5 @@ def test_module_entry_point_prints_url_and_credentials() -> None:
 def test_banner_names_every_way_to_authenticate() -> None:
     text = banner(Sandbox(seed=False), "http://127.0.0.1:1")
     for value in (SANDBOX_CREDENTIALS.sk, SANDBOX_CREDENTIALS.iam_password, SANDBOX_CREDENTIALS.static_token,
-                  SANDBOX_CREDENTIALS.security_token, "/v3/auth/tokens"):
+                  SANDBOX_CREDENTIALS.security_token, "DLF_IAM_ENDPOINT=http://127.0.0.1:1"):
         assert value in text
