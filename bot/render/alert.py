@@ -103,6 +103,40 @@ def render_alert(
     return Message(text=text, blocks=blocks)
 
 
+DETAILS_ERROR_LIMIT = 300
+ERROR_MESSAGE_LIMIT = 1500
+
+
+def render_summary_alert(
+    instance: Instance,
+    *,
+    details_error: str,
+    now_ms: int,
+    error_message: str | None = None,
+    profile: str | None = None,
+    mentions: Sequence[str] = (),
+    event: str = "failure",
+    failure_count: int = 1,
+) -> Message:
+    """The alert card when DLF would not give the instance's details: what the instance list said (job, instance,
+    status, times, DLF's `errorMessage`) and why the details (nodes, logs) are missing. `instance` is built from
+    the list row, so it has no nodes."""
+    card = render_alert(
+        instance, now_ms=now_ms, profile=profile, mentions=mentions, event=event, failure_count=failure_count
+    )
+    # render_alert's layout: header, what happened, timing fields, node summary (none known here), context, buttons.
+    header_block, headline, timing, _node_summary, *rest = card.blocks
+    notes = [
+        section(
+            ":warning: *Details could not be fetched from DLF* — failed nodes and logs are not shown: "
+            + escape_truncated(details_error, DETAILS_ERROR_LIMIT)
+        )
+    ]
+    if error_message:
+        notes.append(section("*DLF's error message*\n" + escape_truncated(error_message, ERROR_MESSAGE_LIMIT)))
+    return Message(text=card.text, blocks=[header_block, headline, timing, *notes, *rest])
+
+
 def _failed_details(instance: Instance, *, now_ms: int, limit: int) -> list[Block]:
     failed = [node for node in instance.nodes if node.status == "fail"]
     blocks = [section(failed_node_text(node, now_ms=now_ms)) for node in failed[:limit]]
@@ -193,4 +227,5 @@ __all__ = [
     "render_follow_outcome",
     "render_recovery",
     "render_repeat_failure",
+    "render_summary_alert",
 ]

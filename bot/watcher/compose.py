@@ -3,6 +3,7 @@
 | intent          | rows                                                                                 |
 |-----------------|--------------------------------------------------------------------------------------|
 | Alert           | "alert" (top level) — or "thread_reply" under its digest during a storm              |
+|                 | (the card is built from the list row when DLF would not give the instance's details)  |
 | Digest          | "digest" (top level), then its alerts as "thread_reply" rows with parent = digest     |
 | RepeatFailure   | "thread_reply" in the incident card's thread + "update" of the card (counter)        |
 | Recovery        | "thread_reply" in the incident card's thread + "update" of the card (resolved)       |
@@ -88,8 +89,10 @@ def compose(
                 reply = alert_render.render_repeat_failure(
                     intent.instance, failure_count=intent.failure_count, profile=intent.profile, now_ms=now_ms
                 )
-                card = alert_render.render_alert(
+                card = _card(
                     intent.instance,
+                    details_error=intent.details_error,
+                    error_message=intent.error_message,
                     profile=intent.profile,
                     mentions=intent.mentions,
                     event=intent.event,
@@ -141,9 +144,43 @@ def compose(
     return rows
 
 
+def _card(
+    instance: Instance,
+    *,
+    details_error: str | None,
+    error_message: str | None,
+    profile: str,
+    mentions: Sequence[str],
+    event: str,
+    now_ms: int,
+    failure_count: int = 1,
+) -> Message:
+    """The alert card: the full one, or the one built from the list row when DLF would not give the details."""
+    if details_error is not None:
+        return alert_render.render_summary_alert(
+            instance,
+            details_error=details_error,
+            error_message=error_message,
+            profile=profile,
+            mentions=mentions,
+            event=event,
+            failure_count=failure_count,
+            now_ms=now_ms,
+        )
+    return alert_render.render_alert(
+        instance, profile=profile, mentions=mentions, event=event, failure_count=failure_count, now_ms=now_ms
+    )
+
+
 def _alert_row(alert: Alert, *, now_ms: int) -> OutboxMessage:
-    message = alert_render.render_alert(
-        alert.instance, profile=alert.profile, mentions=alert.mentions, event=alert.event, now_ms=now_ms
+    message = _card(
+        alert.instance,
+        details_error=alert.details_error,
+        error_message=alert.error_message,
+        profile=alert.profile,
+        mentions=alert.mentions,
+        event=alert.event,
+        now_ms=now_ms,
     )
     return OutboxMessage(
         key=alert.key,

@@ -16,6 +16,8 @@ Rules (each has a row in tests/watcher/test_decide.py):
 - A later success of the job (a higher instance id) or a successful rerun of its last failed instance resolves the
   incident: a thread reply plus a card update. DLF instance ids grow over time; that is what "later" means here.
 - A followed instance (`/dlf watch job 123`) that finished gets one outcome message, and the follow ends.
+- A failure whose details DLF would not give (an error specific to that instance) is alerted all the same: the
+  intent carries why (`details_error`) and DLF's list-row `errorMessage`, and the card is built from the list row.
 - More than `digest_threshold` new alerts for one channel in one cycle become one digest at top level, with the
   individual alerts as replies in its thread.
 
@@ -103,6 +105,9 @@ class CycleInput:
     incidents: Sequence[KnownIncident]
     listed: Sequence[InstanceSummary]  # what DLF's instance list returned this cycle (any statuses)
     details: Mapping[InstanceKey, Instance] = field(default_factory=dict)
+    # Why DLF would not give an instance's details (an error specific to that instance): it is alerted all the same,
+    # with a card built from its list row that says so.
+    detail_errors: Mapping[InstanceKey, str] = field(default_factory=dict)
     digest_threshold: int = DEFAULT_DIGEST_THRESHOLD
 
 
@@ -120,6 +125,8 @@ class Alert:
     instance: Instance
     mentions: tuple[str, ...] = ()
     digest_key: str | None = None  # set when the alert goes into a digest's thread
+    details_error: str | None = None  # set when the card is built from the list row: why details were not fetched
+    error_message: str | None = None  # DLF's errorMessage from the list row
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,6 +153,8 @@ class RepeatFailure:
     failure_count: int
     instance: Instance
     mentions: tuple[str, ...] = ()
+    details_error: str | None = None  # as in Alert
+    error_message: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -295,7 +304,10 @@ def decide(cycle: CycleInput) -> Decision:
             known[key] = summary.status
             if is_overridden(summary):
                 continue
-            instance = cycle.details.get(key) or _instance_from_summary(summary)
+            details = cycle.details.get(key)
+            instance = details or _instance_from_summary(summary)
+            details_error = None if details is not None else cycle.detail_errors.get(key)
+            error_message = summary.error_message if details_error is not None else None
             rerun = previous is not None and previous not in FAILURE_EVENTS
             mentions = index.channel_mentions(summary.job_name)
             for channel, events in index.channel_events(summary.job_name).items():
@@ -310,6 +322,8 @@ def decide(cycle: CycleInput) -> Decision:
                         event=event,
                         instance=instance,
                         mentions=mentions.get(channel, ()),
+                        details_error=details_error,
+                        error_message=error_message,
                     )
                     alerts_by_channel.setdefault(channel, []).append(alert)
                     incidents[(channel, summary.job_name)] = KnownIncident(
@@ -343,6 +357,8 @@ def decide(cycle: CycleInput) -> Decision:
                         failure_count=count,
                         instance=instance,
                         mentions=mentions.get(channel, ()),
+                        details_error=details_error,
+                        error_message=error_message,
                     )
                 )
                 incidents[(channel, summary.job_name)] = KnownIncident(

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 
 from bot.dlf.client import DlfClient
 from bot.dlf.models import FINISHED_INSTANCE_STATUSES, Instance, InstanceSummary
-from bot.errors import DlfError, DlfNotFound
+from bot.errors import (
+    DlfAuthError,
+    DlfBadResponse,
+    DlfError,
+    DlfNotFound,
+    DlfPermissionDenied,
+    DlfThrottled,
+    DlfUnavailable,
+)
 from bot.store import Incident, Store, Subscription, Transaction
 from bot.watcher.compose import OutboxMessage, compose
 from bot.watcher.decide import (
@@ -54,6 +62,8 @@ DEFAULT_LOOKBACK_MS = 24 * HOUR_MS
 DEFAULT_OVERLAP_MS = 12 * HOUR_MS
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_DETAIL_CONCURRENCY = 8
+# DLF as a whole is in trouble (not one instance): the cycle fails and the cursor stays until it is back.
+TRANSIENT_DLF_ERRORS = (DlfUnavailable, DlfThrottled, DlfAuthError)
 # How many one-job queries a full page of the instance list is worth (rows to send and parse, one after another).
 FULL_PAGE_WEIGHT = 3
 
@@ -161,6 +171,22 @@ def _log_extra(error: DlfError, *, profile: str) -> dict[str, object]:
     return {"profile": profile, **{f"dlf_{name}": value for name, value in error.log_details().items()}}
 
 
+def details_error_reason(error: DlfError) -> str:
+    """Why an instance's details could not be fetched, for the card (no secrets: DLF errors carry none)."""
+    if isinstance(error, DlfNotFound):
+        reason = "DLF no longer has this instance"
+    elif isinstance(error, DlfBadResponse):
+        reason = "DLF's answer was not an instance's details"
+    elif isinstance(error, DlfPermissionDenied):
+        reason = "the bot's DLF account may not read this instance"
+    else:
+        reason = "DLF refused the request"
+    parts = [f"{reason} ({error.message})"]
+    if error.request_id:
+        parts.append(f"request id {error.request_id}")
+    return "; ".join(parts) + "."
+
+
 class ProfilePoller:
     """Polls one DLF profile (project + workspace) into the store."""
 
@@ -226,8 +252,8 @@ class ProfilePoller:
             listed += successes
             known.update(await self._known(successes))
         follows = self._unsettled_follows(snapshot.watches, listed)
-        details, detail_calls = await self._details(new_failures, required=True)
-        follow_details, follow_calls = await self._details(follows, required=False)
+        details, detail_calls, detail_errors = await self._details(new_failures, required=True)
+        follow_details, follow_calls, _ = await self._details(follows, required=False)
         details.update(follow_details)
         decision = decide(
             CycleInput(
@@ -237,13 +263,14 @@ class ProfilePoller:
                 incidents=base.incidents,
                 listed=listed,
                 details=details,
+                detail_errors=detail_errors,
                 digest_threshold=self.options.digest_threshold,
             )
         )
         card_keys = [
             (i.recovered_by.job_name, i.failed_instance_id) for i in decision.intents if isinstance(i, Recovery)
         ]
-        cards, card_calls = await self._details(card_keys, required=False)
+        cards, card_calls, _ = await self._details(card_keys, required=False)
         messages = compose(decision.intents, now_ms=now_ms, cards=cards)
         enqueued = await self._write(decision, messages, snapshot, cursor=window[1])
         report = CycleReport(
@@ -324,30 +351,45 @@ class ProfilePoller:
 
     async def _details(
         self, keys: Sequence[InstanceKey], *, required: bool
-    ) -> tuple[dict[InstanceKey, Instance], int]:
-        """Fetch details concurrently (the client's rate limit paces them). `required`: a DLF failure fails the
-        cycle (alerts wait for complete cards); otherwise the instance is left out and the caller copes."""
+    ) -> tuple[dict[InstanceKey, Instance], int, dict[InstanceKey, str]]:
+        """Fetch details concurrently (the client's rate limit paces them); also why some could not be fetched.
+
+        `required` (details for alerts): DLF as a whole in trouble (`TRANSIENT_DLF_ERRORS`) fails the cycle, so the
+        cursor stays and the alerts wait for complete cards; an error specific to one instance (bad answer, refused,
+        gone) is logged as an error and returned as the reason, and the alert goes out with the list row's card — it
+        must not hold back every other alert of the profile cycle after cycle. Otherwise the instance is just left
+        out and the caller copes."""
         unique = list(dict.fromkeys(keys))
         gate = asyncio.Semaphore(self.options.detail_concurrency)
         found: dict[InstanceKey, Instance] = {}
+        errors: dict[InstanceKey, str] = {}
 
         async def fetch(key: InstanceKey) -> None:
             async with gate:
                 try:
                     found[key] = await self.client.get_instance(*key)
-                except DlfNotFound:
-                    log.info("watcher: instance %s/%s is gone from DLF", *key)
                 except DlfError as exc:
-                    if required:
+                    if required and isinstance(exc, TRANSIENT_DLF_ERRORS):
                         raise
                     extra = _log_extra(exc, profile=self.profile)
-                    log.warning("watcher: details of %s/%s unavailable", *key, extra=extra)
+                    if required:
+                        errors[key] = details_error_reason(exc)
+                        log.error(
+                            "watcher: details of %s/%s could not be fetched (%s); alerting with the list row",
+                            *key,
+                            type(exc).__name__,
+                            extra=extra,
+                        )
+                    elif isinstance(exc, DlfNotFound):
+                        log.info("watcher: instance %s/%s is gone from DLF", *key)
+                    else:
+                        log.warning("watcher: details of %s/%s unavailable", *key, extra=extra)
 
         outcomes = await asyncio.gather(*(fetch(key) for key in unique), return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        return found, len(unique)
+        return found, len(unique), errors
 
     async def _write(
         self, decision: Decision, messages: Sequence[OutboxMessage], snapshot: _Snapshot, *, cursor: int
@@ -397,9 +439,11 @@ class ProfilePoller:
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
     "DEFAULT_OVERLAP_MS",
+    "TRANSIENT_DLF_ERRORS",
     "CycleReport",
     "PollOptions",
     "ProfilePoller",
+    "details_error_reason",
     "time_windows",
     "window_for",
 ]

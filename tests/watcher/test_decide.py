@@ -387,3 +387,21 @@ def test_keys_fit_the_outbox_column_even_for_long_names() -> None:
     keys = [alert.key, repeat.key, repeat.update_key]
     assert len(set(keys)) == 3
     assert all(len(k) <= 255 for k in keys)
+
+
+def test_failure_without_details_is_still_alerted_and_says_why() -> None:
+    listed = [inst("job_a", 101, error_message="Node load failed."), inst("job_b", 102)]
+    details = {("job_b", 102): Instance(job_name="job_b", instance_id=102, status="fail")}
+    cycle = cycle_of(
+        watches=[watch("C1", "job_*", is_pattern=True)],
+        listed=listed,
+        details=details,
+        detail_errors={("job_a", 101): "DLF's answer was not an instance's details (bad JSON)."},
+    )
+
+    by_job = {i.instance.job_name: i for i in decide(cycle).intents if isinstance(i, Alert)}
+
+    assert by_job["job_a"].details_error == "DLF's answer was not an instance's details (bad JSON)."
+    assert by_job["job_a"].error_message == "Node load failed."
+    assert by_job["job_a"].instance.start_time == 101_000  # the card is built from the list row
+    assert by_job["job_b"].details_error is None and by_job["job_b"].error_message is None

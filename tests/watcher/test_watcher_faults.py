@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from watcher_rig import JOB_NODES, Rig, dlf_client, metadata_of, slack_client
+from watcher_rig import JOB_NODES, Rig, blocks_text, dlf_client, metadata_of, slack_client
 
 from bot.render.limits import problems
 from bot.store import Store
@@ -152,3 +152,50 @@ async def test_overlapping_cycles_of_two_replicas_still_alert_once(rig: Rig, dat
     assert set(keys.values()) == {1}
     about = sorted(metadata_of(m)["instance_id"] for m in rig.slack.channel_messages("C1"))
     assert about == sorted(ids)  # two cards (job_a, job_b) and job_a's second failure in its thread
+
+
+async def test_an_instance_whose_details_fail_is_alerted_from_its_list_row_and_blocks_nothing(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    for job in ("job_a", "job_b"):
+        rig.add_job(job)
+    await rig.subscribe("C1", "job_*", is_pattern=True)
+    odd = rig.fail("job_a")
+    # DLF answers this instance's details with JSON of the wrong shape (every time it is asked).
+    rig.sandbox.faults.malformed(n=100, kind="wrong_shape", operation="show_instance")
+
+    reports = await rig.cycle()
+
+    assert all(report.ok for report in reports)  # the cursor advanced: the odd instance holds nothing back
+    [card] = rig.posts("C1")
+    text = blocks_text(card)
+    assert metadata_of(card)["instance_id"] == odd
+    assert "Details could not be fetched from DLF" in text and "not an instance" in text
+    assert "Node load failed." in text  # DLF's errorMessage from the list row
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "could not be fetched" in r.getMessage()]
+    assert len(errors) == 1 and f"job_a/{odd}" in errors[0].getMessage()
+
+    rig.sandbox.faults.clear()
+    other = rig.fail("job_b")
+    await rig.cycle()
+
+    posts = rig.posts("C1")
+    assert [metadata_of(p)["instance_id"] for p in posts] == [odd, other]  # job_a is not alerted twice
+    assert "Details could not be fetched" not in blocks_text(posts[1]) and "`load`" in blocks_text(posts[1])
+
+
+async def test_dlf_down_while_fetching_details_keeps_the_cursor_and_alerts_later(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    failed = rig.fail("job_a")
+    rig.sandbox.faults.server_error(n=100, status=503, operation="show_instance")
+
+    reports = await rig.cycle()
+
+    assert {report.error for report in reports if report.profile == "default"} == {"DlfUnavailable"}
+    assert rig.posts("C1") == []
+    rig.sandbox.faults.clear()
+    await rig.cycle()
+    [card] = rig.posts("C1")
+    assert metadata_of(card)["instance_id"] == failed
+    assert "Details could not be fetched" not in blocks_text(card)
