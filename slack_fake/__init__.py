@@ -6,6 +6,8 @@
     fake.calls, fake.messages[channel], fake.responses_for(id), fake.response_url(id)
     fake.faults.ratelimit("chat.postMessage", n=2, retry_after=1); fake.faults.server_error(...); fake.faults.reset(...)
     fake.faults.channel_error("C1", "not_in_channel"); fake.faults.invalid_auth("xoxb-bad")
+    fake.faults.not_a_member("C1")    # history/replies refused with not_in_channel, posting works (chat:write.public)
+    fake.delete_message("C1", ts)     # a member deleted the message: replies to it get thread_not_found
 
 It stands for Slack's side of the wire, so it imports nothing of the bot.
 """

@@ -167,6 +167,15 @@ class FakeSlack:
         """The replies in one thread, oldest first (not the parent)."""
         return [m for m in self.channel_messages(channel) if m.get("thread_ts") == thread_ts and m["ts"] != thread_ts]
 
+    def delete_message(self, channel: str, ts: str) -> bool:
+        """Delete a message as a channel member would; its thread's replies stay. Afterwards a reply in its thread
+        gets `thread_not_found` and chat.update of it `message_not_found`, as from Slack. False if there was none."""
+        with self._lock:
+            history = self.messages.get(channel, [])
+            kept = [message for message in history if message["ts"] != ts]
+            self.messages[channel] = kept
+            return len(kept) < len(history)
+
     def responses_for(self, response_id: str) -> list[dict[str, Any]]:
         """What was posted to one response_url, in order."""
         with self._lock:
@@ -437,6 +446,8 @@ class FakeSlack:
         error = self.faults.channel_error_for(str(channel)) if channel else "channel_not_found"
         if error in ("channel_not_found", "not_in_channel"):
             raise SlackError(error)
+        if self.faults.is_outside(str(channel)):
+            raise SlackError("not_in_channel")
         return str(channel)
 
     def _check_message(self, params: dict[str, Any], method: str) -> None:

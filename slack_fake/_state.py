@@ -39,6 +39,7 @@ class Faults:
     _rules: dict[str, list[_FaultRule]] = field(default_factory=dict)
     _channel_errors: dict[str, str] = field(default_factory=dict)
     _bad_tokens: set[str] = field(default_factory=set)
+    _outside: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def ratelimit(self, method: str, n: int = 1, *, retry_after: int = 1) -> None:
@@ -60,6 +61,12 @@ class Faults:
         with self._lock:
             self._channel_errors[channel] = error
 
+    def not_a_member(self, channel: str) -> None:
+        """The bot is not a member of public `channel`: conversations.history / .replies answer `not_in_channel`,
+        while chat.postMessage and chat.update work (the bot posts through the chat:write.public scope)."""
+        with self._lock:
+            self._outside.add(channel)
+
     def invalid_auth(self, token: str) -> None:
         """Every call made with `token` fails with `invalid_auth`."""
         with self._lock:
@@ -71,6 +78,7 @@ class Faults:
             self._rules.clear()
             self._channel_errors.clear()
             self._bad_tokens.clear()
+            self._outside.clear()
 
     def pending(self, method: str) -> int:
         """How many injected failures of `method` are still to come."""
@@ -96,6 +104,11 @@ class Faults:
         """The permanent error set for `channel`, if any."""
         with self._lock:
             return self._channel_errors.get(channel or "")
+
+    def is_outside(self, channel: str | None) -> bool:
+        """Whether the bot was declared not a member of `channel` (history unreadable, posting allowed)."""
+        with self._lock:
+            return (channel or "") in self._outside
 
     def token_is_bad(self, token: str | None) -> bool:
         """Whether `token` was declared invalid."""

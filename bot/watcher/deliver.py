@@ -5,7 +5,12 @@ and a channel gets at most one message per pass: with a pass every `pace_s` ≈ 
 second per channel), sends them concurrently, and records the outcome. No database transaction is held open while
 Slack is called. Before re-posting a row that was tried before, the channel's recent history is searched for a
 message carrying the row's key in its metadata: a crash between Slack's "ok" and the database write leaves exactly
-that trace, and finding it records the ts instead of posting a second alert.
+that trace, and finding it records the ts instead of posting a second alert. A history that cannot be read
+(`not_in_channel` for a public channel the bot posts to without being a member, a missing scope) never stops the
+post: only a post's own answer marks a channel broken.
+
+A reply whose thread was deleted is posted at the top of the channel with a line saying so; an update of a deleted
+card is dropped (logged at INFO).
 """
 
 from __future__ import annotations
@@ -20,8 +25,18 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.render.detached import render_detached_reply
+from bot.render.message import Message
 from bot.store import OutboxRow, Store
-from bot.watcher.outbox import Failure, backoff_s, classify_slack_error, find_posted, message_metadata
+from bot.watcher.outbox import (
+    UNKNOWN_ERROR_ATTEMPTS,
+    Failure,
+    backoff_s,
+    classify_slack_error,
+    find_posted,
+    lookup_failure_is_transient,
+    message_metadata,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +50,14 @@ HISTORY_MARGIN_S = 120
 HISTORY_PAGES = 10
 # How soon to look again at a row whose parent is not sent yet.
 PARENT_WAIT_S = 1.0
+# Attempts of a row during which a history lookup failing on Slack's side (5xx, 429, network) postpones the row;
+# after that it is posted unchecked, so a history endpoint that stays down cannot hold an alert back for ever.
+LOOKUP_ATTEMPTS = UNKNOWN_ERROR_ATTEMPTS
 
-Outcome = Literal["sent", "recovered", "retry", "broken", "rejected", "waiting"]
+_NETWORK_ERRORS = (TimeoutError, aiohttp.ClientError, OSError, SlackRequestError)
+
+Outcome = Literal["sent", "recovered", "retry", "broken", "rejected", "waiting", "dropped"]
+_OUTCOMES: tuple[Outcome, ...] = ("sent", "recovered", "retry", "broken", "rejected", "waiting", "dropped")
 
 
 def make_delivery_client(*, token: str, base_url: str = "https://slack.com/api/", timeout: int = 15) -> AsyncWebClient:
@@ -55,11 +76,12 @@ class DeliveryReport:
     broken: int = 0  # channel can no longer be posted to: subscriptions marked broken
     rejected: int = 0  # Slack will never accept the message
     waiting: int = 0  # a reply whose parent is not sent yet
+    dropped: int = 0  # an update of a card someone deleted: nothing left to update
 
     @property
     def claimed(self) -> int:
         """Rows this pass looked at."""
-        return self.sent + self.recovered + self.retry + self.broken + self.rejected + self.waiting
+        return sum(getattr(self, name) for name in _OUTCOMES)
 
     def add(self, outcome: Outcome) -> None:
         """Count one row's outcome."""
@@ -128,7 +150,7 @@ class OutboxDeliverer:
         total = DeliveryReport()
         for _ in range(max_passes):
             report = await self.deliver_once()
-            for name in ("sent", "recovered", "retry", "broken", "rejected", "waiting"):
+            for name in _OUTCOMES:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             if report.claimed == 0 or report.claimed == report.retry + report.waiting:
                 break
@@ -159,28 +181,53 @@ class OutboxDeliverer:
                 )
                 await self._record_sent(row, ts=str(response["ts"]), thread_ts=None)
                 return "sent"
-            if row.attempts > 1:
-                found = await self._find_in_slack(row, target.thread_ts)
-                if found is not None:
-                    logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting",
-                                row.key, found)
-                    await self._record_sent(row, ts=found, thread_ts=target.thread_ts)
-                    return "recovered"
-            response = await self._slack.chat_postMessage(
-                channel=row.channel,
-                text=row.payload.get("text", ""),
-                blocks=row.payload.get("blocks"),
-                thread_ts=target.thread_ts,
-                metadata=message_metadata(row.key, row.payload),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            return await self._post(row, thread_ts=target.thread_ts, payload=row.payload)
+        except SlackApiError as exc:
+            failure = _classify(exc, row.attempts)
+            if failure.kind == "parent_gone":
+                return await self._parent_gone(row, target, failure)
+            return await self._record_failure(row, failure, exc=exc)
+        except _NETWORK_ERRORS as exc:
+            return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"))
+
+    async def _post(self, row: OutboxRow, *, thread_ts: str | None, payload: Mapping[str, Any]) -> Outcome:
+        """Post `row` (in `thread_ts` when given), unless an earlier attempt of it is found already posted."""
+        if row.attempts > 1:
+            found = await self._find_in_slack(row, thread_ts)
+            if found is not None:
+                logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key, found)
+                await self._record_sent(row, ts=found, thread_ts=thread_ts)
+                return "recovered"
+        response = await self._slack.chat_postMessage(
+            channel=row.channel,
+            text=payload.get("text", ""),
+            blocks=payload.get("blocks"),
+            thread_ts=thread_ts,
+            metadata=message_metadata(row.key, row.payload),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        await self._record_sent(row, ts=str(response["ts"]), thread_ts=thread_ts)
+        return "sent"
+
+    async def _parent_gone(self, row: OutboxRow, target: _Target, failure: Failure) -> Outcome:
+        """The alert a reply threads under, or an update edits, was deleted. A reply still carries news (a failure,
+        a recovery): it is posted at the top of the channel, saying why. An update has nothing left to edit."""
+        if row.kind == "update" or target.thread_ts is None:
+            async with self._store.transaction() as tx:
+                await tx.outbox.mark_failed(row.id, error=failure.reason)
+            logger.info("outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
+                        row.key, row.channel, failure.reason)
+            return "dropped"
+        logger.warning("outbox row %s: its thread %s in %s is gone (%s); posting it in the channel instead",
+                       row.key, target.thread_ts, row.channel, failure.reason)
+        reply = Message(text=str(row.payload.get("text", "")), blocks=list(row.payload.get("blocks") or []))
+        try:
+            return await self._post(row, thread_ts=None, payload=render_detached_reply(reply).to_dict())
         except SlackApiError as exc:
             return await self._record_failure(row, _classify(exc, row.attempts), exc=exc)
-        except (TimeoutError, aiohttp.ClientError, OSError, SlackRequestError) as exc:
+        except _NETWORK_ERRORS as exc:
             return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"))
-        await self._record_sent(row, ts=str(response["ts"]), thread_ts=target.thread_ts)
-        return "sent"
 
     async def _resolve_parent(self, row: OutboxRow) -> _Target | Outcome:
         """Where the row goes: its parent's thread or message. Delivers a pending parent first when it can."""
@@ -214,7 +261,13 @@ class OutboxDeliverer:
         return _Target(thread_ts=row.thread_ts)
 
     async def _find_in_slack(self, row: OutboxRow, thread_ts: str | None) -> str | None:
-        """The ts of an earlier attempt of `row` that reached Slack, found by the key in the message metadata."""
+        """The ts of an earlier attempt of `row` that reached Slack, found by the key in the message metadata.
+
+        None when there is none, and when the history cannot be read: a bot posting to a public channel it is not
+        a member of (chat:write.public) gets `not_in_channel` here while its posts work. Only the post's own answer
+        may mark a channel broken; a possible duplicate is better than a lost alert. Slack being down or rate
+        limiting is raised (the row is retried later), up to a few attempts, then the row is posted unchecked.
+        """
         cursor: str | None = None
         oldest = f"{row.created_at / 1000 - HISTORY_MARGIN_S:.6f}"
         for _ in range(HISTORY_PAGES):
@@ -228,12 +281,16 @@ class OutboxDeliverer:
                         channel=row.channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
                     )
             except SlackApiError as exc:
-                if _error_code(exc) in ("missing_scope", "not_allowed_token_type"):
-                    # A possible duplicate is better than a lost alert.
-                    logger.warning("cannot read history of %s (%s) to check for an earlier post of %s; posting",
-                                   row.channel, _error_code(exc), row.key)
-                    return None
-                raise
+                status = getattr(exc.response, "status_code", None)
+                if lookup_failure_is_transient(status=status, error=_error_code(exc)) and self._may_retry(row):
+                    raise
+                self._warn_unchecked(row, _error_code(exc) or f"http_{status}")
+                return None
+            except _NETWORK_ERRORS as exc:
+                if self._may_retry(row):
+                    raise
+                self._warn_unchecked(row, f"network: {type(exc).__name__}")
+                return None
             found = find_posted(page.get("messages") or [], row.key)
             if found is not None:
                 return found
@@ -241,6 +298,15 @@ class OutboxDeliverer:
             if not cursor:
                 return None
         return None
+
+    @staticmethod
+    def _may_retry(row: OutboxRow) -> bool:
+        return row.attempts < LOOKUP_ATTEMPTS
+
+    @staticmethod
+    def _warn_unchecked(row: OutboxRow, reason: str) -> None:
+        logger.warning("cannot read the history of %s (%s) to check for an earlier post of %s; posting it",
+                       row.channel, reason, row.key)
 
     async def _record_sent(self, row: OutboxRow, *, ts: str, thread_ts: str | None) -> None:
         async with self._store.transaction() as tx:

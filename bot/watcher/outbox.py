@@ -6,6 +6,8 @@ message is recognised by its outbox key.
                and the channel's subscriptions are marked broken with the reason
     rejected   Slack will never accept this message (invalid_blocks, msg_too_long, ...)       -> failed_permanent,
                logged loudly: a bug in a renderer, not a condition to wait out
+    parent_gone  the message a reply threads under, or an update edits, is gone (deleted)    -> a reply is posted
+               at the top of the channel instead; an update is dropped (its card no longer exists)
     unknown    an error code we have not classified: retried a few times, then rejected, so one odd row cannot
                hold up its channel for ever
 """
@@ -55,12 +57,13 @@ MESSAGE_ERRORS = frozenset(
         "too_many_attachments",
         "invalid_arguments",
         "invalid_arg_name",
-        "message_not_found",
-        "cant_update_message",
         "edit_window_closed",
-        "thread_not_found",
     }
 )
+
+# Errors that say the message a reply or an update refers to is gone (someone deleted the alert): the row itself is
+# fine, its place is not.
+PARENT_GONE_ERRORS = frozenset({"thread_not_found", "message_not_found", "cant_update_message"})
 
 UNKNOWN_ERROR_ATTEMPTS = 5
 BACKOFF_BASE_S = 2.0
@@ -71,7 +74,7 @@ BACKOFF_CAP_S = 300.0
 class Failure:
     """What to do with a row whose delivery failed."""
 
-    kind: Literal["transient", "broken", "rejected"]
+    kind: Literal["transient", "broken", "rejected", "parent_gone"]
     reason: str  # a short code for the row's last_error and the subscription's broken_reason
     retry_after_s: float | None = None  # transient only: Slack's Retry-After, when it gave one
 
@@ -89,6 +92,8 @@ def classify_slack_error(
         return Failure("broken", error)
     if error in MESSAGE_ERRORS:
         return Failure("rejected", error)
+    if error in PARENT_GONE_ERRORS:
+        return Failure("parent_gone", error)
     if error in TRANSIENT_ERRORS:
         return Failure("transient", error, _seconds(retry_after))
     if status is not None and status >= 500:
@@ -97,6 +102,19 @@ def classify_slack_error(
     if attempts >= UNKNOWN_ERROR_ATTEMPTS:
         return Failure("rejected", code)
     return Failure("transient", code)
+
+
+def lookup_failure_is_transient(*, status: int | None, error: str | None, network: bool = False) -> bool:
+    """Whether a failed history lookup (the duplicate check before re-posting a row) is worth retrying later.
+
+    Only Slack being down or rate limiting is: the lookup is retried with the row's back-off. Any other answer
+    (`not_in_channel` for a public channel the bot posts to through chat:write.public, `channel_not_found`,
+    `missing_scope`, `thread_not_found`, an unknown code) means the history cannot be read: the caller posts
+    anyway, and only the post's own answer may say the channel is broken. A possible duplicate beats a lost alert.
+    """
+    if network or status == 429 or (status is not None and status >= 500):
+        return True
+    return error in TRANSIENT_ERRORS or error in ("ratelimited", "rate_limited")
 
 
 def backoff_s(attempts: int, *, retry_after_s: float | None = None) -> float:
@@ -137,10 +155,12 @@ __all__ = [
     "CHANNEL_ERRORS",
     "MESSAGE_ERRORS",
     "OUTBOX_EVENT_TYPE",
+    "PARENT_GONE_ERRORS",
     "TRANSIENT_ERRORS",
     "Failure",
     "backoff_s",
     "classify_slack_error",
     "find_posted",
+    "lookup_failure_is_transient",
     "message_metadata",
 ]

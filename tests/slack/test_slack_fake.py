@@ -183,3 +183,41 @@ async def test_answer_delay_holds_the_answer_after_the_message_is_stored() -> No
         assert [m["text"] for m in fake.channel_messages("C1")] == ["alert"]
         assert not posting.done()  # stored, but the caller has not heard "ok" yet
         assert (await posting)["ok"]
+
+
+async def test_a_bot_outside_a_public_channel_posts_and_updates_but_cannot_read_history() -> None:
+    fake = FakeSlack()
+    async with fake.serve() as base_url:
+        client = _client(base_url)
+        fake.faults.not_a_member("CPUB")
+        root = await client.chat_postMessage(channel="CPUB", text="alert")  # chat:write.public
+        await client.chat_postMessage(channel="CPUB", text="reply", thread_ts=root["ts"])
+        await client.chat_update(channel="CPUB", ts=root["ts"], text="alert (resolved)")
+        for read in (
+            client.conversations_history(channel="CPUB"),
+            client.conversations_replies(channel="CPUB", ts=root["ts"]),
+        ):
+            with pytest.raises(SlackApiError) as refused:
+                await read
+            assert refused.value.response["error"] == "not_in_channel"
+        assert (await client.conversations_history(channel="C1"))["ok"]  # other channels are unaffected
+        fake.faults.clear()
+        assert len((await client.conversations_history(channel="CPUB"))["messages"]) == 1
+
+
+async def test_a_deleted_message_refuses_replies_and_updates_like_slack() -> None:
+    fake = FakeSlack()
+    async with fake.serve() as base_url:
+        client = _client(base_url)
+        root = await client.chat_postMessage(channel="C1", text="alert")
+        await client.chat_postMessage(channel="C1", text="reply", thread_ts=root["ts"])
+        assert fake.delete_message("C1", root["ts"]) and not fake.delete_message("C1", root["ts"])
+        for call, error in (
+            (client.chat_postMessage(channel="C1", text="again", thread_ts=root["ts"]), "thread_not_found"),
+            (client.chat_update(channel="C1", ts=root["ts"], text="edited"), "message_not_found"),
+            (client.conversations_replies(channel="C1", ts=root["ts"]), "thread_not_found"),
+        ):
+            with pytest.raises(SlackApiError) as refused:
+                await call
+            assert refused.value.response["error"] == error
+        assert [m["text"] for m in fake.channel_messages("C1")] == ["reply"]  # the thread's replies stay

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.render.detached import DETACHED_REPLY_LINE
 from bot.render.limits import problems
 from bot.store import Store, create_engine, migrate, wall_clock_ms
 from bot.store.testing import (
@@ -353,3 +354,122 @@ async def test_run_delivers_until_stopped_and_survives_a_failing_pass(store: Sto
     stop.set()
     await asyncio.wait_for(task, timeout=5)
     assert keys_in(fake, "C1") == ["alert:1"]
+
+
+async def test_a_retry_in_a_public_channel_the_bot_is_not_in_posts_once_and_keeps_the_subscription(
+    store: Store, slack, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The bot posts through chat:write.public without being a member: conversations.history refuses it
+    # (not_in_channel), chat.postMessage works. A 500 on the first post forces the duplicate check on the retry.
+    fake, client = slack
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="CPUB", profile="default", target="job_a", created_by="U1")
+    fake.faults.not_a_member("CPUB")
+    fake.faults.server_error("chat.postMessage", n=1, status=500)
+    await enqueue(store, "alert:1", channel="CPUB")
+    sender = deliverer(store, client)
+
+    first = await sender.deliver_once()
+    clock.advance(300)
+    with caplog.at_level(logging.WARNING, logger="bot.watcher.deliver"):
+        second = await sender.drain()
+
+    assert (first.retry, second.sent, second.broken) == (1, 1, 0)
+    assert keys_in(fake, "CPUB") == ["alert:1"]
+    assert [c.outcome for c in fake.calls_to("conversations.history")] == ["error:not_in_channel"]
+    async with store.transaction() as tx:
+        subs = await tx.subscriptions.list_for_channel("CPUB")
+        row = await tx.outbox.get("alert:1")
+    assert [s.state for s in subs] == ["active"]
+    assert row is not None and row.status == "sent"
+    assert "not_in_channel" in caplog.text and "alert:1" in caplog.text
+
+
+async def test_a_thread_reply_whose_duplicate_check_fails_is_still_delivered_once(store: Store, slack, clock) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1", channel="CPUB")
+    sender = deliverer(store, client)
+    await sender.drain()
+    fake.faults.not_a_member("CPUB")
+    fake.faults.reset("chat.postMessage", n=1)
+    await enqueue(store, "reply:1", channel="CPUB", kind="thread_reply", parent="alert:1", text="failed again")
+
+    first = await sender.deliver_once()
+    clock.advance(300)
+    second = await sender.drain()
+
+    assert (first.retry, second.sent) == (1, 1)
+    root, reply = fake.messages["CPUB"]
+    assert keys_in(fake, "CPUB") == ["alert:1", "reply:1"]
+    assert reply["thread_ts"] == root["ts"]
+    assert [c.outcome for c in fake.calls_to("conversations.replies")] == ["error:not_in_channel"]
+
+
+async def test_a_history_lookup_slack_keeps_failing_postpones_the_row_a_few_times_then_posts(
+    store: Store, slack, clock
+) -> None:
+    fake, client = slack
+    fake.faults.server_error("chat.postMessage", n=1, status=502)
+    fake.faults.server_error("conversations.history", n=100, status=503)
+    await enqueue(store, "alert:1")
+    sender = deliverer(store, client)
+
+    outcomes = []
+    for _ in range(10):
+        report = await sender.deliver_once()
+        outcomes.append("sent" if report.sent else "retry" if report.retry else "-")
+        clock.advance(300)
+
+    assert keys_in(fake, "C1") == ["alert:1"]
+    assert outcomes.count("sent") == 1 and outcomes.index("sent") > 1  # the lookup was retried before posting
+
+
+async def test_a_reply_to_a_deleted_alert_is_posted_in_the_channel_saying_so_and_its_update_is_dropped(
+    store: Store, slack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    sender = deliverer(store, client)
+    await sender.drain()
+    (root,) = fake.messages["C1"]
+    assert fake.delete_message("C1", root["ts"])  # someone deleted the alert card
+    await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1", text="failed again")
+    await enqueue(store, "update:1", kind="update", parent="alert:1", text="2 failures")
+
+    with caplog.at_level(logging.INFO, logger="bot.watcher.deliver"):
+        report = await sender.drain()
+
+    assert (report.sent, report.dropped, report.rejected) == (1, 1, 0)
+    (reply,) = fake.messages["C1"]
+    assert "thread_ts" not in reply and keys_in(fake, "C1") == ["reply:1"]
+    assert reply["blocks"][0]["elements"][0]["text"] == DETACHED_REPLY_LINE
+    assert "failed again" in reply["text"] and "deleted" in reply["text"]
+    assert [c.outcome for c in fake.calls_to("chat.update")] == ["error:message_not_found"]
+    async with store.transaction() as tx:
+        reply_row = await tx.outbox.get("reply:1")
+        update_row = await tx.outbox.get("update:1")
+    assert reply_row is not None and (reply_row.status, reply_row.sent_ts) == ("sent", reply["ts"])
+    assert update_row is not None and (update_row.status, update_row.last_error) == (
+        "failed_permanent", "message_not_found")
+    assert any(r.levelno == logging.INFO and "update:1" in r.getMessage() for r in caplog.records)
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+async def test_a_detached_reply_retried_after_a_crash_is_not_posted_twice(store: Store, slack, clock) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    sender = deliverer(store, client)
+    await sender.drain()
+    fake.delete_message("C1", fake.messages["C1"][0]["ts"])
+    await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1")
+    # A replica claims the reply, finds the thread gone, posts it in the channel, and dies before recording it.
+    async with store.transaction() as tx:
+        assert await tx.outbox.claim_key("reply:1", holder="crashed-replica", claim_ttl_ms=120_000) is not None
+    await client.chat_postMessage(channel="C1", text="reply:1", metadata={
+        "event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "reply:1"}})
+    clock.advance(121)
+
+    report = await sender.drain()
+
+    assert report.recovered == 1
+    assert keys_in(fake, "C1") == ["reply:1"]

@@ -11,6 +11,7 @@ from bot.watcher.outbox import (
     backoff_s,
     classify_slack_error,
     find_posted,
+    lookup_failure_is_transient,
     message_metadata,
 )
 
@@ -37,6 +38,11 @@ from bot.watcher.outbox import (
         # The message itself is wrong: a renderer bug, sending it again gives the same answer.
         (200, "invalid_blocks", None, 1, Failure("rejected", "invalid_blocks")),
         (200, "msg_too_long", None, 1, Failure("rejected", "msg_too_long")),
+        # The alert a reply threads under or an update edits was deleted: the row is fine, its place is gone
+        # (the deliverer posts a reply in the channel instead, and drops an update).
+        (200, "thread_not_found", None, 1, Failure("parent_gone", "thread_not_found")),
+        (200, "message_not_found", None, 1, Failure("parent_gone", "message_not_found")),
+        (200, "cant_update_message", None, 1, Failure("parent_gone", "cant_update_message")),
         # A code we do not know: a few more tries, then give up so the channel is not blocked for ever.
         (200, "something_new", None, 1, Failure("transient", "something_new")),
         (200, "something_new", None, UNKNOWN_ERROR_ATTEMPTS, Failure("rejected", "something_new")),
@@ -65,3 +71,27 @@ def test_a_posted_message_is_recognised_by_its_key_only() -> None:
     assert metadata["event_payload"] == {"job": "job_a", "key": "alert:C1:job_a:7"}  # the row's key wins
     assert find_posted(messages, "alert:C1:job_a:7") == "1.3"
     assert find_posted(messages, "alert:C1:job_a:8") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "network", "transient"),
+    [
+        # Slack down, rate limiting, or the connection failing: check again later rather than risk a duplicate.
+        (500, None, False, True),
+        (503, "service_unavailable", False, True),
+        (429, "ratelimited", False, True),
+        (200, "internal_error", False, True),
+        (None, None, True, True),
+        # The history cannot be read at all: post (only the post's answer may break the channel).
+        (200, "not_in_channel", False, False),  # a public channel posted to via chat:write.public
+        (200, "channel_not_found", False, False),
+        (200, "missing_scope", False, False),
+        (200, "not_allowed_token_type", False, False),
+        (200, "thread_not_found", False, False),  # the thread's parent was deleted
+        (200, "something_new", False, False),
+    ],
+)
+def test_a_failed_duplicate_check_is_retried_only_when_slack_is_down(
+    status: int | None, error: str | None, network: bool, transient: bool
+) -> None:
+    assert lookup_failure_is_transient(status=status, error=error, network=network) is transient
