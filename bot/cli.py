@@ -21,7 +21,7 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -43,10 +43,11 @@ from bot.services.subscriptions import SubscriptionService
 from bot.settings import DLF_ONLY, NOTHING, RUN, DlfProfile, Settings, load_settings
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
 from bot.slack.dispatch import command_text, dispatch_command
-from bot.slack.server import HealthProbe
+from bot.slack.server import HealthProbe, HealthReport
 from bot.store import Store, redacted_database_url
 from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
 from bot.watcher.deliver import make_delivery_client
+from bot.watcher.health import WatcherHealthProbe
 
 log = logging.getLogger("bot")
 
@@ -223,7 +224,7 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             port=settings.port,
             host=host,
             app_token=_secret(settings.slack_app_token),
-            health=watcher_health(store, profiles=tuple(clients), clock=epoch_ms),
+            health=watcher_health(WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
             background=background,
         )
     finally:
@@ -242,21 +243,13 @@ async def open_store(database_url: str) -> Store:
         raise ConfigError(messages.database_unreachable(redacted_database_url(database_url), exc)) from None
 
 
-def watcher_health(store: Store, *, profiles: Sequence[str], clock: Callable[[], int]) -> HealthProbe:
-    """`/healthz`'s view of the watcher: per profile, the last heartbeat and error as the store has them."""
+def watcher_health(watcher: WatcherHealthProbe) -> HealthProbe:
+    """`/healthz`'s view of the watcher: per profile the last heartbeat, success and error as the store has them;
+    unhealthy when the watcher is not running or a profile's last successful cycle is too old."""
 
-    async def probe() -> dict[str, Any]:
-        watcher: dict[str, Any] = {}
-        async with store.transaction() as tx:
-            for profile in profiles:
-                state = await tx.watcher_state.get(profile)
-                heartbeat = state.heartbeat_at if state is not None else None
-                watcher[profile] = {
-                    "last_heartbeat_ms": heartbeat,
-                    "heartbeat_age_s": round((clock() - heartbeat) / 1000, 1) if heartbeat is not None else None,
-                    "last_error": state.last_error if state is not None else None,
-                }
-        return {"watcher": watcher}
+    async def probe() -> HealthReport:
+        verdict = await watcher.check()
+        return HealthReport(details={"watcher": verdict.details}, problems=verdict.reasons)
 
     return probe
 

@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +21,17 @@ from bot import messages
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HealthProbe = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthReport:
+    """What a health probe found: details for the JSON body, and the problems that make `/healthz` answer 503."""
+
+    details: Mapping[str, Any] = field(default_factory=dict)
+    problems: Sequence[str] = ()
+
+
+HealthProbe = Callable[[], Awaitable[HealthReport]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,8 +49,12 @@ def build_web_app(
     health: HealthProbe | None = None,
     mode: str = "http",
     clock: Callable[[], float] = time.monotonic,
+    stopped_services: Callable[[], Sequence[str]] = lambda: (),
 ) -> web.Application:
-    """The aiohttp application: Slack events (when `bolt` is given, i.e. HTTP mode), health and metrics."""
+    """The aiohttp application: Slack events (when `bolt` is given, i.e. HTTP mode), health and metrics.
+
+    `/healthz` answers 503 with `reasons` when the health probe reports problems or a background service
+    (`stopped_services`: the names of those that ended although the bot runs on) is not running; 200 otherwise."""
     started = clock()
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -49,12 +63,18 @@ def build_web_app(
 
     async def healthz(_: web.Request) -> web.Response:
         body: dict[str, Any] = {"status": "ok", "mode": mode, "uptime_s": round(clock() - started, 1)}
+        problems = [f"background service {name!r} is not running" for name in stopped_services()]
         if health is not None:
             try:
-                body.update(await health())
-            except Exception:
+                report = await health()
+            except Exception as exc:
                 log.exception("health probe failed")
-                return web.json_response({**body, "status": "error"}, status=503)
+                problems.append(f"health probe failed: {type(exc).__name__}")
+            else:
+                body.update(report.details)
+                problems.extend(report.problems)
+        if problems:
+            return web.json_response({**body, "status": "unhealthy", "reasons": problems}, status=503)
         return web.json_response(body)
 
     async def metrics(_: web.Request) -> web.Response:
@@ -98,8 +118,17 @@ async def run_bot(
 ) -> None:
     """Run until `stop` is set: Socket Mode when `app_token` is given, else HTTP mode; plus the background services."""
     socket_mode = app_token is not None
+    tasks: dict[str, asyncio.Task[None]] = {}
+
+    def stopped_services() -> list[str]:
+        return [] if stop.is_set() else [name for name, task in tasks.items() if task.done()]
+
     web_app = build_web_app(
-        bolt=None if socket_mode else bolt, registry=registry, health=health, mode="socket" if socket_mode else "http"
+        bolt=None if socket_mode else bolt,
+        registry=registry,
+        health=health,
+        mode="socket" if socket_mode else "http",
+        stopped_services=stopped_services,
     )
     async with serve_http(web_app, host=host, port=port) as bound:
         handler = None
@@ -110,14 +139,17 @@ async def run_bot(
 
             handler = AsyncSocketModeHandler(bolt, app_token)
             await handler.connect_async()  # type: ignore[no-untyped-call]
+        tasks.update(
+            (service.name, asyncio.create_task(_supervised(service, stop), name=service.name))
+            for service in background
+        )
         log.info(messages.log_listening(host, bound, socket_mode=socket_mode))
         if on_ready is not None:
             on_ready(bound)
-        tasks = [asyncio.create_task(_supervised(service, stop), name=service.name) for service in background]
         try:
             await stop.wait()
         finally:
-            for task in tasks:
+            for task in tasks.values():
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
             if handler is not None:
@@ -132,4 +164,12 @@ async def _supervised(service: BackgroundService, stop: asyncio.Event) -> None:
         log.exception(messages.log_background_failed(service.name))
 
 
-__all__ = ["EVENTS_PATH", "BackgroundService", "HealthProbe", "build_web_app", "run_bot", "serve_http"]
+__all__ = [
+    "EVENTS_PATH",
+    "BackgroundService",
+    "HealthProbe",
+    "HealthReport",
+    "build_web_app",
+    "run_bot",
+    "serve_http",
+]

@@ -85,6 +85,7 @@ class Watcher:
         self.holder = holder or default_holder()
         self.last_reports: list[CycleReport] = []
         self._scheduler: AsyncIOScheduler | None = None
+        self._ever_started = False
         self._poll_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
 
@@ -147,6 +148,7 @@ class Watcher:
         )
         scheduler.start()
         self._scheduler = scheduler
+        self._ever_started = True
         log.info(
             "watcher: started as %s, polling %d profile(s) every %.0f s",
             self.holder,
@@ -184,6 +186,11 @@ class Watcher:
     def running(self) -> bool:
         """True between `start()` and `stop()`."""
         return self._scheduler is not None
+
+    @property
+    def ever_started(self) -> bool:
+        """True once `start()` has run (a watcher that is not running now has stopped, or died)."""
+        return self._ever_started
 
     async def _poll_tick(self) -> None:
         try:

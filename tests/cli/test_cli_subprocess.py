@@ -175,7 +175,7 @@ async def test_run_serves_commands_runs_the_watcher_and_stops_on_sigterm(tmp_pat
             async with httpx.AsyncClient(timeout=30) as http:
                 health = (await http.get(f"{base}/healthz")).json()
                 assert health["status"] == "ok" and health["mode"] == "http"
-                assert set(health["watcher"]) == {"default"}  # the store was opened (and migrated)
+                assert set(health["watcher"]["profiles"]) == {"default"}  # the store was opened (and migrated)
                 assert (tmp_path / "bot.sqlite3").is_file()
                 body = urlencode({"command": "/dlf", "text": "instance job_batch 34765", "user_id": "U0RUN",
                                   "channel_id": "C0RUN", "team_id": "T0FAKE",

@@ -7,7 +7,14 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from watcher_rig import JOB_NODES, Rig, blocks_text, dlf_client, metadata_of, slack_client
+from watcher_rig import (
+    JOB_NODES,
+    Rig,
+    blocks_text,
+    dlf_client,
+    metadata_of,
+    slack_client,
+)
 
 from bot.render.limits import problems
 from bot.store import Store
