@@ -450,7 +450,12 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
 
         settings = load_settings(os.environ, needs=NOTHING)
         configure_logging(level=settings.log_level, secrets=settings.secret_values())
-        asyncio.run(migrate(normalise_database_url(settings.database_url.get_secret_value())))
+        database_url = settings.database_url.get_secret_value()
+        try:
+            asyncio.run(migrate(normalise_database_url(database_url)))
+        except (OSError, SQLAlchemyError) as exc:
+            # Like `run`: one line naming the database (password masked), not a traceback.
+            raise ConfigError(messages.database_unreachable(redacted_database_url(database_url), exc)) from None
         print("database is at the latest schema", file=out)
         return 0
     if args.subcommand == "preview":

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import socket
 import signal
 import subprocess
 import sys
@@ -246,3 +247,36 @@ def test_preview_does_not_run_channel_commands(tmp_path: Path) -> None:
     done = dlf_bot("preview", "/dlf watch job_batch", "--sandbox", cwd=tmp_path)
     assert done.returncode == 0
     assert "changes a channel's subscriptions" in done.stdout
+
+
+def test_migrate_with_an_unreachable_database_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on (bound, then released)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://bob:migrate-secret-pw@127.0.0.1:{port}/dlfbot"
+
+    done = dlf_bot("migrate", cwd=tmp_path, env=clean_env(DATABASE_URL=url))
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "migrate-secret-pw" not in done.stderr + done.stdout
+    [line] = done.stderr.strip().splitlines()
+    assert f"postgresql://bob:***@127.0.0.1:{port}/dlfbot" in line and "unreachable" in line
+
+
+def test_alembic_command_line_migrates_the_url_given_with_x_not_the_environment(tmp_path: Path) -> None:
+    import sqlite3
+
+    import bot.store
+
+    ini = Path(bot.store.__file__).parent / "alembic.ini"
+    given, elsewhere = tmp_path / "given.sqlite3", tmp_path / "env.sqlite3"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "-c", str(ini), "-x", f"url=sqlite:///{given}", "upgrade", "head"],
+        cwd=tmp_path, env=clean_env(DATABASE_URL=f"sqlite:///{elsewhere}"), capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(given) as connection:
+        tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
+    assert {"subscriptions", "outbox", "alembic_version"} <= tables
+    assert not elsewhere.exists()

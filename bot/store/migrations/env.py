@@ -1,9 +1,12 @@
-"""Alembic environment: runs on the connection `bot.store.migrate` hands in, or (alembic CLI) on DATABASE_URL."""
+"""Alembic environment: runs on the connection `bot.store.migrate` hands in, or (the `alembic` command line) on the
+URL given with `-x url=...` or as `sqlalchemy.url`. It reads no environment variable: only bot/cli.py reads settings.
+
+    alembic -c bot/store/alembic.ini -x url=sqlite:///dlf-bot.sqlite3 upgrade head
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -33,7 +36,8 @@ async def _run_with_own_engine(url: str) -> None:
 
 
 def _database_url() -> str:
-    return config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    given = context.get_x_argument(as_dictionary=True).get("url")
+    return given or config.get_main_option("sqlalchemy.url") or DEFAULT_DATABASE_URL
 
 
 if context.is_offline_mode():
