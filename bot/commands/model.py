@@ -35,6 +35,10 @@ class WatchCommand:
     events: tuple[str, ...] = ("failure",)
     mention: str | None = None  # a Slack mention token as Slack sent it: "<@U123>" or "<!subteam^S123>"
     profile: str | None = None
+    # Whether the user gave `--on` / `--mention` (`--mention none` gives "no mention"). Re-running `watch` on a
+    # subscription keeps what it has for an option not given; a new subscription takes the defaults above.
+    events_given: bool = True
+    mention_given: bool = True
 
 
 @dataclass(frozen=True)

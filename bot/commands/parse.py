@@ -35,6 +35,8 @@ from bot.errors import CommandError, UnknownSubcommand
 INT64_MAX = 2**63 - 1
 JOB_NAME_MAX = 128
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# `--mention none`: the subscription mentions no one (a repeat without `--mention` keeps the stored one).
+NO_MENTION = "none"
 
 _SMART_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>")
@@ -226,6 +228,8 @@ def _watch(parsed: _Words) -> WatchCommand:
         events=events,
         mention=mention,
         profile=_profile(parsed, "watch"),
+        events_given="--on" in parsed.options,
+        mention_given="--mention" in parsed.options,
     )
 
 
@@ -399,12 +403,14 @@ def _events(parsed: _Words, *, follow: bool) -> tuple[str, ...]:
     return tuple(event for event in EVENTS if event in chosen)
 
 
-def _mention(word: str) -> str:
+def _mention(word: str) -> str | None:
     if _MENTION_TOKEN.fullmatch(word):
         return word
+    if word.lower() == NO_MENTION:
+        return None
     raise CommandError(
         f"`--mention {_shorten(word)}` is not a Slack user or user group. Type `@` and pick the person or group"
-        " from Slack's list, e.g. `--mention @data-oncall`.",
+        f" from Slack's list, e.g. `--mention @data-oncall`; `--mention {NO_MENTION}` removes the mention.",
         usage=usage("watch"),
     )
 
@@ -428,4 +434,4 @@ def _shorten(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-__all__ = ["parse_command", "parse_instance_id", "split_words", "validate_job_name", "validate_pattern"]
+__all__ = ["NO_MENTION", "parse_command", "parse_instance_id", "split_words", "validate_job_name", "validate_pattern"]

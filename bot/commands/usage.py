@@ -41,14 +41,16 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="watch",
             usage=f"{COMMAND} watch <job|'pattern'> [instance_id] [--on failure,running-exception,success] "
-            "[--mention @user|@group] [--profile NAME]",
+            "[--mention @user|@group|none] [--profile NAME]",
             summary="alert this channel when an instance of the job fails (or follow one instance until it ends)",
             details="Subscribes this channel to a job, or to every job matching a quoted glob pattern. With an "
-            "instance id, follows that one instance and posts how it ends. Subscribing twice is harmless.",
+            "instance id, follows that one instance and posts how it ends. Watching it again changes only the "
+            "options you give (`--on`, `--mention`) and keeps the others; `--mention none` removes the mention.",
             examples=(
                 f"{COMMAND} watch 'etl_*' --mention @data-oncall",
                 f"{COMMAND} watch job_batch",
                 f"{COMMAND} watch job_batch 34765 --on success,failure",
+                f"{COMMAND} watch job_batch --mention none",
             ),
             options=(
                 (
@@ -58,7 +60,7 @@ HELP: dict[str, SubcommandHelp] = {
                         "following one instance"
                     ),
                 ),
-                ("--mention @user|@group", "who the alert mentions (pick them from Slack's list)"),
+                ("--mention @user|@group|none", "who the alert mentions (pick them from Slack's list); `none`: no one"),
                 _PROFILE,
             ),
         ),
@@ -75,8 +77,8 @@ HELP: dict[str, SubcommandHelp] = {
             name="watches",
             usage=f"{COMMAND} watches [--profile NAME]",
             summary="list this channel's subscriptions and their state",
-            details="Each subscription is active, muted, or broken (with the reason, e.g. the bot was removed from "
-            "the channel).",
+            details="Each subscription is active, or broken (with the reason, e.g. the bot was removed from "
+            "the channel; `/dlf watch` it again once fixed).",
             examples=(f"{COMMAND} watches",),
             options=(_PROFILE,),
         ),

@@ -54,7 +54,7 @@ class SubscriptionLike(Protocol):
 
 @dataclass(frozen=True, kw_only=True)
 class SubscriptionView:
-    """A subscription as the renderers show it. `state`: active | muted | broken (with `broken_reason`)."""
+    """A subscription as the renderers show it. `state`: active | broken (with `broken_reason`)."""
 
     target: str
     is_pattern: bool = False
@@ -83,8 +83,6 @@ def _events(events: Sequence[str]) -> str:
 def _state(sub: SubscriptionLike) -> str:
     if sub.state == "active":
         return ":large_green_circle: active"
-    if sub.state == "muted":
-        return ":large_yellow_circle: muted"
     if sub.state == "broken":
         reason = sub.broken_reason
         explained = _BROKEN_REASONS.get(reason or "") or (
@@ -107,7 +105,7 @@ def watch_line(sub: SubscriptionLike) -> str:
 
 
 def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
-    """This channel's subscriptions with their state (active, muted, broken and why); a hint when there are none."""
+    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none."""
     if not subscriptions:
         line = (
             ":eyes: This channel watches no DLF job yet. `/dlf watch job_batch` alerts it when an instance of "
@@ -131,8 +129,12 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def render_subscribed(sub: SubscriptionLike, *, already: bool = False) -> Message:
-    """The answer to `/dlf watch`: what the channel will now hear about (or that it already did)."""
+def render_subscribed(
+    sub: SubscriptionLike, *, already: bool = False, previous: SubscriptionLike | None = None
+) -> Message:
+    """The answer to `/dlf watch`: what the channel will now hear about and whom it mentions (or that it already
+    did). `previous` is the subscription before this command, when it existed: the answer then says it was updated
+    and which mention it no longer carries."""
     who = f", mentioning {mention_or_text(sub.mention, 60)}" if sub.mention else ""
     if sub.instance_id is not None:
         promise = f"how {_what(sub)} ends ({_events(sub.events)}){who}"
@@ -141,12 +143,19 @@ def render_subscribed(sub: SubscriptionLike, *, already: bool = False) -> Messag
         line = f"This channel gets an alert when {_what(sub)} {_events(sub.events)}{who}."
     if already:
         line = f":information_source: Already set up, nothing changed: {line[0].lower()}{line[1:]}"
+    elif previous is not None:
+        line = f":white_check_mark: Updated: {line[0].lower()}{line[1:]}"
+        if previous.mention and not sub.mention:
+            line += f" It no longer mentions {mention_or_text(previous.mention, 60)}."
     else:
         line = f":white_check_mark: {line}"
     text = f"Watching {one_line(sub.target, TARGET_LIMIT)}" + (
         f" instance {sub.instance_id}" if sub.instance_id is not None else ""
     )
-    return Message(text=text, blocks=[section(line), context("`/dlf watches` lists this channel's subscriptions.")])
+    hint = "`/dlf watches` lists this channel's subscriptions."
+    if sub.mention:
+        hint += " `--mention none` removes the mention."
+    return Message(text=text, blocks=[section(line), context(hint)])
 
 
 def render_unsubscribed(

@@ -2,7 +2,8 @@
 
 A job must exist in DLF to be watched (checked with the profile's client; refused with DLF's reason otherwise); a
 glob pattern is not checked, since it also covers jobs created later; a one-off follow checks that the instance
-exists. Subscribing twice is harmless. Every change is written with its audit entry in one transaction.
+exists. Subscribing twice is harmless: a repeat changes only the options it gives (events, mention) and keeps the
+others, and the answer says what the subscription now is. Every change is written with its audit entry in one transaction.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ class JobDirectory(Protocol):
 
 @dataclass(frozen=True)
 class WatchResult:
-    """`/dlf watch` done: the subscription, and whether it was already there exactly like this."""
+    """`/dlf watch` done: the subscription, whether it was already there exactly like this, and what it was before
+    (None when it is new)."""
 
     subscription: Subscription
     already: bool
+    previous: Subscription | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ class SubscriptionService:
             result = await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
             if isinstance(result, Refused):
                 return _render_refusal(result)
-            return render_subscribed(result.subscription, already=result.already)
+            return render_subscribed(result.subscription, already=result.already, previous=result.previous)
         if isinstance(command, UnwatchCommand):
             outcome = await self.unwatch(command, channel_id=channel_id, user_id=user_id)
             if isinstance(outcome, Refused):
@@ -120,14 +123,17 @@ class SubscriptionService:
             before = {
                 (s.profile, s.target, s.instance_id): s for s in await tx.subscriptions.list_for_channel(channel_id)
             }.get((profile, command.target, command.instance_id))
+            # A repeat changes only the options the user gave: an on-call mention is never dropped by accident.
+            events = command.events if command.events_given or before is None else before.events
+            mention = command.mention if command.mention_given or before is None else before.mention
             subscription, created = await tx.subscriptions.subscribe(
                 channel=channel_id,
                 profile=profile,
                 target=command.target,
                 is_pattern=pattern,
                 instance_id=command.instance_id,
-                events=command.events,
-                mention=command.mention,
+                events=events,
+                mention=mention,
                 created_by=user_id,
                 team=team_id,
             )
@@ -142,12 +148,12 @@ class SubscriptionService:
                         "profile": profile,
                         "is_pattern": pattern,
                         "instance_id": command.instance_id,
-                        "events": list(command.events),
-                        "mention": command.mention,
+                        "events": list(events),
+                        "mention": mention,
                         "created": created,
                     },
                 )
-        return WatchResult(subscription=subscription, already=unchanged)
+        return WatchResult(subscription=subscription, already=unchanged, previous=before)
 
     async def unwatch(self, command: UnwatchCommand, *, channel_id: str, user_id: str) -> UnwatchResult | Refused:
         """Remove the channel's subscription to a job, pattern or followed instance (harmless if there is none)."""

@@ -56,7 +56,8 @@ class Subscriptions:
     ) -> tuple[Subscription, bool]:
         """Subscribe `channel`; returns the subscription and whether it is new.
 
-        Subscribing twice is harmless: the existing row keeps its id and creator, takes the new events and mention,
+        Subscribing twice is harmless: the existing row keeps its id and creator, takes the events and mention given
+        (the service passes the stored ones for options the user left out),
         and becomes active again (re-subscribing is how a channel repairs a broken subscription).
         """
         key = {"channel": channel, "profile": profile, "target": target, "instance_id": instance_id or WHOLE_JOB}

@@ -38,29 +38,56 @@ VALID = [
     ("instance 'job_batch' 34765", InstanceCommand(job="job_batch", instance_id=34765)),
     ("instance\u00a0job_batch\u00a034765", InstanceCommand(job="job_batch", instance_id=34765)),  # no-break spaces
     ("instance " + "x" * 128 + " 1", InstanceCommand(job="x" * 128, instance_id=1)),
-    ("watch job_batch", WatchCommand(target="job_batch")),
-    ("watch 'etl_*'", WatchCommand(target="etl_*", is_pattern=True)),
-    ("watch ‘etl_*’", WatchCommand(target="etl_*", is_pattern=True)),  # Slack's smart quotes
-    ("watch “etl_?[0-9]”", WatchCommand(target="etl_?[0-9]", is_pattern=True)),
-    ("watch etl_[!x]*", WatchCommand(target="etl_[!x]*", is_pattern=True)),
+    ("watch job_batch", WatchCommand(target="job_batch", events_given=False, mention_given=False)),
+    ("watch 'etl_*'", WatchCommand(target="etl_*", is_pattern=True, events_given=False, mention_given=False)),
+    ("watch ‘etl_*’", WatchCommand(target="etl_*", is_pattern=True, events_given=False, mention_given=False)),  # Slack's smart quotes
+    ("watch “etl_?[0-9]”", WatchCommand(target="etl_?[0-9]", is_pattern=True, events_given=False, mention_given=False)),
+    ("watch etl_[!x]*", WatchCommand(target="etl_[!x]*", is_pattern=True, events_given=False, mention_given=False)),
     (
         "watch job_batch --on failure,running-exception",
-        WatchCommand(target="job_batch", events=("failure", "running-exception")),
+        WatchCommand(target="job_batch", events=("failure", "running-exception"), mention_given=False),
     ),
-    ("watch job_batch --on RUNNING-EXCEPTION", WatchCommand(target="job_batch", events=("running-exception",))),
+    (
+        "watch job_batch --on RUNNING-EXCEPTION",
+        WatchCommand(target="job_batch", events=("running-exception",), mention_given=False),
+    ),
     # a one-off follow reports how the instance ends, whichever way
-    ("watch job_batch 34765", WatchCommand(target="job_batch", instance_id=34765, events=("failure", "running-exception", "success"))),
-    ("watch job_batch 34765 --on success", WatchCommand(target="job_batch", instance_id=34765, events=("success",))),
+    (
+        "watch job_batch 34765",
+        WatchCommand(
+            target="job_batch",
+            instance_id=34765,
+            events=("failure", "running-exception", "success"),
+            events_given=False,
+            mention_given=False,
+        ),
+    ),
+    (
+        "watch job_batch 34765 --on success",
+        WatchCommand(target="job_batch", instance_id=34765, events=("success",), mention_given=False),
+    ),
     # escaped mentions as Slack sends them when the command has escaping on
-    ("watch job_batch --mention <@U123ABC|alice>", WatchCommand(target="job_batch", mention="<@U123ABC>")),
-    ("watch job_batch --mention <@W123>", WatchCommand(target="job_batch", mention="<@W123>")),
-    ("watch job_batch --mention <!subteam^S0614TZR7|@data-oncall>", WatchCommand(target="job_batch", mention="<!subteam^S0614TZR7>")),
+    (
+        "watch job_batch --mention <@U123ABC|alice>",
+        WatchCommand(target="job_batch", mention="<@U123ABC>", events_given=False),
+    ),
+    ("watch job_batch --mention <@W123>", WatchCommand(target="job_batch", mention="<@W123>", events_given=False)),
+    (
+        "watch job_batch --mention <!subteam^S0614TZR7|@data-oncall>",
+        WatchCommand(target="job_batch", mention="<!subteam^S0614TZR7>", events_given=False),
+    ),
     # a display name with spaces and quotes inside the token does not break splitting
-    ("watch job_batch --mention <@U12|Ann O'Neil>", WatchCommand(target="job_batch", mention="<@U12>")),
+    (
+        "watch job_batch --mention <@U12|Ann O'Neil>",
+        WatchCommand(target="job_batch", mention="<@U12>", events_given=False),
+    ),
     ("unwatch job_batch", UnwatchCommand(target="job_batch")),
     ("unwatch 'etl_*'", UnwatchCommand(target="etl_*")),
     ("unwatch job_batch 34765", UnwatchCommand(target="job_batch", instance_id=34765)),
     ("watches", WatchesCommand()),
+    # `--mention none` removes the mention (a repeat without `--mention` keeps the stored one)
+    ("watch job_batch --mention none", WatchCommand(target="job_batch", mention=None, events_given=False)),
+    ("watch job_batch --mention=NONE --on failure", WatchCommand(target="job_batch", mention=None)),
 ]
 
 

@@ -96,7 +96,7 @@ subscriptions = st.builds(
     instance_id=st.none() | st.integers(min_value=0, max_value=2**63 - 1),
     events=st.lists(st.sampled_from(["failure", "running-exception", "success"]) | hostile_text, max_size=4).map(tuple),
     mention=st.none() | mentions,
-    state=st.sampled_from(["active", "muted", "broken"]) | hostile_text,
+    state=st.sampled_from(["active", "broken"]) | hostile_text,
     broken_reason=st.none() | st.sampled_from(["not_in_channel", "is_archived"]) | hostile_text,
     profile=st.none() | names,
 )

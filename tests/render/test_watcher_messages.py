@@ -139,7 +139,7 @@ def test_digest_of_a_storm_stays_within_limits() -> None:
 def test_watches_list_states_and_reasons() -> None:
     subs = [
         SubscriptionView(target="job_batch", mention="<@U024BE7LH>"),
-        SubscriptionView(target="etl_*", is_pattern=True, events=("failure", "running-exception"), state="muted"),
+        SubscriptionView(target="etl_*", is_pattern=True, events=("failure", "running-exception")),
         SubscriptionView(target="job_batch", instance_id=34765, events=("success", "failure"), profile="prod"),
         SubscriptionView(target="old_job", state="broken", broken_reason="not_in_channel"),
         SubscriptionView(target="<!here>", state="broken", broken_reason="weird & <new> error"),
@@ -149,7 +149,7 @@ def test_watches_list_states_and_reasons() -> None:
     lines = message.blocks[1]["text"]["text"].splitlines()
     assert lines == [
         "• job `job_batch` · when it fails · mentions <@U024BE7LH> · :large_green_circle: active",
-        "• every job matching `etl_*` · when it fails or runs into an exception · :large_yellow_circle: muted",
+        "• every job matching `etl_*` · when it fails or runs into an exception · :large_green_circle: active",
         "• instance 34765 of `job_batch` · when it succeeds or fails · profile `prod` · :large_green_circle: active",
         (
             "• job `old_job` · when it fails · :red_circle: broken — the bot is not in this channel: invite it with "
@@ -196,4 +196,26 @@ def test_subscribe_and_unsubscribe_answers() -> None:
         ":information_source: This channel was not watching every job matching `etl_*`, so nothing changed."
     )
     for message in (job, pattern, follow, gone, never):
+        assert problems(message) == []
+
+
+def test_an_updated_subscription_says_what_it_now_is_and_which_mention_it_lost() -> None:
+    before = SubscriptionView(target="job_batch", mention=ONCALL)
+    dropped = render_subscribed(
+        SubscriptionView(target="job_batch", events=("failure", "running-exception")), previous=before
+    )
+    assert dropped.blocks[0]["text"]["text"] == (
+        ":white_check_mark: Updated: this channel gets an alert when job `job_batch` fails or runs into an exception."
+        " It no longer mentions <!subteam^S0123ABC>."
+    )
+    kept = render_subscribed(
+        SubscriptionView(target="job_batch", events=("failure", "running-exception"), mention=ONCALL), previous=before
+    )
+    assert kept.blocks[0]["text"]["text"] == (
+        ":white_check_mark: Updated: this channel gets an alert when job `job_batch` fails or runs into an exception,"
+        " mentioning <!subteam^S0123ABC>."
+    )
+    assert "`--mention none` removes the mention" in kept.blocks[1]["elements"][0]["text"]
+    assert "--mention none" not in str(dropped.blocks)
+    for message in (dropped, kept):
         assert problems(message) == []

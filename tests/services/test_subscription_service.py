@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.commands import parse_command
 from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
 from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
@@ -153,3 +154,54 @@ async def test_an_unknown_profile_is_refused(setup: Setup) -> None:
     )
     assert "nope" in text_of(answer)
     assert await setup.service.watches("C1") == []
+
+
+async def test_watching_again_without_options_keeps_the_mention_and_events_and_says_so(setup: Setup) -> None:
+    await setup.service.watch(
+        parse_watch("watch job_batch --on failure,running-exception --mention <!subteam^S123|@oncall>"),
+        channel_id="C1", user_id="U1",
+    )
+
+    again = await setup.service.watch(parse_watch("watch job_batch"), channel_id="C1", user_id="U2")
+    answer = await setup.service.handle(parse_watch("watch job_batch"), channel_id="C1", user_id="U2", team_id=None)
+
+    assert isinstance(again, WatchResult) and again.already
+    assert (again.subscription.events, again.subscription.mention) == (
+        ("failure", "running-exception"), "<!subteam^S123>")
+    assert "fails or runs into an exception, mentioning <!subteam^S123>" in text_of(answer)
+
+
+async def test_watching_again_changes_only_the_options_given(setup: Setup) -> None:
+    await setup.service.watch(
+        parse_watch("watch job_batch --mention <@U999|bob>"), channel_id="C1", user_id="U1"
+    )
+
+    events_only = await setup.service.handle(
+        parse_watch("watch job_batch --on running-exception"), channel_id="C1", user_id="U1", team_id=None
+    )
+    (sub,) = await setup.service.watches("C1")
+    assert (sub.events, sub.mention) == (("running-exception",), "<@U999>")
+    assert "Updated" in text_of(events_only) and "mentioning <@U999>" in text_of(events_only)
+
+    cleared = await setup.service.handle(
+        parse_watch("watch job_batch --mention none"), channel_id="C1", user_id="U1", team_id=None
+    )
+    (sub,) = await setup.service.watches("C1")
+    assert (sub.events, sub.mention) == (("running-exception",), None)
+    assert "It no longer mentions <@U999>" in text_of(cleared)
+    async with setup.store.transaction() as tx:
+        details = [e.details for e in await tx.audit.recent()]
+    assert {"events": ["running-exception"], "mention": None}.items() <= details[0].items()  # newest first
+
+
+async def test_a_new_subscription_without_options_takes_the_defaults(setup: Setup) -> None:
+    result = await setup.service.watch(parse_watch("watch job_batch --mention none"), channel_id="C1", user_id="U1")
+
+    assert isinstance(result, WatchResult) and not result.already and result.previous is None
+    assert (result.subscription.events, result.subscription.mention) == (("failure",), None)
+
+
+def parse_watch(text: str) -> WatchCommand:
+    command = parse_command(text)
+    assert isinstance(command, WatchCommand)
+    return command
