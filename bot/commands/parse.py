@@ -29,7 +29,7 @@ from bot.commands.model import (
     WatchCommand,
     WatchesCommand,
 )
-from bot.commands.usage import EXAMPLES, SUBCOMMANDS, usage
+from bot.commands.usage import EXAMPLES, FULL_EXAMPLES, SUBCOMMANDS, usage
 from bot.errors import CommandError, UnknownSubcommand
 
 INT64_MAX = 2**63 - 1
@@ -260,7 +260,7 @@ def _no_extra(args: list[str], most: int, name: str) -> None:
     if len(args) > most:
         extra = " ".join(args[most:])
         raise CommandError(
-            f"`{name}` got more than it takes: `{_shorten(extra)}` is extra, e.g. `{EXAMPLES[name]}`.",
+            f"`{name}` got more than it takes: `{_shorten(extra)}` is extra, e.g. `{FULL_EXAMPLES[name]}`.",
             usage=usage(name),
         )
 
@@ -274,7 +274,7 @@ def _target(word: str, name: str) -> tuple[str, bool]:
 def parse_instance_id(word: str, *, subcommand: str = "instance") -> int:
     """A DLF instance id: a whole number in 1..2^63-1, written in ASCII digits."""
     shown = _shorten(word)
-    example = EXAMPLES.get(subcommand, EXAMPLES["instance"])
+    example = FULL_EXAMPLES.get(subcommand, FULL_EXAMPLES["instance"])
     if re.fullmatch(r"[0-9]+", word):
         number = int(word)
         if number == 0:

@@ -1,8 +1,8 @@
 """How each subcommand is written: the one source of the usage text shown by `/dlf help` and every command error.
 
 Pure data, plain text (renderers put it in code spans or escape it). `HELP` holds everything help shows;
-`SUBCOMMANDS` (name -> (usage line, summary)), `EXAMPLES` (name -> first example) and `usage()` are the views the
-parser reads. Order is the order help lists them in.
+`SUBCOMMANDS` (name -> (usage line, summary)), `EXAMPLES` (name -> first example), `FULL_EXAMPLES` (name -> an
+example with every positional) and `usage()` are the views the parser reads. Order is the order help lists them in.
 """
 
 from __future__ import annotations
@@ -70,7 +70,11 @@ HELP: dict[str, SubcommandHelp] = {
             summary="stop alerting this channel",
             details="Removes this channel's subscription to the job or pattern (written as you subscribed), or its "
             "follow of one instance.",
-            examples=(f"{COMMAND} unwatch job_batch", f"{COMMAND} unwatch 'etl_*'"),
+            examples=(
+                f"{COMMAND} unwatch job_batch",
+                f"{COMMAND} unwatch 'etl_*'",
+                f"{COMMAND} unwatch job_batch 34765",
+            ),
             options=(_PROFILE,),
         ),
         SubcommandHelp(
@@ -99,6 +103,16 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {name: (entry.usage, entry.summary) fo
 
 # name -> the first example
 EXAMPLES: dict[str, str] = {name: entry.examples[0] for name, entry in HELP.items()}
+
+
+# name -> an example with every positional the subcommand takes: for errors about an instance id or extra words.
+FULL_EXAMPLES: dict[str, str] = {
+    "instance": f"{COMMAND} instance job_batch 34765",
+    "watch": f"{COMMAND} watch job_batch 34765",
+    "unwatch": f"{COMMAND} unwatch job_batch 34765",
+    "watches": f"{COMMAND} watches",
+    "help": f"{COMMAND} help watch",
+}
 
 
 def usage(name: str | None = None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -161,6 +163,61 @@ def test_invalid_commands_say_what_is_wrong_and_how_to_write_it(text: str, fragm
         assert fragment in caught.value.message
     # every error carries a usage line to show with it
     assert caught.value.usage and caught.value.usage.startswith("/dlf")
+
+
+# Every error's example must fit the error: it is a command of the same subcommand that parses, and shows what the
+# error is about. (text, the example the message must show)
+EXAMPLES_FIT = [
+    ("instance", "/dlf instance job_batch 34765"),
+    ("instance job_batch", "/dlf instance job_batch 34765"),
+    ("instance job_batch 0", "/dlf instance job_batch 34765"),
+    ("instance job_batch 1 2", "/dlf instance job_batch 34765"),
+    # an instance id error of `watch` / `unwatch` shows that subcommand with an instance id, not a pattern
+    ("watch job_batch 0", "/dlf watch job_batch 34765"),
+    ("watch job_batch abc", "/dlf watch job_batch 34765"),
+    ("watch job_batch -5", "/dlf watch job_batch 34765"),
+    ("watch job_batch 1 2", "/dlf watch job_batch 34765"),
+    ("watch 'etl_*' 5", "/dlf watch job_batch 34765"),
+    ("unwatch job_batch 1.5", "/dlf unwatch job_batch 34765"),
+    ("unwatch job_batch 1 2", "/dlf unwatch job_batch 34765"),
+    ("unwatch 'etl_*' 5", "/dlf unwatch job_batch 34765"),
+    ("watch", "/dlf watch job_batch"),
+    ("unwatch", "/dlf unwatch job_batch"),
+    ("watch 'etl_[a'", "/dlf watch 'etl_*'"),
+    ("unwatch 'etl_]'", "/dlf unwatch 'etl_*'"),
+    ("watch 'etl_*", "/dlf watch 'etl_*'"),
+    ("watch job_batch --on success", "/dlf watch job_batch 34765 --on success"),
+    ("watches now", "/dlf watches"),
+    ("help watch instance", "/dlf help watch"),
+]
+
+
+def parse_example(command: str) -> object:
+    """An example as the user would send it: `@data-oncall`, picked from Slack's list, arrives as a mention token."""
+    return parse_command(command.removeprefix("/dlf ").replace("@data-oncall", "<!subteam^S0ONCALL|@data-oncall>"))
+
+
+@pytest.mark.parametrize(("text", "example"), EXAMPLES_FIT, ids=[text for text, _ in EXAMPLES_FIT])
+def test_each_errors_example_fits_the_error(text: str, example: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_command(text)
+    shown = re.findall(r"`(/dlf [^`]*)`", caught.value.message)
+    assert example in shown
+    subcommand = text.split()[0]
+    for command in shown:
+        assert command.split()[1] == subcommand, command  # an example of the same subcommand
+        parse_example(command)  # that is itself a valid command
+
+
+@pytest.mark.parametrize(("text", "fragments"), INVALID, ids=[text[:60] for text, _ in INVALID])
+def test_every_example_in_an_error_is_a_valid_command(text: str, fragments: list[str]) -> None:
+    with pytest.raises(CommandError) as caught:
+        parse_command(text)
+    for command in re.findall(r"`(/dlf [^`]*)`", caught.value.message):
+        parsed = parse_example(command)
+        assert not isinstance(parsed, HelpCommand) or text.startswith("help"), command
+        if caught.value.message.startswith("Instance id"):
+            assert getattr(parsed, "instance_id", None) is not None, command  # an id error shows an id
 
 
 @pytest.mark.parametrize(
