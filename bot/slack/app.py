@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -26,6 +27,7 @@ from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
 
 COMMAND = "/dlf"
+BOLT_LOGGER = "bot.slack.bolt"
 # Retries inside one request; the SDK counts attempts across handlers, so each allows the same total.
 MAX_SLACK_RETRIES = 3
 
@@ -63,6 +65,21 @@ class AppDeps:
     metrics: SlackMetrics | None = None
 
 
+class _ClientTokenNoticeFilter(logging.Filter):
+    """Drops Bolt's "As you gave client as well, token will be unused" warning, and only that.
+
+    Bolt takes `token or os.environ["SLACK_BOT_TOKEN"]` (slack_bolt/app/async_app.py), so no argument keeps it from
+    reading the variable, and with our own client given too it warns on every start. Our client carries that very
+    token (from the settings), so the warning says nothing.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_CLIENT_TOKEN_NOTICE = _ClientTokenNoticeFilter()
+
+
 def slack_retry_handlers() -> list[AsyncRetryHandler]:
     """Connection errors, 429 (sleeps Retry-After) and 500/503 are retried; nothing else is."""
     return [
@@ -79,12 +96,14 @@ def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
 
 def build_app(deps: AppDeps) -> AsyncApp:
     """The Bolt app with the listeners of `LISTENERS` and the error hook."""
+    bolt_logger = logging.getLogger(BOLT_LOGGER)
+    bolt_logger.addFilter(_CLIENT_TOKEN_NOTICE)  # once: the same filter object is not added twice
     app = AsyncApp(
         client=build_web_client(token=deps.bot_token, base_url=deps.slack_api_url),
         signing_secret=deps.signing_secret or "",
         request_verification_enabled=deps.signing_secret is not None,
         process_before_response=False,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_logger,
         name="dlf-bot",
     )
     listeners = Listeners(instances=deps.instances, subscriptions=deps.subscriptions, metrics=deps.metrics)

@@ -3,6 +3,7 @@
 - Poll job every `poll_interval_s` (`max_instances=1`, `coalesce=True`): one cycle at a time, missed runs merged.
 - Delivery job every `delivery_interval_s`, and once more right after a poll queued rows.
 - Each tick catches and logs its own exceptions: one bad tick never stops the schedule.
+- A run longer than its interval makes APScheduler skip ticks: logged once per streak, not on every tick.
 - One replica polls at a time: the poll cycle runs only while this replica holds the store's lease row
   `watcher.poll`. A lease row, not `pg_try_advisory_lock`: it behaves the same on SQLite (two processes on one file)
   and PostgreSQL, needs no connection pinned for the process's lifetime (an advisory lock is lost silently when the
@@ -23,6 +24,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from apscheduler.events import (  # type: ignore[import-untyped]
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,6 +42,10 @@ log = logging.getLogger(__name__)
 POLL_LEASE = "watcher.poll"
 DEFAULT_POLL_INTERVAL_S = 60.0
 DEFAULT_DELIVERY_INTERVAL_S = 1.0
+POLL_JOB = "dlf.watcher.poll"
+DELIVERY_JOB = "dlf.watcher.deliver"
+# The scheduler's own logger: under "apscheduler" (its level settings apply), ours alone (so is the filter below).
+SCHEDULER_LOGGER = "apscheduler.scheduler.dlf_watcher"
 # How long stop() waits for a poll cycle or delivery pass in flight (an unfinished cycle commits nothing).
 STOP_GRACE_S = 30.0
 
@@ -59,6 +69,42 @@ class WatcherOptions:
     def effective_lease_ttl_s(self) -> float:
         """How long a replica keeps the poll lease without renewing it."""
         return self.lease_ttl_s if self.lease_ttl_s is not None else 2 * self.poll_interval_s + 30
+
+
+class _SkippedTickFilter(logging.Filter):
+    """Drops APScheduler's per-tick "skipped: maximum number of running instances reached" warning: while a cycle
+    outlasts the interval it fires on every tick. `SkippedTicks` logs each streak once instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in str(record.msg)
+
+
+_SKIPPED_TICK_FILTER = _SkippedTickFilter()
+
+
+class SkippedTicks:
+    """Counts ticks APScheduler skipped because the job's previous run was still going; logs a streak once when it
+    starts (a poll cycle longer than the interval is a WARNING, a long delivery pass only INFO — pacing makes
+    those normal) and once when the job runs again."""
+
+    def __init__(self) -> None:
+        self.streaks: dict[str, int] = {}
+
+    def on_event(self, event: JobEvent) -> None:
+        """APScheduler listener for EVENT_JOB_MAX_INSTANCES and EVENT_JOB_SUBMITTED."""
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            skipped = self.streaks.get(event.job_id, 0) + 1
+            self.streaks[event.job_id] = skipped
+            if skipped == 1:
+                level = logging.WARNING if event.job_id == POLL_JOB else logging.INFO
+                log.log(level, "watcher: %s is still running at its next tick; skipping ticks until it ends",
+                        _JOB_WORDS.get(event.job_id, event.job_id))
+        elif (skipped := self.streaks.pop(event.job_id, 0)) > 0:
+            log.info("watcher: %s runs again after %d skipped tick(s)", _JOB_WORDS.get(event.job_id, event.job_id),
+                     skipped)
+
+
+_JOB_WORDS = {POLL_JOB: "the poll cycle", DELIVERY_JOB: "the delivery pass"}
 
 
 def default_holder() -> str:
@@ -86,6 +132,7 @@ class Watcher:
         self.last_reports: list[CycleReport] = []
         self._scheduler: AsyncIOScheduler | None = None
         self._ever_started = False
+        self.skipped_ticks = SkippedTicks()
         self._poll_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
 
@@ -128,12 +175,15 @@ class Watcher:
         """Schedule polling and delivery in the running event loop (call from async code)."""
         if self._scheduler is not None:
             return
-        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+        scheduler_logger = logging.getLogger(SCHEDULER_LOGGER)
+        scheduler_logger.addFilter(_SKIPPED_TICK_FILTER)  # once: the same filter object is not added twice
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), logger=scheduler_logger)
+        scheduler.add_listener(self.skipped_ticks.on_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_SUBMITTED)
         scheduler.add_job(
             self._poll_tick,
             "interval",
             seconds=self.options.poll_interval_s,
-            id="dlf.watcher.poll",
+            id=POLL_JOB,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),  # the first cycle at once, not one interval later
@@ -142,7 +192,7 @@ class Watcher:
             self._delivery_tick,
             "interval",
             seconds=self.options.delivery_interval_s,
-            id="dlf.watcher.deliver",
+            id=DELIVERY_JOB,
             max_instances=1,
             coalesce=True,
         )

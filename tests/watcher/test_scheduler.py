@@ -88,3 +88,24 @@ async def test_demo_shows_the_alert_of_the_watched_job(rig: Rig) -> None:
     assert demo.keys == (f"alert:default:C0DEMO:job_batch:{demo.instance_id}:failure",)
     (alert,) = demo.messages
     assert "job_batch" in alert.text and "<@U0DEMO>" in alert.text
+
+
+async def test_ticks_skipped_behind_a_slow_cycle_are_logged_once_per_streak(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    await rig.replace_watcher(poll_interval_s=0.1, delivery_interval_s=5)
+    rig.sandbox.faults.latency_ms = 400  # each DLF call: a cycle takes several poll intervals
+    with caplog.at_level(logging.INFO):
+        rig.watcher.start()
+        for _ in range(100):
+            if any("runs again after" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.05)
+        await rig.watcher.stop()
+
+    skipped = [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
+    assert skipped == []  # APScheduler's per-tick warning is gone...
+    streak = [r for r in caplog.records if "poll cycle is still running" in r.getMessage()]
+    assert len(streak) == 1 and streak[0].levelname == "WARNING"  # ...said once for the streak
+    [again] = [r for r in caplog.records if "poll cycle runs again after" in r.getMessage()]
+    assert int(again.getMessage().split("after ")[1].split(" ")[0]) >= 2
