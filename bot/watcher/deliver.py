@@ -184,7 +184,7 @@ class OutboxDeliverer:
             return await self._post(row, thread_ts=target.thread_ts, payload=row.payload)
         except SlackApiError as exc:
             failure = _classify(exc, row.attempts)
-            if failure.kind == "parent_gone":
+            if failure.kind == "parent_gone" and (row.kind == "update" or target.thread_ts is not None):
                 return await self._parent_gone(row, target, failure)
             return await self._record_failure(row, failure, exc=exc)
         except _NETWORK_ERRORS as exc:
@@ -213,12 +213,13 @@ class OutboxDeliverer:
     async def _parent_gone(self, row: OutboxRow, target: _Target, failure: Failure) -> Outcome:
         """The alert a reply threads under, or an update edits, was deleted. A reply still carries news (a failure,
         a recovery): it is posted at the top of the channel, saying why. An update has nothing left to edit."""
-        if row.kind == "update" or target.thread_ts is None:
+        if row.kind == "update":
             async with self._store.transaction() as tx:
                 await tx.outbox.mark_failed(row.id, error=failure.reason)
             logger.info("outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
                         row.key, row.channel, failure.reason)
             return "dropped"
+        assert target.thread_ts is not None
         logger.warning("outbox row %s: its thread %s in %s is gone (%s); posting it in the channel instead",
                        row.key, target.thread_ts, row.channel, failure.reason)
         reply = Message(text=str(row.payload.get("text", "")), blocks=list(row.payload.get("blocks") or []))
