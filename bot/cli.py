@@ -198,6 +198,8 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             ),
             options=WatcherOptions(
                 poll_interval_s=settings.dlf_poll_interval,
+                lease_ttl_s=settings.dlf_watcher_lease_ttl,
+                claim_ttl_s=settings.dlf_outbox_claim_ttl,
                 poll=PollOptions(
                     lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
                     digest_threshold=settings.alert_digest_threshold,

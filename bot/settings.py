@@ -196,6 +196,10 @@ class Settings(BaseSettings):
 
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     dlf_poll_interval: float = Field(default=60.0, ge=1, le=3600)
+    # After a crash, how long a replica's poll lease and its claimed outbox rows wait before another process (or the
+    # restarted one) takes them over. Default lease: two poll intervals plus 30 s.
+    dlf_watcher_lease_ttl: float | None = Field(default=None, ge=1, le=86400)
+    dlf_outbox_claim_ttl: float = Field(default=120.0, ge=1, le=3600)
     dlf_lookback_hours: int = Field(default=24, ge=1, le=168)
     dlf_rate_limit: float = Field(default=20.0, gt=0, le=1000)
     dlf_timeout: float = Field(default=10.0, gt=0, le=300)

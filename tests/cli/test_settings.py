@@ -169,3 +169,13 @@ def test_reprs_hide_secrets() -> None:
     for secret in ("sk-very-secret-value", "xoxb-secret-token", "signing-secret-value"):
         assert secret not in shown
         assert secret in settings.secret_values()
+
+
+def test_crash_takeover_times() -> None:
+    defaults = load_settings({}, env_file=None)
+    assert defaults.dlf_watcher_lease_ttl is None and defaults.dlf_outbox_claim_ttl == 120
+    tuned = load_settings({"DLF_WATCHER_LEASE_TTL": "5", "DLF_OUTBOX_CLAIM_TTL": "10"}, env_file=None)
+    assert tuned.dlf_watcher_lease_ttl == 5 and tuned.dlf_outbox_claim_ttl == 10
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DLF_WATCHER_LEASE_TTL": "0", "DLF_OUTBOX_CLAIM_TTL": "soon"}, env_file=None)
+    assert "DLF_WATCHER_LEASE_TTL" in str(caught.value) and "DLF_OUTBOX_CLAIM_TTL" in str(caught.value)

@@ -177,3 +177,76 @@ async def test_two_replicas_on_one_postgres_alert_each_failure_once(world: World
     await world.clean_run(postgres_url)
 
     world.assert_each_failure_said_once_per_channel()
+
+
+DLF_BOT = str(Path(sys.executable).parent / "dlf-bot")
+RUN_TRIALS = 5
+
+
+async def start_dlf_bot(world: World, db: str, log: Path) -> asyncio.subprocess.Process:
+    """Start it, logging to `log` (a file of this start's own); return once it serves."""
+    # The shipped `dlf-bot run` (HTTP mode, APScheduler, the outbox deliverer), polling every second, with a short
+    # poll lease and row claim so that a restart takes over from a SIGKILLed process within seconds.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DLF_", "HUAWEICLOUD_"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-crash-test-token", SLACK_SIGNING_SECRET="crash-test-secret", SLACK_API_URL=world.slack_url,
+        DLF_ENDPOINT=world.dlf_url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+        HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk, PORT="0",
+        LOG_LEVEL="INFO", DATABASE_URL=db, DLF_POLL_INTERVAL="1", DLF_WATCHER_LEASE_TTL="2", DLF_OUTBOX_CLAIM_TTL="2",
+    )
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            DLF_BOT, "run", "--host", "127.0.0.1", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=sink
+        )
+    for _ in range(600):
+        if b"serving Slack events on" in log.read_bytes():
+            return process
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    raise AssertionError("dlf-bot run did not start:\n" + log.read_text(errors="replace")[-3000:])
+
+
+@pytest.mark.slow
+async def test_sigkill_of_the_real_dlf_bot_run_neither_loses_nor_repeats_an_alert(
+    world: World, tmp_path: Path
+) -> None:
+    rng = random.Random(8)
+    db = f"sqlite:///{tmp_path}/bot.db"
+    await subscribe_all(db)
+    world.sandbox.faults.latency_ms = 50  # cycles and deliveries take a while: kills land inside them
+    for trial in range(RUN_TRIALS):
+        for _ in range(rng.randint(1, 3)):
+            world.fail(rng.choice(JOBS))
+        if rng.random() < 0.3:
+            world.succeed(rng.choice(JOBS))
+        process = await start_dlf_bot(world, db, tmp_path / f"dlf-bot-{trial}.log")
+        await asyncio.sleep(rng.uniform(0.2, 2.5))
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+    # A last run, left alone until every failure is in its channels (and a little longer, for a duplicate to show).
+    process = await start_dlf_bot(world, db, tmp_path / "dlf-bot-last.log")
+    try:
+        for _ in range(300):
+            try:
+                world.assert_each_failure_said_once_per_channel()
+                break
+            except AssertionError:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(2.5)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    world.assert_each_failure_said_once_per_channel()
+    posts = Counter(
+        (call.params.get("channel"), metadata_of(call.params).get("key"))
+        for call in world.slack.calls_to("chat.postMessage")
+        if call.outcome == "ok"
+    )
+    assert [key for key, n in posts.items() if n > 1] == [], "Slack accepted the same message twice"
+    assert len(world.failures) >= RUN_TRIALS
