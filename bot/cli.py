@@ -52,6 +52,9 @@ from bot.watcher.health import WatcherHealthProbe
 log = logging.getLogger("bot")
 
 PREVIEW_TIMEOUT_S = 120.0
+PREVIEW_SANDBOX_SUBSCRIPTIONS = (
+    "With --sandbox, preview runs it against the sandbox and a throwaway database (no real subscription changes)."
+)
 HOUR_MS = 3_600_000
 # Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
 DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
@@ -281,18 +284,51 @@ class Preview:
     problems: list[str]
 
 
-async def preview(line: str, *, clients: Mapping[str, DlfClient], timeout: float = PREVIEW_TIMEOUT_S) -> Preview:
-    """Send `line` through the Bolt app as Slack would and capture the answer (ack or response_url)."""
-    from slack_fake import FakeSlack
+async def preview(
+    line: str,
+    *,
+    clients: Mapping[str, DlfClient],
+    timeout: float = PREVIEW_TIMEOUT_S,
+    throwaway_subscriptions: bool = False,
+) -> Preview:
+    """Send `line` through the Bolt app as Slack would and capture the answer (ack or response_url).
 
+    `watch`, `unwatch` and `watches` change or list a channel's subscriptions: they run only with
+    `throwaway_subscriptions` (`--sandbox`), against a temporary database deleted afterwards; otherwise the answer
+    explains why they are not run (they would change the real subscriptions)."""
     text = command_text(line)
     try:
         parsed = parse_command(text)
     except CommandError:
         parsed = None
-    if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+    if not isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+        return await _preview_through_app(text, clients=clients, timeout=timeout, store=None)
+    if not throwaway_subscriptions:
         subcommand = {WatchCommand: "watch", UnwatchCommand: "unwatch", WatchesCommand: "watches"}[type(parsed)]
-        return Preview(message={"text": messages.preview_read_only(subcommand)}, problems=[])
+        explained = f"{messages.preview_read_only(subcommand)} {PREVIEW_SANDBOX_SUBSCRIPTIONS}"
+        return Preview(message={"text": explained}, problems=[])
+    async with throwaway_store() as store:
+        return await _preview_through_app(text, clients=clients, timeout=timeout, store=store)
+
+
+@contextlib.asynccontextmanager
+async def throwaway_store() -> AsyncIterator[Store]:
+    """A migrated store in a temporary SQLite file, deleted when the block ends."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="dlf-bot-preview-") as folder:
+        store = await Store.open(f"sqlite:///{Path(folder) / 'preview.sqlite3'}")
+        try:
+            yield store
+        finally:
+            await store.aclose()
+
+
+async def _preview_through_app(
+    text: str, *, clients: Mapping[str, DlfClient], timeout: float, store: Store | None
+) -> Preview:
+    from slack_fake import FakeSlack
 
     fake = FakeSlack(validator=problems)
     async with fake.serve() as base_url:
@@ -303,6 +339,7 @@ async def preview(line: str, *, clients: Mapping[str, DlfClient], timeout: float
                 signing_secret=signing_secret,
                 slack_api_url=base_url,
                 instances=InstanceService(clients=clients, clock=epoch_ms),
+                subscriptions=SubscriptionService(store=store, clients=clients) if store is not None else None,
             )
         )
         ack = await dispatch_command(
@@ -340,7 +377,7 @@ def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
 async def _preview_main(args: argparse.Namespace, out: TextIO) -> int:
     if args.sandbox:
         async with embedded_sandbox() as embedded:
-            result = await preview(args.command, clients=embedded.clients)
+            result = await preview(args.command, clients=embedded.clients, throwaway_subscriptions=True)
     else:
         settings = load_settings(os.environ, needs=DLF_ONLY)
         clients = build_dlf_clients(settings)

@@ -244,10 +244,34 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     assert {"subscriptions", "outbox"} <= tables
 
 
-def test_preview_does_not_run_channel_commands(tmp_path: Path) -> None:
-    done = dlf_bot("preview", "/dlf watch job_batch", "--sandbox", cwd=tmp_path)
-    assert done.returncode == 0
-    assert "changes a channel's subscriptions" in done.stdout
+def test_preview_does_not_change_real_subscriptions(tmp_path: Path) -> None:
+    from dlf_sandbox import Sandbox
+
+    database = tmp_path / "real.sqlite3"
+    with Sandbox(seed=True).serve_in_thread() as url:
+        env = clean_env(
+            DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+            DATABASE_URL=f"sqlite:///{database}",
+        )
+        done = dlf_bot("preview", "/dlf watch job_batch", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "changes a channel's subscriptions" in done.stdout and "--sandbox" in done.stdout
+    assert not database.exists()
+
+
+def test_preview_runs_channel_commands_on_a_throwaway_store_with_sandbox(tmp_path: Path) -> None:
+    done = dlf_bot("preview", "/dlf watch job_batch --mention <@U0ONCALL>", "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "gets an alert when job `job_batch` fails, mentioning @U0ONCALL" in done.stdout
+
+    # Each preview starts from an empty, temporary store: nothing of the watch above is kept anywhere.
+    done = dlf_bot("preview", "/dlf watches", "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "watches no DLF job yet" in done.stdout
+    done = dlf_bot("preview", "/dlf watch no_such_job", "--sandbox", cwd=tmp_path)
+    assert "DLF has no job named `no_such_job`" in done.stdout
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_migrate_with_an_unreachable_database_says_so_in_one_line(tmp_path: Path) -> None:
