@@ -8,6 +8,10 @@ Cost per cycle does not depend on how many subscriptions exist:
 - one details call per failure that is new to the store and watched (the card needs its failed nodes), one per
   recovery (to redraw its card as resolved) and one per active one-off follow not settled by the lists.
 
+DLF as a whole in trouble (unavailable, throttled, credentials refused) fails the cycle and keeps the cursor: the next
+cycle catches up. DLF refusing one instance's details (a bad answer, refused, gone) does not: that failure is
+alerted with a card built from its list row that says why the details are missing, and logged as an error.
+
 The time window is by planned time: `[cursor - overlap, now]`, never older than `now - lookback`. `overlap` covers
 instances that run (and fail) long after their planned time; `cursor` is the end of the last successful window, so
 after downtime the window widens (up to `lookback`) and the failures missed meanwhile are caught up. DLF refuses
