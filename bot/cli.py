@@ -30,7 +30,7 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import messages
-from bot.commands import UnwatchCommand, WatchCommand, WatchesCommand, parse_command
+from bot.commands import HelpCommand, UnwatchCommand, WatchCommand, WatchesCommand, parse_command
 from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
@@ -374,8 +374,18 @@ def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
         print(f"Slack would refuse this message: {problem}", file=sys.stderr)
 
 
+def _asks_dlf(line: str) -> bool:
+    """Whether answering `line` can call DLF: help and input the parser refuses never do, so previewing them needs
+    no DLF settings."""
+    try:
+        return not isinstance(parse_command(command_text(line)), HelpCommand)
+    except CommandError:
+        return False
+
+
 async def _preview_main(args: argparse.Namespace, out: TextIO) -> int:
-    if args.sandbox:
+    if args.sandbox or not _asks_dlf(args.command):
+        # Help and refused input never reach DLF: the offline sandbox stands in so they need no settings.
         async with embedded_sandbox() as embedded:
             result = await preview(args.command, clients=embedded.clients, throwaway_subscriptions=True)
     else:
@@ -498,7 +508,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         print("database is at the latest schema", file=out)
         return 0
     if args.subcommand == "preview":
-        configured = None if args.sandbox else load_settings(os.environ, needs=DLF_ONLY)
+        needs = DLF_ONLY if _asks_dlf(args.command) else NOTHING
+        configured = None if args.sandbox else load_settings(os.environ, needs=needs)
         configure_logging(
             level=configured.log_level if configured else "WARNING",
             secrets=configured.secret_values() if configured else (),

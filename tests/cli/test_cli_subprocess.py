@@ -63,6 +63,17 @@ def test_preview_of_bad_input_shows_the_usage(tmp_path: Path) -> None:
     assert "/dlf instance <job> <instance_id>" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("/dlf help watch", "--mention"), ("/dlf", "/dlf watches"), ("/dlf instnace job_batch 1", "Did you mean")],
+)
+def test_preview_of_help_and_refused_input_needs_no_dlf_settings(tmp_path: Path, line: str, expected: str) -> None:
+    done = dlf_bot("preview", line, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout
+    assert "cannot start" not in done.stderr
+
+
 def test_preview_against_configured_dlf(tmp_path: Path) -> None:
     from dlf_sandbox import Sandbox
 
