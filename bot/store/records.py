@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-SubscriptionState = Literal["active", "muted", "broken"]
+SubscriptionState = Literal["active", "broken"]
 IncidentState = Literal["open", "acknowledged", "resolved"]
 OutboxKind = Literal["alert", "digest", "thread_reply", "update", "follow_outcome"]
 OutboxStatus = Literal["pending", "sent", "failed_permanent"]

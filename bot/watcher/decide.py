@@ -8,7 +8,7 @@ statuses, incidents, finished follows) that the poller writes in ONE transaction
 Rules (each has a row in tests/watcher/test_decide.py):
 - Only a change of state alerts: an instance the store already knows as failed never alerts again.
 - Instances an operator marked force-success / ignore-failure are never alerted.
-- `running-exception` alerts only subscriptions that asked for it; muted and broken subscriptions get nothing.
+- `running-exception` alerts only subscriptions that asked for it; broken subscriptions get nothing.
 - Subscriptions match job names exactly, or as a glob (`fnmatch.fnmatchcase`, so `etl_*` is case-sensitive).
 - Several subscriptions of one channel matching one job give that channel one alert (mentions merged).
 - A failure of a job whose incident is still unresolved in that channel is a thread reply plus a card update with
@@ -428,7 +428,7 @@ def _recover(
         )
         recovered_any = True
         if channel not in active_channels:
-            # Unsubscribed or muted since: close the incident quietly.
+            # Unsubscribed or broken since: close the incident quietly.
             continue
         intents.append(
             Recovery(

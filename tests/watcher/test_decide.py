@@ -140,12 +140,6 @@ ROWS = {
         incidents=[incident("C1", "job_a", 101)],
         expected=["repeat C1 job_a/101 count=1"],
     ),
-    # Muted: the channel asked for silence.
-    "muted subscription gets nothing": Row(
-        watches=[watch("C1", "job_a", state="muted")],
-        listed=[inst("job_a", 101)],
-        expected=[],
-    ),
     # Broken (channel gone, bot removed): posting again would fail again.
     "broken subscription gets nothing": Row(
         watches=[watch("C1", "job_a", state="broken")],
@@ -226,9 +220,9 @@ ROWS = {
         known={("job_a", 101): "success"},
         expected=["alert C1 job_a/101 failure"],
     ),
-    # The channel muted the job after the failure: close the incident without talking.
-    "recovery in a muted channel is quiet": Row(
-        watches=[watch("C1", "job_a", state="muted")],
+    # The channel broke (bot removed) after the failure: close the incident without talking into the void.
+    "recovery in a broken channel is quiet": Row(
+        watches=[watch("C1", "job_a", state="broken")],
         listed=[inst("job_a", 102, "success")],
         incidents=[incident("C1", "job_a", 101)],
         expected=[],
