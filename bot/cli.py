@@ -30,7 +30,13 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import messages
-from bot.commands import HelpCommand, UnwatchCommand, WatchCommand, WatchesCommand, parse_command
+from bot.commands import (
+    HelpCommand,
+    UnwatchCommand,
+    WatchCommand,
+    WatchesCommand,
+    parse_command,
+)
 from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint

@@ -21,7 +21,11 @@ import httpx
 
 from bot.dlf.auth import Authenticator
 from bot.dlf.config import DlfConfig
-from bot.dlf.failures import error_from_response, error_from_transport, reached_server_surely_not
+from bot.dlf.failures import (
+    error_from_response,
+    error_from_transport,
+    reached_server_surely_not,
+)
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import NoRateLimit, TokenBucket
 from bot.dlf.signer import QueryValue, SignedRequest

@@ -13,8 +13,19 @@ the tests. Untrusted text reaches mrkdwn only through `mrkdwn.escape` / `code` /
     actions        button action ids and the values they carry
 """
 
-from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE, InstanceRef, decode_instance_ref, encode_instance_ref
-from bot.render.alert import render_alert, render_follow_outcome, render_recovery, render_repeat_failure
+from bot.render.actions import (
+    INSTANCE_REFRESH,
+    INSTANCE_SHARE,
+    InstanceRef,
+    decode_instance_ref,
+    encode_instance_ref,
+)
+from bot.render.alert import (
+    render_alert,
+    render_follow_outcome,
+    render_recovery,
+    render_repeat_failure,
+)
 from bot.render.digest import render_digest
 from bot.render.errors import render_command_error, render_crash, render_dlf_error
 from bot.render.help import render_help

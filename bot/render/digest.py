@@ -9,7 +9,14 @@ from bot.dlf.models import Instance, InstanceSummary
 from bot.render.blocks import context, header, section
 from bot.render.instance_card import pack_lines
 from bot.render.message import Message
-from bot.render.mrkdwn import and_more, code, date_token, one_line, plural, valid_mentions
+from bot.render.mrkdwn import (
+    and_more,
+    code,
+    date_token,
+    one_line,
+    plural,
+    valid_mentions,
+)
 
 JOB_LIMIT = 120
 IDS_PER_JOB = 5

@@ -16,7 +16,12 @@ from bot.store.records import (
     WatcherState,
 )
 from bot.store.store import Clock, Store, Transaction, wall_clock_ms
-from bot.store.url import DEFAULT_DATABASE_URL, normalise_database_url, parse_database_url, redacted_database_url
+from bot.store.url import (
+    DEFAULT_DATABASE_URL,
+    normalise_database_url,
+    parse_database_url,
+    redacted_database_url,
+)
 
 __all__ = [
     "DEFAULT_DATABASE_URL",

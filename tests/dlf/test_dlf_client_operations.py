@@ -10,7 +10,13 @@ from conftest import MakeClient, assert_no_secrets
 
 from bot.dlf import Instance
 from bot.errors import DlfNotFound, DlfRequestRejected
-from dlf_sandbox import ANALYTICS_WORKSPACE_ID, LONG_JOB_NAME, SEEDED, WEIRD_JOB_NAME, Sandbox
+from dlf_sandbox import (
+    ANALYTICS_WORKSPACE_ID,
+    LONG_JOB_NAME,
+    SEEDED,
+    WEIRD_JOB_NAME,
+    Sandbox,
+)
 
 SEED_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "instance_job_batch_34765.json"
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.dlf.signer import canonical_uri, sign
 

@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render.actions import MAX_VALUE_LENGTH, InstanceRef, decode_instance_ref, encode_instance_ref
+from bot.render.actions import (
+    MAX_VALUE_LENGTH,
+    InstanceRef,
+    decode_instance_ref,
+    encode_instance_ref,
+)
 from bot.render.mrkdwn import slack_len
 
 

@@ -11,16 +11,38 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.dlf.models import Instance, InstanceSummary
-from bot.errors import DlfError, DlfNotFound, DlfRequestRejected, DlfThrottled, UnknownSubcommand
-from bot.render.alert import render_alert, render_follow_outcome, render_recovery, render_repeat_failure
+from bot.errors import (
+    DlfError,
+    DlfNotFound,
+    DlfRequestRejected,
+    DlfThrottled,
+    UnknownSubcommand,
+)
+from bot.render.alert import (
+    render_alert,
+    render_follow_outcome,
+    render_recovery,
+    render_repeat_failure,
+)
 from bot.render.digest import render_digest
 from bot.render.errors import render_command_error, render_crash, render_dlf_error
 from bot.render.help import render_help
-from bot.render.instance_card import CARD_TEXT_BUDGET, JOB_IN_TEXT, NODE_IN_DETAIL, NODE_IN_LIST, render_instance
+from bot.render.instance_card import (
+    CARD_TEXT_BUDGET,
+    JOB_IN_TEXT,
+    NODE_IN_DETAIL,
+    NODE_IN_LIST,
+    render_instance,
+)
 from bot.render.limits import problems, total_text
 from bot.render.message import Message
 from bot.render.mrkdwn import code, one_line, valid_mentions
-from bot.render.watches import SubscriptionView, render_subscribed, render_unsubscribed, render_watches
+from bot.render.watches import (
+    SubscriptionView,
+    render_subscribed,
+    render_unsubscribed,
+    render_watches,
+)
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _DETAIL = re.compile(r"^:x: \*(`[^`]*`|_\(empty\)_)\* failed")

@@ -6,7 +6,13 @@ import json
 from collections import Counter
 
 import pytest
-from render_fixtures import FIXTURE_NAMES, NOW_MS, check_golden, fixture_body, load_instance
+from render_fixtures import (
+    FIXTURE_NAMES,
+    NOW_MS,
+    check_golden,
+    fixture_body,
+    load_instance,
+)
 
 from bot.dlf.models import Instance
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE, decode_instance_ref

@@ -7,11 +7,21 @@ from render_fixtures import NOW_MS, check_golden, load_instance
 
 from bot.dlf.models import InstanceSummary
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
-from bot.render.alert import render_alert, render_follow_outcome, render_recovery, render_repeat_failure
+from bot.render.alert import (
+    render_alert,
+    render_follow_outcome,
+    render_recovery,
+    render_repeat_failure,
+)
 from bot.render.digest import render_digest
 from bot.render.limits import problems
 from bot.render.preview import to_text
-from bot.render.watches import SubscriptionView, render_subscribed, render_unsubscribed, render_watches
+from bot.render.watches import (
+    SubscriptionView,
+    render_subscribed,
+    render_unsubscribed,
+    render_watches,
+)
 
 ONCALL = "<!subteam^S0123ABC|@data-oncall>"
 

@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_sdk_signing import PROJECT, clock_date, dlf_path, sdk_sign, send
 
-from dlf_sandbox import SANDBOX_CREDENTIALS, WEIRD_JOB_NAME, ManualClock, Sandbox, signing
+from dlf_sandbox import (
+    SANDBOX_CREDENTIALS,
+    WEIRD_JOB_NAME,
+    ManualClock,
+    Sandbox,
+    signing,
+)
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "instance_job_batch_34765.json"
 CREDS = SANDBOX_CREDENTIALS
