@@ -117,3 +117,17 @@ def test_counts_read_naturally() -> None:
     assert and_more(1204, "nodes") == "…and 1,204 more nodes"
     assert and_more(3) == "…and 3 more"
     assert plural(1, "node") == "1 node" and plural(12, "node") == "12 nodes"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("rtl\u202egnp.exe", "rtlgnp.exe"),  # a right-to-left override would show it as "rtlexe.png"
+        ("pay\u200broll", "payroll"),  # a zero-width space hides inside a look-alike name
+        ("bell\x07job", "belljob"),
+        ("family \U0001f468\u200d\U0001f469", "family \U0001f468\u200d\U0001f469"),  # emoji joiners are kept
+    ],
+)
+def test_disguising_characters_never_reach_names(name: str, shown: str) -> None:
+    assert one_line(name, 100) == shown
+    assert code(name) == f"`{shown}`"
