@@ -338,6 +338,9 @@ def _name_problem(name: str, *, allow_glob: bool) -> str | None:
             continue
         if not allow_glob and char in "*?[":
             return "is a pattern; this needs one exact job name (patterns work with `watch` and `unwatch`)"
+        if char == "`":
+            # A backtick cannot be shown inside a code span: name it instead.
+            return "contains a backtick, which job names cannot contain"
         return f"contains `{char}`, which job names cannot contain"
     return None
 

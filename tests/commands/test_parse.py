@@ -112,6 +112,7 @@ INVALID = [
     ("instance job_batch ３４", ["not a number"]),  # full-width digits are not ASCII digits
     ("instance job_batch 1 2", ["extra", "`2`"]),
     ("instance a/b 1", ["slash"]),
+    ("instance `x` 1", ["a backtick"]),  # named, not quoted: a backtick in a code span would open a code block
     ("instance a\\b 1", ["slash"]),
     ("instance .. 1", ["only dots"]),
     ("instance . 1", ["only dots"]),
