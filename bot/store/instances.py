@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import chunks, insert_for
@@ -12,6 +12,8 @@ from bot.store.records import SeenInstance
 from bot.store.tables import instances_seen
 
 InstanceKey = tuple[str, int]
+# (job_name, instance_id, status) or (job_name, instance_id, status, run_start)
+SeenItem = tuple[str, int, str] | tuple[str, int, str, int | None]
 
 
 class Instances:
@@ -37,25 +39,36 @@ class Instances:
                 found[(r["job_name"], r["instance_id"])] = SeenInstance(**r)
         return found
 
-    async def record(self, profile: str, items: Iterable[tuple[str, int, str]]) -> None:
-        """Remember (job_name, instance_id, status) for each item; a known instance takes the new status."""
+    async def record(self, profile: str, items: Iterable[SeenItem]) -> None:
+        """Remember (job_name, instance_id, status[, run_start]) for each item; a known instance takes the new status.
+
+        `run_start` is DLF's start time of the run that had the status; an item without one keeps the recorded run.
+        """
+        latest: dict[InstanceKey, SeenItem] = {}
+        for item in items:
+            latest[(item[0], item[1])] = item
         rows = [
             {
                 "profile": profile,
-                "job_name": job,
-                "instance_id": instance_id,
-                "status": status,
+                "job_name": item[0],
+                "instance_id": item[1],
+                "status": item[2],
+                "run_start": item[3] if len(item) > 3 else None,
                 "first_seen_at": self._now,
                 "last_status_at": self._now,
             }
-            for job, instance_id, status in {(j, i): (j, i, s) for j, i, s in items}.values()
+            for item in latest.values()
         ]
         for batch in chunks(rows, 100):
             insert = insert_for(self._dialect, instances_seen).values(list(batch))
             await self._conn.execute(
                 insert.on_conflict_do_update(
                     index_elements=["profile", "job_name", "instance_id"],
-                    set_={"status": insert.excluded.status, "last_status_at": insert.excluded.last_status_at},
+                    set_={
+                        "status": insert.excluded.status,
+                        "last_status_at": insert.excluded.last_status_at,
+                        "run_start": func.coalesce(insert.excluded.run_start, instances_seen.c.run_start),
+                    },
                 )
             )
 
@@ -69,4 +82,4 @@ class Instances:
         return int(result.rowcount)
 
 
-__all__ = ["InstanceKey", "Instances"]
+__all__ = ["InstanceKey", "Instances", "SeenItem"]

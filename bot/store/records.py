@@ -42,6 +42,7 @@ class SeenInstance:
     status: str
     first_seen_at: int
     last_status_at: int
+    run_start: int | None = None  # DLF's start time of the run that had `status` (None: not recorded)
 
 
 @dataclass(frozen=True)

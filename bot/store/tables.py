@@ -64,6 +64,9 @@ instances_seen = Table(
     Column("status", String(32), nullable=False),
     Column("first_seen_at", BigInteger, nullable=False),
     Column("last_status_at", BigInteger, nullable=False),
+    # The run the status belongs to (DLF's start time of that run): a rerun that fails again has the same status and
+    # a different run, and is news. NULL for rows recorded before it was kept (those count as the same run).
+    Column("run_start", BigInteger, nullable=True),
 )
 
 incidents = Table(

@@ -31,6 +31,20 @@ async def test_recording_again_keeps_first_seen_and_takes_the_new_status(store: 
     assert seen.last_status_at - seen.first_seen_at == 60_000
 
 
+async def test_the_run_of_a_status_is_kept_and_an_item_without_one_keeps_the_recorded_run(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.instances.record(P, [("job_a", 1, "fail", 1_000), ("job_b", 2, "fail")])
+        first = await tx.instances.lookup(P, [("job_a", 1), ("job_b", 2)])
+        await tx.instances.record(P, [("job_a", 1, "fail", 5_000)])  # rerun: same status, another run
+        rerun = (await tx.instances.lookup(P, [("job_a", 1)]))[("job_a", 1)]
+        await tx.instances.record(P, [("job_a", 1, "success")])  # no run given: the recorded one stays
+        kept = (await tx.instances.lookup(P, [("job_a", 1)]))[("job_a", 1)]
+
+    assert first[("job_a", 1)].run_start == 1_000 and first[("job_b", 2)].run_start is None
+    assert (rerun.status, rerun.run_start) == ("fail", 5_000)
+    assert (kept.status, kept.run_start) == ("success", 5_000)
+
+
 async def test_a_failed_cycle_records_its_heartbeat_but_keeps_the_cursor(store: Store, clock: ManualClock) -> None:
     async with store.transaction() as tx:
         assert await tx.watcher_state.get(P) is None
