@@ -127,6 +127,11 @@ class Subscriptions:
             query = query.where(subscriptions.c.profile == profile)
         return [_to_record(r) for r in (await self._conn.execute(query)).mappings()]
 
+    async def list_watching(self, profile: str) -> list[Subscription]:
+        """Every subscription of one profile the watcher tells, broken ones too (their messages are held), oldest first."""
+        query = select(subscriptions).where(subscriptions.c.profile == profile).order_by(subscriptions.c.id)
+        return [_to_record(r) for r in (await self._conn.execute(query)).mappings()]
+
     async def mark_broken(self, channel: str, reason: str) -> int:
         """Mark every subscription of `channel` broken with `reason` (Slack errors are per channel); returns count."""
         result = await self._conn.execute(
