@@ -3,8 +3,9 @@ sandbox: faults, call counts, jobs and instances, the timeline, tokens. JSON in,
 
     GET    /_sandbox/health                        {"ok": true}
     GET    /_sandbox/seeded                        the SEEDED table
-    POST   /_sandbox/faults                        {"latency_ms"} and/or {"kind": throttle|server_error|malformed|reset,
-                                                    "n", "operation", "status", "html", "retry_after", "malformed"}
+    POST   /_sandbox/faults                        {"latency_ms"} and/or {"kind": throttle|server_error|malformed|reset
+                                                    |answer, "n", "operation", "status", "html", "retry_after",
+                                                    "malformed", "body" (answer: the JSON served verbatim)}
                                                    and/or {"rate_limits": {"list_instances": 30, ...} | "documented"
                                                     | null, "rate_window_s"?} and/or {"camel_case_errors": bool}
     DELETE /_sandbox/faults                        clear faults and latency
@@ -86,6 +87,8 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
             sb.faults.malformed(n, kind=body.get("malformed", "not_json"), operation=operation)
         elif kind == "reset":
             sb.faults.reset_connection(n, operation=operation)
+        elif kind == "answer":
+            sb.faults.answer(body["body"], n, operation=operation)
         elif kind is not None:
             raise ValueError(f"unknown fault kind {kind!r}")
         return None

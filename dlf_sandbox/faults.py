@@ -1,4 +1,5 @@
-"""Fault knobs: latency, throttling, 5xx, malformed bodies and dropped connections, for the next N requests.
+"""Fault knobs: latency, throttling, 5xx, malformed bodies, verbatim bodies and dropped connections, for the next N
+requests.
 
 Rules are consumed in the order they were added; a rule with an `operation` only matches that operation
 (`show_instance`, `list_instances`, `restart_instance`, `stop_instance`, `list_jobs`, `show_job`, `create_token`).
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["throttle", "server_error", "malformed", "reset"]
+FaultKind = Literal["throttle", "server_error", "malformed", "reset", "answer"]
 MalformedKind = Literal["not_json", "truncated", "wrong_shape"]
 IAM_OPERATION = "create_token"
 DOCUMENTED_PER_USER_LIMITS: Mapping[str, int] = {
@@ -75,6 +76,11 @@ class Faults:
     def malformed(self, n: int = 1, *, kind: MalformedKind = "not_json", operation: str | None = None) -> None:
         """The next `n` requests get 200 with a body that is not JSON, cut-off JSON, or JSON of the wrong shape."""
         self._add(FaultRule(kind="malformed", remaining=n, operation=operation, malformed=kind))
+
+    def answer(self, body: object, n: int = 1, *, operation: str | None = None) -> None:
+        """The next `n` requests get 200 with exactly `body` as JSON: shapes the state cannot hold (nulls, fractional
+        ids, huge totals) served over real HTTP, with the usual request id header."""
+        self._add(FaultRule(kind="answer", remaining=n, operation=operation, params={"body": body}))
 
     def reset_connection(self, n: int = 1, *, operation: str | None = None) -> None:
         """The next `n` requests see their connection closed without an answer."""

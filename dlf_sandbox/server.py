@@ -244,6 +244,8 @@ def _fault_response(fault: FaultRule, operation: str, request_id: str) -> web.Re
         return error_response(apierrors.throttled(fault.retry_after), request_id)
     if fault.kind == "reset":
         return None
+    if fault.kind == "answer":
+        return json_response(fault.params["body"], request_id=request_id)
     if fault.kind == "server_error":
         if fault.html:
             reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable",

@@ -2,11 +2,16 @@
 
 Bad arguments from the caller (an empty job name, an instance id that is not an int) raise `ValueError`/`TypeError`
 before anything is sent; everything that goes wrong on the wire raises a `bot.errors.DlfError` subclass.
+
+List pages are read one row at a time: a row that cannot be a valid instance or job (no usable job name, a negative or
+fractional instance id, ...) is left out of its page, named in the page's `skipped`, counted, and logged at ERROR
+once per row. One odd row never fails a page, and every row handed out can be passed back to `get_instance`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -29,6 +34,23 @@ from bot.errors import DlfNotFound
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_PAGE_SIZE = 1000
 DEFAULT_MAX_PAGES = 1000
+# Skipped rows already logged, remembered so that a row staying in the polling window is logged once, not per cycle.
+MAX_REMEMBERED_SKIPS = 4096
+INSTANCE_ROW_KEYS = (("jobName", "job_name"), ("instanceId", "instancesId", "instance_id"))
+JOB_ROW_KEYS = (("name", "jobName", "job_name"),)
+
+logger = logging.getLogger("bot.dlf")
+
+
+def _row_key(row: object, keys: tuple[tuple[str, ...], ...]) -> str:
+    """A short text naming a list row by what it says of its identity (job name, instance id), for logs."""
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__} row"
+    parts = []
+    for spellings in keys:
+        found = next((spelling for spelling in spellings if spelling in row), spellings[0])
+        parts.append(f"{found}={row.get(found)!r:.80}")
+    return " ".join(parts)
 
 
 def _instance_query(
@@ -54,6 +76,12 @@ def _instance_query(
     if instance_type is not None:
         query.append(("instanceType", int(instance_type)))
     return query
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(root)"
+    return f"{exc.error_count()} problem(s), first at {where}: {first['msg']}"
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -104,6 +132,8 @@ class DlfClient:
             config=config, http=self._http, authenticator=authenticator, limiter=limiter, sleep=sleep, rng=rng,
             metrics=metrics,
         )
+        self._metrics = metrics
+        self._reported_skips: dict[tuple[str, str], None] = {}
 
     @property
     def stats(self) -> ClientStats:
@@ -121,7 +151,7 @@ class DlfClient:
         await self.aclose()
 
     @staticmethod
-    def _parse(response: httpx.Response, model: type[ModelT], *, operation: str) -> ModelT:
+    def _json_object(response: httpx.Response, *, operation: str) -> dict[str, Any]:
         try:
             data: Any = response.json()
         except ValueError:
@@ -134,16 +164,71 @@ class DlfClient:
                 response=response,
                 operation=operation,
             )
+        return data
+
+    @staticmethod
+    def _validate(data: dict[str, Any], model: type[ModelT], *, response: httpx.Response, operation: str) -> ModelT:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "(root)"
             raise bad_response(
-                f"DLF answered an unexpected shape: {exc.error_count()} problem(s), first at {where}: {first['msg']}",
+                f"DLF answered an unexpected shape: {_describe(exc)}", response=response, operation=operation
+            ) from None
+
+    def _parse(self, response: httpx.Response, model: type[ModelT], *, operation: str) -> ModelT:
+        return self._validate(self._json_object(response, operation=operation), model, response=response,
+                              operation=operation)
+
+    def _parse_page(
+        self,
+        response: httpx.Response,
+        page: type[ModelT],
+        row: type[BaseModel],
+        *,
+        rows_field: str,
+        row_keys: tuple[tuple[str, ...], ...],
+        operation: str,
+    ) -> ModelT:
+        """A list page whose rows are validated one at a time; unreadable rows are skipped, counted and logged."""
+        data = self._json_object(response, operation=operation)
+        raw = data.get(rows_field)
+        if raw is None:
+            raw = []
+        if not isinstance(raw, list):
+            raise bad_response(
+                f"DLF answered {rows_field!r} as JSON {type(raw).__name__} where a list was expected",
                 response=response,
                 operation=operation,
-            ) from None
+            )
+        rows: list[BaseModel] = []
+        skipped: list[str] = []
+        for item in raw:
+            try:
+                rows.append(row.model_validate(item))
+            except ValidationError as exc:
+                key = _row_key(item, row_keys)
+                skipped.append(key)
+                self._report_skip(key, exc, response=response, operation=operation)
+        return self._validate(
+            {**data, rows_field: rows, "skipped": skipped}, page, response=response, operation=operation
+        )
+
+    def _report_skip(self, key: str, exc: ValidationError, *, response: httpx.Response, operation: str) -> None:
+        if self._metrics is not None:
+            self._metrics.rows_skipped.labels(operation=operation).inc()
+        remembered = (operation, key)
+        if remembered in self._reported_skips:
+            return
+        if len(self._reported_skips) >= MAX_REMEMBERED_SKIPS:
+            del self._reported_skips[next(iter(self._reported_skips))]
+        self._reported_skips[remembered] = None
+        logger.error(
+            "DLF %s: skipped a row the bot cannot use (%s): %s; request id %s",
+            operation,
+            key,
+            _describe(exc),
+            response.headers.get("x-request-id"),
+        )
 
     async def get_instance(self, job_name: str, instance_id: int) -> Instance:
         """Details of one instance, nodes included (the seed page)."""
@@ -163,7 +248,11 @@ class DlfClient:
         precise: bool = False,
         instance_type: int | None = None,
     ) -> InstancePage:
-        """One page of the instance list. `offset` is DLF's: documented as a page number. Times are epoch ms."""
+        """One page of the instance list. `offset` is DLF's: documented as a page number. Times are epoch ms.
+
+        `instances: null` is an empty page; a row without a usable job name or instance id is left out and named in
+        `skipped` (logged at ERROR once, with the request id); a `total` that is not a usable count is None.
+        """
         _check_page(limit, offset)
         query = _instance_query(
             job_name=job_name,
@@ -178,7 +267,10 @@ class DlfClient:
         response = await self._session.call(
             operation="list_instances", method="GET", path=path, query=query, idempotent=True
         )
-        return self._parse(response, InstancePage, operation="list_instances")
+        return self._parse_page(
+            response, InstancePage, InstanceSummary, rows_field="instances", row_keys=INSTANCE_ROW_KEYS,
+            operation="list_instances",
+        )
 
     async def iter_instances(
         self,
@@ -194,12 +286,15 @@ class DlfClient:
     ) -> AsyncIterator[InstanceSummary]:
         """Every matching instance once, page after page (offset = page number, as documented).
 
-        Stops on a short or empty page, when `total` instances have been seen, when a page brings nothing new (a
-        server that ignores `offset` would otherwise loop forever) or after `max_pages` requests. Should the server
+        Rows the bot cannot use are left out (see `list_instances`), so every row yielded names an instance
+        `get_instance` accepts; they still count as rows of their page for paging. Stops on a short or empty page,
+        when `total` instances have been seen, when a page brings nothing new (a server that ignores `offset` would
+        otherwise loop forever) or after `max_pages` requests. Should the server
         read `offset` as a row offset after all (offset 1 answering the first page shifted by one row), the rest is
         fetched by row offset instead of one new row per request.
         """
         seen: set[int] = set()
+        skipped: set[str] = set()
         first_page: list[int] = []
         offset, by_rows = 0, False
         for number in range(max_pages):
@@ -215,18 +310,20 @@ class DlfClient:
             )
             ids = [item.instance_id for item in page.instances]
             fresh = [item for item in page.instances if item.instance_id not in seen]
+            newly_skipped = set(page.skipped) - skipped
+            skipped |= newly_skipped
             for item in fresh:
                 seen.add(item.instance_id)
                 yield item
-            if len(page.instances) < page_size or not fresh:
+            if len(page.instances) + len(page.skipped) < page_size or not (fresh or newly_skipped):
                 return
-            if page.total is not None and len(seen) >= page.total:
+            if page.total is not None and len(seen) + len(skipped) >= page.total:
                 return
             if number == 0:
                 first_page = ids
             elif number == 1 and page_size > 1 and ids[:-1] == first_page[1:]:
                 by_rows = True
-            offset = offset + len(page.instances) if by_rows else offset + 1
+            offset = offset + len(page.instances) + len(page.skipped) if by_rows else offset + 1
 
     async def _act(self, operation: str, action: str, job_name: str, instance_id: int) -> None:
         path = paths.instance_path(self.config.project_id, job_name, instance_id, action)
@@ -254,7 +351,9 @@ class DlfClient:
         response = await self._session.call(
             operation="list_jobs", method="GET", path=path, query=query, idempotent=True
         )
-        return self._parse(response, JobPage, operation="list_jobs")
+        return self._parse_page(
+            response, JobPage, Job, rows_field="jobs", row_keys=JOB_ROW_KEYS, operation="list_jobs"
+        )
 
     async def get_job(self, job_name: str) -> Job:
         """One job's details (name and type; the rest of the definition is ignored)."""

@@ -6,7 +6,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
 class DlfMetrics:
-    """`dlf_requests_total{operation,outcome}` (one per call, after retries) and the calls' duration."""
+    """`dlf_requests_total{operation,outcome}` (one per call, after retries), the calls' duration, and
+    `dlf_rows_skipped_total{operation}`: list rows the bot could not read and left out of a page."""
 
     def __init__(self, *, registry: CollectorRegistry) -> None:
         self.calls = Counter(
@@ -24,6 +25,12 @@ class DlfMetrics:
         self.duration = Histogram(
             "dlf_request_duration_seconds",
             "Duration of DLF API calls, retries included.",
+            ("operation",),
+            registry=registry,
+        )
+        self.rows_skipped = Counter(
+            "dlf_rows_skipped",
+            "Rows of a DLF list the bot could not read (no usable job name or instance id) and left out.",
             ("operation",),
             registry=registry,
         )

@@ -5,17 +5,20 @@ Disagreements handled here (see ../shared/facts/huawei-dlf.md):
 - instance id as `instanceId` int64 or `instancesId` string; ids given as numbers or digit strings;
 - `jobId` as an int, a digit string, or junk such as "868641," (kept as text when it is not a clean integer);
 - optional fields (`endTime`, `executeTime`, `logPath`, `inputRowCount`, `speed`, `retryTimes`) absent or null;
-- extra fields ignored; unknown status values kept verbatim.
-Ids must be whole numbers in the signed 64-bit range and times epoch milliseconds: anything else is a bad response.
+- extra fields ignored; unknown status values kept verbatim, a null status read as "unknown";
+- `instances`, `nodes` and `jobs` given as null (read as empty); a `total` that is not a usable count (unknown).
+Instance ids must be whole numbers from 0 to 2**63-1 and job names usable in a URL (`identifiers.py`), times epoch
+milliseconds: anything else makes the model invalid. The client validates list rows one at a time, so such a row is
+skipped rather than failing its page; in an instance's details it is a bad response.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
-INT64_MAX = 2**63 - 1
+from bot.dlf.identifiers import INT64_MAX, check_instance_id, check_job_name
 
 
 def _strict_int(value: Any) -> int:
@@ -51,6 +54,23 @@ def _lenient_id(value: Any) -> int | str | None:
         return str(value)
 
 
+def _lenient_count(value: Any) -> int | None:
+    """For totals: a non-negative int64 when it is one; None (unknown) for null, fractions, junk or huge numbers."""
+    try:
+        number = _optional_strict_int(value)
+    except ValueError:
+        return None
+    return number if number is None or number >= 0 else None
+
+
+def _null_as_empty(value: Any) -> Any:
+    return () if value is None else value
+
+
+def _null_as_unknown(value: Any) -> Any:
+    return "unknown" if value is None else value
+
+
 def _lenient_float(value: Any) -> float | None:
     if value is None or value == "" or isinstance(value, bool):
         return None
@@ -60,7 +80,10 @@ def _lenient_float(value: Any) -> float | None:
         return None
 
 
-Id = Annotated[int, BeforeValidator(_strict_int)]
+Id = Annotated[int, BeforeValidator(_strict_int), AfterValidator(check_instance_id)]
+JobName = Annotated[str, AfterValidator(check_job_name)]
+Status = Annotated[str, BeforeValidator(_null_as_unknown)]
+Count = Annotated[int | None, BeforeValidator(_lenient_count)]
 EpochMs = Annotated[int, BeforeValidator(_strict_int)]
 OptionalEpochMs = Annotated[int | None, BeforeValidator(_optional_strict_int)]
 OptionalInt = Annotated[int | None, BeforeValidator(_optional_strict_int)]
@@ -97,7 +120,7 @@ class Node(_Model):
     """One node of a job instance."""
 
     node_name: str = Field(validation_alias=AliasChoices("nodeName", "node_name", "name"))
-    status: str = "unknown"
+    status: Status = "unknown"
     type: str | None = Field(default=None, validation_alias=AliasChoices("type", "nodeType", "node_type"))
     plan_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("planTime", "plan_time"))
     start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
@@ -117,9 +140,9 @@ class Node(_Model):
 class Instance(_Model):
     """The answer of "view job instance details" (the seed page)."""
 
-    job_name: str = Field(validation_alias=AliasChoices("jobName", "job_name"))
+    job_name: JobName = Field(validation_alias=AliasChoices("jobName", "job_name"))
     instance_id: Id = Field(validation_alias=AliasChoices("instanceId", "instancesId", "instance_id"))
-    status: str = "unknown"
+    status: Status = "unknown"
     plan_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("planTime", "plan_time"))
     start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
     end_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("endTime", "end_time"))
@@ -129,17 +152,17 @@ class Instance(_Model):
     )
     force_success: bool = Field(default=False, validation_alias=AliasChoices("forceSuccess", "force_success"))
     ignore_success: bool = Field(default=False, validation_alias=AliasChoices("ignoreSuccess", "ignore_success"))
-    total: OptionalInt = None
-    nodes: tuple[Node, ...] = ()
+    total: Count = None
+    nodes: Annotated[tuple[Node, ...], BeforeValidator(_null_as_empty)] = ()
 
 
 class InstanceSummary(_Model):
     """One row of the instance list."""
 
-    job_name: str = Field(validation_alias=AliasChoices("jobName", "job_name"))
+    job_name: JobName = Field(validation_alias=AliasChoices("jobName", "job_name"))
     instance_id: Id = Field(validation_alias=AliasChoices("instanceId", "instancesId", "instance_id"))
     job_id: LenientId = Field(default=None, validation_alias=AliasChoices("jobId", "job_id"))
-    status: str = "unknown"
+    status: Status = "unknown"
     plan_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("planTime", "plan_time"))
     start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
     end_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("endTime", "end_time"))
@@ -158,16 +181,20 @@ class InstanceSummary(_Model):
 
 
 class InstancePage(_Model):
-    """One page of the instance list."""
+    """One page of the instance list.
 
-    total: OptionalInt = None
-    instances: tuple[InstanceSummary, ...] = ()
+    `skipped` names the rows of the page the bot could not read (see `DlfClient.list_instances`), one text key each.
+    """
+
+    total: Count = None
+    instances: Annotated[tuple[InstanceSummary, ...], BeforeValidator(_null_as_empty)] = ()
+    skipped: tuple[str, ...] = ()
 
 
 class Job(_Model):
     """One row of the job list (fields beyond the name are optional and informative)."""
 
-    name: str = Field(validation_alias=AliasChoices("name", "jobName", "job_name"))
+    name: JobName = Field(validation_alias=AliasChoices("name", "jobName", "job_name"))
     job_type: str | None = Field(
         default=None, validation_alias=AliasChoices("jobType", "job_type", "processType")
     )
@@ -182,7 +209,8 @@ class Job(_Model):
 
 
 class JobPage(_Model):
-    """One page of the job list."""
+    """One page of the job list (`skipped`: the rows the bot could not read, as for `InstancePage`)."""
 
-    total: OptionalInt = None
-    jobs: tuple[Job, ...] = ()
+    total: Count = None
+    jobs: Annotated[tuple[Job, ...], BeforeValidator(_null_as_empty)] = ()
+    skipped: tuple[str, ...] = ()

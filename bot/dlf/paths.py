@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from bot.dlf.models import INT64_MAX
+from bot.dlf.identifiers import check_instance_id, check_job_name
 
 
 def job_segment(job_name: str) -> str:
     """A job name as one path segment: `quote(name, safe="")`; empty names and dot segments refused."""
-    if not isinstance(job_name, str) or not job_name:
+    if not isinstance(job_name, str):
         raise ValueError("a job name must be a non-empty string")
-    if job_name in (".", ".."):
-        # quote() leaves dots alone, and a dot segment would change which resource the path names.
-        raise ValueError(f"{job_name!r} is not a job name")
-    return quote(job_name, safe="")
+    return quote(check_job_name(job_name), safe="")
 
 
 def instance_segment(instance_id: int) -> str:
-    """An instance id as a path segment: a whole number in the signed 64-bit range (never a string or a bool)."""
+    """An instance id as a path segment: a whole number from 0 to 2**63-1 (never a string or a bool)."""
     if isinstance(instance_id, bool) or not isinstance(instance_id, int):
         raise TypeError(f"an instance id must be an int, not {type(instance_id).__name__}")
-    if not 0 <= instance_id <= INT64_MAX:
-        raise ValueError("an instance id must be between 0 and 2**63-1")
-    return str(instance_id)
+    return str(check_instance_id(instance_id))
 
 
 def project_prefix(project_id: str) -> str:
