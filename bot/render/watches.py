@@ -130,11 +130,12 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
 
 
 def render_subscribed(
-    sub: SubscriptionLike, *, already: bool = False, previous: SubscriptionLike | None = None
+    sub: SubscriptionLike, *, already: bool = False, previous: SubscriptionLike | None = None, resumed: int = 0
 ) -> Message:
     """The answer to `/dlf watch`: what the channel will now hear about and whom it mentions (or that it already
     did). `previous` is the subscription before this command, when it existed: the answer then says it was updated
-    and which mention it no longer carries."""
+    and which mention it no longer carries. `resumed`: messages held back while the channel was broken that go out
+    now."""
     who = f", mentioning {mention_or_text(sub.mention, 60)}" if sub.mention else ""
     if sub.instance_id is not None:
         promise = f"how {_what(sub)} ends ({_events(sub.events)}){who}"
@@ -155,7 +156,12 @@ def render_subscribed(
     hint = "`/dlf watches` lists this channel's subscriptions."
     if sub.mention:
         hint += " `--mention none` removes the mention."
-    return Message(text=text, blocks=[section(line), context(hint)])
+    blocks = [section(line)]
+    if resumed:
+        plural = "message" if resumed == 1 else "messages"
+        blocks.append(section(f":outbox_tray: {resumed} {plural} held back while Slack refused this channel "
+                              "will now be delivered, oldest first."))
+    return Message(text=text, blocks=[*blocks, context(hint)])
 
 
 def render_unsubscribed(

@@ -21,11 +21,15 @@ from bot.render.errors import render_command_error, render_dlf_error
 from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
 from bot.store import Store, Subscription
+from bot.store.outbox import CHANNEL_ERRORS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROFILE = "default"
 _GLOB_CHARACTERS = frozenset("*?[")
+# Messages Slack refused because the channel was broken are queued again on repair when they are this recent: an
+# older alert is stale news (DLF itself keeps instances 7 days).
+REQUEUE_WINDOW_MS = 7 * 24 * 3600 * 1000
 
 
 class JobDirectory(Protocol):
@@ -39,11 +43,12 @@ class JobDirectory(Protocol):
 @dataclass(frozen=True)
 class WatchResult:
     """`/dlf watch` done: the subscription, whether it was already there exactly like this, and what it was before
-    (None when it is new)."""
+    (None when it is new), and how many messages held back while the channel was broken now go out."""
 
     subscription: Subscription
     already: bool
     previous: Subscription | None = None
+    resumed: int = 0  # messages held or failed while the channel was broken, now to be delivered
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,9 @@ class SubscriptionService:
             result = await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
             if isinstance(result, Refused):
                 return _render_refusal(result)
-            return render_subscribed(result.subscription, already=result.already, previous=result.previous)
+            return render_subscribed(
+                result.subscription, already=result.already, previous=result.previous, resumed=result.resumed
+            )
         if isinstance(command, UnwatchCommand):
             outcome = await self.unwatch(command, channel_id=channel_id, user_id=user_id)
             if isinstance(outcome, Refused):
@@ -120,9 +127,10 @@ class SubscriptionService:
             if refusal is not None:
                 return refusal
         async with self._store.transaction() as tx:
-            before = {
-                (s.profile, s.target, s.instance_id): s for s in await tx.subscriptions.list_for_channel(channel_id)
-            }.get((profile, command.target, command.instance_id))
+            channel_subscriptions = await tx.subscriptions.list_for_channel(channel_id)
+            before = {(s.profile, s.target, s.instance_id): s for s in channel_subscriptions}.get(
+                (profile, command.target, command.instance_id)
+            )
             # A repeat changes only the options the user gave: an on-call mention is never dropped by accident.
             events = command.events if command.events_given or before is None else before.events
             mention = command.mention if command.mention_given or before is None else before.mention
@@ -138,6 +146,16 @@ class SubscriptionService:
                 team=team_id,
             )
             unchanged = before is not None and _same(before, subscription)
+            resumed = 0
+            if _repairs(channel_subscriptions, before):
+                # Someone fixed the channel (invited the bot, unarchived it, renewed the token) and re-watched: the
+                # alerts it missed go out now, oldest first, so each card comes before its thread and updates.
+                requeued = await tx.outbox.requeue_failed(
+                    channel_id, errors=CHANNEL_ERRORS, since=tx.now - REQUEUE_WINDOW_MS
+                )
+                resumed = await tx.outbox.pending_count(channel_id)
+                log.info("channel %s re-watched: %d message(s) to deliver (%d queued again after failing)",
+                         channel_id, resumed, requeued)
             if not unchanged:
                 await tx.audit.record(
                     actor=user_id,
@@ -153,7 +171,7 @@ class SubscriptionService:
                         "created": created,
                     },
                 )
-        return WatchResult(subscription=subscription, already=unchanged, previous=before)
+        return WatchResult(subscription=subscription, already=unchanged, previous=before, resumed=resumed)
 
     async def unwatch(self, command: UnwatchCommand, *, channel_id: str, user_id: str) -> UnwatchResult | Refused:
         """Remove the channel's subscription to a job, pattern or followed instance (harmless if there is none)."""
@@ -207,6 +225,15 @@ class SubscriptionService:
             )
             return Refused(dlf_error=err, job=job, instance_id=instance_id)
         return None
+
+
+def _repairs(channel_subscriptions: Sequence[Subscription], before: Subscription | None) -> bool:
+    """Whether this watch repairs the channel: it re-activates a broken subscription, or the channel had only broken
+    ones (its messages were held)."""
+    if before is not None and before.state == "broken":
+        return True
+    states = {s.state for s in channel_subscriptions}
+    return "broken" in states and "active" not in states
 
 
 def _same(before: Subscription, after: Subscription) -> bool:

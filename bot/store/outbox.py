@@ -7,15 +7,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Iterable
+
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import insert_for
 from bot.store.records import OUTBOX_KINDS, OutboxRow
-from bot.store.tables import incidents, outbox
+from bot.store.tables import incidents, outbox, subscriptions
 
 _ERROR_MAX = 512
+
+# Slack errors that say the bot can no longer post to a channel (or with this token): retrying never helps, the
+# channel's subscriptions are marked broken, and the rows they failed are queued again when the channel is re-watched.
+CHANNEL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "not_authed",
+    }
+)
 _RECORD_COLUMNS = [c for c in outbox.c if c.name not in ("claimed_by", "claim_expires_at")]
 
 
@@ -82,6 +99,25 @@ class Outbox:
             query = query.where(outbox.c.channel == channel)
         return int((await self._conn.execute(query)).scalar_one())
 
+    async def requeue_failed(self, channel: str, *, errors: Iterable[str], since: int) -> int:
+        """Queue again the rows of `channel` that failed for good with one of `errors` (the channel could not be
+        posted to) and were queued at or after `since` (ms); returns how many.
+
+        They become pending, due now, with their attempts counted afresh. They keep their ids, so an alert card goes
+        out before the thread replies and updates queued after it.
+        """
+        result = await self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.channel == channel,
+                outbox.c.status == "failed_permanent",
+                outbox.c.last_error.in_(list(errors)),
+                outbox.c.created_at >= since,
+            )
+            .values(status="pending", attempts=0, next_attempt_at=self._now, claimed_by=None, claim_expires_at=None)
+        )
+        return int(result.rowcount)
+
     async def purge_before(self, cutoff: int) -> int:
         """Delete finished rows (sent or failed for good) queued before `cutoff` (ms); returns how many.
 
@@ -114,6 +150,8 @@ class Outbox:
     async def claim_heads(self, *, holder: str, limit: int, claim_ttl_ms: int) -> list[OutboxRow]:
         """Claim the oldest pending row of up to `limit` channels, where that row is due and not claimed.
 
+        A held channel (see `_held_channels`) is skipped: its rows stay pending, in order, until someone re-watches it.
+
         One row per channel per call keeps per-channel pacing and order; a channel whose oldest row is backing off
         waits without holding up the others. The claim (holder + expiry) is taken with one atomic UPDATE (and
         `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two deliverers never hold the same row; a claim left by a crashed
@@ -122,7 +160,12 @@ class Outbox:
         heads = select(func.min(outbox.c.id)).where(outbox.c.status == "pending").group_by(outbox.c.channel)
         candidates = (
             select(outbox.c.id)
-            .where(outbox.c.id.in_(heads), outbox.c.next_attempt_at <= self._now, *self._claimable())
+            .where(
+                outbox.c.id.in_(heads),
+                outbox.c.next_attempt_at <= self._now,
+                *self._claimable(),
+                outbox.c.channel.not_in(_held_channels()),
+            )
             .order_by(outbox.c.id)
             .limit(limit)
         )
@@ -198,4 +241,14 @@ class Outbox:
         )
 
 
-__all__ = ["Outbox"]
+def _held_channels() -> Any:
+    """Channels whose rows are held: every subscription is broken (at least one, and none active). Slack refused
+    to post there; sending the rest of the backlog would only fail it too, so it waits for `/dlf watch` to repair the
+    channel (which also re-queues the rows that failed for that reason: `requeue_failed`)."""
+    active = select(subscriptions.c.channel).where(subscriptions.c.state == "active")
+    return select(subscriptions.c.channel).where(
+        subscriptions.c.state == "broken", subscriptions.c.channel.not_in(active)
+    )
+
+
+__all__ = ["CHANNEL_ERRORS", "Outbox"]

@@ -9,6 +9,10 @@ that trace, and finding it records the ts instead of posting a second alert. A h
 (`not_in_channel` for a public channel the bot posts to without being a member, a missing scope) never stops the
 post: only a post's own answer marks a channel broken.
 
+A channel Slack refuses to post to (CHANNEL_ERRORS) has its subscriptions marked broken; while all of them are,
+its rows are held, pending and in order, not tried (`Outbox.claim_heads`). `/dlf watch` in the channel repairs it
+and queues again the rows that failed that way (`SubscriptionService.watch`), so no alert is lost meanwhile.
+
 A reply whose thread was deleted is posted at the top of the channel with a line saying so; an update of a deleted
 card is dropped (logged at INFO).
 """
@@ -324,7 +328,7 @@ class OutboxDeliverer:
             if failure.kind == "broken":
                 count = await tx.subscriptions.mark_broken(row.channel, failure.reason)
                 logger.warning("Slack refuses to post to channel %s (%s): message %s not sent; %d subscription(s) "
-                               "marked broken until someone subscribes the channel again",
+                               "marked broken; its messages wait until someone runs /dlf watch there again",
                                row.channel, failure.reason, row.key, count)
                 return "broken"
         logger.error("Slack rejected message %s for channel %s (%s)%s: it will not be sent",

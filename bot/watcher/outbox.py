@@ -18,23 +18,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.store.outbox import CHANNEL_ERRORS
+
 # The `event_type` of the message metadata that carries the outbox key, so a crash between Slack's "ok" and the
 # database write is recognised in channel history instead of posting twice.
 OUTBOX_EVENT_TYPE = "dlf_bot_outbox"
 
-# Errors that say the bot can no longer post to the channel: retrying never helps; the subscription is broken.
-CHANNEL_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "restricted_action",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "not_authed",
-    }
-)
+# CHANNEL_ERRORS (imported from the store, which queues the rows they failed again when the channel is re-watched):
+# the bot can no longer post to the channel; retrying never helps; the subscription is broken.
 
 # Slack's own "the problem is on our side, try again".
 TRANSIENT_ERRORS = frozenset(

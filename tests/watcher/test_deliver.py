@@ -13,8 +13,13 @@ from typing import Any, TypeVar
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.commands.model import WatchCommand
+from bot.dlf.auth import AkSk
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
 from bot.render.detached import DETACHED_REPLY_LINE
 from bot.render.limits import problems
+from bot.services.subscriptions import SubscriptionService, WatchResult
 from bot.store import Store, create_engine, migrate, wall_clock_ms
 from bot.store.testing import (
     TEST_POSTGRES_URL_ENV,
@@ -26,6 +31,7 @@ from bot.store.testing import (
 )
 from bot.watcher.deliver import OutboxDeliverer, make_delivery_client
 from bot.watcher.outbox import OUTBOX_EVENT_TYPE
+from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 from slack_fake import FakeSlack
 
 T = TypeVar("T")
@@ -473,3 +479,84 @@ async def test_a_detached_reply_retried_after_a_crash_is_not_posted_twice(store:
 
     assert report.recovered == 1
     assert keys_in(fake, "C1") == ["reply:1"]
+
+
+@pytest.fixture
+async def watch_service(store: Store) -> AsyncIterator[SubscriptionService]:
+    sandbox = Sandbox(seed=True)
+    async with sandbox.serve() as base_url:
+        client = DlfClient(
+            config=DlfConfig(endpoint=base_url, project_id=SANDBOX_CREDENTIALS.project_id, max_retries=0),
+            credentials=AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SANDBOX_CREDENTIALS.sk),
+        )
+        try:
+            yield SubscriptionService(store=store, clients={"default": client})
+        finally:
+            await client.aclose()
+
+
+async def test_alerts_queued_while_a_channel_is_broken_are_held_and_all_arrive_in_order_after_a_re_watch(
+    store: Store, slack, clock, watch_service: SubscriptionService
+) -> None:
+    fake, client = slack
+    await watch_service.watch(WatchCommand(target="job_batch"), channel_id="C1", user_id="U1")
+    fake.faults.channel_error("C1", "channel_not_found")
+    # Two failures while the bot cannot post there: each a card, a thread reply, and a card update.
+    for n in (1, 2):
+        await enqueue(store, f"alert:{n}", text=f"job_batch failed ({n})")
+        await enqueue(store, f"reply:{n}", kind="thread_reply", parent=f"alert:{n}", text=f"details {n}")
+        await enqueue(store, f"update:{n}", kind="update", parent=f"alert:{n}", text=f"job_batch failed ({n}) +")
+    await enqueue(store, "other:1", channel="C2")
+    sender = deliverer(store, client)
+
+    broken = await sender.drain()
+    clock.advance(3600)
+    later = await sender.drain()
+
+    assert (broken.broken, broken.sent, later.claimed) == (1, 1, 0)  # only C2's row went out; C1's rows wait
+    async with store.transaction() as tx:
+        assert await tx.outbox.pending_count("C1") == 5
+        assert [s.state for s in await tx.subscriptions.list_for_channel("C1")] == ["broken"]
+
+    fake.faults.clear()  # someone invites the bot back
+    answer = await watch_service.handle(
+        WatchCommand(target="job_batch", events_given=False, mention_given=False),
+        channel_id="C1", user_id="U2", team_id=None,
+    )
+    assert "6 messages held back" in str(answer.blocks)
+    await sender.drain()
+
+    top = [m for m in fake.messages["C1"] if m.get("thread_ts") in (None, m["ts"])]
+    assert [m["metadata"]["event_payload"]["key"] for m in top] == ["alert:1", "alert:2"]
+    assert [m["text"] for m in top] == ["job_batch failed (1) +", "job_batch failed (2) +"]  # updated in place
+    for n, root in zip((1, 2), top, strict=True):
+        (reply,) = fake.thread("C1", root["ts"])
+        assert reply["text"] == f"details {n}"
+    sent_keys = [c.params["metadata"]["event_payload"]["key"] for c in fake.calls_to("chat.postMessage")
+                 if c.outcome == "ok" and c.params.get("channel") == "C1"]
+    assert sorted(sent_keys) == ["alert:1", "alert:2", "reply:1", "reply:2"]  # each exactly once
+    async with store.transaction() as tx:
+        assert await tx.outbox.pending_count() == 0
+
+
+async def test_a_re_watch_does_not_resend_old_or_badly_formed_failures(
+    store: Store, slack, clock, watch_service: SubscriptionService
+) -> None:
+    fake, client = slack
+    await watch_service.watch(WatchCommand(target="job_*"), channel_id="C1", user_id="U1")
+    async with store.transaction() as tx:
+        await tx.outbox.enqueue(key="alert:bad", channel="C1", kind="alert", payload={"text": "x" * 50_000})
+    await deliverer(store, client).drain()  # Slack refuses it (msg_too_long): not a channel error
+    fake.faults.channel_error("C1", "not_in_channel")
+    await enqueue(store, "alert:old")
+    await deliverer(store, client).drain()
+    clock.advance(8 * 24 * 3600)  # a week later the channel is repaired: that alert is stale by now
+    fake.faults.clear()
+
+    result = await watch_service.watch(WatchCommand(target="job_*"), channel_id="C1", user_id="U1")
+
+    assert isinstance(result, WatchResult) and result.resumed == 0
+    async with store.transaction() as tx:
+        old, bad = await tx.outbox.get("alert:old"), await tx.outbox.get("alert:bad")
+    assert old is not None and (old.status, old.last_error) == ("failed_permanent", "not_in_channel")
+    assert bad is not None and (bad.status, bad.last_error) == ("failed_permanent", "msg_too_long")
