@@ -5,9 +5,8 @@ The watcher only enqueues; the deliverer (`bot.watcher.deliver`) claims, sends a
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
