@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from hostile import INJECTED, hostile_text, instances, mentions, names, times
+from hostile import INJECTED, hostile_text, instances, job_names, mentions, names, times
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,7 +106,7 @@ def assert_safe(message: Message, mentioned: Iterable[str | None] = ()) -> None:
 
 summaries = st.builds(
     InstanceSummary,
-    job_name=names,
+    job_name=job_names,
     instance_id=st.integers(min_value=0, max_value=2**63 - 1),
     status=st.just("fail"),
     end_time=times,
