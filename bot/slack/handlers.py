@@ -6,17 +6,20 @@ listeners by function); `bot.slack.app` registers them from one table.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.say.async_say import AsyncSay
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -41,6 +44,20 @@ log = logging.getLogger(__name__)
 
 _LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+# A response_url that answers 5xx or cannot be reached is tried once more after this pause, then the answer goes
+# through chat.postEphemeral instead.
+RESPOND_RETRY_DELAY_S = 0.5
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    """Where an answer goes when its response_url fails: privately to `user` in `channel`, through the Web API.
+    `what` names the request in the log (never the response_url: it is a credential)."""
+
+    client: AsyncWebClient
+    channel: str
+    user: str
+    what: str
 
 
 class SubscriptionCommands(Protocol):
@@ -61,13 +78,17 @@ class Listeners:
         instances: InstanceService,
         subscriptions: SubscriptionCommands | None = None,
         metrics: SlackMetrics | None = None,
+        respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
     ) -> None:
         self._instances = instances
         self._subscriptions = subscriptions
         self._metrics = metrics
+        self._respond_retry_delay_s = respond_retry_delay_s
 
     # ------------------------------------------------------------------ /dlf
-    async def on_dlf_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_dlf_command(
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         """`/dlf ...`: instant answers (help, bad input) in the ack; everything that calls DLF after it."""
         try:
             parsed = parse_command(command.get("text") or "")
@@ -86,7 +107,11 @@ class Listeners:
                 team_id=command.get("team_id"),
             )
             self._count_command(_subcommand(parsed), "ok" if ok else "error")
-            await self._send(respond, message, response_type="ephemeral")
+            fallback = _Fallback(
+                client=client, channel=command.get("channel_id", ""), user=command.get("user_id", ""),
+                what=f"{command.get('command') or '/dlf'} {_subcommand(parsed)}",
+            )
+            await self._send(respond, message, response_type="ephemeral", fallback=fallback)
 
     # ------------------------------------------------------------------ buttons
     async def on_instance_refresh(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -215,21 +240,33 @@ class Listeners:
             return message, True
         return render_help(), True
 
-    async def _send(self, respond: AsyncRespond, message: Message, **options: Any) -> bool:
-        try:
-            response = await respond(text=message.text, blocks=message.blocks, **options)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+    async def _send(
+        self, respond: AsyncRespond, message: Message, *, fallback: _Fallback | None = None, **options: Any
+    ) -> bool:
+        """Answer at the response_url; a 5xx or network failure is tried once more. When that fails too and a
+        `fallback` is given, the answer goes to the user privately with chat.postEphemeral."""
+        failure = ""
+        for attempt in (1, 2):
+            try:
+                response = await respond(text=message.text, blocks=message.blocks, **options)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                failure, retry = messages.log_respond_unreachable(type(exc).__name__), True
+            else:
+                if response.status_code == 200:
+                    return True
+                # WebhookClient does not raise: an answer Slack refused would otherwise vanish silently.
+                failure = messages.log_respond_failed(response.status_code, str(response.body))
+                retry = response.status_code >= 500
             if self._metrics is not None:
                 self._metrics.respond_failures.inc()
-            log.error(messages.log_respond_unreachable(type(exc).__name__))
+            if not retry or attempt == 2:
+                break
+            log.warning("%s; trying once more", failure)
+            await asyncio.sleep(self._respond_retry_delay_s)
+        if fallback is None or not fallback.channel or not fallback.user:
+            log.error(failure)
             return False
-        if response.status_code != 200:
-            # WebhookClient does not raise: an answer Slack refused would otherwise vanish silently.
-            if self._metrics is not None:
-                self._metrics.respond_failures.inc()
-            log.error(messages.log_respond_failed(response.status_code, str(response.body)))
-            return False
-        return True
+        return await _post_ephemeral(fallback, message, failure)
 
     def _count_command(self, subcommand: str, outcome: str) -> None:
         if self._metrics is not None:
@@ -268,6 +305,20 @@ def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
     if ref.instance_id < 1 or set(ref.job) <= {"."}:
         return None
     return ref
+
+
+async def _post_ephemeral(fallback: _Fallback, message: Message, failure: str) -> bool:
+    try:
+        await fallback.client.chat_postEphemeral(
+            channel=fallback.channel, user=fallback.user, text=message.text, blocks=message.blocks
+        )
+    except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
+        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.error("the answer to %s for %s in %s was lost: %s, and chat.postEphemeral failed too (%s)",
+                  fallback.what, fallback.user, fallback.channel, failure, reason)
+        return False
+    log.warning("%s; answered %s with chat.postEphemeral instead", failure, fallback.what)
+    return True
 
 
 async def _delete_original(respond: AsyncRespond) -> None:
