@@ -79,7 +79,24 @@ _SECRET_PATTERNS = (
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"(?i)(signature=)[0-9a-f]{16,}"),
     re.compile(r"(?i)(x-auth-token['\"]?\s*[:=]\s*['\"]?)[^\s'\",]+"),
+    # A response_url can post into its conversation for 30 minutes: a credential. Plain, in JSON, form-encoded.
+    re.compile(r"(?i)(https?://hooks\.slack(?:-gov)?\.com/)[^\s'\"&<>]+"),
+    re.compile(r"(?i)(response_url['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,}]+"),
 )
+# Loggers that write response_urls at DEBUG ("Sending a request - url: ..."): only their warnings and errors show.
+_RESPONSE_URL_LOGGERS = ("slack_sdk.webhook",)
+
+
+class _NoUnverifiedBodies(logging.Filter):
+    """Bolt logs the raw body of every request whose signature fails (at INFO): anyone can send one, and a replayed
+    one carries a real response_url and the user's text. The line keeps the signature and timestamp, not the body.
+    A handler filter, because Bolt resets its middleware loggers' levels from the app's logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("slack_bolt.") and record.name.endswith("RequestVerification"):
+            record.msg = record.getMessage().split(", body:", 1)[0] + ", body not logged)"
+            record.args = ()
+        return True
 
 
 class RedactingFormatter(logging.Formatter):
@@ -114,6 +131,7 @@ def configure_logging(*, level: str, secrets: Iterable[str] = (), stream: TextIO
     """One handler on the root logger, redacting secrets; called once per process, here."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter(secrets=secrets, fmt="%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_NoUnverifiedBodies())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -121,6 +139,8 @@ def configure_logging(*, level: str, secrets: Iterable[str] = (), stream: TextIO
     root.setLevel(level)
     # APScheduler logs every job run at INFO (twice a second here); its warnings and errors still show.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    for name in _RESPONSE_URL_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 # ---------------------------------------------------------------------------------------------------- wiring
