@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from dlf_rig import C, MakeClient, RecordingSleep, credentials_of
 
-from bot.dlf import AkSk, DlfClient, DlfConfig, IamPassword, StaticToken
+from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import Credentials
-from dlf_sandbox import SANDBOX_CREDENTIALS, ManualClock, Sandbox
-
-C = SANDBOX_CREDENTIALS
-SECRETS = (C.sk, C.temp_sk, C.security_token, C.iam_password, C.static_token)
-
-MakeClient = Callable[..., DlfClient]
-
-
-class RecordingSleep:
-    """The client's sleep: remembers each backoff and yields to the loop without waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        import asyncio
-
-        self.delays.append(seconds)
-        await asyncio.sleep(0)
+from dlf_sandbox import ManualClock, Sandbox
 
 
 @pytest.fixture
@@ -45,21 +28,6 @@ def sb(sb_clock: ManualClock) -> Sandbox:
 async def base_url(sb: Sandbox) -> AsyncIterator[str]:
     async with sb.serve(host="127.0.0.1", port=0) as url:
         yield url
-
-
-def credentials_of(kind: str, base_url: str) -> Credentials:
-    """Sandbox credentials of one kind."""
-    if kind == "aksk":
-        return AkSk(access_key=C.ak, secret_key=C.sk)
-    if kind == "temporary":
-        return AkSk(access_key=C.temp_ak, secret_key=C.temp_sk, security_token=C.security_token)
-    if kind == "iam":
-        return IamPassword(
-            username=C.iam_username, password=C.iam_password, domain=C.iam_domain, iam_endpoint=base_url
-        )
-    if kind == "static":
-        return StaticToken(token=C.static_token)
-    raise ValueError(kind)
 
 
 @pytest.fixture
@@ -107,10 +75,3 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Capture every logger at DEBUG (httpx and httpcore included) to prove no secret reaches a log."""
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-def assert_no_secrets(*texts: str) -> None:
-    """None of the sandbox's secrets appears in any of the texts."""
-    for text in texts:
-        for secret in SECRETS:
-            assert secret not in text

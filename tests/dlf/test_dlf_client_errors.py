@@ -6,7 +6,7 @@ import asyncio
 import socket
 
 import pytest
-from conftest import C, MakeClient, RecordingSleep, assert_no_secrets
+from dlf_rig import C, MakeClient, RecordingSleep, assert_no_secrets
 
 from bot.dlf import AkSk, DlfClient, DlfConfig, IamPassword, TokenBucket
 from bot.errors import (

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import MakeClient, assert_no_secrets
+from dlf_rig import MakeClient, assert_no_secrets
 
 from bot.dlf import Instance
 from bot.errors import DlfNotFound, DlfRequestRejected
