@@ -129,7 +129,12 @@ class DlfClient:
             refresh_margin=timedelta(seconds=config.token_refresh_margin),
         )
         self._session = DlfSession(
-            config=config, http=self._http, authenticator=authenticator, limiter=limiter, sleep=sleep, rng=rng,
+            config=config,
+            http=self._http,
+            authenticator=authenticator,
+            limiter=limiter,
+            sleep=sleep,
+            rng=rng,
             metrics=metrics,
         )
         self._metrics = metrics
@@ -176,8 +181,9 @@ class DlfClient:
             ) from None
 
     def _parse(self, response: httpx.Response, model: type[ModelT], *, operation: str) -> ModelT:
-        return self._validate(self._json_object(response, operation=operation), model, response=response,
-                              operation=operation)
+        return self._validate(
+            self._json_object(response, operation=operation), model, response=response, operation=operation
+        )
 
     def _parse_page(
         self,
@@ -268,7 +274,11 @@ class DlfClient:
             operation="list_instances", method="GET", path=path, query=query, idempotent=True
         )
         return self._parse_page(
-            response, InstancePage, InstanceSummary, rows_field="instances", row_keys=INSTANCE_ROW_KEYS,
+            response,
+            InstancePage,
+            InstanceSummary,
+            rows_field="instances",
+            row_keys=INSTANCE_ROW_KEYS,
             operation="list_instances",
         )
 
@@ -351,9 +361,7 @@ class DlfClient:
         response = await self._session.call(
             operation="list_jobs", method="GET", path=path, query=query, idempotent=True
         )
-        return self._parse_page(
-            response, JobPage, Job, rows_field="jobs", row_keys=JOB_ROW_KEYS, operation="list_jobs"
-        )
+        return self._parse_page(response, JobPage, Job, rows_field="jobs", row_keys=JOB_ROW_KEYS, operation="list_jobs")
 
     async def get_job(self, job_name: str) -> Job:
         """One job's details (name and type; the rest of the definition is ignored)."""

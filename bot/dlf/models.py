@@ -147,9 +147,7 @@ class Instance(_Model):
     start_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("startTime", "start_time"))
     end_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("endTime", "end_time"))
     execute_time: OptionalInt = Field(default=None, validation_alias=AliasChoices("executeTime", "execute_time"))
-    instance_type: OptionalInt = Field(
-        default=None, validation_alias=AliasChoices("instanceType", "instance_type")
-    )
+    instance_type: OptionalInt = Field(default=None, validation_alias=AliasChoices("instanceType", "instance_type"))
     force_success: bool = Field(default=False, validation_alias=AliasChoices("forceSuccess", "force_success"))
     ignore_success: bool = Field(default=False, validation_alias=AliasChoices("ignoreSuccess", "ignore_success"))
     total: Count = None
@@ -169,9 +167,7 @@ class InstanceSummary(_Model):
     execute_time: OptionalInt = Field(default=None, validation_alias=AliasChoices("executeTime", "execute_time"))
     submit_time: OptionalEpochMs = Field(default=None, validation_alias=AliasChoices("submitTime", "submit_time"))
     version: OptionalInt = None
-    instance_type: OptionalInt = Field(
-        default=None, validation_alias=AliasChoices("instanceType", "instance_type")
-    )
+    instance_type: OptionalInt = Field(default=None, validation_alias=AliasChoices("instanceType", "instance_type"))
     force_success: bool = Field(default=False, validation_alias=AliasChoices("forceSuccess", "force_success"))
     ignore_success: bool = Field(default=False, validation_alias=AliasChoices("ignoreSuccess", "ignore_success"))
     job_instance_name: str | None = Field(
@@ -195,9 +191,7 @@ class Job(_Model):
     """One row of the job list (fields beyond the name are optional and informative)."""
 
     name: JobName = Field(validation_alias=AliasChoices("name", "jobName", "job_name"))
-    job_type: str | None = Field(
-        default=None, validation_alias=AliasChoices("jobType", "job_type", "processType")
-    )
+    job_type: str | None = Field(default=None, validation_alias=AliasChoices("jobType", "job_type", "processType"))
     status: str | None = None
     owner: str | None = None
     last_instance_status: str | None = Field(

@@ -33,9 +33,7 @@ def credentials_of(kind: str, base_url: str) -> Credentials:
     if kind == "temporary":
         return AkSk(access_key=C.temp_ak, secret_key=C.temp_sk, security_token=C.security_token)
     if kind == "iam":
-        return IamPassword(
-            username=C.iam_username, password=C.iam_password, domain=C.iam_domain, iam_endpoint=base_url
-        )
+        return IamPassword(username=C.iam_username, password=C.iam_password, domain=C.iam_domain, iam_endpoint=base_url)
     if kind == "static":
         return StaticToken(token=C.static_token)
     raise ValueError(kind)
