@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.dlf.models import Instance, InstanceSummary
+from bot.dlf.models import FINISHED_INSTANCE_STATUSES, Instance, InstanceSummary
 from bot.render.blocks import Block, context, section
 from bot.render.digest import render_digest
 from bot.render.instance_card import (
@@ -207,12 +207,20 @@ def render_follow_outcome(
     profile: str | None = None,
     mentions: Sequence[str] = (),
 ) -> Message:
-    """The outcome of a one-off follow (`/dlf watch job 123`): how the instance ended, then its card."""
+    """The outcome of a one-off follow (`/dlf watch job 123`): how the instance ended, then its card.
+
+    An instance that has not finished (a running exception the follow asked for) is said as such: the follow goes on.
+    """
     body = instance_body(instance, now_ms=now_ms)
     job = code(instance.job_name, JOB_LIMIT)
-    succeeded = instance.status == "success"
-    flag = ":checkered_flag:" if succeeded else ":rotating_light:"
-    line = f"{flag} The instance you followed ended: {instance.instance_id} of {job}"
+    if instance.status not in FINISHED_INSTANCE_STATUSES:
+        line = (
+            f":warning: The instance you follow hit a running exception: {instance.instance_id} of {job}."
+            " Still following it until it ends."
+        )
+    else:
+        flag = ":checkered_flag:" if instance.status == "success" else ":rotating_light:"
+        line = f"{flag} The instance you followed ended: {instance.instance_id} of {job}"
     who = _mention_text(mentions)
     if who:
         line += f"\ncc {who}"

@@ -6,16 +6,23 @@ incidents, the instance lists DLF returned, details fetched for new failures and
 statuses, incidents, finished follows) that the poller writes in ONE transaction with the outbox rows.
 
 Rules (each has a row in tests/watcher/test_decide.py):
-- Only a change of state alerts: an instance the store already knows as failed never alerts again.
+- Only a change of state alerts: an instance the store already knows as failed never alerts again — unless it is
+  a new run of it (an operator reran it and the rerun failed again: same status, another start time), which is a new
+  failure of the same instance.
 - Instances an operator marked force-success / ignore-failure are never alerted.
-- `running-exception` alerts only subscriptions that asked for it; broken subscriptions get nothing.
+- `running-exception` alerts only subscriptions that asked for it.
+- A broken subscription (Slack refused its channel) is told all the same: its messages are queued, and the
+  deliverer holds them until the channel is repaired (re-watched), so no failure of the broken period is lost.
 - Subscriptions match job names exactly, or as a glob (`fnmatch.fnmatchcase`, so `etl_*` is case-sensitive).
 - Several subscriptions of one channel matching one job give that channel one alert (mentions merged).
 - A failure of a job whose incident is still unresolved in that channel is a thread reply plus a card update with
   the failure counter, not a new alert.
 - A later success of the job (a higher instance id) or a successful rerun of its last failed instance resolves the
   incident: a thread reply plus a card update. DLF instance ids grow over time; that is what "later" means here.
-- A followed instance (`/dlf watch job 123`) that finished gets one outcome message, and the follow ends.
+- A followed instance (`/dlf watch job 123`) that finished gets one outcome message if the follow asked for that
+  outcome (`--on`), and the follow ends whatever the outcome. `running-exception` does not end it: it is said once
+  per run, if asked for, and the follow goes on. A finished status that is no event (stopped by hand) is always said:
+  the follow ends, and silence would leave the channel waiting for an outcome that never comes.
 - A failure whose details DLF would not give (an error specific to that instance) is alerted all the same: the
   intent carries why (`details_error`) and DLF's list-row `errorMessage`, and the card is built from the list row.
 - More than `digest_threshold` new alerts for one channel in one cycle become one digest at top level, with the
@@ -66,11 +73,6 @@ class Watch:
     subscription_id: int | None = None
 
     @property
-    def active(self) -> bool:
-        """Muted and broken subscriptions are told nothing."""
-        return self.state == "active"
-
-    @property
     def is_follow(self) -> bool:
         """A one-off follow of a single instance rather than a standing watch of a job."""
         return self.instance_id is not None
@@ -102,6 +104,8 @@ class CycleInput:
     profile: str
     watches: Sequence[Watch]
     known: Mapping[InstanceKey, str]  # (job, instance id) -> last status the store recorded
+    # (job, instance id) -> start time of the run that status belongs to, where the store recorded one
+    runs: Mapping[InstanceKey, int | None] = field(default_factory=dict)
     incidents: Sequence[KnownIncident]
     listed: Sequence[InstanceSummary]  # what DLF's instance list returned this cycle (any statuses)
     details: Mapping[InstanceKey, Instance] = field(default_factory=dict)
@@ -226,7 +230,7 @@ class Decision:
     """What one cycle must say and what the store must remember, to be written in one transaction."""
 
     intents: tuple[Intent, ...] = ()
-    seen: tuple[tuple[str, int, str], ...] = ()  # (job, instance id, status) to upsert
+    seen: tuple[tuple[str, int, str, int | None], ...] = ()  # (job, instance id, status, run start) to upsert
     incident_changes: tuple[IncidentChange, ...] = ()
     finished_follows: tuple[int, ...] = ()  # subscription ids of one-off follows that ended
 
@@ -248,7 +252,7 @@ def bounded_key(key: str) -> str:
 
 
 def alert_key(*, profile: str, channel: str, instance: InstanceSummary | Instance, event: str, rerun: bool) -> str:
-    """The outbox key of a failure alert. A re-failure after a recorded success (a rerun) gets its run's start."""
+    """The outbox key of a failure alert. A failure of a rerun (a new run of a known instance) gets its run's start."""
     key = f"alert:{profile}:{channel}:{instance.job_name}:{instance.instance_id}:{event}"
     if rerun:
         key += f":run{instance.start_time or 0}"
@@ -261,8 +265,22 @@ def digest_key(*, profile: str, channel: str, alert_keys: Iterable[str]) -> str:
     return f"digest:{profile}:{channel}:{digest}"
 
 
+def is_new_run(cycle: CycleInput, summary: InstanceSummary) -> bool:
+    """The listed row is another run than the one the store recorded for it (an operator reran the instance).
+
+    A row recorded without its run (before runs were kept), or listed without a start time, counts as the same run:
+    better one missed rerun than a second alert for a failure already said."""
+    recorded = cycle.runs.get((summary.job_name, summary.instance_id))
+    return recorded is not None and summary.start_time is not None and summary.start_time != recorded
+
+
+def _is_news(cycle: CycleInput, summary: InstanceSummary, previous: str | None) -> bool:
+    return previous != summary.status or is_new_run(cycle, summary)
+
+
 def relevant_failures(cycle: CycleInput) -> list[InstanceKey]:
-    """Failures new to the store that some active subscription will hear about: their details must be fetched.
+    """Failures new to the store (or new runs of known ones) some subscription will hear about: their details must be
+    fetched.
 
     This is the whole detail-fetch budget of a cycle, so it must not grow with the number of subscriptions.
     """
@@ -273,7 +291,7 @@ def relevant_failures(cycle: CycleInput) -> list[InstanceKey]:
         if event is None or is_overridden(summary):
             continue
         key = (summary.job_name, summary.instance_id)
-        if cycle.known.get(key) == summary.status or key in wanted:
+        if not _is_news(cycle, summary, cycle.known.get(key)) or key in wanted:
             continue
         if any(event in events for events in index.channel_events(summary.job_name).values()):
             wanted.append(key)
@@ -289,18 +307,21 @@ def decide(cycle: CycleInput) -> Decision:
     known = dict(cycle.known)
     intents: list[Intent] = []
     alerts_by_channel: dict[str, list[Alert]] = {}
-    seen: dict[InstanceKey, str] = {}
+    seen: dict[InstanceKey, tuple[str, int | None]] = {}
     changes: list[IncidentChange] = []
     index = _WatchIndex(cycle.watches)
 
     for summary in _ordered(cycle.listed):
         key = (summary.job_name, summary.instance_id)
         previous = known.get(key)
-        if previous == summary.status:
+        if not _is_news(cycle, summary, previous):
+            if key not in seen and cycle.runs.get(key) is None and summary.start_time is not None:
+                seen[key] = (summary.status, summary.start_time)  # a row recorded before runs were kept learns its run
             continue
+        new_run = is_new_run(cycle, summary)
         event = FAILURE_EVENTS.get(summary.status)
         if event is not None:
-            seen[key] = summary.status
+            seen[key] = (summary.status, summary.start_time)
             known[key] = summary.status
             if is_overridden(summary):
                 continue
@@ -308,7 +329,8 @@ def decide(cycle: CycleInput) -> Decision:
             instance = details or _instance_from_summary(summary)
             details_error = None if details is not None else cycle.detail_errors.get(key)
             error_message = summary.error_message if details_error is not None else None
-            rerun = previous is not None and previous not in FAILURE_EVENTS
+            # A rerun: the instance succeeded or ran again since its recorded status, or this is another run of it.
+            rerun = previous is not None and (previous not in FAILURE_EVENTS or new_run)
             mentions = index.channel_mentions(summary.job_name)
             for channel, events in index.channel_events(summary.job_name).items():
                 if event not in events:
@@ -341,8 +363,10 @@ def decide(cycle: CycleInput) -> Decision:
                         )
                     )
                     continue
-                same_instance = incident.last_instance_id == summary.instance_id
-                count = incident.failure_count if same_instance else incident.failure_count + 1
+                # The same run of the incident's last instance moving from running-exception to fail is not a new
+                # failure; another instance, or another run of the same instance, is.
+                same_failure = incident.last_instance_id == summary.instance_id and not new_run
+                count = incident.failure_count if same_failure else incident.failure_count + 1
                 suffix = f"{summary.job_name}:{summary.instance_id}:{event}"
                 if rerun:
                     suffix += f":run{summary.start_time or 0}"
@@ -370,7 +394,7 @@ def decide(cycle: CycleInput) -> Decision:
                     state=incident.state,
                     incident_id=incident.incident_id,
                 )
-                if not same_instance:
+                if not same_failure:
                     changes.append(
                         IncidentFailedAgain(
                             channel=channel, job_name=summary.job_name, instance_id=summary.instance_id
@@ -381,13 +405,13 @@ def decide(cycle: CycleInput) -> Decision:
         if summary.status == STATUS_SUCCESS:
             recovered = _recover(cycle, index, summary, incidents, intents, changes)
             if previous is not None or recovered:
-                seen[key] = summary.status
+                seen[key] = (summary.status, summary.start_time)
                 known[key] = summary.status
             continue
 
         if previous is not None:
             # A known instance moved on (e.g. a rerun is running again): remember it so a later failure is news.
-            seen[key] = summary.status
+            seen[key] = (summary.status, summary.start_time)
             known[key] = summary.status
 
     for channel in index.channels:
@@ -401,7 +425,7 @@ def decide(cycle: CycleInput) -> Decision:
     intents.extend(follows)
     return Decision(
         intents=tuple(_intent_order(intents)),
-        seen=tuple((job, instance_id, status) for (job, instance_id), status in seen.items()),
+        seen=tuple((job, instance_id, status, run) for (job, instance_id), (status, run) in seen.items()),
         incident_changes=tuple(changes),
         finished_follows=tuple(finished),
     )
@@ -417,7 +441,7 @@ def _recover(
 ) -> bool:
     """Resolve every unresolved incident of this job that `summary` (a success) recovers. True if any was."""
     recovered_any = False
-    active_channels = set(index.channel_events(summary.job_name))
+    told_channels = set(index.channel_events(summary.job_name))
     for (channel, job_name), incident in list(incidents.items()):
         if job_name != summary.job_name or summary.instance_id < incident.last_instance_id:
             continue
@@ -427,8 +451,8 @@ def _recover(
             IncidentResolved(channel=channel, job_name=job_name, instance_id=summary.instance_id, reason=reason)
         )
         recovered_any = True
-        if channel not in active_channels:
-            # Unsubscribed or broken since: close the incident quietly.
+        if channel not in told_channels:
+            # Unsubscribed since: close the incident quietly.
             continue
         intents.append(
             Recovery(
@@ -446,8 +470,15 @@ def _recover(
     return recovered_any
 
 
+def follow_event(status: str) -> str | None:
+    """The `--on` event a followed instance's status is, if any (stopped by hand, say, is none)."""
+    if status == STATUS_SUCCESS or status in OPERATOR_OVERRIDES:
+        return EVENT_SUCCESS
+    return FAILURE_EVENTS.get(status)
+
+
 def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]:
-    """One outcome message per active follow whose instance finished; the follow then ends."""
+    """Per follow: the outcome message if it asked for it, and the follows that end (their instance finished)."""
     latest: dict[InstanceKey, Instance] = {
         (s.job_name, s.instance_id): _instance_from_summary(s) for s in cycle.listed
     }
@@ -455,21 +486,30 @@ def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]
     outcomes: list[FollowOutcome] = []
     finished: list[int] = []
     for watch in cycle.watches:
-        if not watch.is_follow or not watch.active or watch.instance_id is None:
+        if not watch.is_follow or watch.instance_id is None:
             continue
         instance = latest.get((watch.target, watch.instance_id))
-        if instance is None or instance.status not in FINISHED_INSTANCE_STATUSES:
+        if instance is None:
             continue
-        outcomes.append(
-            FollowOutcome(
-                key=bounded_key(f"follow:{cycle.profile}:{watch.channel}:{watch.target}:{watch.instance_id}"),
-                channel=watch.channel,
-                profile=cycle.profile,
-                instance=instance,
-                mentions=(watch.mention,) if watch.mention else (),
+        ends = instance.status in FINISHED_INSTANCE_STATUSES
+        event = follow_event(instance.status)
+        key = f"follow:{cycle.profile}:{watch.channel}:{watch.target}:{watch.instance_id}"
+        if not ends:
+            if event != EVENT_RUNNING_EXCEPTION or event not in watch.events:
+                continue
+            # Said once per run: the follow goes on, and a later run may hit it again.
+            key += f":{event}:run{instance.start_time or 0}"
+        if event is None or event in watch.events:
+            outcomes.append(
+                FollowOutcome(
+                    key=bounded_key(key),
+                    channel=watch.channel,
+                    profile=cycle.profile,
+                    instance=instance,
+                    mentions=(watch.mention,) if watch.mention else (),
+                )
             )
-        )
-        if watch.subscription_id is not None:
+        if ends and watch.subscription_id is not None:
             finished.append(watch.subscription_id)
     return outcomes, finished
 
@@ -509,7 +549,7 @@ def _ordered(listed: Iterable[InstanceSummary]) -> list[InstanceSummary]:
 
 
 class _WatchIndex:
-    """The active standing watches, found by exact job name or by trying each pattern: matching one job costs
+    """The standing watches (broken ones too: their messages are held until repair), found by exact job name or by trying each pattern: matching one job costs
     O(patterns), not O(subscriptions) — 500 failures against 10,000 subscriptions stay cheap."""
 
     def __init__(self, watches: Sequence[Watch]) -> None:
@@ -519,7 +559,7 @@ class _WatchIndex:
         self._exact: dict[str, list[tuple[int, Watch]]] = {}
         self._patterns: list[tuple[int, Watch]] = []
         for position, watch in enumerate(watches):
-            if not watch.active or watch.is_follow:
+            if watch.is_follow:
                 continue
             if watch.is_pattern:
                 self._patterns.append((position, watch))
@@ -592,6 +632,8 @@ __all__ = [
     "bounded_key",
     "decide",
     "digest_key",
+    "follow_event",
+    "is_new_run",
     "is_overridden",
     "relevant_failures",
 ]

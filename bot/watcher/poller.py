@@ -230,7 +230,8 @@ class ProfilePoller:
     async def _snapshot(self) -> _Snapshot:
         async with self.store.transaction() as tx:
             state = await tx.watcher_state.get(self.profile)
-            subscriptions = await tx.subscriptions.list_active(profile=self.profile)
+            # Broken ones too: their messages are queued and held by the deliverer until the channel is repaired.
+            subscriptions = await tx.subscriptions.list_watching(self.profile)
             incidents = await tx.incidents.unresolved(self.profile)
         snapshot = _Snapshot(cursor=state.cursor if state else None, subscriptions=subscriptions, incidents=incidents)
         snapshot.watches = [watch_of(s) for s in subscriptions]
@@ -240,11 +241,12 @@ class ProfilePoller:
         listed = await self._list(STATUS_FAIL, window)
         if any(EVENT_RUNNING_EXCEPTION in w.events for w in snapshot.watches if not w.is_follow):
             listed += await self._list(STATUS_RUNNING_EXCEPTION, window)
-        known = await self._known(listed)
+        known, runs = await self._known(listed)
         base = CycleInput(
             profile=self.profile,
             watches=snapshot.watches,
             known=known,
+            runs=runs,
             incidents=[known_incident(i) for i in snapshot.incidents],
             listed=listed,
             digest_threshold=self.options.digest_threshold,
@@ -254,7 +256,9 @@ class ProfilePoller:
             # Successes only matter to open incidents (one opened now is checked from the next cycle on).
             successes = await self._successes(window, {i.job_name for i in snapshot.incidents})
             listed += successes
-            known.update(await self._known(successes))
+            success_known, success_runs = await self._known(successes)
+            known.update(success_known)
+            runs.update(success_runs)
         follows = self._unsettled_follows(snapshot.watches, listed)
         details, detail_calls, detail_errors = await self._details(new_failures, required=True)
         follow_details, follow_calls, _ = await self._details(follows, required=False)
@@ -264,6 +268,7 @@ class ProfilePoller:
                 profile=self.profile,
                 watches=snapshot.watches,
                 known=known,
+                runs=runs,
                 incidents=base.incidents,
                 listed=listed,
                 details=details,
@@ -337,12 +342,18 @@ class ProfilePoller:
                 return [s for found in await asyncio.gather(*(one(job) for job in sorted(jobs))) for s in found]
         return [s for s in await self._list(STATUS_SUCCESS, window) if s.job_name in jobs]
 
-    async def _known(self, listed: Sequence[InstanceSummary]) -> dict[InstanceKey, str]:
+    async def _known(
+        self, listed: Sequence[InstanceSummary]
+    ) -> tuple[dict[InstanceKey, str], dict[InstanceKey, int | None]]:
+        """The recorded status of each listed instance the store knows, and the run (start time) it belongs to."""
         if not listed:
-            return {}
+            return {}, {}
         async with self.store.transaction() as tx:
             seen = await tx.instances.lookup(self.profile, ((s.job_name, s.instance_id) for s in listed))
-        return {key: record.status for key, record in seen.items()}
+        return (
+            {key: record.status for key, record in seen.items()},
+            {key: record.run_start for key, record in seen.items()},
+        )
 
     @staticmethod
     def _unsettled_follows(watches: Sequence[Watch], listed: Sequence[InstanceSummary]) -> list[InstanceKey]:
@@ -350,7 +361,7 @@ class ProfilePoller:
         return [
             (w.target, w.instance_id)
             for w in watches
-            if w.is_follow and w.active and w.instance_id is not None and (w.target, w.instance_id) not in finished
+            if w.is_follow and w.instance_id is not None and (w.target, w.instance_id) not in finished
         ]
 
     async def _details(
@@ -372,6 +383,19 @@ class ProfilePoller:
             async with gate:
                 try:
                     found[key] = await self.client.get_instance(*key)
+                except (ValueError, TypeError) as exc:
+                    # The client refuses to send this name or id (".." as a job name, a negative id): an odd row of
+                    # DLF's own list. It concerns this instance only and must not crash the cycle.
+                    if required:
+                        errors[key] = f"the bot cannot ask DLF about this instance ({exc})."
+                    log.error(
+                        "watcher: details of %r/%r cannot be requested (%s: %s)%s",
+                        *key,
+                        type(exc).__name__,
+                        exc,
+                        "; alerting with the list row" if required else "",
+                        extra={"profile": self.profile},
+                    )
                 except DlfError as exc:
                     if required and isinstance(exc, TRANSIENT_DLF_ERRORS):
                         raise

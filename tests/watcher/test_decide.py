@@ -79,6 +79,8 @@ class Row:
     known: dict[tuple[str, int], str] = field(default_factory=dict)
     incidents: list[KnownIncident] = field(default_factory=list)
     threshold: int = 5
+    runs: dict[tuple[str, int], int | None] = field(default_factory=dict)  # recorded start time of the known status
+    ended: tuple[int, ...] = ()  # subscription ids of follows that end
 
 
 ROWS = {
@@ -140,11 +142,12 @@ ROWS = {
         incidents=[incident("C1", "job_a", 101)],
         expected=["repeat C1 job_a/101 count=1"],
     ),
-    # Broken (channel gone, bot removed): posting again would fail again.
-    "broken subscription gets nothing": Row(
+    # Broken (bot removed from the channel): the alert is still queued — the deliverer holds it until the channel is
+    # re-watched, so a failure of the broken period is not lost.
+    "broken subscription's alert is queued for when the channel is repaired": Row(
         watches=[watch("C1", "job_a", state="broken")],
         listed=[inst("job_a", 101)],
-        expected=[],
+        expected=["alert C1 job_a/101 failure"],
     ),
     # Glob subscriptions match by fnmatch, case-sensitively, like DLF's job names.
     "glob matches": Row(
@@ -220,11 +223,54 @@ ROWS = {
         known={("job_a", 101): "success"},
         expected=["alert C1 job_a/101 failure"],
     ),
-    # The channel broke (bot removed) after the failure: close the incident without talking into the void.
-    "recovery in a broken channel is quiet": Row(
+    # The channel broke (bot removed) after the failure: the recovery is queued with the held card, so the repaired
+    # channel sees the whole story, not an incident left open forever.
+    "recovery in a broken channel is queued for when the channel is repaired": Row(
         watches=[watch("C1", "job_a", state="broken")],
         listed=[inst("job_a", 102, "success")],
         incidents=[incident("C1", "job_a", 101)],
+        expected=["recovered C1 job_a by 102 (later_success)"],
+    ),
+    # fail -> rerun -> fail again: the status stays "fail" but the run (start time) is another one. The incident is
+    # still open: a reply in its thread, and the counter grows (two failures of the job).
+    "rerun that failed again replies in the open incident": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, startTime=205_000)],
+        known={("job_a", 101): "fail"},
+        runs={("job_a", 101): 101_000},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["repeat C1 job_a/101 count=2"],
+    ),
+    # ...and when that incident was resolved meanwhile (someone clicked Resolve), the new failure is a new alert.
+    "rerun that failed again after the incident was resolved alerts anew": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, startTime=205_000)],
+        known={("job_a", 101): "fail"},
+        runs={("job_a", 101): 101_000},
+        expected=["alert C1 job_a/101 failure"],
+    ),
+    # The same run listed again (the windows overlap on purpose) is old news.
+    "same run of a known failure stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101)],
+        known={("job_a", 101): "fail"},
+        runs={("job_a", 101): 101_000},
+        expected=[],
+    ),
+    # Recorded before runs were kept: no way to tell a rerun; a second alert for an old failure would be worse.
+    "known failure recorded without its run stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, startTime=205_000)],
+        known={("job_a", 101): "fail"},
+        runs={("job_a", 101): None},
+        expected=[],
+    ),
+    # A row DLF lists without a start time says nothing about its run: same run.
+    "known failure listed without a start time stays quiet": Row(
+        watches=[watch("C1", "job_a")],
+        listed=[inst("job_a", 101, startTime=None)],
+        known={("job_a", 101): "fail"},
+        runs={("job_a", 101): 101_000},
         expected=[],
     ),
     # A followed instance finished: the follower asked to hear how it ended, success included.
@@ -232,6 +278,49 @@ ROWS = {
         watches=[watch("C1", "job_a", instance_id=101, events=("success", "failure"), subscription_id=3)],
         listed=[inst("job_a", 101, "success")],
         expected=["follow C1 job_a/101 success"],
+        ended=(3,),
+    ),
+    # `--on success`: the follower asked to hear only of success. A failure is not said, but the follow ends (the
+    # instance finished; following it longer would hear nothing).
+    "follow --on success stays quiet on failure and ends": Row(
+        watches=[watch("C1", "job_a", instance_id=101, events=("success",), subscription_id=3)],
+        listed=[inst("job_a", 101, "fail")],
+        expected=[],
+        ended=(3,),
+    ),
+    # `--on failure`: the success is not said, the follow ends.
+    "follow --on failure stays quiet on success and ends": Row(
+        watches=[watch("C1", "job_a", instance_id=101, events=("failure",), subscription_id=3)],
+        listed=[inst("job_a", 101, "success")],
+        expected=[],
+        ended=(3,),
+    ),
+    # A running exception is not the end: said if asked for, and the follow goes on to the real outcome.
+    "follow --on running-exception is told and keeps following": Row(
+        watches=[watch("C1", "job_a", instance_id=101, events=("running-exception",), subscription_id=3)],
+        listed=[inst("job_a", 101, "running-exception")],
+        expected=["follow C1 job_a/101 running-exception"],
+    ),
+    # Not asked for: a running exception is not said to the follower.
+    "follow without running-exception stays quiet on it": Row(
+        watches=[watch("C1", "job_a", instance_id=101, events=("success", "failure"), subscription_id=3)],
+        listed=[inst("job_a", 101, "running-exception")],
+        expected=[],
+    ),
+    # Stopped by hand is no event anyone can ask for: it is said whatever `--on` was, because the follow ends and
+    # silence would leave the channel waiting for a success that will never come.
+    "follow of an instance stopped by hand is told and ends": Row(
+        watches=[watch("C1", "job_a", instance_id=101, events=("success",), subscription_id=3)],
+        listed=[inst("job_a", 101, "manual-stop")],
+        expected=["follow C1 job_a/101 manual-stop"],
+        ended=(3,),
+    ),
+    # A broken follow's outcome is queued like any alert of a broken channel (held until repair).
+    "broken follow's outcome is queued for when the channel is repaired": Row(
+        watches=[watch("C1", "job_a", instance_id=101, state="broken", subscription_id=3)],
+        listed=[inst("job_a", 101, "fail")],
+        expected=["follow C1 job_a/101 fail"],
+        ended=(3,),
     ),
     # A followed instance that is still running: nothing to tell yet.
     "follow still running stays quiet": Row(
@@ -275,11 +364,14 @@ def test_decision_table(row: Row) -> None:
         profile=P,
         watches=row.watches,
         known=row.known,
+        runs=row.runs,
         incidents=row.incidents,
         listed=row.listed,
         digest_threshold=row.threshold,
     )
-    assert said(decide(cycle)) == row.expected
+    decision = decide(cycle)
+    assert said(decision) == row.expected
+    assert decision.finished_follows == row.ended
 
 
 def cycle_of(**kwargs: object) -> CycleInput:
@@ -324,8 +416,53 @@ def test_store_changes_follow_the_intents() -> None:
     )
     # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
     # is remembered because it resolved an incident.
-    assert set(decision.seen) == {("job_a", 102, "fail"), ("job_b", 103, "fail"), ("job_c", 104, "fail"),
-                                  ("job_b", 110, "success")}
+    # Each with its run (start time), so a rerun that fails again is told apart.
+    assert set(decision.seen) == {("job_a", 102, "fail", 102_000), ("job_b", 103, "fail", 103_000),
+                                  ("job_c", 104, "fail", 104_000), ("job_b", 110, "success", 110_000)}
+
+
+def test_a_rerun_that_failed_again_is_keyed_by_its_run_and_counted_once() -> None:
+    """Replaying the cycle gives the same keys (one message); another rerun gives new ones (another message)."""
+
+    def rerun_failed(start: int) -> Decision:
+        return decide(
+            cycle_of(
+                watches=[watch("C1", "job_a")],
+                listed=[inst("job_a", 101, startTime=start)],
+                known={("job_a", 101): "fail"},
+                runs={("job_a", 101): 101_000},
+                incidents=[incident("C1", "job_a", 101)],
+            )
+        )
+
+    first, replay, later = rerun_failed(205_000), rerun_failed(205_000), rerun_failed(309_000)
+    (repeat,) = first.intents
+    assert isinstance(repeat, RepeatFailure)
+    assert repeat.key.endswith(":run205000") and repeat.update_key.endswith(":run205000")
+    assert [i.key for i in replay.intents] == [repeat.key]
+    assert [i.key for i in later.intents] != [repeat.key]
+    assert first.incident_changes == (IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=101),)
+    assert first.seen == (("job_a", 101, "fail", 205_000),)
+
+
+def test_a_known_row_recorded_without_its_run_learns_it_quietly() -> None:
+    decision = decide(
+        cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101)], known={("job_a", 101): "fail"})
+    )
+    assert decision.intents == ()
+    assert decision.seen == (("job_a", 101, "fail", 101_000),)
+
+
+def test_a_followed_running_exception_is_said_once_per_run() -> None:
+    def seen_running_exception(start: int) -> list[str]:
+        follow = watch("C1", "job_a", instance_id=101, events=("running-exception", "success"), subscription_id=3)
+        details = {("job_a", 101): Instance(job_name="job_a", instance_id=101, status="running-exception",
+                                            start_time=start)}
+        return [i.key for i in decide(cycle_of(watches=[follow], details=details)).intents]
+
+    assert seen_running_exception(5_000) == seen_running_exception(5_000)  # each cycle sees it again: one message
+    assert seen_running_exception(5_000) != seen_running_exception(9_000)  # a rerun hit it again: news
+    assert seen_running_exception(5_000) != ["follow:default:C1:job_a:101"]  # the final outcome keeps its own key
 
 
 def test_digest_threads_the_alerts_and_pings_once() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from watcher_rig import Rig, dlf_client
+from watcher_rig import Rig, blocks_text, dlf_client, metadata_of
 
+from bot.dlf.client import DlfClient
+from bot.dlf.models import Instance
 from bot.watcher.poller import (
     DLF_MAX_RANGE_MS,
     HOUR_MS,
@@ -75,6 +77,53 @@ async def test_recoveries_are_asked_per_job_when_the_success_list_is_longer(rig:
     assert [q.get("jobName") for q in queries if q.get("status") == "success"] == [None, "job_a"]  # probe, then one
     (card,) = rig.top_level("C1")
     assert str(fixed) in rig.slack.thread("C1", card["ts"])[0]["text"]
+
+
+class _RefusingClient(DlfClient):
+    """The real client, refusing to send one job's name or id the way DlfClient refuses what its URL paths cannot
+    carry (a ".." name, a negative id). The models now keep such rows out of the list, so only a client like this
+    one can still bring the poller the refusal it must survive."""
+
+    refused_job = "job_odd"
+    error: type[Exception] = ValueError
+
+    async def get_instance(self, job_name: str, instance_id: int) -> Instance:
+        if job_name == self.refused_job:
+            raise self.error(f"{job_name!r} is not a job name")
+        return await super().get_instance(job_name, instance_id)
+
+
+class _TypeRefusingClient(_RefusingClient):
+    error = TypeError
+
+
+@pytest.mark.parametrize("client_class", [_RefusingClient, _TypeRefusingClient], ids=["ValueError", "TypeError"])
+async def test_a_listed_failure_the_client_refuses_to_ask_about_is_alerted_from_its_row_and_blocks_nothing(
+    rig: Rig, caplog: pytest.LogCaptureFixture, client_class: type[DlfClient]
+) -> None:
+    for job in ("job_a", "job_odd"):
+        rig.add_job(job)
+    await rig.subscribe("C1", "job_*", is_pattern=True)
+    good, odd = rig.fail("job_a"), rig.fail("job_odd")
+    poller = ProfilePoller(
+        profile="default", client=dlf_client(rig.dlf_url, client_class=client_class), store=rig.store
+    )
+    try:
+        report = await poller.run_cycle()
+        await rig.watcher.drain()
+        again = await poller.run_cycle()
+        await rig.watcher.drain()
+    finally:
+        await poller.client.aclose()
+
+    assert report.ok and again.ok  # the cursor advanced: the odd row crashed nothing
+    cards = {metadata_of(p)["job"]: p for p in rig.posts("C1")}
+    assert set(cards) == {"job_a", "job_odd"} and len(rig.posts("C1")) == 2  # each once, the replay said nothing
+    assert metadata_of(cards["job_a"])["instance_id"] == good and "`load`" in blocks_text(cards["job_a"])
+    assert metadata_of(cards["job_odd"])["instance_id"] == odd
+    assert "cannot ask DLF about this instance" in blocks_text(cards["job_odd"])
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "cannot be requested" in r.getMessage()]
+    assert len(errors) == 1 and "job_odd" in errors[0].getMessage()
 
 
 def test_the_window_starts_at_the_cursor_minus_the_overlap_and_never_before_the_lookback() -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from watcher_rig import Rig, alert_keys, blocks_text, build_rig_watcher, metadata_of
+from watcher_rig import (
+    Rig,
+    alert_keys,
+    blocks_text,
+    build_rig_watcher,
+    dlf_client,
+    metadata_of,
+)
 
 from bot.store import Store
 
@@ -192,3 +199,61 @@ async def test_a_channel_the_bot_cannot_post_to_is_marked_broken_and_left_alone(
     # C2 hears of the second failure (in its incident's thread); nothing more is even tried in C1.
     assert len(rig.posts("C2")) == 2
     assert [c.params["channel"] for c in rig.slack.calls_to("chat.postMessage")[attempts:]] == ["C2"]
+
+
+async def test_a_rerun_that_fails_again_is_said_in_the_incident_thread_each_time(rig: Rig) -> None:
+    rig.add_job("job_a")
+    await rig.subscribe("C1", "job_a")
+    iid = rig.fail("job_a")
+    await rig.cycle()
+    # Every rerun of job_a fails again at once; the watcher lists only failures, so it never sees "running".
+    rig.sandbox.timeline.on_rerun("fail", after_ms=0, job="job_a", failed_node="load")
+    operator = dlf_client(rig.dlf_url)
+    try:
+        await operator.rerun_instance("job_a", iid)
+        rig.sandbox.timeline.step_until(rig.sandbox.clock())  # the rerun's scripted failure
+        await rig.cycle()
+        await rig.cycle()  # the same run listed again: nothing more
+        await operator.rerun_instance("job_a", iid)
+        rig.sandbox.timeline.step_until(rig.sandbox.clock())
+        await rig.cycle()
+    finally:
+        await operator.aclose()
+
+    (card,) = rig.top_level("C1")
+    replies = rig.slack.thread("C1", card["ts"])
+    assert [(metadata_of(r)["event"], metadata_of(r)["instance_id"]) for r in replies] == [("failed_again", iid)] * 2
+    updates = rig.slack.calls_to("chat.update")
+    assert len(updates) == 2
+    assert "failed 2 times in a row" in blocks_text(updates[0].params)
+    assert "failed 3 times in a row" in blocks_text(updates[1].params)
+
+
+async def test_a_follow_says_only_the_events_it_asked_for_and_ends_when_the_instance_does(rig: Rig) -> None:
+    rig.add_job("job_a")
+    now = rig.sandbox.clock()
+    quiet = rig.sandbox.timeline.appear("job_a", at=now - 60_000, status="running")
+    loud = rig.sandbox.timeline.appear("job_a", at=now - 50_000, status="running")
+    rig.sandbox.timeline.step_until(now)
+    await rig.subscribe("C1", "job_a", instance_id=quiet, events=("success",))
+    await rig.subscribe("C2", "job_a", instance_id=loud, events=("running-exception", "failure"))
+
+    rig.sandbox.state.set_status("job_a", loud, "running-exception", failed_node="transform")
+    await rig.cycle()
+    await rig.cycle()  # still in running-exception: said once
+    (exception,) = rig.posts("C2")
+    assert "running exception" in blocks_text(exception) and "Still following" in blocks_text(exception)
+    async with rig.store.transaction() as tx:
+        assert len(await tx.subscriptions.list_for_channel("C2")) == 1  # not finished: the follow goes on
+
+    rig.sandbox.state.set_status("job_a", quiet, "fail", failed_node="load")
+    rig.sandbox.state.set_status("job_a", loud, "fail", failed_node="load")
+    await rig.cycle()
+
+    assert rig.posts("C1") == []  # `--on success`, and it failed: not said
+    (_, outcome) = rig.posts("C2")
+    assert "ended" in blocks_text(outcome) and str(loud) in outcome["text"]
+    async with rig.store.transaction() as tx:
+        # Both instances finished: both follows ended, whether their outcome was said or not.
+        assert await tx.subscriptions.list_for_channel("C1") == []
+        assert await tx.subscriptions.list_for_channel("C2") == []

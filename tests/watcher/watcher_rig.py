@@ -21,7 +21,13 @@ TOKEN = "xoxb-watcher-test"
 JOB_NODES = [("extract", "DLIScript"), ("transform", "DLISQL"), ("load", "DWSSQL")]
 
 
-def dlf_client(base_url: str, *, workspace: str | None = None, rate_limit: float | None = 20.0) -> DlfClient:
+def dlf_client(
+    base_url: str,
+    *,
+    workspace: str | None = None,
+    rate_limit: float | None = 20.0,
+    client_class: type[DlfClient] = DlfClient,
+) -> DlfClient:
     """A real client on the sandbox, AK/SK-signed, quick to give up (tests must not sit in backoff)."""
     config = DlfConfig(
         endpoint=base_url,
@@ -35,7 +41,7 @@ def dlf_client(base_url: str, *, workspace: str | None = None, rate_limit: float
         rate_burst=50,
     )
     credentials = AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SANDBOX_CREDENTIALS.sk)
-    return DlfClient(config=config, credentials=credentials)
+    return client_class(config=config, credentials=credentials)
 
 
 def slack_client(base_url: str) -> AsyncWebClient:
