@@ -21,15 +21,11 @@ from bot.render.errors import render_command_error, render_dlf_error
 from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
 from bot.store import Store, Subscription
-from bot.store.outbox import CHANNEL_ERRORS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROFILE = "default"
 _GLOB_CHARACTERS = frozenset("*?[")
-# Messages Slack refused because the channel was broken are queued again on repair when they are this recent: an
-# older alert is stale news (DLF itself keeps instances 7 days).
-REQUEUE_WINDOW_MS = 7 * 24 * 3600 * 1000
 
 
 class JobDirectory(Protocol):
@@ -148,14 +144,10 @@ class SubscriptionService:
             unchanged = before is not None and _same(before, subscription)
             resumed = 0
             if _repairs(channel_subscriptions, before):
-                # Someone fixed the channel (invited the bot, unarchived it, renewed the token) and re-watched: the
-                # alerts it missed go out now, oldest first, so each card comes before its thread and updates.
-                requeued = await tx.outbox.requeue_failed(
-                    channel_id, errors=CHANNEL_ERRORS, since=tx.now - REQUEUE_WINDOW_MS
-                )
+                # Someone fixed the channel (invited the bot, unarchived it, renewed the token) and re-watched:
+                # subscribe() queued again what Slack refused meanwhile; with the held messages, all go out now.
                 resumed = await tx.outbox.pending_count(channel_id)
-                log.info("channel %s re-watched: %d message(s) to deliver (%d queued again after failing)",
-                         channel_id, resumed, requeued)
+                log.info("channel %s repaired by /dlf watch: %d message(s) to deliver", channel_id, resumed)
             if not unchanged:
                 await tx.audit.record(
                     actor=user_id,

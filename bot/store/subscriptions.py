@@ -9,10 +9,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import insert_for
+from bot.store.outbox import CHANNEL_ERRORS, Outbox
 from bot.store.records import Subscription
 from bot.store.tables import WHOLE_JOB, subscriptions
 
 _BROKEN_REASON_MAX = 255
+# Messages Slack refused because the channel was broken are queued again on repair when they are this recent: an
+# older alert is stale news (DLF itself keeps instances 7 days).
+REQUEUE_WINDOW_MS = 7 * 24 * 3600 * 1000
 
 
 def _to_record(row: RowMapping) -> Subscription:
@@ -59,8 +63,13 @@ class Subscriptions:
         Subscribing twice is harmless: the existing row keeps its id and creator, takes the events and mention given
         (the service passes the stored ones for options the user left out),
         and becomes active again (re-subscribing is how a channel repairs a broken subscription).
+
+        A subscribe that repairs the channel (it re-activates a broken subscription, or every subscription of the
+        channel was broken) also queues again the channel's messages that Slack refused for that reason in the last
+        7 days: with the messages held meanwhile, they go out oldest first, each card before its thread and updates.
         """
         key = {"channel": channel, "profile": profile, "target": target, "instance_id": instance_id or WHOLE_JOB}
+        repairs = await self._repairs(channel, key)
         events_text = ",".join(events)
         insert = (
             insert_for(self._dialect, subscriptions)
@@ -85,8 +94,24 @@ class Subscriptions:
                 .where(*where)
                 .values(events=events_text, mention=mention, state="active", broken_reason=None, broken_at=None)
             )
+        if repairs:
+            outbox = Outbox(conn=self._conn, dialect=self._dialect, now=self._now)
+            await outbox.requeue_failed(channel, errors=CHANNEL_ERRORS, since=self._now - REQUEUE_WINDOW_MS)
         row = (await self._conn.execute(select(subscriptions).where(*where))).mappings().one()
         return _to_record(row), created
+
+    async def _repairs(self, channel: str, key: dict[str, object]) -> bool:
+        rows = await self._conn.execute(
+            select(subscriptions.c.state, *(subscriptions.c[name] for name in key)).where(
+                subscriptions.c.channel == channel
+            )
+        )
+        states: set[str] = set()
+        for row in rows.mappings():
+            if row["state"] == "broken" and all(row[name] == value for name, value in key.items()):
+                return True
+            states.add(row["state"])
+        return "broken" in states and "active" not in states
 
     async def unsubscribe(self, *, channel: str, profile: str, target: str, instance_id: int | None = None) -> bool:
         """Remove one subscription; False if there was none."""

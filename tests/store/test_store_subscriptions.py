@@ -109,3 +109,59 @@ async def test_two_people_subscribing_at_the_same_moment_get_one_subscription(
     assert sorted(results) == [False, True]
     async with store.transaction() as tx:
         assert len(await tx.subscriptions.list_for_channel("C1")) == 1
+
+
+async def _queue_and_fail(store: Store, key: str, channel: str, error: str | None) -> None:
+    async with store.transaction() as tx:
+        await tx.outbox.enqueue(key=key, channel=channel, kind="alert", payload={"text": key})
+        if error is not None:
+            (row,) = await tx.outbox.claim_heads(holder="t", limit=1, claim_ttl_ms=1000)
+            await tx.outbox.mark_failed(row.id, error=error)
+
+
+async def test_a_broken_channel_is_held_and_resubscribing_queues_its_channel_failures_again(
+    store: Store, clock
+) -> None:
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C2", profile=P, target="job_a", created_by="U1")
+    await _queue_and_fail(store, "too-long", "C1", "msg_too_long")  # the message's fault, not the channel's
+    await _queue_and_fail(store, "stale", "C1", "channel_not_found")
+    clock.advance(8 * 24 * 3600)
+    await _queue_and_fail(store, "refused", "C1", "not_in_channel")
+    async with store.transaction() as tx:
+        await tx.subscriptions.mark_broken("C1", "not_in_channel")
+    await _queue_and_fail(store, "held", "C1", None)
+    await _queue_and_fail(store, "other", "C2", None)
+
+    async with store.transaction() as tx:
+        claimed = await tx.outbox.claim_heads(holder="t", limit=10, claim_ttl_ms=1000)
+        for row in claimed:
+            await tx.outbox.release(row.id, next_attempt_at=tx.now)
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U2")
+    async with store.transaction() as tx:
+        after = await tx.outbox.claim_heads(holder="t", limit=10, claim_ttl_ms=1000)
+        rows = {key: await tx.outbox.get(key) for key in ("too-long", "stale", "refused", "held")}
+
+    assert [row.key for row in claimed] == ["other"]  # C1 is held
+    assert [row.key for row in after] == ["refused", "other"]  # C1's oldest first: the refused card, then "held"
+    assert {key: (row.status, row.attempts) for key, row in rows.items() if row} == {
+        "too-long": ("failed_permanent", 1),
+        "stale": ("failed_permanent", 1),
+        "refused": ("pending", 1),  # attempts counted afresh (this claim is the first)
+        "held": ("pending", 0),
+    }
+
+
+async def test_one_active_subscription_is_enough_for_a_channel_to_be_delivered_to(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.mark_broken("C1", "is_archived")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_b", created_by="U1")
+    await _queue_and_fail(store, "alert", "C1", None)
+
+    async with store.transaction() as tx:
+        claimed = await tx.outbox.claim_heads(holder="t", limit=10, claim_ttl_ms=1000)
+
+    assert [row.key for row in claimed] == ["alert"]
