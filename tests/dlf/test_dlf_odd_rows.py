@@ -103,7 +103,7 @@ async def test_nulls_fractions_and_bad_names_in_a_list_skip_only_their_rows(
     make_client: MakeClient, sb: Sandbox, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.ERROR, logger="bot.dlf")
-    sb.faults.answer(_load("list_instances_odd_rows.json"), operation="list_instances")
+    sb.faults.answer(_load("odd_rows_list_instances.json"), operation="list_instances")
     page = await make_client().list_instances(status="fail")
     assert [(r.job_name, r.instance_id, r.status) for r in page.instances] == [
         ("job_a", 1001, "fail"),
@@ -120,7 +120,7 @@ async def test_nulls_fractions_and_bad_names_in_a_list_skip_only_their_rows(
 
 
 async def test_instances_null_is_an_empty_list(make_client: MakeClient, sb: Sandbox):
-    sb.faults.answer(_load("list_instances_null.json"), operation="list_instances")
+    sb.faults.answer(_load("null_list_instances.json"), operation="list_instances")
     assert [r async for r in make_client().iter_instances(status="fail")] == []
 
 
@@ -138,13 +138,13 @@ async def test_an_unusable_total_is_unknown(make_client: MakeClient, sb: Sandbox
 
 
 async def test_jobs_null_is_an_empty_job_list(make_client: MakeClient, sb: Sandbox):
-    sb.faults.answer(_load("list_jobs_null.json"), operation="list_jobs")
+    sb.faults.answer(_load("null_list_jobs.json"), operation="list_jobs")
     page = await make_client().list_jobs()
     assert page.jobs == () and page.total is None
 
 
 async def test_an_odd_job_row_skips_only_itself(make_client: MakeClient, sb: Sandbox):
-    sb.faults.answer(_load("list_jobs_odd_rows.json"), operation="list_jobs")
+    sb.faults.answer(_load("odd_rows_list_jobs.json"), operation="list_jobs")
     page = await make_client().list_jobs()
     assert [(j.name, j.status) for j in page.jobs] == [("job_a", "NORMAL"), ("job_b", None)]
     assert len(page.skipped) == 2 and page.total is None
