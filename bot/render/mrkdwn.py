@@ -100,9 +100,9 @@ def code(text: str, limit: int | None = None) -> str:
     """
     if limit is not None and limit < MIN_CODE_LIMIT:
         raise ValueError(f"a code span needs a limit of at least {MIN_CODE_LIMIT}")
-    if text == "":
-        return EMPTY_NAME
     inner = _code_safe(text)
+    if inner == "":
+        return EMPTY_NAME
     body = escape(inner) if limit is None else escape_truncated(inner, limit - 2)
     return f"`{body}`"
 
