@@ -450,7 +450,13 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
     from slack_fake import FakeSlack
 
     def fail_instance(job: str) -> int:
-        return int(embedded.sandbox.state.add_instance(job, status="fail"))
+        # A run that started six minutes ago and fails now, scripted on the sandbox's timeline like the tests do.
+        sandbox = embedded.sandbox
+        now = sandbox.clock()
+        instance_id = sandbox.timeline.appear(job, at=now - 6 * 60_000)
+        sandbox.timeline.fail(job, instance_id, at=now)
+        sandbox.timeline.step_until(now)
+        return int(instance_id)
 
     fake = FakeSlack(validator=problems)
     with tempfile.TemporaryDirectory(prefix="dlf-bot-demo-") as folder:
