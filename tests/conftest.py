@@ -5,6 +5,7 @@ Keep this small: fixtures that only one area uses belong in that area's conftest
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.render.limits import problems
+from bot.store.testing import TEST_POSTGRES_URL_ENV, postgres_reachable, run_in_own_loop
 from dlf_sandbox import Sandbox
 from slack_fake import FakeSlack
 
@@ -44,3 +46,15 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database file, as users write the URL."""
     return f"sqlite:///{tmp_path / 'dlf-bot.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The configured PostgreSQL server's URL, or skip the test — or fail it where CI requires PostgreSQL."""
+    server = os.environ.get(TEST_POSTGRES_URL_ENV)
+    if not server or not run_in_own_loop(postgres_reachable(server)):
+        reason = f"{TEST_POSTGRES_URL_ENV} is not set or no PostgreSQL answers there"
+        if os.environ.get("DLF_BOT_REQUIRE_POSTGRES"):  # CI: a missing database must fail, not skip quietly
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return server

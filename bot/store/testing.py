@@ -5,9 +5,12 @@ Nothing here reads the environment: callers pass the server URL (tests read `DLF
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -95,6 +98,15 @@ class ManualClock:
         self.now_ms += int(seconds * 1000)
 
 
+T = TypeVar("T")
+
+
+def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to completion in a fresh event loop on another thread (safe even while a test's loop runs)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 __all__ = [
     "TEST_POSTGRES_URL_ENV",
     "ManualClock",
@@ -102,5 +114,6 @@ __all__ = [
     "drop_database",
     "empty_all_tables",
     "postgres_reachable",
+    "run_in_own_loop",
     "temporary_postgres_database",
 ]

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from bot.store import Store, create_engine, migrate
 from bot.store.testing import (
-    TEST_POSTGRES_URL_ENV,
     ManualClock,
     create_temporary_database,
     drop_database,
     empty_all_tables,
-    postgres_reachable,
+    run_in_own_loop,
 )
-
-T = TypeVar("T")
-
-
-def run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` to completion in a fresh event loop on another thread (safe even while a test's loop runs)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> str:
-    """The configured PostgreSQL server's URL, or skip the test."""
-    server = os.environ.get(TEST_POSTGRES_URL_ENV)
-    if not server or not run_in_own_loop(postgres_reachable(server)):
-        reason = f"{TEST_POSTGRES_URL_ENV} is not set or no PostgreSQL answers there"
-        if os.environ.get("DLF_BOT_REQUIRE_POSTGRES"):  # CI: a missing database must fail, not skip quietly
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return server
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,12 +10,7 @@ from watcher_rig import Rig, build_rig_watcher
 
 from bot.render.limits import problems
 from bot.store import Store
-from bot.store.testing import (
-    TEST_POSTGRES_URL_ENV,
-    create_temporary_database,
-    drop_database,
-    postgres_reachable,
-)
+from bot.store.testing import create_temporary_database, drop_database
 from dlf_sandbox import Sandbox
 from slack_fake import FakeSlack
 
@@ -28,14 +22,9 @@ async def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
     """A fresh PostgreSQL database of this test's own, or skip (CI sets DLF_BOT_TEST_POSTGRES_URL)."""
-    server = os.environ.get(TEST_POSTGRES_URL_ENV)
-    if not server or not await postgres_reachable(server):
-        if os.environ.get("DLF_BOT_REQUIRE_POSTGRES"):
-            pytest.fail(f"{TEST_POSTGRES_URL_ENV} must point at a reachable PostgreSQL here")
-        pytest.skip(f"{TEST_POSTGRES_URL_ENV} is not set or not reachable")
-    url = await create_temporary_database(server, prefix="dlfbot_watcher")
+    url = await create_temporary_database(postgres_server, prefix="dlfbot_watcher")
     try:
         yield url
     finally:

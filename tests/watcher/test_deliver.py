@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,41 +20,29 @@ from bot.render.limits import problems
 from bot.services.subscriptions import SubscriptionService, WatchResult
 from bot.store import Store, create_engine, migrate, wall_clock_ms
 from bot.store.testing import (
-    TEST_POSTGRES_URL_ENV,
     ManualClock,
     create_temporary_database,
     drop_database,
     empty_all_tables,
-    postgres_reachable,
+    run_in_own_loop,
 )
 from bot.watcher.deliver import OutboxDeliverer, make_delivery_client
 from bot.watcher.outbox import OUTBOX_EVENT_TYPE
 from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 from slack_fake import FakeSlack
 
-T = TypeVar("T")
 TOKEN = "xoxb-deliver-test"
 
 
-def _run_in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
 @pytest.fixture(scope="module")
-def postgres_module_url() -> Iterator[str]:
+def postgres_module_url(postgres_server: str) -> Iterator[str]:
     """A migrated PostgreSQL database for this module, or skip."""
-    server = os.environ.get(TEST_POSTGRES_URL_ENV)
-    if not server or not _run_in_own_loop(postgres_reachable(server)):
-        if os.environ.get("DLF_BOT_REQUIRE_POSTGRES"):
-            pytest.fail(f"{TEST_POSTGRES_URL_ENV} must point at a reachable PostgreSQL here")
-        pytest.skip(f"{TEST_POSTGRES_URL_ENV} is not set or not reachable")
-    url = _run_in_own_loop(create_temporary_database(server, prefix="dlfbot_deliver"))
+    url = run_in_own_loop(create_temporary_database(postgres_server, prefix="dlfbot_deliver"))
     try:
-        _run_in_own_loop(migrate(url))
+        run_in_own_loop(migrate(url))
         yield url
     finally:
-        _run_in_own_loop(drop_database(url))
+        run_in_own_loop(drop_database(url))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
