@@ -99,14 +99,7 @@ def compose(
                     failure_count=intent.failure_count,
                     now_ms=now_ms,
                 )
-                rows.append(
-                    OutboxMessage(key=intent.key, channel=intent.channel, kind="thread_reply",
-                                  payload=_payload(reply, **about), parent_key=intent.root_key)
-                )
-                rows.append(
-                    OutboxMessage(key=intent.update_key, channel=intent.channel, kind="update",
-                                  payload=_payload(card, **about), parent_key=intent.root_key)
-                )
+                rows.extend(_reply_and_update(intent, reply=reply, card=card, about=about))
             case Recovery():
                 job = intent.recovered_by.job_name
                 failed = cards.get((job, intent.failed_instance_id)) or Instance(
@@ -124,14 +117,7 @@ def compose(
                     resolved_by=intent.recovered_by,
                     now_ms=now_ms,
                 )
-                rows.append(
-                    OutboxMessage(key=intent.key, channel=intent.channel, kind="thread_reply",
-                                  payload=_payload(reply, **about), parent_key=intent.root_key)
-                )
-                rows.append(
-                    OutboxMessage(key=intent.update_key, channel=intent.channel, kind="update",
-                                  payload=_payload(card, **about), parent_key=intent.root_key)
-                )
+                rows.extend(_reply_and_update(intent, reply=reply, card=card, about=about))
             case FollowOutcome():
                 message = alert_render.render_follow_outcome(
                     intent.instance, profile=intent.profile, mentions=intent.mentions, now_ms=now_ms
@@ -142,6 +128,18 @@ def compose(
                                   payload=_payload(message, **about))
                 )
     return rows
+
+
+def _reply_and_update(
+    intent: RepeatFailure | Recovery, *, reply: Message, card: Message, about: dict[str, Any]
+) -> tuple[OutboxMessage, OutboxMessage]:
+    """A reply in the incident's thread and the in-place update of its card: both wait for the card's row."""
+    return (
+        OutboxMessage(key=intent.key, channel=intent.channel, kind="thread_reply",
+                      payload=_payload(reply, **about), parent_key=intent.root_key),
+        OutboxMessage(key=intent.update_key, channel=intent.channel, kind="update",
+                      payload=_payload(card, **about), parent_key=intent.root_key),
+    )
 
 
 def _card(
