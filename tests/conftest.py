@@ -6,14 +6,22 @@ Keep this small: fixtures that only one area uses belong in that area's conftest
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.render.limits import problems
-from bot.store.testing import TEST_POSTGRES_URL_ENV, postgres_reachable, run_in_own_loop
+from bot.store import create_engine, migrate
+from bot.store.testing import (
+    TEST_POSTGRES_URL_ENV,
+    create_temporary_database,
+    drop_database,
+    empty_all_tables,
+    postgres_reachable,
+    run_in_own_loop,
+)
 from dlf_sandbox import Sandbox
 from slack_fake import FakeSlack
 
@@ -58,3 +66,30 @@ def postgres_server() -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return server
+
+
+@pytest.fixture(scope="session")
+def postgres_session_url(postgres_server: str) -> Iterator[str]:
+    """One migrated database of this test session's own (other runs on the server use theirs)."""
+    url = run_in_own_loop(create_temporary_database(postgres_server, prefix="dlfbot_tests"))
+    try:
+        run_in_own_loop(migrate(url))
+        yield url
+    finally:
+        run_in_own_loop(drop_database(url))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def migrated_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database: a new SQLite file, or the session's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db')}/bot.db"
+        await migrate(url)
+        return url
+    url = request.getfixturevalue("postgres_session_url")
+    engine = create_engine(url)
+    try:
+        await empty_all_tables(engine)
+    finally:
+        await engine.dispose()
+    return url

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,13 +17,9 @@ from bot.dlf.config import DlfConfig
 from bot.render.detached import DETACHED_REPLY_LINE
 from bot.render.limits import problems
 from bot.services.subscriptions import SubscriptionService, WatchResult
-from bot.store import Store, create_engine, migrate, wall_clock_ms
+from bot.store import Store, create_engine, wall_clock_ms
 from bot.store.testing import (
     ManualClock,
-    create_temporary_database,
-    drop_database,
-    empty_all_tables,
-    run_in_own_loop,
 )
 from bot.watcher.deliver import OutboxDeliverer, make_delivery_client
 from bot.watcher.outbox import OUTBOX_EVENT_TYPE
@@ -34,32 +29,6 @@ from slack_fake import FakeSlack
 TOKEN = "xoxb-deliver-test"
 
 
-@pytest.fixture(scope="module")
-def postgres_module_url(postgres_server: str) -> Iterator[str]:
-    """A migrated PostgreSQL database for this module, or skip."""
-    url = run_in_own_loop(create_temporary_database(postgres_server, prefix="dlfbot_deliver"))
-    try:
-        run_in_own_loop(migrate(url))
-        yield url
-    finally:
-        run_in_own_loop(drop_database(url))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def deliver_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/bot.db"
-        await migrate(url)
-        return url
-    url = request.getfixturevalue("postgres_module_url")
-    engine = create_engine(url)
-    try:
-        await empty_all_tables(engine)
-    finally:
-        await engine.dispose()
-    return url
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     # Slack's ts comes from the wall clock and history is searched from the row's creation time: start there.
@@ -67,8 +36,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def store(deliver_db_url: str, clock: ManualClock) -> AsyncIterator[Store]:
-    opened = Store(engine=create_engine(deliver_db_url), clock=clock)
+async def store(migrated_database_url: str, clock: ManualClock) -> AsyncIterator[Store]:
+    opened = Store(engine=create_engine(migrated_database_url), clock=clock)
     yield opened
     await opened.aclose()
 
@@ -315,9 +284,9 @@ async def test_a_reply_waits_for_its_parent_card(store: Store, slack, clock) -> 
     assert reply["thread_ts"] == root["ts"]
 
 
-async def test_two_deliverers_on_one_database_send_each_row_once(store: Store, deliver_db_url: str, clock) -> None:
+async def test_two_deliverers_on_one_database_send_each_row_once(store: Store, migrated_database_url: str, clock) -> None:
     fake = FakeSlack(validator=problems)
-    other = Store(engine=create_engine(deliver_db_url), clock=clock)
+    other = Store(engine=create_engine(migrated_database_url), clock=clock)
     try:
         async with fake.serve() as base_url:
             for i in range(30):
