@@ -16,9 +16,10 @@ from bot.render.digest import render_digest
 from bot.render.instance_card import (
     failed_node_text,
     fallback_text,
-    instance_body,
     instance_buttons,
     instance_context,
+    instance_head,
+    instance_nodes,
 )
 from bot.render.message import Message
 from bot.render.mrkdwn import (
@@ -78,6 +79,25 @@ def render_alert(
     (the successful instance) or `state` say where the incident stands. Redrawn in place as it changes."""
     if resolved_by is not None:
         state = "resolved"
+    headline = _alert_headline(
+        instance, mentions=mentions, event=event, failure_count=failure_count, state=state, resolved_by=resolved_by
+    )
+    return _alert_card(
+        instance, headline=headline, middle=instance_nodes(instance, now_ms=now_ms), now_ms=now_ms, profile=profile,
+        mentions=mentions, state=state,
+    )
+
+
+def _alert_headline(
+    instance: Instance,
+    *,
+    mentions: Sequence[str],
+    event: str,
+    failure_count: int,
+    state: str,
+    resolved_by: Instance | InstanceSummary | None,
+) -> Block:
+    """What happened and where the incident stands, with who is asked to look."""
     headline = _EVENT_LINES.get(event, f":rotating_light: *Alert* ({code(event, 40)})")
     parts = [headline]
     if failure_count > 1:
@@ -92,9 +112,22 @@ def render_alert(
     who = _mention_text(mentions)
     if who and state != "resolved":
         lines.append(f"cc {who}")
-    body = instance_body(instance, now_ms=now_ms)
-    blocks = [body[0], section("\n".join(lines)), *body[1:]]
-    blocks.append(instance_context(now_ms=now_ms, profile=profile))
+    return section("\n".join(lines))
+
+
+def _alert_card(
+    instance: Instance,
+    *,
+    headline: Block,
+    middle: Sequence[Block],
+    now_ms: int,
+    profile: str | None,
+    mentions: Sequence[str],
+    state: str,
+) -> Message:
+    """Header, headline, timing fields, `middle` (the nodes, or why they are missing), context and Refresh."""
+    title, timing = instance_head(instance, now_ms=now_ms)
+    blocks = [title, headline, timing, *middle, instance_context(now_ms=now_ms, profile=profile)]
     blocks.extend(instance_buttons(instance, profile=profile, shareable=False))
     if state == "resolved":
         text = "Resolved: " + fallback_text(instance)
@@ -121,11 +154,6 @@ def render_summary_alert(
     """The alert card when DLF would not give the instance's details: what the instance list said (job, instance,
     status, times, DLF's `errorMessage`) and why the details (nodes, logs) are missing. `instance` is built from
     the list row, so it has no nodes."""
-    card = render_alert(
-        instance, now_ms=now_ms, profile=profile, mentions=mentions, event=event, failure_count=failure_count
-    )
-    # render_alert's layout: header, what happened, timing fields, node summary (none known here), context, buttons.
-    header_block, headline, timing, _node_summary, *rest = card.blocks
     notes = [
         section(
             ":warning: *Details could not be fetched from DLF* — failed nodes and logs are not shown: "
@@ -134,7 +162,12 @@ def render_summary_alert(
     ]
     if error_message:
         notes.append(section("*DLF's error message*\n" + escape_truncated(error_message, ERROR_MESSAGE_LIMIT)))
-    return Message(text=card.text, blocks=[header_block, headline, timing, *notes, *rest])
+    headline = _alert_headline(
+        instance, mentions=mentions, event=event, failure_count=failure_count, state="open", resolved_by=None
+    )
+    return _alert_card(
+        instance, headline=headline, middle=notes, now_ms=now_ms, profile=profile, mentions=mentions, state="open"
+    )
 
 
 def _failed_details(instance: Instance, *, now_ms: int, limit: int) -> list[Block]:
@@ -211,7 +244,6 @@ def render_follow_outcome(
 
     An instance that has not finished (a running exception the follow asked for) is said as such: the follow goes on.
     """
-    body = instance_body(instance, now_ms=now_ms)
     job = code(instance.job_name, JOB_LIMIT)
     if instance.status not in FINISHED_INSTANCE_STATUSES:
         line = (
@@ -224,7 +256,9 @@ def render_follow_outcome(
     who = _mention_text(mentions)
     if who:
         line += f"\ncc {who}"
-    blocks = [body[0], section(line), *body[1:], instance_context(now_ms=now_ms, profile=profile)]
+    title, timing = instance_head(instance, now_ms=now_ms)
+    blocks = [title, section(line), timing, *instance_nodes(instance, now_ms=now_ms),
+              instance_context(now_ms=now_ms, profile=profile)]
     blocks.extend(instance_buttons(instance, profile=profile, shareable=False))
     return Message(text=fallback_text(instance, prefix=_ping_prefix(mentions)), blocks=blocks)
 

@@ -258,8 +258,18 @@ def pack_lines(
 
 
 def instance_body(instance: Instance, *, now_ms: int) -> list[Block]:
-    """The card's blocks without context and buttons (alerts reuse them): header, fields, summary, nodes."""
-    blocks = [header(header_text(instance)), fields(_field_texts(instance, now_ms)), section(summary_text(instance))]
+    """The card's blocks without context and buttons: header, fields, summary, nodes."""
+    return [*instance_head(instance, now_ms=now_ms), *instance_nodes(instance, now_ms=now_ms)]
+
+
+def instance_head(instance: Instance, *, now_ms: int) -> list[Block]:
+    """The card's header and its timing fields (alerts put their headline between the two)."""
+    return [header(header_text(instance)), fields(_field_texts(instance, now_ms))]
+
+
+def instance_nodes(instance: Instance, *, now_ms: int) -> list[Block]:
+    """The node summary, failed nodes in detail, then the rest compactly."""
+    blocks = [section(summary_text(instance))]
     failed = [node for node in instance.nodes if node.status == "fail"]
     others = sorted(
         (node for node in instance.nodes if node.status != "fail"),
@@ -337,6 +347,8 @@ __all__ = [
     "instance_body",
     "instance_buttons",
     "instance_context",
+    "instance_head",
+    "instance_nodes",
     "pack_lines",
     "render_instance",
     "summary_text",
