@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,6 +13,11 @@ from bot.store.records import Incident
 from bot.store.tables import incidents
 
 _UNRESOLVED = incidents.c.state != "resolved"
+# The partial unique index's predicate, as SQL text. ON CONFLICT infers the index from it, and PostgreSQL can only do
+# that with the literal: as a bound parameter it works for five executions of the prepared statement, then the
+# generic plan no longer matches the index ("there is no unique or exclusion constraint matching the ON CONFLICT
+# specification") and every cycle that opens an incident rolls back.
+_UNRESOLVED_INDEX_WHERE = text("state != 'resolved'")
 
 
 def _to_record(row: RowMapping) -> Incident:
@@ -49,7 +54,7 @@ class Incidents:
                 opened_at=self._now,
                 updated_at=self._now,
             )
-            .on_conflict_do_nothing(index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED)
+            .on_conflict_do_nothing(index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED_INDEX_WHERE)
             .returning(incidents.c.id)
         )
         created = (await self._conn.execute(insert)).first() is not None

@@ -30,6 +30,7 @@ class Subscription:
     broken_reason: str | None
     created_by: str
     created_at: int
+    ended_at: int | None = None  # a follow whose instance ended while its channel was broken (held until repair)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class SeenInstance:
     first_seen_at: int
     last_status_at: int
     run_start: int | None = None  # DLF's start time of the run that had `status` (None: not recorded)
+    plan_time: int | None = None  # DLF's planned time of the instance (None: not recorded)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class OutboxRow:
     sent_thread_ts: str | None
     created_at: int
     sent_at: int | None
+    settled_attempts: int = 0  # attempts known not to have posted; fewer than attempts - 1: look before re-posting
+    profile: str | None = None
+    job_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def _to_record(row: RowMapping) -> Subscription:
         broken_reason=row["broken_reason"],
         created_by=row["created_by"],
         created_at=row["created_at"],
+        ended_at=row["ended_at"],
     )
 
 

@@ -51,6 +51,9 @@ subscriptions = Table(
     Column("broken_at", BigInteger, nullable=True),
     Column("created_by", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # A one-off follow whose instance ended while its channel was broken: kept (and its channel held) until the
+    # channel is repaired, so the held outcome is delivered instead of lost; the decision no longer matches it.
+    Column("ended_at", BigInteger, nullable=True),
     UniqueConstraint("channel", "profile", "target", "instance_id"),
     Index(None, "profile", "state"),
 )
@@ -67,6 +70,11 @@ instances_seen = Table(
     # The run the status belongs to (DLF's start time of that run): a rerun that fails again has the same status and
     # a different run, and is news. NULL for rows recorded before it was kept (those count as the same run).
     Column("run_start", BigInteger, nullable=True),
+    # DLF's planned time of the instance: an unfinished one widens the next cycles' window back to it, so a run that
+    # fails (or a rerun that succeeds) long after its planned time is still seen.
+    Column("plan_time", BigInteger, nullable=True),
+    Index(None, "profile", "status"),
+    Index(None, "last_status_at"),
 )
 
 incidents = Table(
@@ -101,6 +109,7 @@ incidents = Table(
     ),
     Index(None, "root_key"),
     Index(None, "profile", "state"),
+    Index(None, "resolved_at"),
 )
 
 outbox = Table(
@@ -123,7 +132,16 @@ outbox = Table(
     Column("sent_thread_ts", String(32), nullable=True),
     Column("created_at", BigInteger, nullable=False),
     Column("sent_at", BigInteger, nullable=True),
+    # Attempts whose outcome is known not to have posted (an error answer, a 429, a refused connection, or a history
+    # lookup that found nothing). `attempts - 1 > settled_attempts` on a claimed row: an earlier attempt may have
+    # reached Slack, so the row must be looked up in the channel's history before it is posted again.
+    Column("settled_attempts", Integer, nullable=False, server_default=text("0")),
+    # What the row is about (NULL for a digest): `/dlf unwatch` cancels the pending rows of jobs no longer watched.
+    Column("profile", String(64), nullable=True),
+    Column("job_name", String(255), nullable=True),
     Index(None, "status", "channel", "id"),
+    Index(None, "created_at"),
+    Index(None, "channel", "job_name"),
 )
 
 audit = Table(
@@ -136,6 +154,7 @@ audit = Table(
     Column("channel", String(32), nullable=True),
     Column("target", String(255), nullable=True),
     Column("details", JSON, nullable=True),
+    Index(None, "at"),
 )
 
 watcher_state = Table(
@@ -157,14 +176,35 @@ leases = Table(
     Column("expires_at", BigInteger, nullable=False),
 )
 
+# Keys of requests already handled once (a Slack event_id redelivered on a timeout, an interaction's idempotency
+# key): replicas share them, so a redelivery reaching another replica is recognised too. Pruned by retention.
+request_keys = Table(
+    "request_keys",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("seen_at", BigInteger, nullable=False),
+    Index(None, "seen_at"),
+)
+
+# Per channel, when the next message may be posted: every replica's deliverer paces a channel at Slack's rate
+# (about one message a second) instead of discovering it by 429s; a 429's Retry-After holds the whole channel.
+channel_pace = Table(
+    "channel_pace",
+    metadata,
+    Column("channel", String(32), primary_key=True),
+    Column("next_post_at", BigInteger, nullable=False),
+)
+
 __all__ = [
     "WHOLE_JOB",
     "audit",
+    "channel_pace",
     "incidents",
     "instances_seen",
     "leases",
     "metadata",
     "outbox",
+    "request_keys",
     "subscriptions",
     "watcher_state",
 ]

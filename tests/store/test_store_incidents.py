@@ -71,3 +71,18 @@ async def test_two_replicas_opening_the_same_incident_at_once_get_one(store: Sto
 
     assert id_a == id_b
     assert sorted((created_a, created_b)) == [False, True]
+
+
+async def test_many_incidents_opened_on_one_pooled_connection_all_open(store: Store) -> None:
+    # PostgreSQL switches a prepared statement to a generic plan after five executions on one connection: an
+    # ON CONFLICT whose index predicate is a bound parameter then no longer finds the partial unique index, and
+    # every cycle after the fifth incident on that connection rolled back. Twenty in a row, resolved and reopened.
+    for n in range(20):
+        async with store.transaction() as tx:
+            incident, created = await tx.incidents.open_or_get(
+                channel="C1", profile=P, job_name=f"job_{n % 4}", instance_id=n, root_key=f"k{n}"
+            )
+            assert created, n
+            await tx.incidents.resolve(incident.id, by=None, reason="later success")
+    async with store.transaction() as tx:
+        assert await tx.incidents.unresolved(P) == []
