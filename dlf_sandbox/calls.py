@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, kw_only=True)
 class Call:
-    """One request: decoded path, decoded query, the operation it addressed and the status it got (None: dropped)."""
+    """One request: decoded path, decoded query, the operation it addressed and the status it got (None: dropped);
+    `body` is the JSON body it carried (a rerun's `retry_location`), None when it had none or it was not JSON."""
 
     method: str
     path: str
@@ -18,6 +19,7 @@ class Call:
     operation: str
     at_ms: int
     status: int | None = None
+    body: dict[str, object] | None = None
 
 
 class CallLog:

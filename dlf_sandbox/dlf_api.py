@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,12 +107,48 @@ def show_instance(state: State, *, workspace: str | None, job_name: str, instanc
         return wire.instance_details(state.instance(job_name, instance_id_param(instance_id), workspace))
 
 
+RETRY_LOCATIONS = ("error_node", "first_node", "specified_node")
+
+
 def restart_instance(
-    state: State, *, workspace: str | None, job_name: str, instance_id: str | None, now_ms: int
-) -> Instance:
-    """POST .../restart: only from success, fail or manual-stop."""
+    state: State, *, workspace: str | None, job_name: str, instance_id: str | None, now_ms: int, body: bytes = b""
+) -> tuple[Instance, int]:
+    """POST .../restart: only from success, fail or manual-stop; returns the instance and the index of the node the
+    rerun starts from.
+
+    The optional JSON body (API reference "Rerunning a Job Instance"): `retry_location` `error_node` | `first_node`
+    | `specified_node` (default `first_node`), `node_name` (with `specified_node`), `job_param_version`
+    `original_version` | `latest_version`, `ignore_obs_monitor` (bool). Anything else is DLF.3051.
+    """
     state.job(job_name, workspace)
-    return state.restart(job_name, instance_id_param(instance_id), workspace, at=now_ms)
+    options = _rerun_options(body)
+    location = options.get("retry_location", "first_node")
+    if location not in RETRY_LOCATIONS:
+        raise apierrors.invalid_parameter(f"retry_location must be one of {', '.join(RETRY_LOCATIONS)}.")
+    version = options.get("job_param_version", "original_version")
+    if version not in ("original_version", "latest_version"):
+        raise apierrors.invalid_parameter("job_param_version must be original_version or latest_version.")
+    if not isinstance(options.get("ignore_obs_monitor", False), bool):
+        raise apierrors.invalid_parameter("ignore_obs_monitor must be a boolean.")
+    node_name = options.get("node_name")
+    if location == "specified_node" and not (isinstance(node_name, str) and node_name):
+        raise apierrors.invalid_parameter("node_name is required with retry_location specified_node.")
+    return state.restart(
+        job_name, instance_id_param(instance_id), workspace, at=now_ms, location=str(location),
+        node_name=node_name if isinstance(node_name, str) else None,
+    )
+
+
+def _rerun_options(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        options = json.loads(body)
+    except ValueError:
+        raise apierrors.invalid_parameter("The request body is not valid JSON.") from None
+    if not isinstance(options, dict):
+        raise apierrors.invalid_parameter("The request body must be a JSON object.")
+    return options
 
 
 def stop_instance(

@@ -72,6 +72,7 @@ class SandboxServer:
                 operation=route.operation,
                 at_ms=self.sb.clock(),
                 status=None if response is None else response.status,
+                body=_json_object(body),
             )
         )
         if response is None:
@@ -102,7 +103,7 @@ class SandboxServer:
             if route.project_id != self.sb.credentials.project_id or project_id != route.project_id:
                 raise apierrors.permission_denied("The project in the path is not the credentials' project.")
             workspace = headers.get("workspace") or None
-            return self._operate(route, workspace, query, request_id)
+            return self._operate(route, workspace, query, body, request_id)
         except apierrors.ApiError as error:
             return error_response(error, request_id, camel_case=self.sb.faults.camel_case_errors)
 
@@ -134,8 +135,8 @@ class SandboxServer:
             return self.sb.tokens.check(token).project_id
         raise apierrors.iam_auth_failed("no authentication information found in the request")
 
-    def _operate(self, route: routes.Route, workspace: str | None, query: dict[str, str], request_id: str
-                 ) -> web.Response:
+    def _operate(self, route: routes.Route, workspace: str | None, query: dict[str, str], body: bytes,
+                 request_id: str) -> web.Response:
         state = self.sb.state
         now = self.sb.clock()
         job = route.job_name or ""
@@ -150,10 +151,11 @@ class SandboxServer:
             body = dlf_api.show_instance(state, workspace=workspace, job_name=job, instance_id=route.instance_id)
             return json_response(body, request_id=request_id)
         if route.operation == routes.RESTART_INSTANCE:
-            instance = dlf_api.restart_instance(
-                state, workspace=workspace, job_name=job, instance_id=route.instance_id, now_ms=now
+            instance, first_node = dlf_api.restart_instance(
+                state, workspace=workspace, job_name=job, instance_id=route.instance_id, now_ms=now, body=body
             )
-            self.sb.timeline.rerun_started(instance.job_name, instance.instance_id, workspace, now)
+            self.sb.timeline.rerun_started(instance.job_name, instance.instance_id, workspace, now,
+                                           first_node=first_node)
             return web.Response(status=204, headers={REQUEST_ID_HEADER: request_id})
         dlf_api.stop_instance(state, workspace=workspace, job_name=job, instance_id=route.instance_id, now_ms=now)
         return web.Response(status=204, headers={REQUEST_ID_HEADER: request_id})
@@ -263,3 +265,14 @@ def _fault_response(fault: FaultRule, operation: str, request_id: str) -> web.Re
         return web.Response(text='{"total": 3, "instances": [{"jobName": "job_b', status=200,
                             content_type="application/json", headers={REQUEST_ID_HEADER: request_id})
     return json_response(WRONG_SHAPES.get(operation, ["unexpected", "array"]), request_id=request_id)
+
+
+def _json_object(body: bytes) -> dict[str, object] | None:
+    """The request body as a JSON object, for the call log (None: empty, not JSON, or not an object)."""
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None

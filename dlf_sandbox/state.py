@@ -234,21 +234,57 @@ class State:
                 instance.error_message = error_message
             return instance
 
-    def restart(self, job: str, instance_id: int, workspace: str | None = None, *, at: int | None = None) -> Instance:
-        """Rerun: a new run of the same instance, running from its first node. Only from success/fail/manual-stop."""
+    def restart(
+        self,
+        job: str,
+        instance_id: int,
+        workspace: str | None = None,
+        *,
+        at: int | None = None,
+        location: str = "first_node",
+        node_name: str | None = None,
+    ) -> tuple[Instance, int]:
+        """Rerun: a new run of the same instance (same id), from `location`. Only from success/fail/manual-stop.
+
+        `first_node` runs every node again; `error_node` keeps the nodes that succeeded before the first one that
+        did not (the failed or stopped one) and runs from there (from the first node when every node succeeded);
+        `specified_node` runs from `node_name` (DLF.3051 if the instance has no such node). Returns the instance
+        and the index of the node the rerun starts from.
+        """
         now = self._clock() if at is None else at
         with self._lock:
             instance = self.instance(job, instance_id, workspace)
             if instance.status not in RERUNNABLE_STATUSES:
                 raise apierrors.status_forbids("rerun", instance.status)
+            start = _restart_index(instance.nodes, location, node_name)
             self._reindex_status(instance, "running")
             instance.runs += 1
             instance.version += 1
             instance.start_time = now
+            instance.end_time = instance.execute_time = None
             instance.error_message = None
-            for node in instance.nodes:
+            instance.status = "running"
+            for node in instance.nodes[start:]:
                 node.status, node.start_time, node.end_time, node.log_path = "waiting", None, None, None
-            shape(instance, "running", now=now)
+            if start < len(instance.nodes):
+                instance.nodes[start].status, instance.nodes[start].start_time = "running", now
+            return instance, start
+
+    def advance(self, job: str, instance_id: int, workspace: str | None = None, *, at: int | None = None) -> Instance:
+        """A running instance's current node succeeds and the next one starts (a rerun making progress)."""
+        now = self._clock() if at is None else at
+        with self._lock:
+            instance = self.instance(job, instance_id, workspace)
+            if instance.status != "running":
+                return instance
+            nodes = instance.nodes
+            current = next((i for i, n in enumerate(nodes) if n.status == "running"), None)
+            if current is None:
+                return instance
+            nodes[current].status, nodes[current].end_time = "success", now
+            following = next((n for n in nodes[current + 1:] if n.status == "waiting"), None)
+            if following is not None:
+                following.status, following.start_time = "running", now
             return instance
 
     def stop(self, job: str, instance_id: int, workspace: str | None = None, *, at: int | None = None) -> Instance:
@@ -425,6 +461,17 @@ def shape(instance: Instance, status: str, *, now: int, failed_node: str | None 
         for node in nodes:
             if node.status == "running":
                 node.status, node.end_time = "manual-stop", instance.end_time
+
+
+def _restart_index(nodes: list[Node], location: str, node_name: str | None) -> int:
+    if location == "first_node" or not nodes:
+        return 0
+    if location == "specified_node":
+        for i, node in enumerate(nodes):
+            if node.name == node_name:
+                return i
+        raise apierrors.invalid_parameter(f"The node {node_name} does not exist in the job.")
+    return next((i for i, n in enumerate(nodes) if n.status != "success"), 0)
 
 
 def _failed_index(nodes: list[Node], failed_node: str | None) -> int:

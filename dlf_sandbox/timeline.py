@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
-    """One scripted change; `appear` creates the instance, anything else sets its status."""
+    """One scripted change; `appear` creates the instance, `advance` finishes a running instance's current node,
+    anything else sets its status."""
 
     at_ms: int
     kind: str
@@ -128,13 +129,29 @@ class Timeline:
         with self._lock:
             self._rerun_policies.clear()
 
-    def rerun_started(self, job: str, instance_id: int, workspace: str | None, at: int) -> None:
-        """Called by the server after an API rerun: schedule its outcome if a policy says so."""
+    def rerun_started(
+        self, job: str, instance_id: int, workspace: str | None, at: int, *, first_node: int = 0
+    ) -> None:
+        """Called by the server after an API rerun: if a policy says how it ends, its nodes complete one by one
+        over `after_ms` (so progress can be watched) and then the instance ends in the policy's outcome (a failing
+        outcome fails at the policy's `failed_node`, or at the last node)."""
         with self._lock:
             policy = next((p for p in self._rerun_policies if p.job in (None, job)), None)
-        if policy is not None:
-            self.set_status(job, instance_id, policy.outcome, at=at + policy.after_ms,
-                            failed_node=policy.failed_node, workspace=workspace)
+            if policy is None:
+                return
+            nodes = self._state.instance(job, instance_id, workspace).nodes
+            last = len(nodes)
+            if policy.outcome == "fail":
+                names = [n.name for n in nodes]
+                last = names.index(policy.failed_node) if policy.failed_node in names else max(last - 1, 0)
+            steps = max(last - first_node, 0)
+            for step in range(1, steps + 1):
+                if policy.outcome == "success" and step == steps:
+                    break  # the last node's success is the instance's success
+                self._push(Event(at_ms=at + policy.after_ms * step // (steps + 1), kind="advance", job=job,
+                                 instance_id=instance_id, status="running", workspace=workspace))
+        self.set_status(job, instance_id, policy.outcome, at=at + policy.after_ms,
+                        failed_node=policy.failed_node, workspace=workspace)
 
     # ------------------------------------------------------------------------------------------- applying
     @property
@@ -207,6 +224,8 @@ class Timeline:
                 failed_node=event.failed_node,
                 at=event.at_ms,
             )
+        elif event.kind == "advance":
+            self._state.advance(event.job, event.instance_id, workspace=event.workspace, at=event.at_ms)
         else:
             self._state.set_status(event.job, event.instance_id, event.status, failed_node=event.failed_node,
                                    at=event.at_ms, workspace=event.workspace)

@@ -80,8 +80,9 @@ async def test_rerun_through_the_api_then_the_policy_decides(call: Call, sb: San
     response = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))
     assert response.status_code == 204
     assert sb.state.instance(seeded.job, seeded.instance_id).status == "running"
-    assert sb.timeline.next_at() == clock() + 30_000
-    sb.timeline.step()
+    sb.timeline.step_until(clock() + 29_999)
+    assert sb.state.instance(seeded.job, seeded.instance_id).status == "running"
+    sb.timeline.step_until(clock() + 30_000)
     rerun = sb.state.instance(seeded.job, seeded.instance_id)
     assert rerun.status == "success" and rerun.end_time == clock() + 30_000 and rerun.runs == 2
 
@@ -157,3 +158,63 @@ def test_scheduled_activity_alternates_failures_and_successes(sb: Sandbox, clock
         ("etl_orders_daily", "fail"), ("dws_load_customers", "running"),
     ]
     assert ended[1].end_time == start + 60_000 + 30_000
+
+
+async def test_a_rerun_from_the_first_node_completes_its_nodes_one_by_one(
+    call: Call, sb: Sandbox, clock: ManualClock
+) -> None:
+    seeded = sb.seeded["failed_node"]  # extract_crm, load_dim_customer (failed), refresh_mart
+    sb.timeline.on_rerun("success", after_ms=40_000)
+    await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+               body=b'{"retry_location": "first_node"}')
+    statuses = []
+    for at in (0, 10_000, 20_000, 30_000, 40_000):
+        sb.timeline.step_until(clock() + at)
+        statuses.append([n.status for n in sb.state.instance(seeded.job, seeded.instance_id).nodes])
+    assert statuses == [
+        ["running", "waiting", "waiting"],
+        ["success", "running", "waiting"],
+        ["success", "success", "running"],
+        ["success", "success", "running"],
+        ["success", "success", "success"],
+    ]
+
+
+async def test_a_rerun_from_the_failed_node_keeps_what_succeeded(call: Call, sb: Sandbox, clock: ManualClock) -> None:
+    seeded = sb.seeded["failed_node"]
+    before = sb.state.instance(seeded.job, seeded.instance_id)
+    extract_times = (before.nodes[0].start_time, before.nodes[0].end_time)
+    sb.timeline.on_rerun("fail", after_ms=5_000, failed_node="refresh_mart")
+    response = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+                          body=b'{"retry_location": "error_node"}')
+    assert response.status_code == 204
+    rerun = sb.state.instance(seeded.job, seeded.instance_id)
+    assert [n.status for n in rerun.nodes] == ["success", "running", "waiting"]
+    assert (rerun.nodes[0].start_time, rerun.nodes[0].end_time) == extract_times
+    sb.timeline.step_until(clock() + 5_000)
+    assert [n.status for n in rerun.nodes] == ["success", "success", "fail"]
+    assert sb.calls[-1].body == {"retry_location": "error_node"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"retry_location": "errorNode"}', b'{"retry_location": "specified_node"}',
+     b'{"retry_location": "specified_node", "node_name": "no_such_node"}', b"{not json", b"[1]",
+     b'{"job_param_version": "current_version"}'],
+)
+async def test_a_rerun_body_dlf_would_refuse_is_dlf_3051_and_changes_nothing(
+    call: Call, sb: Sandbox, body: bytes
+) -> None:
+    seeded = sb.seeded["failed_node"]
+    response = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"), body=body)
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "DLF.3051"
+    assert sb.state.instance(seeded.job, seeded.instance_id).status == "fail"
+
+
+async def test_a_rerun_from_a_specified_node(call: Call, sb: Sandbox) -> None:
+    seeded = sb.seeded["failed_node"]
+    await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+               body=b'{"retry_location": "specified_node", "node_name": "refresh_mart"}')
+    rerun = sb.state.instance(seeded.job, seeded.instance_id)
+    assert [n.status for n in rerun.nodes] == ["success", "fail", "running"]
