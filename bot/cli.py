@@ -45,10 +45,12 @@ from bot.errors import CommandError, ConfigError
 from bot.render.limits import problems
 from bot.render.preview import builder_url, to_text
 from bot.services.instances import InstanceService
+from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import DLF_ONLY, NOTHING, RUN, DlfProfile, Settings, load_settings
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
 from bot.slack.dispatch import command_text, dispatch_command
+from bot.slack.ingress import SlackGate
 from bot.slack.server import HealthProbe, HealthReport
 from bot.store import Store, redacted_database_url
 from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
@@ -237,14 +239,17 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
         )
         # Started with the app and stopped with it.
         background = [BackgroundService(name="watcher", run=watcher.run)]
+        signing_secret = None if settings.socket_mode else _secret(settings.slack_signing_secret)
+        slack_metrics = SlackMetrics(registry=registry)
         app = build_app(
             AppDeps(
                 bot_token=settings.slack_bot_token.get_secret_value(),
-                signing_secret=None if settings.socket_mode else _secret(settings.slack_signing_secret),
+                signing_secret=signing_secret,
                 slack_api_url=settings.slack_api_url,
                 instances=instances,
                 subscriptions=subscriptions,
-                metrics=SlackMetrics(registry=registry),
+                metrics=slack_metrics,
+                ledger=StoreRequestLedger(store=store),
             )
         )
         _stop_on_signals(stop)
@@ -257,6 +262,8 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             app_token=_secret(settings.slack_app_token),
             health=watcher_health(WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
             background=background,
+            gate=SlackGate(signing_secret=signing_secret) if signing_secret else None,
+            metrics=slack_metrics,
         )
     finally:
         await close_all(clients)
