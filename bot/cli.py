@@ -37,7 +37,7 @@ from bot.commands import (
     WatchesCommand,
     parse_command,
 )
-from bot.dlf import DlfClient, DlfConfig
+from bot.dlf import DlfClient, DlfConfig, Priority
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
@@ -223,7 +223,8 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
         assert settings.slack_bot_token is not None
         watcher = build_watcher(
             store=store,
-            clients=clients,
+            # The watcher's DLF calls queue behind people's in the shared rate limit.
+            clients={name: client.with_priority(Priority.BACKGROUND) for name, client in clients.items()},
             slack=make_delivery_client(
                 token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
             ),
