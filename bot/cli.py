@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -254,6 +255,7 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             )
         )
         _stop_on_signals(stop)
+        settle_heap()
         await run_bot(
             bolt=app,
             registry=registry,
@@ -270,6 +272,16 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
         await close_all(clients)
         if store is not None:
             await store.aclose()
+
+
+def settle_heap() -> None:
+    """Keep the garbage collector off what start-up built: it lives as long as the process.
+
+    After the imports and the wiring the bot holds ~120k objects (a bare Bolt app ~46k), and every full collection
+    walked all of them — 0.1–0.2 s in which no request was acknowledged. Frozen, they are never scanned again; the
+    collector then only walks what requests and cycles create."""
+    gc.collect()
+    gc.freeze()
 
 
 async def open_store(database_url: str) -> Store:
