@@ -81,9 +81,10 @@ async def test_a_replayed_slash_command_is_handled_once(bot_with_store: BotUnder
 async def test_a_command_sent_again_is_a_new_request_and_answered_again(bot_with_store: BotUnderTest) -> None:
     bot = bot_with_store
     # The user types it again (or Slack's client resubmits): a new signature, even with the same fields.
-    await bot.command("instance job_batch 34765", "again")
+    stamp = int(time.time())
+    await bot.command("instance job_batch 34765", "again", timestamp=stamp)
     await bot.fake.wait_for_responses("again", timeout=15)
-    await bot.command("instance job_batch 34765", "again", timestamp=int(time.time()) - 1)
+    await bot.command("instance job_batch 34765", "again", timestamp=stamp - 1)
     await bot.fake.wait_for_responses("again", count=2, timeout=15)
 
 
