@@ -79,8 +79,9 @@ def log_unhandled_request(kind: str) -> str:
 
 def log_redelivered(kind: str, retry: str | None) -> str:
     """A request already handled once arrived again (Slack's retry of an event, or a replay): not handled twice."""
+    what = {"command": "a slash command", "click": "a button click", "event": "an event"}.get(kind, "a request")
     why = f" (Slack's retry {retry})" if retry else ""
-    return f"a {kind} already handled arrived again{why}; not handled twice"
+    return f"{what} already handled arrived again{why}; not handled twice"
 
 
 def log_request_keys_unavailable(error: str) -> str:

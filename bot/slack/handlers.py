@@ -126,7 +126,7 @@ class Listeners:
             await ack(**_ephemeral(render_help(parsed.topic)))
             return
         await ack()
-        if not await self._first_delivery(context.get(REPLAY_KEY), kind="slash command"):
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="command"):
             return
         async with self._crash_guard(command, respond):
             message, ok = await self._answer(
@@ -146,7 +146,7 @@ class Listeners:
     ) -> None:
         """Refresh: fetch the instance again and replace the private card; a failure is said beside it."""
         await ack()
-        if not await self._first_delivery(context.get(REPLAY_KEY), kind="button click"):
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
             return
         async with self._crash_guard(body, respond):
             await self._refresh(body, respond)
@@ -173,7 +173,7 @@ class Listeners:
     ) -> None:
         """Share: post a fresh card in the channel for everyone, then remove the private one."""
         await ack()
-        if not await self._first_delivery(context.get(REPLAY_KEY), kind="button click"):
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
             return
         async with self._crash_guard(body, respond):
             await self._share(body, respond)
@@ -200,7 +200,7 @@ class Listeners:
     async def on_app_mention(self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay,
                              request: AsyncBoltRequest) -> None:
         """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
-        if not await self._first_delivery(_event_key(body), kind="app_mention event", retry=_retry_num(request)):
+        if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
         try:
@@ -231,7 +231,7 @@ class Listeners:
         """The App Home tab shows what the bot can do."""
         if event.get("tab") != "home" or not event.get("user"):
             return
-        if not await self._first_delivery(_event_key(body), kind="app_home_opened event", retry=_retry_num(request)):
+        if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
             return
         help_message = render_help()
         await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": help_message.blocks})
@@ -280,7 +280,8 @@ class Listeners:
 
     # ------------------------------------------------------------------ requests handled once
     async def _first_delivery(self, key: str | None, *, kind: str, retry: str | None = None) -> bool:
-        """Whether to handle this request: False when its key was recorded before (it is said in the log)."""
+        """Whether to handle this request: False when its key was recorded before (said in the log, and counted by
+        `kind`: "command", "click" or "event")."""
         if self._ledger is None or key is None:
             return True
         check = asyncio.create_task(self._ledger.first_time(key))
@@ -295,7 +296,7 @@ class Listeners:
         if not first:
             log.info(messages.log_redelivered(kind, retry))
             if self._metrics is not None:
-                self._metrics.redeliveries.labels(kind=kind.split()[-1]).inc()
+                self._metrics.redeliveries.labels(kind=kind).inc()
         return first
 
     def _settled(self, check: asyncio.Task[bool]) -> None:

@@ -70,7 +70,7 @@ class CalmSocketModeHandler(AsyncBaseSocketModeHandler):
         self.client = _CalmSocketModeClient(
             app_token=app_token, logger=app.logger, web_client=app.client, metrics=metrics
         )
-        self.client.socket_mode_request_listeners.append(self.handle)  # type: ignore[arg-type]
+        self.client.socket_mode_request_listeners.append(self.handle)
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         """Dispatch one envelope to the Bolt app; a payload it cannot take is refused and acknowledged."""
