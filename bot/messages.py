@@ -62,6 +62,33 @@ def log_respond_unreachable(error: str) -> str:
     return f"posting to response_url failed: {error} (Slack unreachable)"
 
 
+def log_refused(source: str, why: str, status: int) -> str:
+    """A request refused before the app read it: where it came from and why, in the bot's words (never its body)."""
+    return f"refused a Slack request from {source}: {why} (HTTP {status})"
+
+
+def log_unverified_crash(error: str) -> str:
+    """The error hook met a request that was not verified (it never answers one, nor logs what it said)."""
+    return f"an error ({error}) while handling a request that was not verified; nothing of it was used"
+
+
+def log_unhandled_request(kind: str) -> str:
+    """A verified request no listener takes (e.g. an event the manifest does not subscribe to)."""
+    return f"no listener for a Slack request of type {kind!r}; answered 404"
+
+
+def log_redelivered(kind: str, retry: str | None) -> str:
+    """A request already handled once arrived again (Slack's retry of an event, or a replay): not handled twice."""
+    what = {"command": "a slash command", "click": "a button click", "event": "an event"}.get(kind, "a request")
+    why = f" (Slack's retry {retry})" if retry else ""
+    return f"{what} already handled arrived again{why}; not handled twice"
+
+
+def log_request_keys_unavailable(error: str) -> str:
+    """The store could not say whether a request was handled before: it is handled (an answer beats a rare repeat)."""
+    return f"could not check whether a Slack request was handled before ({error}); handling it"
+
+
 def log_listening(host: str, port: int, *, socket_mode: bool) -> str:
     """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
     if socket_mode:
@@ -86,6 +113,11 @@ __all__ = [
     "log_crash",
     "log_dlf_error",
     "log_listening",
+    "log_redelivered",
+    "log_refused",
+    "log_request_keys_unavailable",
+    "log_unhandled_request",
+    "log_unverified_crash",
     "log_respond_failed",
     "log_respond_unreachable",
     "log_stopping",

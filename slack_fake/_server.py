@@ -204,6 +204,12 @@ class FakeSlack:
         )
         return envelope_id
 
+    async def socket_send_raw(self, frame: str) -> None:
+        """Send a text frame as it is over the newest Socket Mode connection (a malformed envelope, for tests)."""
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode connection is open")
+        await self._sockets[-1].send_str(frame)
+
     async def wait_for_socket(self, *, timeout: float = 10.0) -> None:
         """Wait (up to `timeout`) until a Socket Mode client has connected."""
         await _wait_until(lambda: bool(self._sockets), timeout)

@@ -33,6 +33,7 @@ from bot.commands.usage import EXAMPLES, FULL_EXAMPLES, SUBCOMMANDS, usage
 from bot.errors import CommandError, UnknownSubcommand
 
 INT64_MAX = 2**63 - 1
+_INT64_DIGITS = len(str(INT64_MAX))
 JOB_NAME_MAX = 128
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # `--mention none`: the subscription mentions no one (a repeat without `--mention` keeps the stored one).
@@ -276,13 +277,14 @@ def parse_instance_id(word: str, *, subcommand: str = "instance") -> int:
     shown = _shorten(word)
     example = FULL_EXAMPLES.get(subcommand, FULL_EXAMPLES["instance"])
     if re.fullmatch(r"[0-9]+", word):
-        number = int(word)
-        if number == 0:
-            problem = "is 0; instance ids start at 1"
-        elif number > INT64_MAX:
+        # Bounded before converting: Python refuses to convert more than 4,300 digits (and converting is quadratic).
+        significant = word.lstrip("0")
+        if len(significant) > _INT64_DIGITS or int(significant or "0") > INT64_MAX:
             problem = f"is too large; instance ids are at most {INT64_MAX}"
+        elif not significant:
+            problem = "is 0; instance ids start at 1"
         else:
-            return number
+            return int(significant)
     elif re.fullmatch(r"-[0-9]+", word):
         problem = "is negative; instance ids are positive whole numbers"
     elif re.fullmatch(r"[-+]?[0-9]*[.,][0-9]+|[-+]?[0-9]+[.,][0-9]*|[-+]?[0-9.]+[eE][-+]?[0-9]+", word):

@@ -24,7 +24,7 @@ from bot.dlf.models import (
     JobPage,
     Node,
 )
-from bot.dlf.ratelimit import NoRateLimit, TokenBucket
+from bot.dlf.ratelimit import NoRateLimit, Priority, TokenBucket
 from bot.dlf.session import ClientStats
 from bot.dlf.signer import SignedRequest, sign
 
@@ -49,6 +49,7 @@ __all__ = [
     "JobPage",
     "NoRateLimit",
     "Node",
+    "Priority",
     "SignedRequest",
     "StaticToken",
     "TokenBucket",

@@ -11,6 +11,7 @@ once per row. One odd row never fails a page, and every row handed out can be pa
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from bot.dlf.config import DlfConfig
 from bot.dlf.failures import bad_response
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.models import Instance, InstancePage, InstanceSummary, Job, JobPage
-from bot.dlf.ratelimit import NoRateLimit, TokenBucket
+from bot.dlf.ratelimit import NoRateLimit, Priority, TokenBucket
 from bot.dlf.session import ClientStats, DlfSession, Sleep
 from bot.dlf.signer import QueryValue
 from bot.errors import DlfNotFound
@@ -139,6 +140,19 @@ class DlfClient:
         )
         self._metrics = metrics
         self._reported_skips: dict[tuple[str, str], None] = {}
+        self._priority = Priority.INTERACTIVE
+
+    def with_priority(self, priority: Priority) -> DlfClient:
+        """This client (same connections, credentials and rate limit) with its requests queued at `priority`: the
+        watcher's view is `with_priority(Priority.BACKGROUND)`, so a person's request goes ahead of it."""
+        view = copy.copy(self)
+        view._priority = priority
+        return view
+
+    @property
+    def priority(self) -> Priority:
+        """Where this client's requests queue in the rate limiter."""
+        return self._priority
 
     @property
     def stats(self) -> ClientStats:
@@ -239,7 +253,9 @@ class DlfClient:
     async def get_instance(self, job_name: str, instance_id: int) -> Instance:
         """Details of one instance, nodes included (the seed page)."""
         path = paths.instance_path(self.config.project_id, job_name, instance_id)
-        response = await self._session.call(operation="get_instance", method="GET", path=path, idempotent=True)
+        response = await self._session.call(
+            operation="get_instance", method="GET", path=path, idempotent=True, priority=self._priority
+        )
         return self._parse(response, Instance, operation="get_instance")
 
     async def list_instances(
@@ -271,7 +287,7 @@ class DlfClient:
         query += [("limit", limit), ("offset", offset)]
         path = paths.instance_list_path(self.config.project_id)
         response = await self._session.call(
-            operation="list_instances", method="GET", path=path, query=query, idempotent=True
+            operation="list_instances", method="GET", path=path, query=query, idempotent=True, priority=self._priority
         )
         return self._parse_page(
             response,
@@ -337,7 +353,9 @@ class DlfClient:
 
     async def _act(self, operation: str, action: str, job_name: str, instance_id: int) -> None:
         path = paths.instance_path(self.config.project_id, job_name, instance_id, action)
-        await self._session.call(operation=operation, method="POST", path=path, idempotent=False)
+        await self._session.call(
+            operation=operation, method="POST", path=path, idempotent=False, priority=self._priority
+        )
 
     async def rerun_instance(self, job_name: str, instance_id: int) -> None:
         """Rerun a finished instance (success, fail or manual-stop). Never sent twice unless surely not received."""
@@ -359,14 +377,16 @@ class DlfClient:
             query.append(("jobType", job_type))
         path = paths.job_list_path(self.config.project_id)
         response = await self._session.call(
-            operation="list_jobs", method="GET", path=path, query=query, idempotent=True
+            operation="list_jobs", method="GET", path=path, query=query, idempotent=True, priority=self._priority
         )
         return self._parse_page(response, JobPage, Job, rows_field="jobs", row_keys=JOB_ROW_KEYS, operation="list_jobs")
 
     async def get_job(self, job_name: str) -> Job:
         """One job's details (name and type; the rest of the definition is ignored)."""
         path = paths.job_path(self.config.project_id, job_name)
-        response = await self._session.call(operation="get_job", method="GET", path=path, idempotent=True)
+        response = await self._session.call(
+            operation="get_job", method="GET", path=path, idempotent=True, priority=self._priority
+        )
         return self._parse(response, Job, operation="get_job")
 
     async def job_exists(self, job_name: str) -> bool:

@@ -27,7 +27,7 @@ from bot.dlf.failures import (
     reached_server_surely_not,
 )
 from bot.dlf.metrics import DlfMetrics
-from bot.dlf.ratelimit import NoRateLimit, TokenBucket
+from bot.dlf.ratelimit import NoRateLimit, Priority, TokenBucket
 from bot.dlf.signer import QueryValue, SignedRequest
 from bot.errors import DlfError, DlfThrottled, DlfUnavailable
 
@@ -100,13 +100,17 @@ class DlfSession:
         path: str,
         query: Iterable[tuple[str, QueryValue]] = (),
         idempotent: bool,
+        priority: Priority = Priority.INTERACTIVE,
     ) -> httpx.Response:
-        """Send until success or a final failure; returns the 2xx response, else raises a `DlfError`."""
+        """Send until success or a final failure; returns the 2xx response, else raises a `DlfError`.
+
+        `priority` orders the request in the rate limiter's queue (a person's before the watcher's)."""
         started = time.perf_counter()
         outcome = "ok"
         try:
             return await self._call(
-                operation=operation, method=method, path=path, query=list(query), idempotent=idempotent
+                operation=operation, method=method, path=path, query=list(query), idempotent=idempotent,
+                priority=priority,
             )
         except DlfError as exc:
             outcome = type(exc).__name__
@@ -116,13 +120,15 @@ class DlfSession:
                 self._metrics.observe(operation=operation, outcome=outcome, seconds=time.perf_counter() - started)
 
     async def _call(
-        self, *, operation: str, method: str, path: str, query: list[tuple[str, QueryValue]], idempotent: bool
+        self, *, operation: str, method: str, path: str, query: list[tuple[str, QueryValue]], idempotent: bool,
+        priority: Priority,
     ) -> httpx.Response:
         attempt = 0
         refreshed = False
         while True:
             result, refused_auth = await self._attempt(
-                operation=operation, method=method, path=path, query=query, idempotent=idempotent, attempt=attempt
+                operation=operation, method=method, path=path, query=query, idempotent=idempotent, attempt=attempt,
+                priority=priority,
             )
             if result.response is not None:
                 return result.response
@@ -160,12 +166,13 @@ class DlfSession:
         query: list[tuple[str, QueryValue]],
         idempotent: bool,
         attempt: int,
+        priority: Priority,
     ) -> tuple[_Attempt, SignedRequest | None]:
         """One request. Returns the outcome and, on a 401, what was sent (so the credentials can be refreshed)."""
         full_path = self._base_path + path
         body = b""
         # Wait for the rate limit first, so the signature's date is the moment the request leaves.
-        await self._limiter.acquire()
+        await self._limiter.acquire(priority)
         try:
             authorised = await self._auth.authorize(
                 method=method, host=self._host, path=full_path, query=query, headers=self._base_headers(), body=body

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
-from bot.slack.handlers import Listeners, SubscriptionCommands
+from bot.slack.handlers import Listeners, RequestLedger, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
 
 COMMAND = "/dlf"
@@ -54,7 +54,8 @@ LISTENERS: tuple[ListenerSpec, ...] = (
 class AppDeps:
     """Everything the Slack app needs, built by the entry point.
 
-    `signing_secret` None means Socket Mode (Slack's requests arrive over the socket, unsigned).
+    `signing_secret` None means Socket Mode (Slack's requests arrive over the socket, unsigned). `ledger` (the
+    store's request keys) makes each request handled once though Slack delivers it twice.
     """
 
     bot_token: str
@@ -63,6 +64,7 @@ class AppDeps:
     instances: InstanceService
     subscriptions: SubscriptionCommands | None = None
     metrics: SlackMetrics | None = None
+    ledger: RequestLedger | None = None
 
 
 class _ClientTokenNoticeFilter(logging.Filter):
@@ -103,10 +105,14 @@ def build_app(deps: AppDeps) -> AsyncApp:
         signing_secret=deps.signing_secret or "",
         request_verification_enabled=deps.signing_secret is not None,
         process_before_response=False,
+        # A request no listener takes goes to the error hook (one line) instead of Bolt's multi-line suggestion.
+        raise_error_for_unhandled_request=True,
         logger=bolt_logger,
         name="dlf-bot",
     )
-    listeners = Listeners(instances=deps.instances, subscriptions=deps.subscriptions, metrics=deps.metrics)
+    listeners = Listeners(
+        instances=deps.instances, subscriptions=deps.subscriptions, metrics=deps.metrics, ledger=deps.ledger
+    )
     for spec in LISTENERS:
         function = getattr(listeners, spec.method)
         if spec.kind == "command":

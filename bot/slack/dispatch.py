@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+
+from bot.slack.ingress import SlackGate
 
 PREVIEW_USER = "U0PREVIEW"
 PREVIEW_CHANNEL = "C0PREVIEW"
@@ -47,12 +48,14 @@ async def dispatch_command(
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=timestamp, body=body)
     if signature is None:
         raise ValueError("a signing secret is needed to sign the request")
-    headers: dict[str, str | Sequence[str]] = {
+    headers: dict[str, Sequence[str]] = {
         "content-type": ["application/x-www-form-urlencoded"],
         "x-slack-request-timestamp": [timestamp],
         "x-slack-signature": [signature],
     }
-    return await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    # Through the same gate as a request from Slack, so it is handled exactly as one.
+    request = SlackGate(signing_secret=signing_secret).bolt_request(headers=headers, raw=body.encode())
+    return await app.async_dispatch(request)
 
 
 __all__ = ["PREVIEW_CHANNEL", "PREVIEW_TEAM", "PREVIEW_USER", "command_text", "dispatch_command"]

@@ -17,8 +17,12 @@ from typing import Any, Protocol
 
 import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.say.async_say import AsyncSay
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -38,6 +42,7 @@ from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
 from bot.render.message import Message
 from bot.services.instances import InstanceService
+from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,10 @@ _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # A response_url that answers 5xx or cannot be reached is tried once more after this pause, then the answer goes
 # through chat.postEphemeral instead.
 RESPOND_RETRY_DELAY_S = 0.5
+# How long a request waits for the store to say whether it was handled before. Past that it is handled (the check
+# goes on and records it): a slow or locked database must not hold up an answer that does not need it.
+REQUEST_KEY_WAIT_S = 1.0
+_SLACK_EVENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -69,8 +78,18 @@ class SubscriptionCommands(Protocol):
     ) -> Message: ...
 
 
+class RequestLedger(Protocol):
+    """What the listeners need of `bot.services.request_ledger`: whether a request key is new (and record it)."""
+
+    async def first_time(self, key: str) -> bool: ...
+
+
 class Listeners:
-    """The bot's Slack listeners, bound to the services they call."""
+    """The bot's Slack listeners, bound to the services they call.
+
+    With a `ledger`, each request is handled once even when it arrives twice: an Events API event by its
+    `event_id` (Slack redelivers an event it thinks was not acknowledged, to any replica), any other HTTP request by
+    its signature (the same signed body sent again, i.e. a replay). A double click is two requests, handled twice."""
 
     def __init__(
         self,
@@ -78,20 +97,26 @@ class Listeners:
         instances: InstanceService,
         subscriptions: SubscriptionCommands | None = None,
         metrics: SlackMetrics | None = None,
+        ledger: RequestLedger | None = None,
         respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
+        request_key_wait_s: float = REQUEST_KEY_WAIT_S,
     ) -> None:
         self._instances = instances
         self._subscriptions = subscriptions
         self._metrics = metrics
+        self._ledger = ledger
         self._respond_retry_delay_s = respond_retry_delay_s
+        self._request_key_wait_s = request_key_wait_s
+        self._pending_keys: set[asyncio.Task[bool]] = set()
 
     # ------------------------------------------------------------------ /dlf
     async def on_dlf_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         """`/dlf ...`: instant answers (help, bad input) in the ack; everything that calls DLF after it."""
         try:
-            parsed = parse_command(command.get("text") or "")
+            parsed = parse_command(str(command.get("text") or ""))
         except CommandError as err:
             self._count_command("invalid", "usage")
             await ack(**_ephemeral(render_command_error(err)))
@@ -101,6 +126,8 @@ class Listeners:
             await ack(**_ephemeral(render_help(parsed.topic)))
             return
         await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="command"):
+            return
         async with self._crash_guard(command, respond):
             message, ok = await self._answer(
                 parsed, channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""),
@@ -114,9 +141,13 @@ class Listeners:
             await self._send(respond, message, response_type="ephemeral", fallback=fallback)
 
     # ------------------------------------------------------------------ buttons
-    async def on_instance_refresh(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_instance_refresh(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         """Refresh: fetch the instance again and replace the private card; a failure is said beside it."""
         await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
         async with self._crash_guard(body, respond):
             await self._refresh(body, respond)
 
@@ -137,9 +168,13 @@ class Listeners:
         else:
             await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
 
-    async def on_instance_share(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_instance_share(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         """Share: post a fresh card in the channel for everyone, then remove the private one."""
         await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
         async with self._crash_guard(body, respond):
             await self._share(body, respond)
 
@@ -162,8 +197,11 @@ class Listeners:
             await _delete_original(respond)
 
     # ------------------------------------------------------------------ events
-    async def on_app_mention(self, event: dict[str, Any], say: AsyncSay) -> None:
+    async def on_app_mention(self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay,
+                             request: AsyncBoltRequest) -> None:
         """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
+        if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
+            return
         thread_ts = event.get("thread_ts") or event.get("ts")
         try:
             message = await self._mention_answer(event)
@@ -188,18 +226,34 @@ class Listeners:
         self._count_command(_subcommand(parsed), "ok" if ok else "error")
         return message
 
-    async def on_app_home_opened(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_app_home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
+                                 request: AsyncBoltRequest) -> None:
         """The App Home tab shows what the bot can do."""
         if event.get("tab") != "home" or not event.get("user"):
+            return
+        if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
             return
         help_message = render_help()
         await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": help_message.blocks})
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(
-        self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None = None
-    ) -> None:
-        """An exception no listener expected: traceback to the log with a reference, one calm line to the user."""
+        self, error: Exception, body: dict[str, Any], request: AsyncBoltRequest, respond: AsyncRespond | None = None
+    ) -> BoltResponse | None:
+        """Bolt's error hook. An exception no listener expected: traceback to the log with a reference, one calm
+        line to the user. A request that was not verified is answered nowhere and nothing of it is logged."""
+        if not is_verified(request.context):
+            # Only reachable by bypassing `bot.slack.ingress` (whose refusals never get here): its response_url,
+            # channel and text are the sender's choice.
+            log.error(messages.log_unverified_crash(type(error).__name__))
+            return BoltResponse(status=401, body="")
+        if isinstance(error, BoltUnhandledRequestError):
+            log.warning(messages.log_unhandled_request(str(body.get("type") or body.get("command") or "unknown")))
+            return None
+        await self._answer_crash(error, body, respond)
+        return None
+
+    async def _answer_crash(self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         reference = self._log_crash(error, body)
         if respond is not None:
             await self._send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
@@ -222,7 +276,33 @@ class Listeners:
         try:
             yield
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
-            await self.on_unhandled_error(error, body, respond)
+            await self._answer_crash(error, body, respond)
+
+    # ------------------------------------------------------------------ requests handled once
+    async def _first_delivery(self, key: str | None, *, kind: str, retry: str | None = None) -> bool:
+        """Whether to handle this request: False when its key was recorded before (said in the log, and counted by
+        `kind`: "command", "click" or "event")."""
+        if self._ledger is None or key is None:
+            return True
+        check = asyncio.create_task(self._ledger.first_time(key))
+        # Kept until done: the check records the key even when the request stops waiting for it.
+        self._pending_keys.add(check)
+        check.add_done_callback(self._settled)
+        try:
+            first = await asyncio.wait_for(asyncio.shield(check), timeout=self._request_key_wait_s)
+        except TimeoutError:
+            log.warning(messages.log_request_keys_unavailable("the database did not answer in time"))
+            return True
+        if not first:
+            log.info(messages.log_redelivered(kind, retry))
+            if self._metrics is not None:
+                self._metrics.redeliveries.labels(kind=kind).inc()
+        return first
+
+    def _settled(self, check: asyncio.Task[bool]) -> None:
+        self._pending_keys.discard(check)
+        if not check.cancelled() and check.exception() is not None:
+            log.error(messages.log_request_keys_unavailable(type(check.exception()).__name__))
 
     # ------------------------------------------------------------------ helpers
     async def _answer(
@@ -275,6 +355,19 @@ class Listeners:
     def _count_action(self, action: str, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.actions.labels(action=action, outcome=outcome).inc()
+
+
+def _event_key(body: dict[str, Any]) -> str | None:
+    """An Events API callback's key: its `event_id`, the same in every redelivery (None when it has none)."""
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and _SLACK_EVENT_ID.fullmatch(event_id):
+        return f"slack:event:{event_id}"
+    return None
+
+
+def _retry_num(request: AsyncBoltRequest) -> str | None:
+    values = request.headers.get("x-slack-retry-num") or ()
+    return values[0][:8] if values else None
 
 
 def _ephemeral(message: Message) -> dict[str, Any]:
@@ -331,4 +424,4 @@ async def _say(say: AsyncSay, message: Message, *, thread_ts: str | None) -> Non
     await say(text=message.text, blocks=message.blocks, thread_ts=thread_ts)
 
 
-__all__ = ["Listeners", "SubscriptionCommands"]
+__all__ = ["Listeners", "RequestLedger", "SubscriptionCommands"]

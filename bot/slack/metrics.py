@@ -22,3 +22,15 @@ class SlackMetrics:
         self.respond_failures = Counter(
             "dlf_bot_respond_failures", "Answers Slack refused at the response_url.", registry=registry
         )
+        self.refused = Counter(
+            "dlf_bot_refused_requests",
+            "Requests refused before the app read them (unsigned, stale, forged, too large, malformed), by reason.",
+            ("reason",),
+            registry=registry,
+        )
+        self.redeliveries = Counter(
+            "dlf_bot_redeliveries",
+            "Slack requests already handled once (an event redelivered, a request replayed), by kind.",
+            ("kind",),
+            registry=registry,
+        )

@@ -1,5 +1,6 @@
-"""Serving the app: HTTP mode (`/slack/events`, signature-verified by Bolt) or Socket Mode, with `/healthz` and
-`/metrics` on `$PORT` in both, and the background services (the watcher) running in the same event loop."""
+"""Serving the app: HTTP mode (`/slack/events`, verified by `bot.slack.ingress.SlackGate` before Bolt reads
+anything) or Socket Mode, with `/healthz` and `/metrics` on `$PORT` in both, and the background services (the
+watcher) running in the same event loop."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import messages
+from bot.slack.ingress import MAX_BODY_BYTES, Refused, SlackGate, note_refused
+from bot.slack.metrics import SlackMetrics
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +54,26 @@ def build_web_app(
     mode: str = "http",
     clock: Callable[[], float] = time.monotonic,
     stopped_services: Callable[[], Sequence[str]] = lambda: (),
+    gate: SlackGate | None = None,
+    slack_metrics: SlackMetrics | None = None,
 ) -> web.Application:
     """The aiohttp application: Slack events (when `bolt` is given, i.e. HTTP mode), health and metrics.
 
+    `/slack/events` lets through to Bolt only what `gate` verified; everything else is refused with one log line.
     `/healthz` answers 503 with `reasons` when the health probe reports problems or a background service
     (`stopped_services`: the names of those that ended although the bot runs on) is not running; 200 otherwise."""
+    if bolt is not None and gate is None:
+        raise ValueError("HTTP mode needs a SlackGate: nothing reaches the app unverified")
     started = clock()
 
     async def slack_events(request: web.Request) -> web.Response:
-        assert bolt is not None
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+        assert bolt is not None and gate is not None
+        try:
+            bolt_request = await _verified(gate, request)
+        except Refused as refused:
+            note_refused(refused, source=request.remote or "an unknown peer", metrics=slack_metrics)
+            return web.Response(status=refused.status, text=_REFUSAL_TEXT[refused.status])
+        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def healthz(_: web.Request) -> web.Response:
         body: dict[str, Any] = {"status": "ok", "mode": mode, "uptime_s": round(clock() - started, 1)}
@@ -82,12 +96,28 @@ def build_web_app(
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 
-    app = web.Application()
+    # A larger body is refused by aiohttp as it is read, before it is all in memory.
+    app = web.Application(client_max_size=gate.max_body_bytes if gate is not None else MAX_BODY_BYTES)
     if bolt is not None:
         app.router.add_post(EVENTS_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app
+
+
+_REFUSAL_TEXT = {400: "malformed request", 401: "invalid request", 413: "request too large"}
+
+
+async def _verified(gate: SlackGate, request: web.Request) -> AsyncBoltRequest:
+    # Headers first: an unsigned or stale request, or one that declares too large a body, is refused unread.
+    headers = {name.lower(): request.headers.getall(name) for name in request.headers.keys()}
+    gate.check_headers(headers)
+    gate.check_length(request.content_length)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, "too_large", f"the body is over {gate.max_body_bytes} bytes") from None
+    return gate.bolt_request(headers=headers, raw=raw, query=request.query_string)
 
 
 @contextlib.asynccontextmanager
@@ -115,8 +145,11 @@ async def run_bot(
     health: HealthProbe | None = None,
     background: Sequence[BackgroundService] = (),
     on_ready: Callable[[int], None] | None = None,
+    gate: SlackGate | None = None,
+    metrics: SlackMetrics | None = None,
 ) -> None:
-    """Run until `stop` is set: Socket Mode when `app_token` is given, else HTTP mode; plus the background services."""
+    """Run until `stop` is set: Socket Mode when `app_token` is given, else HTTP mode (verified by `gate`); plus the
+    background services."""
     socket_mode = app_token is not None
     tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -129,15 +162,15 @@ async def run_bot(
         health=health,
         mode="socket" if socket_mode else "http",
         stopped_services=stopped_services,
+        gate=None if socket_mode else gate,
+        slack_metrics=metrics,
     )
     async with serve_http(web_app, host=host, port=port) as bound:
         handler = None
         if app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import (
-                AsyncSocketModeHandler,
-            )
+            from bot.slack.socket_mode import CalmSocketModeHandler
 
-            handler = AsyncSocketModeHandler(bolt, app_token)
+            handler = CalmSocketModeHandler(bolt, app_token=app_token, metrics=metrics)
             await handler.connect_async()  # type: ignore[no-untyped-call]
         tasks.update(
             (service.name, asyncio.create_task(_supervised(service, stop), name=service.name))

@@ -16,6 +16,7 @@ from bot.store.incidents import Incidents
 from bot.store.instances import Instances
 from bot.store.migrate import migrate_engine
 from bot.store.outbox import Outbox
+from bot.store.request_keys import RequestKeys
 from bot.store.subscriptions import Subscriptions
 from bot.store.watcher_state import WatcherStates
 
@@ -40,6 +41,7 @@ class Transaction:
     outbox: Outbox = field(init=False)
     audit: Audit = field(init=False)
     watcher_state: WatcherStates = field(init=False)
+    request_keys: RequestKeys = field(init=False)
 
     def __post_init__(self) -> None:
         conn, dialect, now = self.conn, self.dialect, self.now
@@ -49,6 +51,7 @@ class Transaction:
         self.outbox = Outbox(conn=conn, dialect=dialect, now=now)
         self.audit = Audit(conn=conn, dialect=dialect, now=now)
         self.watcher_state = WatcherStates(conn=conn, dialect=dialect, now=now)
+        self.request_keys = RequestKeys(conn=conn, dialect=dialect, now=now)
 
 
 class Store:

@@ -34,6 +34,8 @@ VALID = [
     ("  instance   job_batch\t34765  ", InstanceCommand(job="job_batch", instance_id=34765)),
     ("Instance job_batch 34765", InstanceCommand(job="job_batch", instance_id=34765)),
     ("instance job_batch 9223372036854775807", InstanceCommand(job="job_batch", instance_id=2**63 - 1)),
+    # Leading zeros do not count towards the bound: only significant digits can make an id too large.
+    ("instance job_batch " + "0" * 5000 + "34765", InstanceCommand(job="job_batch", instance_id=34765)),
     ("instance 作业_每日.v2 1", InstanceCommand(job="作业_每日.v2", instance_id=1)),
     ("instance a-b.c_d 12 --profile prod", InstanceCommand(job="a-b.c_d", instance_id=12, profile="prod")),
     ("instance --profile=prod a 12", InstanceCommand(job="a", instance_id=12, profile="prod")),
@@ -93,7 +95,7 @@ VALID = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), VALID, ids=[text or "<empty>" for text, _ in VALID])
+@pytest.mark.parametrize(("text", "expected"), VALID, ids=[(text or "<empty>")[:60] for text, _ in VALID])
 def test_valid_commands_parse(text: str, expected: object) -> None:
     assert parse_command(text) == expected
 
@@ -109,6 +111,11 @@ INVALID = [
     ("instance job_batch 1e5", ["whole number"]),
     ("instance job_batch 99999999999999999999", ["too large", "9223372036854775807"]),
     ("instance job_batch 9223372036854775808", ["too large"]),
+    # Beyond Python's int-conversion limit (4,300 digits): bounded before converting, a usage answer, no crash.
+    ("instance job_batch " + "9" * 5000, ["too large", "9223372036854775807"]),
+    ("instance job_batch " + "0" * 5000 + "1" * 20, ["too large"]),
+    ("watch job_batch " + "7" * 4301, ["too large"]),
+    ("unwatch job_batch " + "7" * 100_000, ["too large"]),
     ("instance job_batch ３４", ["not a number"]),  # full-width digits are not ASCII digits
     ("instance job_batch 1 2", ["extra", "`2`"]),
     ("instance a/b 1", ["slash"]),

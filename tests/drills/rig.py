@@ -28,7 +28,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,46 @@ def signed_headers(body: str | bytes, content_type: str, *, secret: str = SIGNIN
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=text)
     assert signature is not None
     return {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+
+
+@dataclass
+class Stranger:
+    """Someone else's HTTP server on loopback: answers 200 to anything on any path and records every request. Put in
+    a forged request's response_url, it shows whether the bot sent anything there."""
+
+    url: str
+    hits: list[tuple[str, str]] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def stranger() -> AsyncIterator[Stranger]:
+    """Serve a `Stranger` on a free loopback port until the block ends."""
+    from aiohttp import web
+
+    found = Stranger(url="")
+
+    async def record(request: web.Request) -> web.Response:
+        found.hits.append((request.method, request.path_qs))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    found.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        yield found
+    finally:
+        await runner.cleanup()
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident memory of process `pid` (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 @dataclass
@@ -358,10 +398,13 @@ __all__ = [
     "JOB_NODES",
     "SIGNING_SECRET",
     "BotProcess",
+    "Stranger",
     "World",
     "clean_env",
     "lease_holder_pid",
     "metadata_of",
+    "rss_bytes",
     "signed_headers",
+    "stranger",
     "wait_for",
 ]

@@ -5,20 +5,24 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from aiohttp import web
 from prometheus_client import CollectorRegistry
 from slack_sdk.signature import SignatureVerifier
 
 from bot.dlf import DlfClient, DlfConfig
 from bot.dlf.auth import AkSk
 from bot.services.instances import InstanceService
+from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from bot.slack.ingress import SlackGate
 from bot.store import Store
 from dlf_sandbox import SANDBOX_CREDENTIALS
 from slack_fake import TEAM_ID, FakeSlack
@@ -59,14 +63,18 @@ class BotUnderTest:
         body = self.command_body(text, response_id)
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body, **sign))
 
-    async def event(self, event: dict[str, Any]) -> httpx.Response:
-        """An Events API callback carrying `event`."""
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None,
+                    retry: int | None = None) -> httpx.Response:
+        """An Events API callback carrying `event` (a fresh `event_id` unless given); `retry` marks it as Slack's
+        redelivery number `retry` (`X-Slack-Retry-Num`), signed anew as Slack does."""
         body = json.dumps({
             "token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A0DLFBOT", "type": "event_callback",
-            "event_id": f"Ev{int(time.time() * 1000)}", "event_time": int(time.time()),
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:16].upper()}", "event_time": int(time.time()),
             "authorizations": [{"team_id": TEAM_ID, "user_id": "U0FAKEBOT", "is_bot": True}], "event": event,
         })
         headers = {**self.signed_headers(body), "Content-Type": "application/json"}
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=headers)
 
     async def click(self, action_id: str, value: str, response_id: str, *, ephemeral: bool = True) -> httpx.Response:
@@ -82,6 +90,36 @@ class BotUnderTest:
         }
         body = urlencode({"payload": json.dumps(payload)})
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body))
+
+
+@dataclass
+class Trap:
+    """A stranger's HTTP server on loopback: answers 200 to anything on any path and records every request. Put in a
+    forged request's response_url, it proves the bot sent nothing there."""
+
+    url: str
+    hits: list[tuple[str, str]]
+
+
+@contextlib.asynccontextmanager
+async def trap() -> AsyncIterator[Trap]:
+    """Serve a `Trap` on a free loopback port until the block ends."""
+    hits: list[tuple[str, str]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        hits.append((request.method, request.path_qs))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield Trap(url=f"http://127.0.0.1:{runner.addresses[0][1]}", hits=hits)
+    finally:
+        await runner.cleanup()
 
 
 def button_value(message: dict[str, Any], action_id: str) -> str:
@@ -111,26 +149,28 @@ async def running_bot(
 ) -> AsyncIterator[BotUnderTest]:
     """The bot serving HTTP on a free loopback port, its DLF client pointed at `sandbox` (with secret key `sk`).
 
-    `database_url` adds the subscription service on a real store; `instances` replaces the DLF client behind the
-    instance service (an object with `get_instance`, for failures the sandbox cannot produce).
+    `database_url` adds the subscription service and the request ledger on a real store; `instances` replaces the
+    DLF client behind the instance service (an object with `get_instance`, for failures the sandbox cannot produce).
     """
     registry = CollectorRegistry()
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(dlf_client(sandbox.url, sk=sk))
         clients = {"default": instances or client}
-        subscriptions = None
+        subscriptions, ledger = None, None
         if database_url is not None:
             store = await Store.open(database_url)
             stack.push_async_callback(store.aclose)
             subscriptions = SubscriptionService(store=store, clients={"default": client})
+            ledger = StoreRequestLedger(store=store)
         assert fake.base_url is not None
         app = build_app(AppDeps(
             bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
             instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
-            subscriptions=subscriptions, metrics=SlackMetrics(registry=registry),
+            subscriptions=subscriptions, metrics=SlackMetrics(registry=registry), ledger=ledger,
         ))
         port = await stack.enter_async_context(
-            serve_http(build_web_app(bolt=app, registry=registry), host="127.0.0.1", port=0)
+            serve_http(build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SIGNING_SECRET)),
+                       host="127.0.0.1", port=0)
         )
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox, registry=registry)

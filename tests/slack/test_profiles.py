@@ -15,6 +15,7 @@ from bot.render.actions import INSTANCE_REFRESH, decode_instance_ref
 from bot.render.limits import problems
 from bot.services.instances import InstanceService
 from bot.slack import AppDeps, build_app, build_web_app, serve_http
+from bot.slack.ingress import SlackGate
 from dlf_sandbox import ANALYTICS_WORKSPACE_ID
 from slack_fake import FakeSlack
 
@@ -33,7 +34,8 @@ async def two_profile_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[BotUnd
                                 instances=service))
         registry = CollectorRegistry()
         async with (
-            serve_http(build_web_app(bolt=app, registry=registry), host="127.0.0.1", port=0) as port,
+            serve_http(build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SIGNING_SECRET)),
+                       host="127.0.0.1", port=0) as port,
             httpx.AsyncClient(timeout=30) as http,
         ):
             yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox, registry=registry)

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from bot.services.instances import InstanceService
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
+from bot.slack.ingress import SlackGate
 from bot.slack.server import HealthReport
 from slack_fake import FakeSlack
 
@@ -37,6 +38,7 @@ async def test_healthz_is_503_once_a_background_service_died(sandbox: Any) -> No
         server = asyncio.create_task(run_bot(
             bolt=app, registry=registry, stop=stop, port=0, host="127.0.0.1", health=healthy_probe,
             background=[BackgroundService(name="watcher", run=watcher)], on_ready=ready.set_result,
+            gate=SlackGate(signing_secret="health-secret"),
         ))
         try:
             url = f"http://127.0.0.1:{await asyncio.wait_for(ready, 10)}/healthz"

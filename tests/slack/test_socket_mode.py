@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from botwire import BOT_TOKEN, CHANNEL, USER, button_value, dlf_client
 from prometheus_client import CollectorRegistry
 
@@ -94,3 +96,37 @@ async def test_buttons_and_mentions_over_the_socket(sandbox: Any, fake_slack: Fa
         await fake_slack.socket_send("events_api", mention)
         (reply,) = await fake_slack.wait_for_calls("chat.postMessage")
         assert reply.params["thread_ts"] == "1700000000.000100" and reply.outcome == "ok"
+
+
+@pytest.mark.parametrize(
+    ("frame", "envelope_id"),
+    [
+        pytest.param("{not json", None, id="not-json"),
+        pytest.param("[1,2]", None, id="json-array"),
+        pytest.param('{"envelope_id": "e1", "type": "events_api", "payload": [1, 2]}', "e1", id="payload-array"),
+        pytest.param('{"envelope_id": "e2", "type": "slash_commands", "payload": "text=x"}', "e2",
+                     id="payload-string"),
+        pytest.param('{"envelope_id": "e3", "type": "events_api", "payload": {"enterprise": 5}}', "e3",
+                     id="odd-fields"),
+        # Unreadable, so its envelope id cannot be read to acknowledge it either.
+        pytest.param('{"envelope_id": "e4", "type": "events_api", "payload": {"n": ' + "9" * 5000 + "}}", None,
+                     id="huge-number"),
+    ],
+)
+async def test_a_malformed_envelope_is_one_log_line_and_the_socket_goes_on(
+    sandbox: Any, fake_slack: FakeSlack, frame: str, envelope_id: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with socket_bot(sandbox, fake_slack):
+        caplog.clear()
+        await fake_slack.socket_send_raw(frame)
+        if envelope_id:
+            # Acknowledged, so Slack does not send it again.
+            assert not (await fake_slack.wait_for_socket_ack(envelope_id)).get("payload")
+        # The socket still works, and the refusal came before the next envelope was handled.
+        envelope = await fake_slack.socket_send("slash_commands", _command(fake_slack, "instance job_batch x", "s1"))
+        await fake_slack.wait_for_socket_ack(envelope)
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, bool(r.exc_info)) for r in loud] == [("bot.slack.ingress", False)], [r.getMessage() for r in loud]
+    assert "9999" not in loud[0].getMessage() and "text=x" not in loud[0].getMessage()
+    assert fake_slack.calls_to("chat.postMessage") == []

@@ -13,6 +13,7 @@ from watcher_rig import Rig, blocks_text, dlf_client
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from bot.slack.ingress import SlackGate
 from slack_fake import TEAM_ID
 
 SECRET = "watcher-test-signing-secret"
@@ -45,7 +46,8 @@ async def test_signed_watch_then_failure_posts_one_alert_card_per_channel(rig: R
         metrics=SlackMetrics(registry=registry),
     ))
     try:
-        async with serve_http(build_web_app(bolt=app, registry=registry), host="127.0.0.1", port=0) as port, \
+        web_app = build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SECRET))
+        async with serve_http(web_app, host="127.0.0.1", port=0) as port, \
                 httpx.AsyncClient(timeout=30) as http:
             for channel, text in (("C0DATA", "watch job_a --mention <@U0ONCALL|oncall>"), ("C0OPS", "watch 'job_*'")):
                 body, headers = signed_command(text, channel=channel, response_url=rig.slack.response_url(channel))
