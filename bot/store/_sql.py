@@ -1,11 +1,21 @@
-"""Dialect-specific statement builders the repositories share (SQLite and PostgreSQL only)."""
+"""Dialect-specific statement builders the repositories share (SQLite and PostgreSQL only).
+
+On PostgreSQL every statement becomes an asyncpg prepared statement, cached per connection (SQLAlchemy keeps 100),
+and after five executions PostgreSQL may plan it once for any parameter values (a generic plan). So a statement must
+not depend on a parameter's value to be planned right, and its text must not vary with the size of its input:
+- a constant of the code that a plan depends on (the predicate of a partial index) is written into the SQL
+  (`constant`), not bound: bound, a generic plan cannot prove the partial index applies;
+- an IN list is one array parameter on PostgreSQL (`one_of`, `pairs_in`): as `IN ($1, ..., $n)` every length would
+  be another statement to prepare, evicting the others from the cache;
+- many rows are written with executemany (one statement), not a multi-row VALUES whose text grows with the rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import BindParameter, ColumnElement, Table, any_, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
@@ -31,3 +41,36 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def constant(value: str) -> BindParameter[str]:
+    """A constant of the code, rendered into the SQL text rather than bound (see the module's docstring)."""
+    return literal(value, literal_execute=True)
+
+
+def one_of(dialect: str, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`: `= ANY(array)` on PostgreSQL (one statement for any number of values, none included)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def pairs_in(
+    dialect: str, columns: tuple[ColumnElement[Any], ColumnElement[Any]], pairs: Sequence[tuple[Any, Any]]
+) -> ColumnElement[bool]:
+    """`(a, b) IN pairs`: on PostgreSQL against `unnest(array_a, array_b)`, one statement for any number of pairs."""
+    first, second = columns
+    if dialect == "postgresql":
+        keys = (
+            func.unnest(
+                bindparam(None, [p[0] for p in pairs], type_=postgresql.ARRAY(first.type)),
+                bindparam(None, [p[1] for p in pairs], type_=postgresql.ARRAY(second.type)),
+            )
+            .table_valued("a", "b")
+            .render_derived()
+        )
+        return tuple_(first, second).in_(select(keys.c.a, keys.c.b))
+    return tuple_(first, second).in_(list(pairs))
+
+
+__all__ = ["CHUNK", "chunks", "constant", "insert_for", "one_of", "pairs_in"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import chunks, insert_for
+from bot.store._sql import chunks, insert_for, one_of, pairs_in
 from bot.store.records import SeenInstance
 from bot.store.tables import instances_seen
 
@@ -33,7 +33,9 @@ class Instances:
         t = instances_seen.c
         for batch in chunks(dict.fromkeys(keys)):
             rows = await self._conn.execute(
-                select(instances_seen).where(t.profile == profile, tuple_(t.job_name, t.instance_id).in_(batch))
+                select(instances_seen).where(
+                    t.profile == profile, pairs_in(self._dialect, (t.job_name, t.instance_id), batch)
+                )
             )
             for r in rows.mappings():
                 found[(r["job_name"], r["instance_id"])] = SeenInstance(**r)
@@ -59,26 +61,49 @@ class Instances:
             }
             for item in latest.values()
         ]
-        for batch in chunks(rows, 100):
-            insert = insert_for(self._dialect, instances_seen).values(list(batch))
-            await self._conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["profile", "job_name", "instance_id"],
-                    set_={
-                        "status": insert.excluded.status,
-                        "last_status_at": insert.excluded.last_status_at,
-                        "run_start": func.coalesce(insert.excluded.run_start, instances_seen.c.run_start),
-                    },
-                )
-            )
+        if not rows:
+            return
+        # executemany: one statement whatever the number of rows (see bot.store._sql).
+        insert = insert_for(self._dialect, instances_seen)
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["profile", "job_name", "instance_id"],
+                set_={
+                    "status": insert.excluded.status,
+                    "last_status_at": insert.excluded.last_status_at,
+                    "run_start": func.coalesce(insert.excluded.run_start, instances_seen.c.run_start),
+                },
+            ),
+            rows,
+        )
 
-    async def forget_before(self, cutoff: int) -> int:
-        """Forget instances whose status last changed before `cutoff` (ms); returns how many.
+    async def forget_before(
+        self, cutoff: int, *, finished: Iterable[str] | None = None, limit: int | None = None
+    ) -> int:
+        """Forget instances whose status last changed before `cutoff` (ms), at most `limit` of them; returns how many.
 
-        Only safe for a cutoff older than the watcher's lookback window: an instance forgotten while DLF still lists
-        it would look new again (the outbox keys would still stop a second alert).
+        With `finished` (statuses after which an instance never changes again), only instances in one of them, and
+        not planned after `cutoff` either, are forgotten: an unfinished one is still tracked by the watcher (its
+        planned time widens the window), whatever its age.
+        Only safe for a cutoff older than the watcher's window reaches back: an instance forgotten while DLF still
+        lists it would look new again (the outbox keys would still stop a second alert while their rows are kept).
         """
-        result = await self._conn.execute(delete(instances_seen).where(instances_seen.c.last_status_at < cutoff))
+        seen = instances_seen.alias("seen")
+        doomed = select(seen.c.profile, seen.c.job_name, seen.c.instance_id).where(seen.c.last_status_at < cutoff)
+        if finished is not None:
+            doomed = doomed.where(
+                one_of(self._dialect, seen.c.status, sorted(set(finished))),
+                or_(seen.c.plan_time.is_(None), seen.c.plan_time < cutoff),
+            )
+        if limit is not None:
+            doomed = doomed.order_by(seen.c.last_status_at).limit(limit)
+        t = instances_seen.c
+        # `last_status_at` again on the DELETE: PostgreSQL re-checks it on a row the watcher updated meanwhile.
+        result = await self._conn.execute(
+            delete(instances_seen).where(
+                tuple_(t.profile, t.job_name, t.instance_id).in_(doomed), t.last_status_at < cutoff
+            )
+        )
         return int(result.rowcount)
 
 
