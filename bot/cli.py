@@ -54,6 +54,7 @@ from bot.store import Store, redacted_database_url
 from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
 from bot.watcher.deliver import make_delivery_client
 from bot.watcher.health import WatcherHealthProbe
+from bot.watcher.retention import Retention, RetentionMetrics, RetentionOptions
 
 log = logging.getLogger("bot")
 
@@ -233,6 +234,11 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
                     lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
                     digest_threshold=settings.alert_digest_threshold,
                 ),
+            ),
+            retention=Retention(
+                store=store,
+                options=RetentionOptions(days=settings.dlf_retention_days),
+                metrics=RetentionMetrics(registry=registry),
             ),
         )
         # Started with the app and stopped with it.
