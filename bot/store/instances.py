@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import chunks, insert_for, one_of, pairs_in
+from bot.store._sql import chunks, insert_for, pairs_in
 from bot.store.records import SeenInstance
 from bot.store.tables import instances_seen
 
@@ -77,31 +77,27 @@ class Instances:
             rows,
         )
 
-    async def forget_before(
-        self, cutoff: int, *, finished: Iterable[str] | None = None, limit: int | None = None
-    ) -> int:
-        """Forget instances whose status last changed before `cutoff` (ms), at most `limit` of them; returns how many.
+    async def forget_before(self, cutoff: int, *, limit: int | None = None) -> int:
+        """Forget instances whose status last changed before `cutoff` (ms) and that were planned before it too (when
+        the planned time is known), at most `limit` of them; returns how many.
 
-        With `finished` (statuses after which an instance never changes again), only instances in one of them, and
-        not planned after `cutoff` either, are forgotten: an unfinished one is still tracked by the watcher (its
-        planned time widens the window), whatever its age.
-        Only safe for a cutoff older than the watcher's window reaches back: an instance forgotten while DLF still
-        lists it would look new again (the outbox keys would still stop a second alert while their rows are kept).
+        Only safe for a cutoff older than anything the watcher lists or tracks: its window never reaches back past
+        `now - lookback`, and retention is validated longer than the lookback. An instance planned before that is
+        neither listed again (it cannot look new) nor followed (unfinished or not, nothing reads its row).
         """
         seen = instances_seen.alias("seen")
-        doomed = select(seen.c.profile, seen.c.job_name, seen.c.instance_id).where(seen.c.last_status_at < cutoff)
-        if finished is not None:
-            doomed = doomed.where(
-                one_of(self._dialect, seen.c.status, sorted(set(finished))),
-                or_(seen.c.plan_time.is_(None), seen.c.plan_time < cutoff),
-            )
+        doomed = select(seen.c.profile, seen.c.job_name, seen.c.instance_id).where(
+            seen.c.last_status_at < cutoff, or_(seen.c.plan_time.is_(None), seen.c.plan_time < cutoff)
+        )
         if limit is not None:
             doomed = doomed.order_by(seen.c.last_status_at).limit(limit)
         t = instances_seen.c
-        # `last_status_at` again on the DELETE: PostgreSQL re-checks it on a row the watcher updated meanwhile.
+        # The row's own conditions again on the DELETE: PostgreSQL re-checks those on a row updated meanwhile.
         result = await self._conn.execute(
             delete(instances_seen).where(
-                tuple_(t.profile, t.job_name, t.instance_id).in_(doomed), t.last_status_at < cutoff
+                tuple_(t.profile, t.job_name, t.instance_id).in_(doomed),
+                t.last_status_at < cutoff,
+                or_(t.plan_time.is_(None), t.plan_time < cutoff),
             )
         )
         return int(result.rowcount)

@@ -8,8 +8,8 @@ What goes, per table (cutoffs in epoch ms, computed by the caller from its setti
 - outbox: finished rows (sent, failed for good) queued before the cutoff — never the card of an unresolved incident
   nor the parent of a row still pending (`Outbox.purge_before`);
 - incidents: resolved before the cutoff;
-- instances_seen: finished instances whose status last changed (and that were planned) before the cutoff — an
-  unfinished one stays, the watcher still tracks it (`Instances.forget_before`);
+- instances_seen: instances whose status last changed, and that were planned, before the cutoff — older than
+  anything the watcher lists or tracks, finished or not (`Instances.forget_before`);
 - audit: entries recorded before the cutoff;
 - request_keys: keys seen before their own (much shorter) cutoff: they only recognise Slack's redeliveries;
 - channel_pace: channels whose next post was allowed before the cutoff (idle since: a missing row means "may post").
@@ -17,7 +17,7 @@ What goes, per table (cutoffs in epoch ms, computed by the caller from its setti
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -43,7 +43,6 @@ async def prune(
     store: Store,
     *,
     cutoffs: Cutoffs,
-    finished_statuses: Iterable[str],
     batch_rows: int = DEFAULT_BATCH_ROWS,
     max_batches: int = DEFAULT_MAX_BATCHES,
 ) -> dict[str, int]:
@@ -53,11 +52,10 @@ async def prune(
     """
     if batch_rows < 1 or max_batches < 1:
         raise ValueError("batch_rows and max_batches must be positive")
-    finished = tuple(finished_statuses)
     steps: dict[str, Callable[[Transaction], Awaitable[int]]] = {
         "outbox": lambda tx: tx.outbox.purge_before(cutoffs.history, limit=batch_rows),
         "incidents": lambda tx: tx.incidents.purge_resolved_before(cutoffs.history, limit=batch_rows),
-        "instances_seen": lambda tx: tx.instances.forget_before(cutoffs.history, finished=finished, limit=batch_rows),
+        "instances_seen": lambda tx: tx.instances.forget_before(cutoffs.history, limit=batch_rows),
         "audit": lambda tx: tx.audit.purge_before(cutoffs.history, limit=batch_rows),
         "request_keys": lambda tx: _purge_request_keys(tx, cutoffs.request_keys, batch_rows),
         "channel_pace": lambda tx: _purge_channel_pace(tx, cutoffs.channel_pace, batch_rows),

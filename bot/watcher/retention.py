@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
 
-from bot.dlf.models import FINISHED_INSTANCE_STATUSES
 from bot.store import Store
 from bot.store.retention import DEFAULT_BATCH_ROWS, DEFAULT_MAX_BATCHES, TABLES, Cutoffs, prune
 
@@ -91,7 +90,6 @@ class Retention:
             pruned = await prune(
                 self.store,
                 cutoffs=self.options.cutoffs(self._clock()),
-                finished_statuses=FINISHED_INSTANCE_STATUSES,
                 batch_rows=self.options.batch_rows,
                 max_batches=self.options.max_batches,
             )

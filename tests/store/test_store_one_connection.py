@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from bot.dlf.models import FINISHED_INSTANCE_STATUSES
 from bot.store import Store, create_engine
 from bot.store.outbox import CHANNEL_ERRORS
 from bot.store.retention import Cutoffs, prune
@@ -163,7 +162,6 @@ async def test_every_operation_twelve_times_on_one_pooled_connection(
         pruned = await prune(
             store,
             cutoffs=Cutoffs(history=clock() - 30 * 86_400_000, request_keys=clock(), channel_pace=clock()),
-            finished_statuses=FINISHED_INSTANCE_STATUSES,
             batch_rows=5,
             max_batches=100,
         )
