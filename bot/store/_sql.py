@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, Table, any_, bindparam, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
 
 T = TypeVar("T")
 
@@ -48,6 +50,19 @@ def constant(value: str) -> BindParameter[str]:
     return literal(value, literal_execute=True)
 
 
+def unindexed(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`column`, kept from choosing an index on SQLite (`+column`, SQLite's own idiom).
+
+    Without statistics SQLite takes any equality on an indexed column for selective: a batch "the oldest 500 sent
+    rows" then collects every sent row through the status index, and sorts them all, for each batch. Written so, it
+    walks the table in the ORDER BY's order and stops at the LIMIT. PostgreSQL plans from its statistics (and has no
+    unary plus for text): the column as it is.
+    """
+    if dialect == "sqlite":
+        return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+    return column
+
+
 def one_of(dialect: str, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
     """`column IN values`: `= ANY(array)` on PostgreSQL (one statement for any number of values, none included)."""
     if dialect == "postgresql":
@@ -73,4 +88,4 @@ def pairs_in(
     return tuple_(first, second).in_(list(pairs))
 
 
-__all__ = ["CHUNK", "chunks", "constant", "insert_for", "one_of", "pairs_in"]
+__all__ = ["CHUNK", "chunks", "constant", "insert_for", "one_of", "pairs_in", "unindexed"]

@@ -43,7 +43,7 @@ class Audit:
     async def purge_before(self, cutoff: int, *, limit: int | None = None) -> int:
         """Delete entries recorded before `cutoff` (ms), at most `limit` of them (oldest first); returns how many."""
         old = audit.alias("old")
-        doomed = select(old.c.id).where(old.c.at < cutoff).order_by(old.c.id)
+        doomed = select(old.c.id).where(old.c.at < cutoff).order_by(old.c.at)
         if limit is not None:
             doomed = doomed.limit(limit)
         result = await self._conn.execute(delete(audit).where(audit.c.id.in_(doomed)))

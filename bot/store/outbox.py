@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import constant, insert_for, one_of
+from bot.store._sql import constant, insert_for, one_of, unindexed
 from bot.store.records import OUTBOX_KINDS, OutboxRow
 from bot.store.tables import incidents, outbox, subscriptions
 
@@ -126,22 +126,36 @@ class Outbox:
         than DLF_LOOKBACK_HOURS), so a key can never be enqueued again once its row is gone.
         """
         row, child = outbox.alias("row"), outbox.alias("child")
-        # NOT EXISTS rather than NOT IN (subquery): PostgreSQL plans it as an anti-join, and a NULL cannot empty it.
-        pending_child = select(child.c.id).where(child.c.parent_key == row.c.key, child.c.status == constant("pending"))
+        # The parents of pending rows as one list (few rows; built once per statement, where a correlated NOT EXISTS
+        # on the unindexed parent_key scanned them again for every candidate). Never NULL: NOT IN stays meaningful.
+        pending_parents = select(child.c.parent_key).where(
+            child.c.status == constant("pending"), child.c.parent_key.is_not(None)
+        )
         open_card = select(incidents.c.id).where(
             incidents.c.root_key == row.c.key, incidents.c.state != constant("resolved")
         )
         doomed = (
             select(row.c.id)
-            .where(_finished(row), row.c.created_at < cutoff, ~pending_child.exists(), ~open_card.exists())
-            .order_by(row.c.id)
+            .where(
+                _finished(unindexed(self._dialect, row.c.status)),
+                row.c.created_at < cutoff,
+                row.c.key.not_in(pending_parents),
+                ~open_card.exists(),
+            )
+            # Oldest first through the created_at index: the scan stops at the cutoff (and at the LIMIT), never
+            # walks the recent rows that stay.
+            .order_by(row.c.created_at)
         )
         if limit is not None:
             doomed = doomed.limit(limit)
         # The row's own conditions again on the DELETE: PostgreSQL re-checks those (not the subquery's) on a row
         # that changed meanwhile — a failed row `/dlf watch` just queued again must stay.
         result = await self._conn.execute(
-            delete(outbox).where(outbox.c.id.in_(doomed), _finished(outbox), outbox.c.created_at < cutoff)
+            delete(outbox).where(
+                outbox.c.id.in_(doomed),
+                _finished(unindexed(self._dialect, outbox.c.status)),
+                outbox.c.created_at < cutoff,
+            )
         )
         return int(result.rowcount)
 
@@ -247,8 +261,8 @@ class Outbox:
         )
 
 
-def _finished(table: Any) -> Any:
-    return table.c.status.in_((constant("sent"), constant("failed_permanent")))
+def _finished(status: Any) -> Any:
+    return status.in_((constant("sent"), constant("failed_permanent")))
 
 
 def _held_channels() -> Any:

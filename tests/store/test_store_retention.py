@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+import sqlite3
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, insert, select
 
 from bot.store import Store
 from bot.store.retention import Cutoffs, prune
@@ -150,3 +154,28 @@ async def test_a_failed_row_queued_again_by_a_repair_is_not_purged(store: Store,
         purged = await tx.outbox.purge_before(clock() - DAY_S * 1000)
         row = await tx.outbox.get("card")
     assert purged == 0 and row is not None and row.status == "pending"
+
+
+async def test_each_batch_reads_only_rows_older_than_its_cutoff_on_sqlite(store: Store, clock: ManualClock) -> None:
+    """The cost of a batch must not grow with the rows that stay (a month of history): SQLite, with no statistics,
+    took `status IN (...)` for selective and collected every sent row through the status index, sorting them all, for
+    every batch of 500 — 2.6 s a batch with 20,000 rows, holding the write lock. Each statement now walks an index on
+    its cutoff column, in order, and stops at the LIMIT."""
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics; SQLite's plan is what this checks")
+    statements: list[tuple[str, Any]] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _collect(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("DELETE"):
+            statements.append((statement, parameters))
+
+    await prune(store, cutoffs=_cutoffs(clock))
+    database = store.engine.url.database
+    assert database is not None and len(statements) == 6
+    with sqlite3.connect(database) as raw:
+        for statement, parameters in statements:
+            plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            table = statement.split()[2]
+            assert not any(step.startswith("SCAN") for step in plan if table != "channel_pace"), (statement, plan)
+            assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
