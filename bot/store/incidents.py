@@ -15,6 +15,7 @@ from bot.store.tables import incidents
 # Written into the SQL, not bound: so the planner can use the partial unique index below (only unresolved rows), and
 # reading the unresolved incidents does not cost more as resolved ones pile up (see bot.store._sql).
 _UNRESOLVED = incidents.c.state != constant("resolved")
+_OPEN_STATES = incidents.c.state.in_((constant("open"), constant("acknowledged")))
 # The partial unique index's predicate, as SQL text. ON CONFLICT infers the index from it, and PostgreSQL can only do
 # that with the literal: as a bound parameter it works for five executions of the prepared statement, then the
 # generic plan no longer matches the index ("there is no unique or exclusion constraint matching the ON CONFLICT
@@ -78,7 +79,9 @@ class Incidents:
 
     async def unresolved(self, profile: str, job_names: Iterable[str] | None = None) -> list[Incident]:
         """Unresolved incidents of `profile` (optionally only for `job_names`), oldest first."""
-        base = select(incidents).where(incidents.c.profile == profile, _UNRESOLVED).order_by(incidents.c.id)
+        # The unresolved states by name, not `!= 'resolved'`: the (profile, state) index then reads only unresolved
+        # rows, where an inequality read every incident of the profile the retention period keeps.
+        base = select(incidents).where(incidents.c.profile == profile, _OPEN_STATES).order_by(incidents.c.id)
         if job_names is None:
             return [_to_record(r) for r in (await self._conn.execute(base)).mappings()]
         found: list[Incident] = []
