@@ -5,8 +5,8 @@ and after five executions PostgreSQL may plan it once for any parameter values (
 not depend on a parameter's value to be planned right, and its text must not vary with the size of its input:
 - a constant of the code that a plan depends on (the predicate of a partial index) is written into the SQL
   (`constant`), not bound: bound, a generic plan cannot prove the partial index applies;
-- an IN list is one array parameter on PostgreSQL (`one_of`, `pairs_in`): as `IN ($1, ..., $n)` every length would
-  be another statement to prepare, evicting the others from the cache;
+- an IN list is one array parameter on PostgreSQL (`one_of`, `pairs_table`): as `IN ($1, ..., $n)` every length
+  would be another statement to prepare, evicting the others from the cache;
 - many rows are written with executemany (one statement), not a multi-row VALUES whose text grows with the rows.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, Table, any_, bindparam, func, literal, select, tuple_
+from sqlalchemy import BindParameter, ColumnElement, Table, any_, bindparam, column, func, literal, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
@@ -70,13 +70,18 @@ def one_of(dialect: str, column: ColumnElement[Any], values: Sequence[Any]) -> C
     return column.in_(list(values))
 
 
-def pairs_in(
+def pairs_table(
     dialect: str, columns: tuple[ColumnElement[Any], ColumnElement[Any]], pairs: Sequence[tuple[Any, Any]]
-) -> ColumnElement[bool]:
-    """`(a, b) IN pairs`: on PostgreSQL against `unnest(array_a, array_b)`, one statement for any number of pairs."""
+) -> Any:
+    """`pairs` as a table to JOIN on, with columns `a` and `b` typed like `columns`.
+
+    Joined, the planner loops over the pairs and seeks the table's key for each. As `(x, y) IN (...)` SQLite instead
+    scanned every row of the profile through another index (what a cycle's lookup of a page cost grew with history).
+    PostgreSQL: `unnest(array_a, array_b)`, one statement for any number of pairs; SQLite: a VALUES CTE.
+    """
     first, second = columns
     if dialect == "postgresql":
-        keys = (
+        return (
             func.unnest(
                 bindparam(None, [p[0] for p in pairs], type_=postgresql.ARRAY(first.type)),
                 bindparam(None, [p[1] for p in pairs], type_=postgresql.ARRAY(second.type)),
@@ -84,8 +89,7 @@ def pairs_in(
             .table_valued("a", "b")
             .render_derived()
         )
-        return tuple_(first, second).in_(select(keys.c.a, keys.c.b))
-    return tuple_(first, second).in_(list(pairs))
+    return values(column("a", first.type), column("b", second.type), name="pairs").data(list(pairs)).cte("pairs")
 
 
-__all__ = ["CHUNK", "chunks", "constant", "insert_for", "one_of", "pairs_in", "unindexed"]
+__all__ = ["CHUNK", "chunks", "constant", "insert_for", "one_of", "pairs_table", "unindexed"]

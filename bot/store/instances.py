@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import and_, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import chunks, insert_for, pairs_in
+from bot.store._sql import chunks, insert_for, pairs_table
 from bot.store.records import SeenInstance
 from bot.store.tables import instances_seen
 
@@ -32,10 +32,11 @@ class Instances:
         found: dict[InstanceKey, SeenInstance] = {}
         t = instances_seen.c
         for batch in chunks(dict.fromkeys(keys)):
+            keys = pairs_table(self._dialect, (t.job_name, t.instance_id), batch)
             rows = await self._conn.execute(
-                select(instances_seen).where(
-                    t.profile == profile, pairs_in(self._dialect, (t.job_name, t.instance_id), batch)
-                )
+                select(instances_seen)
+                .join(keys, and_(t.job_name == keys.c.a, t.instance_id == keys.c.b))
+                .where(t.profile == profile)
             )
             for r in rows.mappings():
                 found[(r["job_name"], r["instance_id"])] = SeenInstance(**r)
