@@ -32,10 +32,10 @@ class Instances:
         found: dict[InstanceKey, SeenInstance] = {}
         t = instances_seen.c
         for batch in chunks(dict.fromkeys(keys)):
-            keys = pairs_table(self._dialect, (t.job_name, t.instance_id), batch)
+            wanted = pairs_table(self._dialect, (t.job_name, t.instance_id), batch)
             rows = await self._conn.execute(
                 select(instances_seen)
-                .join(keys, and_(t.job_name == keys.c.a, t.instance_id == keys.c.b))
+                .join(wanted, and_(t.job_name == wanted.c.a, t.instance_id == wanted.c.b))
                 .where(t.profile == profile)
             )
             for r in rows.mappings():
