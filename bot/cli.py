@@ -42,7 +42,7 @@ from bot.dlf import DlfClient, DlfConfig, Priority
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
-from bot.errors import CommandError, ConfigError
+from bot.errors import CommandError, ConfigError, StoreUnavailable
 from bot.render.limits import problems
 from bot.render.preview import builder_url, to_text
 from bot.services.instances import InstanceService
@@ -57,6 +57,7 @@ from bot.store import Store, redacted_database_url
 from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
 from bot.watcher.deliver import make_delivery_client
 from bot.watcher.health import WatcherHealthProbe
+from bot.watcher.retention import Retention, RetentionMetrics, RetentionOptions
 
 log = logging.getLogger("bot")
 
@@ -238,6 +239,11 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
                     digest_threshold=settings.alert_digest_threshold,
                 ),
             ),
+            retention=Retention(
+                store=store,
+                options=RetentionOptions(days=settings.dlf_retention_days),
+                metrics=RetentionMetrics(registry=registry),
+            ),
         )
         # Started with the app and stopped with it.
         background = [BackgroundService(name="watcher", run=watcher.run)]
@@ -263,7 +269,7 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             port=settings.port,
             host=host,
             app_token=_secret(settings.slack_app_token),
-            health=watcher_health(WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
+            health=bot_health(store, WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
             background=background,
             gate=SlackGate(signing_secret=signing_secret) if signing_secret else None,
             metrics=slack_metrics,
@@ -285,11 +291,16 @@ def settle_heap() -> None:
 
 
 async def open_store(database_url: str) -> Store:
-    """The store, migrated; a database that cannot be reached is a start-up error naming it (password masked)."""
+    """The store, migrated and checked writable; a database that is locked, read-only or cannot be reached is a
+    start-up error saying so and naming it (password masked)."""
     try:
         return await Store.open(database_url)
     except ConfigError:
         raise
+    except StoreUnavailable as exc:
+        raise ConfigError(
+            messages.database_unavailable_at_start(redacted_database_url(database_url), exc.kind, exc.detail)
+        ) from None
     except (OSError, SQLAlchemyError) as exc:
         raise ConfigError(messages.database_unreachable(redacted_database_url(database_url), exc)) from None
 
@@ -301,6 +312,27 @@ def watcher_health(watcher: WatcherHealthProbe) -> HealthProbe:
     async def probe() -> HealthReport:
         verdict = await watcher.check()
         return HealthReport(details={"watcher": verdict.details}, problems=verdict.reasons)
+
+    return probe
+
+
+def bot_health(store: Store, watcher: WatcherHealthProbe) -> HealthProbe:
+    """`/healthz`: first whether the database takes a write (bounded: `Store.probe`), then `watcher_health`. A
+    database that does not answer is then the one reason given: the watcher's state is in that database."""
+    watcher_probe = watcher_health(watcher)
+
+    async def probe() -> HealthReport:
+        failure = await store.probe()
+        if failure is not None:
+            return HealthReport(
+                details={
+                    "database": {"ok": False, "problem": failure.kind, "detail": failure.detail},
+                    "watcher": {"running": watcher.watcher.running},
+                },
+                problems=[messages.health_database(failure.kind, failure.detail)],
+            )
+        report = await watcher_probe()
+        return HealthReport(details={"database": {"ok": True}, **report.details}, problems=report.problems)
 
     return probe
 

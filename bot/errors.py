@@ -12,6 +12,8 @@
     ├── CommandError                  the user's command text is wrong; nothing was sent to DLF
     │   └── UnknownSubcommand         with the closest known subcommand, if any
     ├── NotAllowed                    the user may not do this (mutating action without operator rights)
+    ├── StoreUnavailable              the bot's database did not do it: locked, read-only or unreachable (kind);
+    │                                 the transaction rolled back, so nothing was changed
     └── ConfigError                   a setting is missing or malformed at start-up
 
 Known business failures are shown plainly to the user; anything else is a crash: logged with its traceback and a
@@ -112,6 +114,25 @@ class UnknownSubcommand(CommandError):
 
 class NotAllowed(BotError):
     """The user may not perform this action."""
+
+
+class StoreUnavailable(BotError):
+    """The database could not run a unit of work; it rolled back, so nothing of it was saved.
+
+    `kind` says what a person can do about it:
+    - "locked": another program holds the SQLite file's write lock (or a PostgreSQL lock) for longer than we wait;
+    - "read_only": the database refuses writes (a read-only file, directory or disk; a PostgreSQL standby);
+    - "unwritable": writing failed on the disk itself (I/O error, disk full);
+    - "unreachable": no connection (server down, restarting, network) or the connection broke mid-transaction.
+    `detail` is the driver's one-line reason (never the URL or a password).
+    """
+
+    KINDS = ("locked", "read_only", "unwritable", "unreachable")
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(f"database {kind.replace('_', '-')}: {detail}")
+        self.kind = kind
+        self.detail = detail
 
 
 class ConfigError(BotError):

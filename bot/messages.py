@@ -35,6 +35,61 @@ def preview_read_only(subcommand: str) -> str:
     )
 
 
+_DATABASE_ANSWERS = {
+    "locked": (
+        "The bot's database is busy: another program has kept it locked for more than {wait} seconds."
+        " Nothing was changed. Try again in a minute; if it keeps happening, tell the bot's admin."
+    ),
+    "read_only": (
+        "The bot cannot save anything right now: its database is read-only. Nothing was changed."
+        " Tell the bot's admin (the database file, its folder and its disk must be writable), then try again."
+    ),
+    "unwritable": (
+        "The bot cannot save anything right now: writing to its database failed (a disk error, or the disk is full)."
+        " Nothing was changed. Tell the bot's admin, then try again."
+    ),
+    "unreachable": (
+        "The bot cannot reach its database right now. Nothing was changed."
+        " Try again in a minute; if it keeps happening, tell the bot's admin."
+    ),
+}
+# What the database's state is, for /healthz and start-up errors.
+_DATABASE_STATES = {
+    "locked": "is locked by another program",
+    "read_only": "refuses writes: it is read-only",
+    "unwritable": "refuses writes: the disk failed or is full",
+    "unreachable": "is unreachable",
+}
+
+
+def database_unavailable(kind: str, *, wait_s: float) -> str:
+    """A command could not use the bot's database (`kind` of `bot.errors.StoreUnavailable`); nothing was saved.
+    `wait_s`: how long the command waited for a lock."""
+    template = _DATABASE_ANSWERS.get(kind, _DATABASE_ANSWERS["unreachable"])
+    return template.format(wait=f"{wait_s:g}")
+
+
+def health_database(kind: str, detail: str) -> str:
+    """`/healthz`: the database probe failed."""
+    return f"database not answering: the database {_DATABASE_STATES.get(kind, 'is unreachable')} ({detail})"
+
+
+def health_timeout(seconds: float) -> str:
+    """`/healthz`: the health probe did not finish in time (a database that hangs)."""
+    return f"database not answering: the health check did not finish within {seconds:g} s"
+
+
+def database_unavailable_at_start(redacted_url: str, kind: str, detail: str) -> str:
+    """Start-up could not use the database: locked, read-only or unreachable (`redacted_url` has no password)."""
+    state = _DATABASE_STATES.get(kind, "is unreachable")
+    hint = {
+        "read_only": " Make the file, its folder and its disk writable for the user the bot runs as.",
+        "unwritable": " Check the disk (free space, errors).",
+        "locked": " Stop the other program holding it, or give the bot a database of its own.",
+    }.get(kind, "")
+    return f"dlf-bot cannot start: the database at DATABASE_URL ({redacted_url}) {state} ({detail}).{hint}"
+
+
 def database_unreachable(redacted_url: str, error: Exception) -> str:
     """Start-up could not open the database (`redacted_url` has its password masked)."""
     detail = str(error).splitlines()[0][:200] if str(error) else ""
@@ -89,6 +144,11 @@ def log_request_keys_unavailable(error: str) -> str:
     return f"could not check whether a Slack request was handled before ({error}); handling it"
 
 
+def log_command_store_unavailable(what: str, channel: str, error: Exception) -> str:
+    """A command was answered "database unavailable, nothing changed" (the reason travels in the line)."""
+    return f"{what} in {channel or 'an unknown channel'} answered that the database is unavailable: {error}"
+
+
 def log_listening(host: str, port: int, *, socket_mode: bool) -> str:
     """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
     if socket_mode:
@@ -108,8 +168,13 @@ def log_background_failed(name: str) -> str:
 
 __all__ = [
     "bad_button",
+    "database_unavailable",
+    "database_unavailable_at_start",
     "database_unreachable",
+    "health_database",
+    "health_timeout",
     "log_background_failed",
+    "log_command_store_unavailable",
     "log_crash",
     "log_dlf_error",
     "log_listening",

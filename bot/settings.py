@@ -201,6 +201,9 @@ class Settings(BaseSettings):
     dlf_watcher_lease_ttl: float | None = Field(default=None, ge=1, le=86400)
     dlf_outbox_claim_ttl: float = Field(default=120.0, ge=1, le=3600)
     dlf_lookback_hours: int = Field(default=24, ge=1, le=168)
+    # How long finished outbox rows, resolved incidents, seen instances and audit entries are kept (pruned by the
+    # poll lease holder in small batches). Longer than the lookback, so a failure DLF still lists is still known.
+    dlf_retention_days: int = Field(default=30, ge=1, le=3650)
     dlf_rate_limit: float = Field(default=20.0, gt=0, le=1000)
     dlf_timeout: float = Field(default=10.0, gt=0, le=300)
     alert_digest_threshold: int = Field(default=5, ge=1, le=1000)
@@ -291,6 +294,11 @@ class Settings(BaseSettings):
     def problems(self, needs: Needs) -> list[str]:
         """Everything missing for `needs` (cross-field rules the field validators cannot see)."""
         found: list[str] = []
+        if self.dlf_retention_days * 24 <= self.dlf_lookback_hours:
+            found.append(
+                f"DLF_RETENTION_DAYS ({self.dlf_retention_days} d) must be longer than DLF_LOOKBACK_HOURS"
+                f" ({self.dlf_lookback_hours} h): a failure DLF still lists would be forgotten and alerted again"
+            )
         if needs.dlf:
             for name, profile in self.dlf_profiles().items():
                 if name == DEFAULT_PROFILE and name not in self.profiles:

@@ -27,7 +27,7 @@ from bot.render.alert import (
     render_repeat_failure,
 )
 from bot.render.digest import render_digest
-from bot.render.errors import render_command_error, render_crash, render_dlf_error
+from bot.render.errors import render_command_error, render_crash, render_dlf_error, render_notice
 from bot.render.help import render_help
 from bot.render.instance_card import render_instance
 from bot.render.limits import InvalidMessage, assert_valid, problems
@@ -62,6 +62,7 @@ __all__ = [
     "render_follow_outcome",
     "render_help",
     "render_instance",
+    "render_notice",
     "render_recovery",
     "render_repeat_failure",
     "render_subscribed",

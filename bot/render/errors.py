@@ -126,6 +126,12 @@ def render_dlf_error(err: DlfError, *, job: str | None = None, instance_id: int 
     return Message(text=_plain_line(line), blocks=blocks)
 
 
+def render_notice(line: str) -> Message:
+    """A one-line notice of the bot's own (its database cannot be used now, …): the line, escaped, after a warning."""
+    said = escape_truncated(line, MESSAGE_LIMIT) if line.strip() else "The bot cannot do that right now."
+    return Message(text=said, blocks=[section(f":warning: {said}")])
+
+
 def render_crash(reference: str) -> Message:
     """One calm line for an unexpected failure; `reference` is what the log line carries next to the traceback."""
     line = (
@@ -140,4 +146,4 @@ def _plain_line(line: str) -> str:
     return line.split(" ", 1)[1] if line.startswith(":") else line
 
 
-__all__ = ["dlf_error_line", "render_command_error", "render_crash", "render_dlf_error"]
+__all__ = ["dlf_error_line", "render_command_error", "render_crash", "render_dlf_error", "render_notice"]

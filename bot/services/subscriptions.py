@@ -4,6 +4,9 @@ A job must exist in DLF to be watched (checked with the profile's client; refuse
 glob pattern is not checked, since it also covers jobs created later; a one-off follow checks that the instance
 exists. Subscribing twice is harmless: a repeat changes only the options it gives (events, mention) and keeps the
 others, and the answer says what the subscription now is. Every change is written with its audit entry in one transaction.
+A database that is locked, read-only or unreachable gets a clear answer (what is wrong, that nothing was changed, to
+try again) and one log line; its transaction waits `lock_wait_s` (default `COMMAND_LOCK_WAIT_S`, 5 s) for a lock, not
+the watcher's 15 s.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from typing import Protocol
 from bot import messages
 from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
 from bot.dlf.models import Instance
-from bot.errors import CommandError, DlfError, DlfNotFound
-from bot.render.errors import render_command_error, render_dlf_error
+from bot.errors import CommandError, DlfError, DlfNotFound, StoreUnavailable
+from bot.render.errors import render_command_error, render_dlf_error, render_notice
 from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
 from bot.store import Store, Subscription
+from bot.store.engine import COMMAND_LOCK_WAIT_S
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +80,17 @@ class SubscriptionService:
     """Subscriptions of Slack channels to DLF jobs, checked against DLF, stored and audited."""
 
     def __init__(
-        self, *, store: Store, clients: Mapping[str, JobDirectory], default_profile: str = DEFAULT_PROFILE
+        self,
+        *,
+        store: Store,
+        clients: Mapping[str, JobDirectory],
+        default_profile: str = DEFAULT_PROFILE,
+        lock_wait_s: float = COMMAND_LOCK_WAIT_S,
     ) -> None:
         if not clients:
             raise ValueError("at least one DLF client is needed")
         self._store = store
+        self._lock_wait_s = lock_wait_s
         self._clients = dict(clients)
         self._default = default_profile if default_profile in clients else next(iter(clients))
 
@@ -93,6 +103,20 @@ class SubscriptionService:
         team_id: str | None,
     ) -> Message:
         """Run one subscription command for `channel_id` and return the message to answer with."""
+        try:
+            return await self._handle(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
+        except StoreUnavailable as err:
+            log.warning(messages.log_command_store_unavailable(f"/dlf {_subcommand(command)}", channel_id, err))
+            return render_notice(messages.database_unavailable(err.kind, wait_s=self._lock_wait_s))
+
+    async def _handle(
+        self,
+        command: WatchCommand | UnwatchCommand | WatchesCommand,
+        *,
+        channel_id: str,
+        user_id: str,
+        team_id: str | None,
+    ) -> Message:
         if isinstance(command, WatchCommand):
             result = await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
             if isinstance(result, Refused):
@@ -122,7 +146,7 @@ class SubscriptionService:
             refusal = await self._check_exists(profile, command.target, command.instance_id)
             if refusal is not None:
                 return refusal
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(lock_wait_s=self._lock_wait_s) as tx:
             channel_subscriptions = await tx.subscriptions.list_for_channel(channel_id)
             before = {(s.profile, s.target, s.instance_id): s for s in channel_subscriptions}.get(
                 (profile, command.target, command.instance_id)
@@ -171,7 +195,7 @@ class SubscriptionService:
             profile = self._profile(command.profile)
         except CommandError as err:
             return Refused(command_error=err)
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(lock_wait_s=self._lock_wait_s) as tx:
             removed = await tx.subscriptions.unsubscribe(
                 channel=channel_id, profile=profile, target=command.target, instance_id=command.instance_id
             )
@@ -192,7 +216,7 @@ class SubscriptionService:
 
     async def watches(self, channel_id: str) -> Sequence[Subscription]:
         """The channel's subscriptions, whatever their state (broken ones say why)."""
-        async with self._store.transaction() as tx:
+        async with self._store.transaction(read_only=True, lock_wait_s=self._lock_wait_s) as tx:
             return await tx.subscriptions.list_for_channel(channel_id)
 
     def _profile(self, name: str | None) -> str:
@@ -230,6 +254,10 @@ def _repairs(channel_subscriptions: Sequence[Subscription], before: Subscription
 
 def _same(before: Subscription, after: Subscription) -> bool:
     return (before.events, before.mention, before.state) == (after.events, after.mention, after.state)
+
+
+def _subcommand(command: WatchCommand | UnwatchCommand | WatchesCommand) -> str:
+    return {WatchCommand: "watch", UnwatchCommand: "unwatch", WatchesCommand: "watches"}[type(command)]
 
 
 def _render_refusal(refused: Refused) -> Message:

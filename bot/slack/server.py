@@ -25,6 +25,8 @@ from bot.slack.metrics import SlackMetrics
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# /healthz answers within this, whatever the database does: the container's HEALTHCHECK gives up after 5 s.
+HEALTH_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,12 +58,14 @@ def build_web_app(
     stopped_services: Callable[[], Sequence[str]] = lambda: (),
     gate: SlackGate | None = None,
     slack_metrics: SlackMetrics | None = None,
+    health_timeout_s: float = HEALTH_TIMEOUT_S,
 ) -> web.Application:
     """The aiohttp application: Slack events (when `bolt` is given, i.e. HTTP mode), health and metrics.
 
     `/slack/events` lets through to Bolt only what `gate` verified; everything else is refused with one log line.
-    `/healthz` answers 503 with `reasons` when the health probe reports problems or a background service
-    (`stopped_services`: the names of those that ended although the bot runs on) is not running; 200 otherwise."""
+    `/healthz` answers 503 with `reasons` when the health probe reports problems, does not answer within
+    `health_timeout_s`, or a background service (`stopped_services`: the names of those that ended although the bot
+    runs on) is not running; 200 otherwise."""
     if bolt is not None and gate is None:
         raise ValueError("HTTP mode needs a SlackGate: nothing reaches the app unverified")
     started = clock()
@@ -80,7 +84,10 @@ def build_web_app(
         problems = [f"background service {name!r} is not running" for name in stopped_services()]
         if health is not None:
             try:
-                report = await health()
+                report = await asyncio.wait_for(health(), timeout=health_timeout_s)
+            except TimeoutError:
+                log.warning(messages.health_timeout(health_timeout_s))
+                problems.append(messages.health_timeout(health_timeout_s))
             except Exception as exc:
                 log.exception("health probe failed")
                 problems.append(f"health probe failed: {type(exc).__name__}")
@@ -199,6 +206,7 @@ async def _supervised(service: BackgroundService, stop: asyncio.Event) -> None:
 
 __all__ = [
     "EVENTS_PATH",
+    "HEALTH_TIMEOUT_S",
     "BackgroundService",
     "HealthProbe",
     "HealthReport",

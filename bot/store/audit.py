@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.records import AuditEntry
@@ -38,6 +38,16 @@ class Audit:
         """The latest entries, newest first."""
         rows = await self._conn.execute(select(audit).order_by(audit.c.id.desc()).limit(limit))
         return [AuditEntry(**r) for r in rows.mappings()]
+
+
+    async def purge_before(self, cutoff: int, *, limit: int | None = None) -> int:
+        """Delete entries recorded before `cutoff` (ms), at most `limit` of them (oldest first); returns how many."""
+        old = audit.alias("old")
+        doomed = select(old.c.id).where(old.c.at < cutoff).order_by(old.c.at)
+        if limit is not None:
+            doomed = doomed.limit(limit)
+        result = await self._conn.execute(delete(audit).where(audit.c.id.in_(doomed)))
+        return int(result.rowcount)
 
 
 __all__ = ["Audit"]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import chunks, insert_for
+from bot.store._sql import chunks, constant, insert_for, one_of
 from bot.store.records import Incident
 from bot.store.tables import incidents
 
-_UNRESOLVED = incidents.c.state != "resolved"
+# Written into the SQL, not bound: so the planner can use the partial unique index below (only unresolved rows), and
+# reading the unresolved incidents does not cost more as resolved ones pile up (see bot.store._sql).
+_UNRESOLVED = incidents.c.state != constant("resolved")
+_OPEN_STATES = incidents.c.state.in_((constant("open"), constant("acknowledged")))
 # The partial unique index's predicate, as SQL text. ON CONFLICT infers the index from it, and PostgreSQL can only do
 # that with the literal: as a bound parameter it works for five executions of the prepared statement, then the
 # generic plan no longer matches the index ("there is no unique or exclusion constraint matching the ON CONFLICT
@@ -76,12 +79,14 @@ class Incidents:
 
     async def unresolved(self, profile: str, job_names: Iterable[str] | None = None) -> list[Incident]:
         """Unresolved incidents of `profile` (optionally only for `job_names`), oldest first."""
-        base = select(incidents).where(incidents.c.profile == profile, _UNRESOLVED).order_by(incidents.c.id)
+        # The unresolved states by name, not `!= 'resolved'`: the (profile, state) index then reads only unresolved
+        # rows, where an inequality read every incident of the profile the retention period keeps.
+        base = select(incidents).where(incidents.c.profile == profile, _OPEN_STATES).order_by(incidents.c.id)
         if job_names is None:
             return [_to_record(r) for r in (await self._conn.execute(base)).mappings()]
         found: list[Incident] = []
         for batch in chunks(dict.fromkeys(job_names)):
-            rows = await self._conn.execute(base.where(incidents.c.job_name.in_(batch)))
+            rows = await self._conn.execute(base.where(one_of(self._dialect, incidents.c.job_name, batch)))
             found.extend(_to_record(r) for r in rows.mappings())
         return sorted(found, key=lambda i: i.id)
 
@@ -130,6 +135,22 @@ class Incidents:
             .values(state="resolved", resolved_by=by, resolved_at=self._now, resolution=reason, updated_at=self._now)
         )
         return await self._get_existing(incident_id)
+
+    async def purge_resolved_before(self, cutoff: int, *, limit: int | None = None) -> int:
+        """Delete incidents resolved before `cutoff` (ms), at most `limit` of them (oldest first); returns how many.
+
+        A click on the card of a purged incident finds no incident (`by_message` None), as for any unknown message.
+        """
+        old = incidents.alias("old")
+        doomed = (
+            select(old.c.id)
+            .where(old.c.state == constant("resolved"), old.c.resolved_at < cutoff)
+            .order_by(old.c.resolved_at)
+        )
+        if limit is not None:
+            doomed = doomed.limit(limit)
+        result = await self._conn.execute(delete(incidents).where(incidents.c.id.in_(doomed)))
+        return int(result.rowcount)
 
     async def _update(self, incident_id: int, **values: object) -> Incident:
         await self._conn.execute(

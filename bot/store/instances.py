@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import and_, delete, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import chunks, insert_for
+from bot.store._sql import chunks, insert_for, pairs_table
 from bot.store.records import SeenInstance
 from bot.store.tables import instances_seen
 
@@ -32,8 +32,11 @@ class Instances:
         found: dict[InstanceKey, SeenInstance] = {}
         t = instances_seen.c
         for batch in chunks(dict.fromkeys(keys)):
+            wanted = pairs_table(self._dialect, (t.job_name, t.instance_id), batch)
             rows = await self._conn.execute(
-                select(instances_seen).where(t.profile == profile, tuple_(t.job_name, t.instance_id).in_(batch))
+                select(instances_seen)
+                .join(wanted, and_(t.job_name == wanted.c.a, t.instance_id == wanted.c.b))
+                .where(t.profile == profile)
             )
             for r in rows.mappings():
                 found[(r["job_name"], r["instance_id"])] = SeenInstance(**r)
@@ -59,26 +62,45 @@ class Instances:
             }
             for item in latest.values()
         ]
-        for batch in chunks(rows, 100):
-            insert = insert_for(self._dialect, instances_seen).values(list(batch))
-            await self._conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["profile", "job_name", "instance_id"],
-                    set_={
-                        "status": insert.excluded.status,
-                        "last_status_at": insert.excluded.last_status_at,
-                        "run_start": func.coalesce(insert.excluded.run_start, instances_seen.c.run_start),
-                    },
-                )
-            )
+        if not rows:
+            return
+        # executemany: one statement whatever the number of rows (see bot.store._sql).
+        insert = insert_for(self._dialect, instances_seen)
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["profile", "job_name", "instance_id"],
+                set_={
+                    "status": insert.excluded.status,
+                    "last_status_at": insert.excluded.last_status_at,
+                    "run_start": func.coalesce(insert.excluded.run_start, instances_seen.c.run_start),
+                },
+            ),
+            rows,
+        )
 
-    async def forget_before(self, cutoff: int) -> int:
-        """Forget instances whose status last changed before `cutoff` (ms); returns how many.
+    async def forget_before(self, cutoff: int, *, limit: int | None = None) -> int:
+        """Forget instances whose status last changed before `cutoff` (ms) and that were planned before it too (when
+        the planned time is known), at most `limit` of them; returns how many.
 
-        Only safe for a cutoff older than the watcher's lookback window: an instance forgotten while DLF still lists
-        it would look new again (the outbox keys would still stop a second alert).
+        Only safe for a cutoff older than anything the watcher lists or tracks: its window never reaches back past
+        `now - lookback`, and retention is validated longer than the lookback. An instance planned before that is
+        neither listed again (it cannot look new) nor followed (unfinished or not, nothing reads its row).
         """
-        result = await self._conn.execute(delete(instances_seen).where(instances_seen.c.last_status_at < cutoff))
+        seen = instances_seen.alias("seen")
+        doomed = select(seen.c.profile, seen.c.job_name, seen.c.instance_id).where(
+            seen.c.last_status_at < cutoff, or_(seen.c.plan_time.is_(None), seen.c.plan_time < cutoff)
+        )
+        if limit is not None:
+            doomed = doomed.order_by(seen.c.last_status_at).limit(limit)
+        t = instances_seen.c
+        # The row's own conditions again on the DELETE: PostgreSQL re-checks those on a row updated meanwhile.
+        result = await self._conn.execute(
+            delete(instances_seen).where(
+                tuple_(t.profile, t.job_name, t.instance_id).in_(doomed),
+                t.last_status_at < cutoff,
+                or_(t.plan_time.is_(None), t.plan_time < cutoff),
+            )
+        )
         return int(result.rowcount)
 
 

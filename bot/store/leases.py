@@ -7,7 +7,7 @@ contenders can never both succeed.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import insert_for
@@ -45,4 +45,18 @@ async def release(conn: AsyncConnection, *, name: str, holder: str) -> None:
     await conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == holder))
 
 
-__all__ = ["release", "renew", "try_acquire"]
+async def holds(conn: AsyncConnection, *, now: int, name: str, holder: str) -> bool:
+    """Whether `holder` holds lease `name` unexpired at `now`."""
+    found = await conn.execute(
+        select(leases.c.name).where(leases.c.name == name, leases.c.holder == holder, leases.c.expires_at > now)
+    )
+    return found.first() is not None
+
+
+async def touch(conn: AsyncConnection, *, dialect: str, now: int, name: str) -> None:
+    """Write lease row `name` (held by nobody, expired at once): a write that changes nothing anyone reads."""
+    insert = insert_for(dialect, leases).values(name=name, holder="-", expires_at=now)
+    await conn.execute(insert.on_conflict_do_update(index_elements=["name"], set_={"expires_at": now}))
+
+
+__all__ = ["holds", "release", "renew", "touch", "try_acquire"]

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import insert_for
+from bot.store._sql import constant, insert_for, one_of, unindexed
 from bot.store.records import OUTBOX_KINDS, OutboxRow
 from bot.store.tables import incidents, outbox, subscriptions
 
@@ -110,30 +110,51 @@ class Outbox:
             .where(
                 outbox.c.channel == channel,
                 outbox.c.status == "failed_permanent",
-                outbox.c.last_error.in_(list(errors)),
+                one_of(self._dialect, outbox.c.last_error, sorted(errors)),
                 outbox.c.created_at >= since,
             )
             .values(status="pending", attempts=0, next_attempt_at=self._now, claimed_by=None, claim_expires_at=None)
         )
         return int(result.rowcount)
 
-    async def purge_before(self, cutoff: int) -> int:
-        """Delete finished rows (sent or failed for good) queued before `cutoff` (ms); returns how many.
+    async def purge_before(self, cutoff: int, *, limit: int | None = None) -> int:
+        """Delete finished rows (sent or failed for good) queued before `cutoff` (ms), at most `limit` of them
+        (oldest first); returns how many.
 
         Rows still needed are kept: the card of an unresolved incident (its thread and updates refer to it) and any
-        parent of a row still pending. Keep a cutoff well past DLF's 7-day query limit, so a key can never be
-        enqueued again once its row is gone.
+        parent of a row still pending. Keep a cutoff well past the watcher's window (retention is validated longer
+        than DLF_LOOKBACK_HOURS), so a key can never be enqueued again once its row is gone.
         """
-        pending_children = select(outbox.c.parent_key).where(
-            outbox.c.status == "pending", outbox.c.parent_key.is_not(None)
+        row, child = outbox.alias("row"), outbox.alias("child")
+        # The parents of pending rows as one list (few rows; built once per statement, where a correlated NOT EXISTS
+        # on the unindexed parent_key scanned them again for every candidate). Never NULL: NOT IN stays meaningful.
+        pending_parents = select(child.c.parent_key).where(
+            child.c.status == constant("pending"), child.c.parent_key.is_not(None)
         )
-        open_cards = select(incidents.c.root_key).where(incidents.c.state != "resolved")
+        open_card = select(incidents.c.id).where(
+            incidents.c.root_key == row.c.key, incidents.c.state != constant("resolved")
+        )
+        doomed = (
+            select(row.c.id)
+            .where(
+                _finished(unindexed(self._dialect, row.c.status)),
+                row.c.created_at < cutoff,
+                row.c.key.not_in(pending_parents),
+                ~open_card.exists(),
+            )
+            # Oldest first through the created_at index: the scan stops at the cutoff (and at the LIMIT), never
+            # walks the recent rows that stay.
+            .order_by(row.c.created_at)
+        )
+        if limit is not None:
+            doomed = doomed.limit(limit)
+        # The row's own conditions again on the DELETE: PostgreSQL re-checks those (not the subquery's) on a row
+        # that changed meanwhile — a failed row `/dlf watch` just queued again must stay.
         result = await self._conn.execute(
             delete(outbox).where(
-                outbox.c.status.in_(("sent", "failed_permanent")),
+                outbox.c.id.in_(doomed),
+                _finished(unindexed(self._dialect, outbox.c.status)),
                 outbox.c.created_at < cutoff,
-                outbox.c.key.not_in(pending_children),
-                outbox.c.key.not_in(open_cards),
             )
         )
         return int(result.rowcount)
@@ -238,6 +259,10 @@ class Outbox:
             .where(outbox.c.id == row_id)
             .values(status="failed_permanent", last_error=error[:_ERROR_MAX], claimed_by=None, claim_expires_at=None)
         )
+
+
+def _finished(status: Any) -> Any:
+    return status.in_((constant("sent"), constant("failed_permanent")))
 
 
 def _held_channels() -> Any:

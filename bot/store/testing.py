@@ -6,10 +6,15 @@ Nothing here reads the environment: callers pass the server URL (tests read `DLF
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
 import uuid
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import text
@@ -82,6 +87,37 @@ async def empty_all_tables(engine: AsyncEngine) -> None:
                 await conn.execute(table.delete())
 
 
+def immutable_files_unavailable() -> str | None:
+    """None when `immutable_files` can work here, else why not (it needs root and `chattr`)."""
+    if shutil.which("chattr") is None:
+        return "chattr is not installed"
+    if os.geteuid() != 0:
+        return "making a file immutable (chattr +i) needs root"
+    return None
+
+
+def set_immutable(paths: list[Path], on: bool) -> None:
+    """`chattr +i` (or `-i`) on every existing path of `paths`."""
+    existing = [str(path) for path in paths if path.exists()]
+    if existing:
+        subprocess.run(["chattr", "+i" if on else "-i", *existing], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def immutable_files(*paths: Path) -> Iterator[None]:
+    """The files cannot be written for the block, by anyone — root included, and through descriptors already open
+    (`chattr +i`): what a disk remounted read-only, or a read-only volume, does to a process. Plain chmod is not:
+    it stops neither root nor a process that opened the file before.
+
+    For a SQLite database pass the file and its `-wal`, not its `-shm`: SQLite maps the shared-memory file, and a
+    write to a mapping of an immutable file kills the process with SIGBUS — a test of the kernel, not of the bot.
+    """
+    listed = list(paths)
+    set_immutable(listed, True)
+    try:
+        yield
+    finally:
+        set_immutable(listed, False)
 
 
 class ManualClock:
@@ -113,7 +149,10 @@ __all__ = [
     "create_temporary_database",
     "drop_database",
     "empty_all_tables",
+    "immutable_files",
+    "immutable_files_unavailable",
     "postgres_reachable",
     "run_in_own_loop",
+    "set_immutable",
     "temporary_postgres_database",
 ]

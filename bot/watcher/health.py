@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store import WatcherState
+from bot.store.engine import HEALTH_LOCK_WAIT_S
 from bot.watcher.scheduler import Watcher, WatcherOptions
 
 STALE_INTERVALS = 3
@@ -114,7 +115,8 @@ class WatcherHealthProbe:
 
     async def check(self) -> WatcherHealth:
         """The verdict now."""
-        async with self.watcher.store.transaction() as tx:
+        # Reads only, with health's short wait: on SQLite a reader then waits for no writer.
+        async with self.watcher.store.transaction(read_only=True, lock_wait_s=HEALTH_LOCK_WAIT_S) as tx:
             states = {profile: await tx.watcher_state.get(profile) for profile in self.profiles}
         return judge_watcher(
             running=self.watcher.running,

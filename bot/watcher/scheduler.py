@@ -11,6 +11,10 @@
   ever overlap anyway (a cycle longer than the TTL), the outbox's unique keys still allow one message per key.
 - Delivery is safe on every replica at once: the deliverer claims rows atomically.
 - Every profile's cycle writes its heartbeat (and cursor) in the store; one failing profile does not stop the others.
+- Retention job every `retention.options.interval_s` (when given): the poll lease holder prunes old rows in small
+  batches (`bot.watcher.retention`).
+- The database not answering (`StoreUnavailable`) is one WARNING when it starts and one INFO when it is over, not a
+  traceback per tick: each tick still tries, and nothing is lost (what failed rolled back and is redone).
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dlf.client import DlfClient
+from bot.errors import StoreUnavailable
 from bot.store import Store
 from bot.watcher.deliver import DEFAULT_CLAIM_TTL_S, DeliveryReport, OutboxDeliverer
 from bot.watcher.poller import CycleReport, PollOptions, ProfilePoller
+from bot.watcher.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,7 @@ DEFAULT_POLL_INTERVAL_S = 60.0
 DEFAULT_DELIVERY_INTERVAL_S = 1.0
 POLL_JOB = "dlf.watcher.poll"
 DELIVERY_JOB = "dlf.watcher.deliver"
+RETENTION_JOB = "dlf.watcher.retention"
 # The scheduler's own logger: under "apscheduler" (its level settings apply), ours alone (so is the filter below).
 SCHEDULER_LOGGER = "apscheduler.scheduler.dlf_watcher"
 # How long stop() waits for a poll cycle or delivery pass in flight (an unfinished cycle commits nothing).
@@ -104,7 +111,31 @@ class SkippedTicks:
                      skipped)
 
 
-_JOB_WORDS = {POLL_JOB: "the poll cycle", DELIVERY_JOB: "the delivery pass"}
+_JOB_WORDS = {POLL_JOB: "the poll cycle", DELIVERY_JOB: "the delivery pass", RETENTION_JOB: "retention"}
+
+
+class StoreOutage:
+    """For one job: logs a database outage once when it starts (WARNING, the reason) and once when it ends (INFO,
+    how long it lasted)."""
+
+    def __init__(self, what: str, clock: Callable[[], int]) -> None:
+        self._what = what
+        self._clock = clock
+        self.since_ms: int | None = None
+
+    def failed(self, error: StoreUnavailable) -> None:
+        """A run of the job could not use the database."""
+        if self.since_ms is None:
+            self.since_ms = self._clock()
+            log.warning("watcher: %s failed, the database is not available (%s); each tick tries again",
+                        self._what, error)
+
+    def answered(self) -> None:
+        """A run of the job used the database."""
+        if self.since_ms is not None:
+            log.info("watcher: %s works again, after %.0f s without the database", self._what,
+                     (self._clock() - self.since_ms) / 1000)
+            self.since_ms = None
 
 
 def default_holder() -> str:
@@ -123,12 +154,15 @@ class Watcher:
         deliverer: OutboxDeliverer,
         options: WatcherOptions | None = None,
         holder: str | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.store = store
         self.pollers = list(pollers)
         self.deliverer = deliverer
         self.options = options or WatcherOptions()
         self.holder = holder or default_holder()
+        self.retention = retention
+        self.store_outages = {job: StoreOutage(_JOB_WORDS[job], store.now) for job in _JOB_WORDS}
         self.last_reports: list[CycleReport] = []
         self._scheduler: AsyncIOScheduler | None = None
         self._ever_started = False
@@ -146,18 +180,30 @@ class Watcher:
     async def _cycle(self) -> list[CycleReport]:
         if not await self.store.try_acquire_lease(POLL_LEASE, self.holder, self.options.effective_lease_ttl_s):
             log.debug("watcher: another replica holds the poll lease")
+            self.store_outages[POLL_JOB].answered()
             return []
         results = await asyncio.gather(*(p.run_cycle() for p in self.pollers), return_exceptions=True)
         reports: list[CycleReport] = []
         for poller, result in zip(self.pollers, results, strict=True):
+            if isinstance(result, StoreUnavailable):
+                self.store_outages[POLL_JOB].failed(result)
+                continue  # it rolled back; the heartbeat cannot be written either
             if isinstance(result, BaseException):
                 # Not a DLF failure (those are reported): the store or a bug. The other profiles went on regardless.
                 log.error("watcher: cycle of profile %s crashed", poller.profile, exc_info=result)
                 await self._record_crash(poller.profile, result)
                 continue
             reports.append(result)
+        if not any(isinstance(result, StoreUnavailable) for result in results):
+            self.store_outages[POLL_JOB].answered()
         self.last_reports = reports
         return reports
+
+    async def run_retention_once(self) -> dict[str, int] | None:
+        """One retention run, if retention is configured and this replica holds the poll lease; None otherwise."""
+        if self.retention is None or not await self.store.holds_lease(POLL_LEASE, self.holder):
+            return None
+        return await self.retention.run_once()
 
     async def deliver_once(self) -> DeliveryReport:
         """One delivery pass over the outbox (never two at once in this process)."""
@@ -196,6 +242,15 @@ class Watcher:
             max_instances=1,
             coalesce=True,
         )
+        if self.retention is not None:
+            scheduler.add_job(
+                self._retention_tick,
+                "interval",
+                seconds=self.retention.options.interval_s,
+                id=RETENTION_JOB,
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.start()
         self._scheduler = scheduler
         self._ever_started = True
@@ -250,6 +305,9 @@ class Watcher:
             # next start redoes it), so this is a normal stop, not an error for APScheduler to report.
             log.info("watcher: poll tick cancelled by shutdown; the next start redoes it")
             return
+        except StoreUnavailable as exc:
+            self.store_outages[POLL_JOB].failed(exc)
+            return
         except Exception:
             log.exception("watcher: poll tick failed; the next tick tries again")
             return
@@ -262,8 +320,25 @@ class Watcher:
         except asyncio.CancelledError:
             log.info("watcher: delivery tick cancelled by shutdown; pending messages stay queued")
             return
+        except StoreUnavailable as exc:
+            self.store_outages[DELIVERY_JOB].failed(exc)
+            return
         except Exception:
             log.exception("watcher: delivery tick failed; the next tick tries again")
+            return
+        self.store_outages[DELIVERY_JOB].answered()
+
+    async def _retention_tick(self) -> None:
+        try:
+            await self.run_retention_once()
+        except asyncio.CancelledError:
+            log.info("watcher: retention cancelled by shutdown; the next run goes on where it stopped")
+        except StoreUnavailable as exc:
+            self.store_outages[RETENTION_JOB].failed(exc)
+        except Exception:
+            log.exception("watcher: retention failed; the next run tries again")
+        else:
+            self.store_outages[RETENTION_JOB].answered()
 
     async def _record_crash(self, profile: str, error: BaseException) -> None:
         try:
@@ -281,8 +356,10 @@ def build_watcher(
     options: WatcherOptions | None = None,
     holder: str | None = None,
     clock: Callable[[], int] | None = None,
+    retention: Retention | None = None,
 ) -> Watcher:
-    """The watcher the CLI runs: one poller per DLF profile (name -> client), one deliverer, one lease holder."""
+    """The watcher the CLI runs: one poller per DLF profile (name -> client), one deliverer, one lease holder, and
+    `retention` (None: nothing is ever deleted) run by whichever replica holds the poll lease."""
     options = options or WatcherOptions()
     holder = holder or default_holder()
     clock = clock or store.now
@@ -293,13 +370,17 @@ def build_watcher(
     deliverer = OutboxDeliverer(
         store=store, slack=slack, holder=holder, pace_s=options.pace_s, claim_ttl_s=options.claim_ttl_s
     )
-    return Watcher(store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder)
+    return Watcher(
+        store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder, retention=retention
+    )
 
 
 __all__ = [
     "DEFAULT_DELIVERY_INTERVAL_S",
     "DEFAULT_POLL_INTERVAL_S",
     "POLL_LEASE",
+    "RETENTION_JOB",
+    "StoreOutage",
     "Watcher",
     "WatcherOptions",
     "build_watcher",

@@ -179,3 +179,15 @@ def test_crash_takeover_times() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"DLF_WATCHER_LEASE_TTL": "0", "DLF_OUTBOX_CLAIM_TTL": "soon"}, env_file=None)
     assert "DLF_WATCHER_LEASE_TTL" in str(caught.value) and "DLF_OUTBOX_CLAIM_TTL" in str(caught.value)
+
+
+def test_retention_must_outlast_the_lookback() -> None:
+    assert load_settings({}, env_file=None).dlf_retention_days == 30
+    assert load_settings({"DLF_RETENTION_DAYS": "2", "DLF_LOOKBACK_HOURS": "47"}, env_file=None).dlf_retention_days == 2
+    # A failure DLF still lists must still be known when its rows go, or it would be alerted again.
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DLF_RETENTION_DAYS": "2", "DLF_LOOKBACK_HOURS": "48"}, env_file=None)
+    assert "DLF_RETENTION_DAYS (2 d) must be longer than DLF_LOOKBACK_HOURS (48 h)" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DLF_RETENTION_DAYS": "0"}, env_file=None)
+    assert "DLF_RETENTION_DAYS" in str(caught.value)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 
 from bot.store import Store
 from bot.store.testing import ManualClock
@@ -86,3 +91,23 @@ async def test_many_incidents_opened_on_one_pooled_connection_all_open(store: St
             await tx.incidents.resolve(incident.id, by=None, reason="later success")
     async with store.transaction() as tx:
         assert await tx.incidents.unresolved(P) == []
+
+
+async def test_reading_the_unresolved_incidents_does_not_read_the_resolved_ones(store: Store) -> None:
+    # Every poll cycle reads them: its cost must not grow with the resolved history retention keeps (30 days).
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's plan is what this reads; PostgreSQL plans the same index from its statistics")
+    statements: list[tuple[str, Any]] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _collect(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    async with store.transaction(read_only=True) as tx:
+        await tx.incidents.unresolved(P)
+    (statement, parameters), = [s for s in statements if s[0].startswith("SELECT")]
+    database = store.engine.url.database
+    assert database is not None
+    with sqlite3.connect(database) as raw:
+        plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert any("ix_incidents_profile_state (profile=? AND state=?)" in step for step in plan), plan

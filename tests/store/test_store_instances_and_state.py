@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
+
 from bot.store import Store
 from bot.store.testing import ManualClock
 
@@ -74,3 +78,26 @@ async def test_audit_records_who_did_what(store: Store) -> None:
         entries = await tx.audit.recent()
     assert [(e.actor, e.action, e.target) for e in entries] == [("U1", "unwatch", "job_a"), ("U1", "watch", "job_a")]
     assert entries[1].details == {"events": ["failure"]}
+
+
+async def test_a_lookup_seeks_each_key_instead_of_reading_every_seen_instance(store: Store) -> None:
+    # A cycle looks up each page of DLF results: its cost must follow the page, not the history retention keeps.
+    statements: list[tuple[str, Any]] = []
+
+    @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+    def _collect(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        statements.append((statement, parameters))
+
+    async with store.transaction(read_only=True) as tx:
+        await tx.instances.lookup("default", [("job_a", 1), ("job_b", 2)])
+    (statement, parameters), = [s for s in statements if "instances_seen" in s[0]]
+    async with store.transaction(read_only=True) as tx:
+        explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+        if store.dialect == "sqlite":
+            plan = [str(row[3]) for row in await tx.conn.exec_driver_sql(explain + statement, parameters)]
+            assert any("sqlite_autoindex_instances_seen_1 (profile=? AND job_name=? AND instance_id=?)" in step
+                       for step in plan), plan
+        else:
+            await tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table: cost says scan
+            plan = [str(row[0]) for row in await tx.conn.exec_driver_sql(explain + statement, parameters)]
+            assert any("pk_instances_seen" in step for step in plan), plan
