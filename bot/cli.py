@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import aiohttp
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
@@ -54,10 +55,14 @@ from bot.store import Store, redacted_database_url
 from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
 from bot.watcher.deliver import make_delivery_client
 from bot.watcher.health import WatcherHealthProbe
+from bot.watcher.metrics import DeliveryMetrics
+from bot.watcher.outbox_health import OutboxHealthProbe
 
 log = logging.getLogger("bot")
 
 PREVIEW_TIMEOUT_S = 120.0
+# The Web API session's own bound on a call (Bolt's clients; the deliverer bounds its calls more tightly itself).
+SLACK_SESSION_TIMEOUT_S = 30.0
 PREVIEW_SANDBOX_SUBSCRIPTIONS = (
     "With --sandbox, preview runs it against the sandbox and a throwaway database (no real subscription changes)."
 )
@@ -213,27 +218,36 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
     clients = build_dlf_clients(settings, metrics=DlfMetrics(registry=registry))
     stop = stop or asyncio.Event()
     store: Store | None = None
+    # One connection pool for every Slack Web API call of this process (Bolt's clients and the deliverer's).
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_SESSION_TIMEOUT_S))
     try:
         # Opening the store applies the migrations (safe from several replicas at once).
         store = await open_store(settings.database_url.get_secret_value())
         instances = InstanceService(clients=clients, clock=epoch_ms)
         subscriptions = SubscriptionService(store=store, clients=clients)
         assert settings.slack_bot_token is not None
+        options = WatcherOptions(
+            poll_interval_s=settings.dlf_poll_interval,
+            lease_ttl_s=settings.dlf_watcher_lease_ttl,
+            claim_ttl_s=settings.dlf_outbox_claim_ttl,
+            heartbeat_ttl_s=settings.dlf_heartbeat_ttl,
+            poll=PollOptions(
+                lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
+                digest_threshold=settings.alert_digest_threshold,
+            ),
+        )
+        delivery_metrics = DeliveryMetrics(registry=registry)
         watcher = build_watcher(
             store=store,
             clients=clients,
             slack=make_delivery_client(
-                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+                token=settings.slack_bot_token.get_secret_value(),
+                base_url=settings.slack_api_url,
+                timeout=options.liveness.slack_timeout_s,
+                session=session,
             ),
-            options=WatcherOptions(
-                poll_interval_s=settings.dlf_poll_interval,
-                lease_ttl_s=settings.dlf_watcher_lease_ttl,
-                claim_ttl_s=settings.dlf_outbox_claim_ttl,
-                poll=PollOptions(
-                    lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
-                    digest_threshold=settings.alert_digest_threshold,
-                ),
-            ),
+            options=options,
+            metrics=delivery_metrics,
         )
         # Started with the app and stopped with it.
         background = [BackgroundService(name="watcher", run=watcher.run)]
@@ -245,6 +259,7 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
                 instances=instances,
                 subscriptions=subscriptions,
                 metrics=SlackMetrics(registry=registry),
+                session=session,
             )
         )
         _stop_on_signals(stop)
@@ -255,11 +270,15 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             port=settings.port,
             host=host,
             app_token=_secret(settings.slack_app_token),
-            health=watcher_health(WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
+            health=combined_health(
+                watcher_health(WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
+                outbox_health(OutboxHealthProbe(store=store, metrics=delivery_metrics)),
+            ),
             background=background,
         )
     finally:
         await close_all(clients)
+        await session.close()
         if store is not None:
             await store.aclose()
 
@@ -281,6 +300,32 @@ def watcher_health(watcher: WatcherHealthProbe) -> HealthProbe:
     async def probe() -> HealthReport:
         verdict = await watcher.check()
         return HealthReport(details={"watcher": verdict.details}, problems=verdict.reasons)
+
+    return probe
+
+
+def outbox_health(outbox: OutboxHealthProbe) -> HealthProbe:
+    """`/healthz`'s view of the outbox: unhealthy when a due message is not taken, or one stays in doubt or failing
+    for long (`bot.watcher.outbox_health`)."""
+
+    async def probe() -> HealthReport:
+        verdict = await outbox.check()
+        return HealthReport(details={"outbox": verdict.details}, problems=verdict.reasons)
+
+    return probe
+
+
+def combined_health(*probes: HealthProbe) -> HealthProbe:
+    """One probe answering with every probe's details and problems."""
+
+    async def probe() -> HealthReport:
+        details: dict[str, Any] = {}
+        problems: list[str] = []
+        for each in probes:
+            report = await each()
+            details.update(report.details)
+            problems.extend(report.problems)
+        return HealthReport(details=details, problems=problems)
 
     return probe
 
