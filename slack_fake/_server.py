@@ -336,7 +336,7 @@ class FakeSlack:
 
     def _record(self, method: str, params: dict[str, Any], token: str | None, outcome: str) -> None:
         with self._lock:
-            self.calls.append(Call(method=method, params=params, token=token, outcome=outcome))
+            self.calls.append(Call(method=method, params=params, token=token, outcome=outcome, at=self._clock()))
 
     # ---------------------------------------------------------------- methods
     async def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:

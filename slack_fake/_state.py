@@ -24,6 +24,7 @@ class Call:
     params: dict[str, Any]
     token: str | None
     outcome: str  # "ok", "error:<code>", "http:<status>" or "reset"
+    at: float = 0.0  # when it was answered, on the fake's clock
 
 
 @dataclass

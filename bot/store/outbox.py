@@ -205,15 +205,7 @@ class Outbox:
     async def next_due(self, *, paced: bool = True) -> int | None:
         """When (ms) the earliest channel head that nobody live holds becomes claimable; None when there is none.
         A time in the past means now. What the deliverer sleeps until."""
-        pace = (
-            select(channel_pace.c.next_post_at)
-            .where(channel_pace.c.channel == outbox.c.channel)
-            .scalar_subquery()
-        )
-        due = outbox.c.next_attempt_at
-        if paced:
-            later_pace = and_(outbox.c.kind != "update", pace.is_not(None), pace > outbox.c.next_attempt_at)
-            due = case((later_pace, pace), else_=outbox.c.next_attempt_at)
+        due = _due_at() if paced else outbox.c.next_attempt_at
         heads = select(func.min(outbox.c.id)).where(outbox.c.status == "pending").group_by(outbox.c.channel)
         claim_ends = case(
             (outbox.c.claimed_by.is_(None), due),
@@ -396,17 +388,10 @@ class Outbox:
                 ).where(pending)
             )
         ).one()
-        pace = (
-            select(channel_pace.c.next_post_at)
-            .where(channel_pace.c.channel == outbox.c.channel)
-            .scalar_subquery()
-        )
-        later_pace = and_(outbox.c.kind != "update", pace.is_not(None), pace > outbox.c.next_attempt_at)
-        due = case((later_pace, pace), else_=outbox.c.next_attempt_at)
         heads = select(func.min(outbox.c.id)).where(pending).group_by(outbox.c.channel)
         oldest_due = (
             await self._conn.execute(
-                select(func.min(due)).where(outbox.c.id.in_(heads), outbox.c.channel.not_in(held))
+                select(func.min(_due_at())).where(outbox.c.id.in_(heads), outbox.c.channel.not_in(held))
             )
         ).scalar()
         total, held_rows, in_doubt, doubt_since, failing_since = counts
@@ -434,6 +419,15 @@ class OutboxSnapshot:
     oldest_in_doubt_since: int | None
     oldest_failing_since: int | None
     oldest_due_at: int | None
+
+
+def _due_at() -> Any:
+    """SQL: when a row may be sent: its own next attempt, or for a post the channel's pace if that is later."""
+    pace = (
+        select(channel_pace.c.next_post_at).where(channel_pace.c.channel == outbox.c.channel).scalar_subquery()
+    )
+    later_pace = and_(outbox.c.kind != "update", pace.is_not(None), pace > outbox.c.next_attempt_at)
+    return case((later_pace, pace), else_=outbox.c.next_attempt_at)
 
 
 def _held_channels() -> Any:

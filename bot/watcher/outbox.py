@@ -65,7 +65,7 @@ PARENT_GONE_ERRORS = frozenset({"thread_not_found", "message_not_found", "cant_u
 
 UNKNOWN_ERROR_ATTEMPTS = 5
 BACKOFF_BASE_S = 2.0
-BACKOFF_CAP_S = 300.0
+BACKOFF_CAP_S = 60.0
 
 # A replica's heartbeat lease lives this long without renewal (DLF_HEARTBEAT_TTL); see `Liveness`.
 DEFAULT_HEARTBEAT_TTL_S = 15.0
@@ -191,7 +191,7 @@ def classify_slack_error(
 
 
 def backoff_s(attempts: int, *, retry_after_s: float | None = None) -> float:
-    """Seconds to wait before the next attempt: Slack's Retry-After when given, else doubling from 2 s to 5 min."""
+    """Seconds to wait before the next attempt: Slack's Retry-After when given, else doubling from 2 s to 1 min."""
     if retry_after_s is not None:
         return max(retry_after_s, 0.0)
     return min(BACKOFF_BASE_S * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_S)
