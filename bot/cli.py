@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import aiohttp
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
@@ -58,10 +59,14 @@ from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_de
 from bot.watcher.deliver import make_delivery_client
 from bot.watcher.health import WatcherHealthProbe
 from bot.watcher.retention import Retention, RetentionMetrics, RetentionOptions
+from bot.watcher.metrics import DeliveryMetrics
+from bot.watcher.outbox_health import OutboxHealthProbe
 
 log = logging.getLogger("bot")
 
 PREVIEW_TIMEOUT_S = 120.0
+# The Web API session's own bound on a call (Bolt's clients; the deliverer bounds its calls more tightly itself).
+SLACK_SESSION_TIMEOUT_S = 30.0
 PREVIEW_SANDBOX_SUBSCRIPTIONS = (
     "With --sandbox, preview runs it against the sandbox and a throwaway database (no real subscription changes)."
 )
@@ -217,33 +222,42 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
     clients = build_dlf_clients(settings, metrics=DlfMetrics(registry=registry))
     stop = stop or asyncio.Event()
     store: Store | None = None
+    # One connection pool for every Slack Web API call of this process (Bolt's clients and the deliverer's).
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_SESSION_TIMEOUT_S))
     try:
         # Opening the store applies the migrations (safe from several replicas at once).
         store = await open_store(settings.database_url.get_secret_value())
         instances = InstanceService(clients=clients, clock=epoch_ms)
         subscriptions = SubscriptionService(store=store, clients=clients)
         assert settings.slack_bot_token is not None
+        options = WatcherOptions(
+            poll_interval_s=settings.dlf_poll_interval,
+            lease_ttl_s=settings.dlf_watcher_lease_ttl,
+            claim_ttl_s=settings.dlf_outbox_claim_ttl,
+            heartbeat_ttl_s=settings.dlf_heartbeat_ttl,
+            poll=PollOptions(
+                lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
+                digest_threshold=settings.alert_digest_threshold,
+            ),
+        )
+        delivery_metrics = DeliveryMetrics(registry=registry)
         watcher = build_watcher(
             store=store,
             # The watcher's DLF calls queue behind people's in the shared rate limit.
             clients={name: client.with_priority(Priority.BACKGROUND) for name, client in clients.items()},
             slack=make_delivery_client(
-                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-            ),
-            options=WatcherOptions(
-                poll_interval_s=settings.dlf_poll_interval,
-                lease_ttl_s=settings.dlf_watcher_lease_ttl,
-                claim_ttl_s=settings.dlf_outbox_claim_ttl,
-                poll=PollOptions(
-                    lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
-                    digest_threshold=settings.alert_digest_threshold,
-                ),
+                token=settings.slack_bot_token.get_secret_value(),
+                base_url=settings.slack_api_url,
+                timeout=options.liveness.slack_timeout_s,
+                session=session,
             ),
             retention=Retention(
                 store=store,
                 options=RetentionOptions(days=settings.dlf_retention_days),
                 metrics=RetentionMetrics(registry=registry),
             ),
+            options=options,
+            metrics=delivery_metrics,
         )
         # Started with the app and stopped with it.
         background = [BackgroundService(name="watcher", run=watcher.run)]
@@ -258,6 +272,7 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
                 subscriptions=subscriptions,
                 metrics=slack_metrics,
                 ledger=StoreRequestLedger(store=store),
+                session=session,
             )
         )
         _stop_on_signals(stop)
@@ -269,13 +284,20 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             port=settings.port,
             host=host,
             app_token=_secret(settings.slack_app_token),
-            health=bot_health(store, WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
+            health=bot_health(
+                store,
+                combined_health(
+                    watcher_health(WatcherHealthProbe(watcher=watcher, clock=epoch_ms)),
+                    outbox_health(OutboxHealthProbe(store=store, metrics=delivery_metrics)),
+                ),
+            ),
             background=background,
             gate=SlackGate(signing_secret=signing_secret) if signing_secret else None,
             metrics=slack_metrics,
         )
     finally:
         await close_all(clients)
+        await session.close()
         if store is not None:
             await store.aclose()
 
@@ -316,23 +338,45 @@ def watcher_health(watcher: WatcherHealthProbe) -> HealthProbe:
     return probe
 
 
-def bot_health(store: Store, watcher: WatcherHealthProbe) -> HealthProbe:
-    """`/healthz`: first whether the database takes a write (bounded: `Store.probe`), then `watcher_health`. A
-    database that does not answer is then the one reason given: the watcher's state is in that database."""
-    watcher_probe = watcher_health(watcher)
+def bot_health(store: Store, inner: HealthProbe) -> HealthProbe:
+    """`/healthz`: first whether the database takes a write (bounded: `Store.probe`), then `inner` (the watcher's and
+    the outbox's views). A database that does not answer is then the one reason given: both views live in it."""
 
     async def probe() -> HealthReport:
         failure = await store.probe()
         if failure is not None:
             return HealthReport(
-                details={
-                    "database": {"ok": False, "problem": failure.kind, "detail": failure.detail},
-                    "watcher": {"running": watcher.watcher.running},
-                },
+                details={"database": {"ok": False, "problem": failure.kind, "detail": failure.detail}},
                 problems=[messages.health_database(failure.kind, failure.detail)],
             )
-        report = await watcher_probe()
+        report = await inner()
         return HealthReport(details={"database": {"ok": True}, **report.details}, problems=report.problems)
+
+    return probe
+
+
+def outbox_health(outbox: OutboxHealthProbe) -> HealthProbe:
+    """`/healthz`'s view of the outbox: unhealthy when a due message is not taken, or one stays in doubt or failing
+    for long (`bot.watcher.outbox_health`)."""
+
+    async def probe() -> HealthReport:
+        verdict = await outbox.check()
+        return HealthReport(details={"outbox": verdict.details}, problems=verdict.reasons)
+
+    return probe
+
+
+def combined_health(*probes: HealthProbe) -> HealthProbe:
+    """One probe answering with every probe's details and problems."""
+
+    async def probe() -> HealthReport:
+        details: dict[str, Any] = {}
+        problems: list[str] = []
+        for each in probes:
+            report = await each()
+            details.update(report.details)
+            problems.extend(report.problems)
+        return HealthReport(details=details, problems=problems)
 
     return probe
 

@@ -200,6 +200,10 @@ class Settings(BaseSettings):
     # restarted one) takes them over. Default lease: two poll intervals plus 30 s.
     dlf_watcher_lease_ttl: float | None = Field(default=None, ge=1, le=86400)
     dlf_outbox_claim_ttl: float = Field(default=120.0, ge=1, le=3600)
+    # A replica's heartbeat lease: once it lapses (the process died), its poll lease and claimed outbox rows are taken
+    # over at once; the two TTLs above only bound a replica that is alive but stuck. Also sets the deliverer's Slack
+    # timeout (a third of it) and fence (it sends nothing once its last renewal is older than 40 % of it).
+    dlf_heartbeat_ttl: float = Field(default=15.0, ge=3, le=600)
     dlf_lookback_hours: int = Field(default=24, ge=1, le=168)
     # How long finished outbox rows, resolved incidents, seen instances and audit entries are kept (pruned by the
     # poll lease holder in small batches). Longer than the lookback, so a failure DLF still lists is still known.

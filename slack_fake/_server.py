@@ -50,7 +50,8 @@ class FakeSlack:
     response_url); a non-empty list answers `invalid_blocks` like Slack and is kept in `rejected`.
     `post_interval_per_channel` (seconds) answers 429 to a chat.postMessage that comes sooner after the previous one
     in the same channel, like Slack's ~1 message/second/channel limit. `answer_delay_s` (settable while serving)
-    holds every Web API answer back that long after the call took effect.
+    holds every Web API answer back that long after the call took effect. `connections` counts the distinct TCP
+    connections that carried Web API calls (a client that reuses its connections shows few).
     """
 
     def __init__(
@@ -67,7 +68,7 @@ class FakeSlack:
         # Seconds between doing a call's work and answering it: Slack has the message, the caller has no "ok" yet
         # (a caller killed in that gap must find its message in history rather than post it again).
         self.answer_delay_s = answer_delay_s
-        self.faults = Faults()
+        self.faults = Faults(clock=clock)
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ephemerals: list[dict[str, Any]] = []
@@ -80,6 +81,7 @@ class FakeSlack:
         self._clock = clock
         self._wall_clock = wall_clock
         self._last_post: dict[str, float] = {}
+        self._peers: set[Any] = set()
         self._ts_counter = itertools.count(1)
         self._lock = threading.Lock()
         self._methods: dict[str, Handler] = {
@@ -89,6 +91,7 @@ class FakeSlack:
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
+            "conversations.join": self._join,
             "views.publish": self._views_publish,
             "apps.connections.open": self._connections_open,
         }
@@ -153,6 +156,12 @@ class FakeSlack:
         return self.base_url.removesuffix("api/") + f"response/{response_id}"
 
     # ---------------------------------------------------------------- inspection
+    @property
+    def connections(self) -> int:
+        """How many TCP connections (distinct client addresses) have carried Web API calls so far."""
+        with self._lock:
+            return len(self._peers)
+
     def calls_to(self, method: str) -> list[Call]:
         """The recorded calls of one method, in order."""
         with self._lock:
@@ -249,12 +258,23 @@ class FakeSlack:
     # ---------------------------------------------------------------- HTTP
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
+        if request.transport is not None:
+            with self._lock:
+                self._peers.add(request.transport.get_extra_info("peername"))
         params = await _read_params(request)
         token = _token(request, params)
         params.pop("token", None)
         fault = self.faults.take(method)
         if fault is not None:
             return self._faulted(request, method, params, token, fault)
+        outage = self.faults.outage_for(method)
+        answer_delay = self.answer_delay_s
+        if outage is not None and outage.kind != "slow":
+            return self._faulted(request, method, params, token, outage)
+        if outage is not None and outage.before:
+            await asyncio.sleep(outage.delay_s)
+        elif outage is not None:
+            answer_delay += outage.delay_s
         if self.faults.token_is_bad(token) or not token:
             return self._answer(method, params, token, {"ok": False, "error": "invalid_auth" if token else "not_authed"})
         if (method == "apps.connections.open") != token.startswith("xapp-"):
@@ -272,8 +292,8 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limited.retry_after)}
             )
-        if self.answer_delay_s > 0:
-            await asyncio.sleep(self.answer_delay_s)
+        if answer_delay > 0:
+            await asyncio.sleep(answer_delay)
         return self._answer(method, params, token, body)
 
     async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
@@ -322,7 +342,7 @@ class FakeSlack:
 
     def _record(self, method: str, params: dict[str, Any], token: str | None, outcome: str) -> None:
         with self._lock:
-            self.calls.append(Call(method=method, params=params, token=token, outcome=outcome))
+            self.calls.append(Call(method=method, params=params, token=token, outcome=outcome, at=self._clock()))
 
     # ---------------------------------------------------------------- methods
     async def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -427,6 +447,17 @@ class FakeSlack:
             thread = [m for m in history if m["ts"] == root or m.get("thread_ts") == root]
         thread.sort(key=lambda m: float(m["ts"]))
         return self._page(thread, params, include_metadata)
+
+    async def _join(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        error = self.faults.channel_error_for(str(channel)) if channel else "channel_not_found"
+        if error in ("channel_not_found", "is_archived"):
+            raise SlackError(error)
+        refused = self.faults.join_refusal(str(channel))
+        if refused:
+            raise SlackError(refused)
+        self.faults.joined(str(channel))
+        return {"ok": True, "channel": {"id": str(channel), "is_channel": True, "is_member": True}}
 
     async def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
         user_id = params.get("user_id")

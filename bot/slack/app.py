@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -65,6 +66,9 @@ class AppDeps:
     subscriptions: SubscriptionCommands | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
+    # The process's one aiohttp session (created and closed by the entry point): Bolt's per-request clients reuse
+    # its connections. None: slack_sdk opens a connection per call.
+    session: aiohttp.ClientSession | None = None
 
 
 class _ClientTokenNoticeFilter(logging.Filter):
@@ -91,9 +95,9 @@ def slack_retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def build_web_client(*, token: str, base_url: str) -> AsyncWebClient:
-    """The Slack Web API client every part of the bot uses."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=slack_retry_handlers())
+def build_web_client(*, token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Slack Web API client every part of the bot uses; with `session`, over that session's connection pool."""
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=slack_retry_handlers(), session=session)
 
 
 def build_app(deps: AppDeps) -> AsyncApp:
@@ -101,7 +105,7 @@ def build_app(deps: AppDeps) -> AsyncApp:
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.addFilter(_CLIENT_TOKEN_NOTICE)  # once: the same filter object is not added twice
     app = AsyncApp(
-        client=build_web_client(token=deps.bot_token, base_url=deps.slack_api_url),
+        client=build_web_client(token=deps.bot_token, base_url=deps.slack_api_url, session=deps.session),
         signing_secret=deps.signing_secret or "",
         request_verification_enabled=deps.signing_secret is not None,
         process_before_response=False,

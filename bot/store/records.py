@@ -92,6 +92,8 @@ class OutboxRow:
     settled_attempts: int = 0  # attempts known not to have posted; fewer than attempts - 1: look before re-posting
     profile: str | None = None
     job_name: str | None = None
+    in_doubt_since: int | None = None  # an attempt's outcome unknown since then (held until history says)
+    failing_since: int | None = None  # first failed attempt (cleared when sent)
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,18 @@ class Store:
         async with self._unit(self._engine) as conn:
             return await leases.renew(conn, now=self._clock(), name=name, holder=holder, ttl_ms=int(ttl * 1000))
 
+    async def heartbeat(self, holder: str, ttl: float) -> bool:
+        """Renew `holder`'s heartbeat lease (`replica:<holder>`) for `ttl` seconds; False if it had lapsed first."""
+        async with self._unit(self._engine) as conn:
+            return await leases.heartbeat(
+                conn, dialect=self.dialect, now=self._clock(), holder=holder, ttl_ms=int(ttl * 1000)
+            )
+
+    async def forget_dead_replicas(self, *, older_than: float) -> int:
+        """Delete the heartbeat leases of replicas dead for more than `older_than` seconds."""
+        async with self._unit(self._engine) as conn:
+            return await leases.forget_dead_replicas(conn, before=self._clock() - int(older_than * 1000))
+
     async def release_lease(self, name: str, holder: str) -> None:
         """Give the lease up (no-op if `holder` no longer holds it)."""
         async with self._unit(self._engine) as conn:

@@ -139,6 +139,10 @@ outbox = Table(
     # What the row is about (NULL for a digest): `/dlf unwatch` cancels the pending rows of jobs no longer watched.
     Column("profile", String(64), nullable=True),
     Column("job_name", String(255), nullable=True),
+    # Since when an attempt's outcome has been unknown and not yet settled by reading the channel's history (the
+    # row is held, never posted, meanwhile), and since when the row has been failing: what /healthz judges.
+    Column("in_doubt_since", BigInteger, nullable=True),
+    Column("failing_since", BigInteger, nullable=True),
     Index(None, "status", "channel", "id"),
     Index(None, "created_at"),
     Index(None, "channel", "job_name"),

@@ -4,7 +4,9 @@
     poller.py     one poll cycle for one DLF profile: list, diff against the store, decide, write in one transaction
     decide.py     the pure decision: given what the store knows and what DLF returned, what must be said
     compose.py    intents -> outbox rows (rendered messages with metadata)
-    deliver.py    outbox -> Slack: claims, sends, retries, finds a crash's message in history (outbox.py: its policy)
+    deliver.py    outbox -> Slack: claims, paces, sends, retries, never re-posts a message in doubt (outbox.py: policy)
+    heartbeat.py  the replica's heartbeat lease and the fence it gives the deliverer
+    metrics.py    outbox and delivery metrics; outbox_health.py: what /healthz says about the outbox
     demo.py       the `dlf-bot demo` scenario
 """
 

@@ -1,13 +1,27 @@
 """The outbox deliverer: sends queued rows to Slack exactly once, through outages, crashes and replicas.
 
-Each pass claims the oldest due row of each channel (so one channel's backlog or back-off never holds up another,
-and a channel gets at most one message per pass: with a pass every `pace_s` ≈ 1 s that is Slack's ~1 message per
-second per channel), sends them concurrently, and records the outcome. No database transaction is held open while
-Slack is called. Before re-posting a row that was tried before, the channel's recent history is searched for a
-message carrying the row's key in its metadata: a crash between Slack's "ok" and the database write leaves exactly
-that trace, and finding it records the ts instead of posting a second alert. A history that cannot be read
-(`not_in_channel` for a public channel the bot posts to without being a member, a missing scope) never stops the
-post: only a post's own answer marks a channel broken.
+Each channel's rows go out in order, one at a time: the deliverer claims a channel's oldest pending row when it is
+due and the channel's pace allows (`channel_pace`, shared by replicas: one chat.postMessage per `pace_s` per channel,
+Slack's rate, and a 429's Retry-After holds the whole channel). Card updates (chat.update, another method with its
+own per-workspace limit) are not held by the channel's post pace and do not use it up. The loop (`run`) sleeps until
+the earliest channel is due, not a fixed tick. No database transaction is held open while Slack is called.
+
+Exactly once. Every attempt is counted when its row is claimed; `settled_attempts` counts the attempts known not to
+have posted (Slack answered with an error, a 429, or the connection could not be opened). A claimed row with
+`attempts - 1 > settled_attempts` had an attempt whose outcome is unknown (a timeout, a 5xx, a reset, a crash): it is
+*in doubt*, and before anything is posted the channel's history (or the thread's replies) is searched for the row's
+key in message metadata. Found: its ts (the oldest copy's) is recorded, nothing is posted. Searched to the end and not
+found: the earlier attempts are settled and the row is posted. The history cannot be read (Slack down or slow, rate
+limited, a missing scope, too long to search): the row stays pending and in doubt, backing off, and is NEVER posted
+meanwhile — `/metrics` counts it and `/healthz` reports it when it stays in doubt for long. A public channel the bot
+posts to without being a member (chat:write.public; its history answers `not_in_channel`) is joined first
+(conversations.join, scope channels:join), then read.
+
+Crashes and replicas. A row is claimed atomically; a claim is taken over as soon as its holder's heartbeat lease has
+lapsed (`bot.watcher.heartbeat`), or after `claim_ttl_s` for a holder alive but stuck. The deliverer starts no Slack
+call when its own heartbeat is stale or lapsed since the claim (the fence), and every call ends within the Slack
+timeout, which is shorter than the heartbeat's margin: a takeover never overlaps a send in flight, and the taker,
+finding the row in doubt, looks it up before posting.
 
 A channel Slack refuses to post to (CHANNEL_ERRORS) has its subscriptions marked broken; while all of them are,
 its rows are held, pending and in order, not tried (`Outbox.claim_heads`). `/dlf watch` in the channel repairs it
@@ -21,53 +35,80 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.render.detached import render_detached_reply
 from bot.render.message import Message
 from bot.store import OutboxRow, Store
+from bot.watcher.heartbeat import Heartbeat
+from bot.watcher.metrics import DeliveryMetrics
 from bot.watcher.outbox import (
-    UNKNOWN_ERROR_ATTEMPTS,
     Failure,
+    Liveness,
+    LookupProblem,
+    answer_settles,
     backoff_s,
+    classify_join_error,
+    classify_lookup_error,
     classify_slack_error,
+    doubt_backoff_s,
     find_posted,
-    lookup_failure_is_transient,
     message_metadata,
+    oldest_ts,
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_PACE_S = 1.0
 DEFAULT_IDLE_S = 1.0
 DEFAULT_BATCH = 50
 DEFAULT_CONCURRENCY = 8
 DEFAULT_CLAIM_TTL_S = 120.0
+DEFAULT_SLACK_TIMEOUT_S = Liveness().slack_timeout_s
 # How far before a row was queued to look for it in channel history (covers clock skew between bot and Slack).
 HISTORY_MARGIN_S = 120
 HISTORY_PAGES = 10
+HISTORY_PAGE_SIZE = 200
 # How soon to look again at a row whose parent is not sent yet.
 PARENT_WAIT_S = 1.0
-# Attempts of a row during which a history lookup failing on Slack's side (5xx, 429, network) postpones the row;
-# after that it is posted unchecked, so a history endpoint that stays down cannot hold an alert back for ever.
-LOOKUP_ATTEMPTS = UNKNOWN_ERROR_ATTEMPTS
+METRICS_EVERY_S = 5.0
+# How long `run` waits, once stopped, for the rows it is sending.
+STOP_GRACE_S = 30.0
 
+# The connection was never opened: nothing reached Slack.
+_NOT_SENT_ERRORS = (aiohttp.ClientConnectorError,)
 _NETWORK_ERRORS = (TimeoutError, aiohttp.ClientError, OSError, SlackRequestError)
 
-Outcome = Literal["sent", "recovered", "retry", "broken", "rejected", "waiting", "dropped"]
-_OUTCOMES: tuple[Outcome, ...] = ("sent", "recovered", "retry", "broken", "rejected", "waiting", "dropped")
+Outcome = Literal["sent", "recovered", "retry", "in_doubt", "broken", "rejected", "waiting", "dropped", "fenced"]
+_OUTCOMES: tuple[Outcome, ...] = (
+    "sent", "recovered", "retry", "in_doubt", "broken", "rejected", "waiting", "dropped", "fenced"
+)
+# Outcomes after which the row is still pending: a drain stops when a pass has nothing else.
+_STILL_PENDING: tuple[Outcome, ...] = ("retry", "in_doubt", "waiting", "fenced")
 
 
-def make_delivery_client(*, token: str, base_url: str = "https://slack.com/api/", timeout: int = 15) -> AsyncWebClient:
+def make_delivery_client(
+    *,
+    token: str,
+    base_url: str = "https://slack.com/api/",
+    timeout: float = DEFAULT_SLACK_TIMEOUT_S,
+    session: aiohttp.ClientSession | None = None,
+) -> AsyncWebClient:
     """An AsyncWebClient for the deliverer: no built-in retries, because a retry inside one request could post a
-    message twice; the deliverer retries itself, after checking what Slack already has."""
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    message twice; the deliverer retries itself, after checking what Slack already has. `session`: the process's
+    shared aiohttp session (connections reused); the deliverer bounds each call by `timeout` itself as well."""
+    return AsyncWebClient(
+        token=token, base_url=base_url, timeout=max(1, int(timeout)), retry_handlers=[], session=session
+    )
 
 
 @dataclass
@@ -75,12 +116,14 @@ class DeliveryReport:
     """What one pass did, by outcome."""
 
     sent: int = 0  # posted or updated now
-    recovered: int = 0  # found already posted (crash after Slack's "ok"): ts recorded, not posted again
-    retry: int = 0  # transient failure: stays pending with a back-off
+    recovered: int = 0  # found already posted by an earlier attempt: its ts recorded, not posted again
+    retry: int = 0  # transient failure: stays pending with a back-off (in doubt if the outcome is unknown)
+    in_doubt: int = 0  # an earlier attempt may have posted and the history could not be read: held, not posted
     broken: int = 0  # channel can no longer be posted to: subscriptions marked broken
     rejected: int = 0  # Slack will never accept the message
     waiting: int = 0  # a reply whose parent is not sent yet
     dropped: int = 0  # an update of a card someone deleted: nothing left to update
+    fenced: int = 0  # not sent: this replica's heartbeat is stale (another may take its claims over)
 
     @property
     def claimed(self) -> int:
@@ -98,6 +141,16 @@ class _Target:
     update_ts: str | None = None  # chat.update this message
 
 
+@dataclass(frozen=True)
+class _Found:
+    ts: str
+    thread_ts: str | None  # None: found at the top of the channel
+
+
+class _Fenced(Exception):
+    """This replica may not start a Slack call now (see `Heartbeat.may_send`)."""
+
+
 class OutboxDeliverer:
     """Delivers outbox rows. Safe to run in several replicas at once: rows are claimed atomically."""
 
@@ -112,38 +165,115 @@ class OutboxDeliverer:
         batch: int = DEFAULT_BATCH,
         concurrency: int = DEFAULT_CONCURRENCY,
         claim_ttl_s: float = DEFAULT_CLAIM_TTL_S,
+        slack_timeout_s: float = DEFAULT_SLACK_TIMEOUT_S,
+        heartbeat: Heartbeat | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._store = store
         self._slack = slack
         self._holder = holder
-        self._pace_s = pace_s
+        self._pace_ms = int(pace_s * 1000)
         self._idle_s = idle_s
         self._batch = batch
         self._claim_ttl_ms = int(claim_ttl_s * 1000)
+        self._max_in_flight = concurrency
         self._concurrency = asyncio.Semaphore(concurrency)
+        self._slack_timeout_s = slack_timeout_s
+        self._heartbeat = heartbeat
+        self._metrics = metrics
         self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[Outcome]] = set()
+
+    @property
+    def in_flight(self) -> int:
+        """Rows `run` is delivering right now."""
+        return len(self._in_flight)
 
     def wake(self) -> None:
-        """Start the next pass now instead of after the idle wait (call after enqueueing)."""
+        """Look for due rows now instead of at the next planned wake-up (call after enqueueing)."""
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set. A failing pass is logged and the next one runs: delivery never stops."""
-        while not stop.is_set():
-            claimed = 0
-            try:
-                claimed = (await self.deliver_once()).claimed
-            except Exception:
-                logger.exception("outbox delivery pass failed; retrying")
-            self._wake.clear()
-            await _wait_any(stop, self._wake, timeout=self._pace_s if claimed else self._idle_s)
+    # --- the loop ------------------------------------------------------------------------------------------------
 
-    async def deliver_once(self) -> DeliveryReport:
-        """One pass: claim the oldest due row of up to `batch` channels and deliver each."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set: claim every due channel head (up to `concurrency` rows in flight), then sleep
+        until the earliest channel is due (at most `idle_s`), a row finishes, or `wake()`. A failing pass is logged
+        and the next one runs: delivery never stops."""
+        loop = asyncio.get_running_loop()
+        next_metrics = loop.time()
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                wait = self._idle_s
+                try:
+                    claimed = await self._start_due()
+                    if len(self._in_flight) < self._max_in_flight:
+                        wait = await self._seconds_until_due(claimed=claimed)
+                except Exception:
+                    logger.exception("outbox delivery pass failed; retrying")
+                if self._metrics is not None and loop.time() >= next_metrics:
+                    next_metrics = loop.time() + METRICS_EVERY_S
+                    await self.refresh_metrics()
+                await _wait_any(stop, self._wake, timeout=wait)
+        finally:
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_S)
+
+    async def _start_due(self) -> int:
+        free = self._max_in_flight - len(self._in_flight)
+        if free <= 0 or not self._may_send():
+            return 0
+        generation = self._generation()
         async with self._store.transaction() as tx:
-            rows = await tx.outbox.claim_heads(holder=self._holder, limit=self._batch, claim_ttl_ms=self._claim_ttl_ms)
+            rows = await tx.outbox.claim_heads(
+                holder=self._holder, limit=min(free, self._batch), claim_ttl_ms=self._claim_ttl_ms
+            )
+        for row in rows:
+            task = asyncio.create_task(self._bounded(row, generation), name=f"outbox:{row.key}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return len(rows)
+
+    def _finished(self, task: asyncio.Task[Outcome]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()
+
+    async def _seconds_until_due(self, *, claimed: int) -> float:
+        async with self._store.transaction() as tx:
+            due = await tx.outbox.next_due()
+            now = tx.now
+        if due is None:
+            return self._idle_s
+        seconds = (due - now) / 1000
+        if seconds <= 0:
+            # Due now: go again at once after claiming something; otherwise (another replica just took it) briefly.
+            return 0.0 if claimed else min(self._idle_s, 0.05)
+        return min(seconds, self._idle_s)
+
+    async def refresh_metrics(self) -> None:
+        """Set the outbox gauges from the database (the loop does it every few seconds)."""
+        if self._metrics is None:
+            return
+        try:
+            async with self._store.transaction() as tx:
+                self._metrics.observe(await tx.outbox.snapshot())
+        except Exception:
+            logger.warning("could not read the outbox for its metrics", exc_info=True)
+
+    # --- on demand -----------------------------------------------------------------------------------------------
+
+    async def deliver_once(self, *, paced: bool = True) -> DeliveryReport:
+        """One pass: claim the oldest due row of up to `batch` channels and deliver each. `paced=False` ignores the
+        channels' pace (tests, the demo)."""
         report = DeliveryReport()
-        for outcome in await asyncio.gather(*(self._bounded(row) for row in rows)):
+        if not self._may_send():
+            return report
+        generation = self._generation()
+        async with self._store.transaction() as tx:
+            rows = await tx.outbox.claim_heads(
+                holder=self._holder, limit=self._batch, claim_ttl_ms=self._claim_ttl_ms, paced=paced
+            )
+        for outcome in await asyncio.gather(*(self._bounded(row, generation) for row in rows)):
             report.add(outcome)
         if rows:
             logger.debug("outbox pass: %s", report)
@@ -153,178 +283,314 @@ class OutboxDeliverer:
         """Pass after pass, without pacing, until a pass finds nothing due (tests, shutdown, the demo)."""
         total = DeliveryReport()
         for _ in range(max_passes):
-            report = await self.deliver_once()
+            report = await self.deliver_once(paced=False)
             for name in _OUTCOMES:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
-            if report.claimed == 0 or report.claimed == report.retry + report.waiting:
+            if report.claimed == sum(getattr(report, name) for name in _STILL_PENDING):
                 break
         return total
 
-    async def _bounded(self, row: OutboxRow) -> Outcome:
+    # --- one row -------------------------------------------------------------------------------------------------
+
+    def _generation(self) -> int | None:
+        return self._heartbeat.generation if self._heartbeat is not None else None
+
+    def _may_send(self, generation: int | None = None) -> bool:
+        return self._heartbeat is None or self._heartbeat.may_send(generation)
+
+    async def _call(self, generation: int | None, call: Callable[[], Awaitable[T]]) -> T:
+        """A Slack call that may post, started only while the fence allows, and bounded by the Slack timeout."""
+        if not self._may_send(generation):
+            raise _Fenced
+        async with asyncio.timeout(self._slack_timeout_s):
+            return await call()
+
+    async def _read(self, call: Awaitable[T]) -> T:
+        """A Slack call that cannot post (history, join), bounded by the Slack timeout."""
+        async with asyncio.timeout(self._slack_timeout_s):
+            return await call
+
+    async def _bounded(self, row: OutboxRow, generation: int | None) -> Outcome:
         async with self._concurrency:
+            outcome: Outcome
             try:
                 # Finish well within the claim, so no other deliverer takes the row while this one still works on it.
                 async with asyncio.timeout(self._claim_ttl_ms / 2000):
-                    return await self._deliver(row)
+                    outcome = await self._deliver(row, generation)
             except Exception as exc:  # a bug or a hang must not lose the row: it stays pending with a back-off
                 logger.exception("outbox row %s: unexpected failure; will retry", row.key)
-                return await self._record_failure(row, Failure("transient", type(exc).__name__))
+                try:
+                    # Whatever happened may have reached Slack: the row stays in doubt (looked up before any post).
+                    outcome = await self._record_failure(
+                        row, Failure("transient", type(exc).__name__), settled=self._settled_if_unknown(row)
+                    )
+                except Exception:
+                    logger.warning("outbox row %s: could not record the failure; its claim lapses by itself",
+                                   row.key, exc_info=True)
+                    outcome = "retry"
+        if self._metrics is not None:
+            self._metrics.deliveries.labels(outcome=outcome).inc()
+        return outcome
 
-    async def _deliver(self, row: OutboxRow) -> Outcome:
+    @staticmethod
+    def _settled_if_unknown(row: OutboxRow) -> int:
+        # An update is idempotent (sending it twice shows the same card): it is never in doubt.
+        return row.attempts if row.kind == "update" else row.settled_attempts
+
+    async def _deliver(self, row: OutboxRow, generation: int | None) -> Outcome:
         target = await self._resolve_parent(row)
         if isinstance(target, str):
             return target
+        settled = row.settled_attempts
+        if row.kind != "update" and row.attempts - 1 > settled:
+            found = await self._lookup(row, target.thread_ts)
+            if isinstance(found, _Found):
+                logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key,
+                            found.ts)
+                self._count_lookup("found")
+                await self._record_sent(row, ts=found.ts, thread_ts=found.thread_ts, paced=False)
+                return "recovered"
+            if isinstance(found, LookupProblem):
+                self._count_lookup("unreadable")
+                return await self._held_in_doubt(row, found)
+            self._count_lookup("not_found")
+            settled = row.attempts - 1  # searched to the end: no earlier attempt posted
         try:
             if row.kind == "update":
                 assert target.update_ts is not None
-                response = await self._slack.chat_update(
-                    channel=row.channel,
-                    ts=target.update_ts,
-                    text=row.payload.get("text", ""),
-                    blocks=row.payload.get("blocks"),
-                )
-                await self._record_sent(row, ts=str(response["ts"]), thread_ts=None)
-                return "sent"
-            return await self._post(row, thread_ts=target.thread_ts, payload=row.payload)
+                return await self._update(row, target.update_ts, generation)
+            return await self._post(row, thread_ts=target.thread_ts, payload=row.payload, settled=settled,
+                                    generation=generation)
+        except _Fenced:
+            logger.info("outbox row %s not sent: this replica's heartbeat is stale; giving the row back", row.key)
+            async with self._store.transaction() as tx:
+                await tx.outbox.release(row.id, holder=self._holder, next_attempt_at=tx.now, settled_attempts=settled)
+            return "fenced"
+
+    async def _post(
+        self, row: OutboxRow, *, thread_ts: str | None, payload: Mapping[str, Any], settled: int,
+        generation: int | None,
+    ) -> Outcome:
+        """Post `row` (in `thread_ts` when given). `settled`: the row's attempts known not to have posted, all but
+        this one (it was looked up, or never in doubt)."""
+        try:
+            response = await self._call(generation, lambda: self._slack.chat_postMessage(
+                channel=row.channel,
+                text=payload.get("text", ""),
+                blocks=payload.get("blocks"),
+                thread_ts=thread_ts,
+                metadata=message_metadata(row.key, row.payload),
+                unfurl_links=False,
+                unfurl_media=False,
+            ))
         except SlackApiError as exc:
             failure = _classify(exc, row.attempts)
-            if failure.kind == "parent_gone" and (row.kind == "update" or target.thread_ts is not None):
-                return await self._parent_gone(row, target, failure)
-            return await self._record_failure(row, failure, exc=exc)
+            answered = row.attempts if answer_settles(_status(exc)) else settled
+            if failure.kind == "parent_gone" and thread_ts is not None:
+                return await self._parent_gone_reply(row, thread_ts, failure, settled=settled, generation=generation)
+            return await self._record_failure(row, failure, settled=answered, exc=exc, method="chat.postMessage")
+        except _NOT_SENT_ERRORS as exc:
+            return await self._record_failure(
+                row, Failure("transient", f"network: {type(exc).__name__}"), settled=row.attempts
+            )
         except _NETWORK_ERRORS as exc:
-            return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"))
-
-    async def _post(self, row: OutboxRow, *, thread_ts: str | None, payload: Mapping[str, Any]) -> Outcome:
-        """Post `row` (in `thread_ts` when given), unless an earlier attempt of it is found already posted."""
-        if row.attempts > 1:
-            found = await self._find_in_slack(row, thread_ts)
-            if found is not None:
-                logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key, found)
-                await self._record_sent(row, ts=found, thread_ts=thread_ts)
-                return "recovered"
-        response = await self._slack.chat_postMessage(
-            channel=row.channel,
-            text=payload.get("text", ""),
-            blocks=payload.get("blocks"),
-            thread_ts=thread_ts,
-            metadata=message_metadata(row.key, row.payload),
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-        await self._record_sent(row, ts=str(response["ts"]), thread_ts=thread_ts)
+            # Timed out or cut off mid-request: Slack may have posted it. The row is now in doubt.
+            return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"),
+                                              settled=settled)
+        await self._record_sent(row, ts=str(response["ts"]), thread_ts=thread_ts, paced=True)
         return "sent"
 
-    async def _parent_gone(self, row: OutboxRow, target: _Target, failure: Failure) -> Outcome:
-        """The alert a reply threads under, or an update edits, was deleted. A reply still carries news (a failure,
-        a recovery): it is posted at the top of the channel, saying why. An update has nothing left to edit."""
-        if row.kind == "update":
-            async with self._store.transaction() as tx:
-                await tx.outbox.mark_failed(row.id, error=failure.reason)
-            logger.info("outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
-                        row.key, row.channel, failure.reason)
-            return "dropped"
-        assert target.thread_ts is not None
-        logger.warning("outbox row %s: its thread %s in %s is gone (%s); posting it in the channel instead",
-                       row.key, target.thread_ts, row.channel, failure.reason)
-        reply = Message(text=str(row.payload.get("text", "")), blocks=list(row.payload.get("blocks") or []))
+    async def _update(self, row: OutboxRow, update_ts: str, generation: int | None) -> Outcome:
+        """chat.update the card: idempotent, so an unknown outcome is simply tried again (never in doubt)."""
         try:
-            return await self._post(row, thread_ts=None, payload=render_detached_reply(reply).to_dict())
+            response = await self._call(generation, lambda: self._slack.chat_update(
+                channel=row.channel,
+                ts=update_ts,
+                text=row.payload.get("text", ""),
+                blocks=row.payload.get("blocks"),
+            ))
         except SlackApiError as exc:
-            return await self._record_failure(row, _classify(exc, row.attempts), exc=exc)
+            failure = _classify(exc, row.attempts)
+            if failure.kind == "parent_gone":
+                async with self._store.transaction() as tx:
+                    await tx.outbox.mark_failed(row.id, error=failure.reason, holder=self._holder)
+                logger.info("outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
+                            row.key, row.channel, failure.reason)
+                return "dropped"
+            return await self._record_failure(row, failure, settled=row.attempts, exc=exc, method="chat.update")
         except _NETWORK_ERRORS as exc:
-            return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"))
+            return await self._record_failure(
+                row, Failure("transient", f"network: {type(exc).__name__}"), settled=row.attempts
+            )
+        await self._record_sent(row, ts=str(response["ts"]), thread_ts=None, paced=False)
+        return "sent"
+
+    async def _parent_gone_reply(
+        self, row: OutboxRow, thread_ts: str, failure: Failure, *, settled: int, generation: int | None
+    ) -> Outcome:
+        """The alert a reply threads under was deleted. A reply still carries news (a failure, a recovery): it is
+        posted at the top of the channel, saying why (a later lookup of it searches the channel too)."""
+        logger.warning("outbox row %s: its thread %s in %s is gone (%s); posting it in the channel instead",
+                       row.key, thread_ts, row.channel, failure.reason)
+        reply = Message(text=str(row.payload.get("text", "")), blocks=list(row.payload.get("blocks") or []))
+        return await self._post(row, thread_ts=None, payload=render_detached_reply(reply).to_dict(),
+                                settled=settled, generation=generation)
 
     async def _resolve_parent(self, row: OutboxRow) -> _Target | Outcome:
-        """Where the row goes: its parent's thread or message. Delivers a pending parent first when it can."""
+        """Where the row goes: its parent's thread or message. A row whose parent is still pending waits for it."""
         if row.parent_key is None:
             return _Target(thread_ts=row.thread_ts)
         async with self._store.transaction() as tx:
             parent = await tx.outbox.get(row.parent_key)
             if parent is not None and parent.status == "pending":
-                claimed = await tx.outbox.claim_key(
-                    parent.key, holder=self._holder, claim_ttl_ms=self._claim_ttl_ms
-                )
-            else:
-                claimed = None
-        if claimed is not None:
-            await self._deliver(claimed)
-            async with self._store.transaction() as tx:
-                parent = await tx.outbox.get(row.parent_key)
+                wait_until = max(parent.next_attempt_at, tx.now + int(PARENT_WAIT_S * 1000))
+                await tx.outbox.release(row.id, holder=self._holder, next_attempt_at=wait_until)
+                return "waiting"
         if parent is not None and parent.status == "sent":
             assert parent.sent_ts is not None
             return _Target(thread_ts=parent.sent_thread_ts or parent.sent_ts, update_ts=parent.sent_ts)
-        if parent is not None and parent.status == "pending":
-            wait_until = max(parent.next_attempt_at, self._store.now() + int(PARENT_WAIT_S * 1000))
-            async with self._store.transaction() as tx:
-                await tx.outbox.release(row.id, next_attempt_at=wait_until)
-            return "waiting"
         # The parent was never queued, or Slack refused it for good.
         if row.kind == "update":
-            return await self._record_failure(row, Failure("rejected", "card_to_update_never_posted"))
+            return await self._record_failure(row, Failure("rejected", "card_to_update_never_posted"),
+                                              settled=row.attempts)
         logger.warning("outbox row %s: parent %s was never posted; posting in the channel instead of its thread",
                        row.key, row.parent_key)
         return _Target(thread_ts=row.thread_ts)
 
-    async def _find_in_slack(self, row: OutboxRow, thread_ts: str | None) -> str | None:
-        """The ts of an earlier attempt of `row` that reached Slack, found by the key in the message metadata.
+    # --- finding an earlier attempt ------------------------------------------------------------------------------
 
-        None when there is none, and when the history cannot be read: a bot posting to a public channel it is not
-        a member of (chat:write.public) gets `not_in_channel` here while its posts work. Only the post's own answer
-        may mark a channel broken; a possible duplicate is better than a lost alert. Slack being down or rate
-        limiting is raised (the row is retried later), up to a few attempts, then the row is posted unchecked.
-        """
+    async def _lookup(self, row: OutboxRow, thread_ts: str | None) -> _Found | LookupProblem | None:
+        """Whether an earlier attempt of `row` reached Slack: where it is (`_Found`, the oldest copy), None when the
+        history was searched to the end without it, or why the history could not say (`LookupProblem`)."""
+        where = thread_ts
+        joined = False
+        while True:
+            try:
+                return await self._search(row, where)
+            except SlackApiError as exc:
+                code = _error_code(exc)
+                if where is not None and code in ("thread_not_found", "message_not_found"):
+                    where = None  # the thread is gone: an earlier attempt posted it in the channel, if at all
+                    continue
+                problem = classify_lookup_error(status=_status(exc), error=code, retry_after=_retry_after(exc))
+                if problem.kind != "join":
+                    if problem.reason == "history_ratelimited":
+                        self._count_ratelimited("conversations.replies" if where else "conversations.history")
+                    return problem
+                if joined:
+                    return LookupProblem("held", "not_in_channel (after joining)")
+                joined = True
+                refused = await self._join(row.channel)
+                if refused is not None:
+                    return refused
+            except _NETWORK_ERRORS as exc:
+                return LookupProblem("held", f"history_network: {type(exc).__name__}")
+
+    async def _search(self, row: OutboxRow, thread_ts: str | None) -> _Found | LookupProblem | None:
         cursor: str | None = None
         oldest = f"{row.created_at / 1000 - HISTORY_MARGIN_S:.6f}"
+        found: list[str] = []
         for _ in range(HISTORY_PAGES):
-            try:
-                if thread_ts is not None:
-                    page = await self._slack.conversations_replies(
-                        channel=row.channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
-                    )
-                else:
-                    page = await self._slack.conversations_history(
-                        channel=row.channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
-                    )
-            except SlackApiError as exc:
-                status = getattr(exc.response, "status_code", None)
-                if lookup_failure_is_transient(status=status, error=_error_code(exc)) and self._may_retry(row):
-                    raise
-                self._warn_unchecked(row, _error_code(exc) or f"http_{status}")
-                return None
-            except _NETWORK_ERRORS as exc:
-                if self._may_retry(row):
-                    raise
-                self._warn_unchecked(row, f"network: {type(exc).__name__}")
-                return None
-            found = find_posted(page.get("messages") or [], row.key)
-            if found is not None:
-                return found
+            if thread_ts is not None:
+                page: AsyncSlackResponse = await self._read(self._slack.conversations_replies(
+                    channel=row.channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
+                    cursor=cursor,
+                ))
+            else:
+                page = await self._read(self._slack.conversations_history(
+                    channel=row.channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
+                    cursor=cursor,
+                ))
+            ts = find_posted(page.get("messages") or [], row.key)
+            if ts is not None:
+                found.append(ts)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                return None
+                break
+        else:
+            if not found:
+                # Not all of it was read: "not there" cannot be said.
+                return LookupProblem("held", f"history_too_long (over {HISTORY_PAGES * HISTORY_PAGE_SIZE} messages)")
+        if not found:
+            return None
+        return _Found(ts=oldest_ts(found), thread_ts=thread_ts)
+
+    async def _join(self, channel: str) -> LookupProblem | None:
+        """Join public `channel` (posting there works without membership, reading its history does not)."""
+        try:
+            await self._read(self._slack.conversations_join(channel=channel))
+        except SlackApiError as exc:
+            problem = classify_join_error(_error_code(exc))
+            logger.warning("cannot join channel %s to read its history (%s); its messages in doubt are held, not "
+                           "posted: invite the bot to the channel, or grant it channels:join", channel,
+                           _error_code(exc))
+            return problem
+        except _NETWORK_ERRORS as exc:
+            return LookupProblem("held", f"join_network: {type(exc).__name__}")
+        logger.info("joined public channel %s to read its history (an earlier post's outcome is unknown)", channel)
         return None
 
-    @staticmethod
-    def _may_retry(row: OutboxRow) -> bool:
-        return row.attempts < LOOKUP_ATTEMPTS
-
-    @staticmethod
-    def _warn_unchecked(row: OutboxRow, reason: str) -> None:
-        logger.warning("cannot read the history of %s (%s) to check for an earlier post of %s; posting it",
-                       row.channel, reason, row.key)
-
-    async def _record_sent(self, row: OutboxRow, *, ts: str, thread_ts: str | None) -> None:
+    async def _held_in_doubt(self, row: OutboxRow, problem: LookupProblem) -> Outcome:
+        """An earlier attempt may have posted `row` and the channel cannot say: keep it, never post it now."""
+        if problem.kind == "broken":
+            async with self._store.transaction() as tx:
+                await tx.outbox.mark_failed(row.id, error=problem.reason, holder=self._holder, in_doubt=True)
+                count = await tx.subscriptions.mark_broken(row.channel, problem.reason)
+            logger.warning("channel %s is gone for the bot (%s): message %s held; %d subscription(s) marked broken",
+                           row.channel, problem.reason, row.key, count)
+            return "broken"
+        delay = doubt_backoff_s(row.attempts, settle_s=self._slack_timeout_s, retry_after_s=problem.retry_after_s)
         async with self._store.transaction() as tx:
-            await tx.outbox.mark_sent(row.id, ts=ts, thread_ts=thread_ts)
+            await tx.outbox.mark_retry(row.id, holder=self._holder, error=problem.reason,
+                                       next_attempt_at=tx.now + int(delay * 1000))
+        logger.warning("outbox row %s to %s may have been posted by an earlier attempt and the channel's history "
+                       "cannot be read (%s): held, not posted; looking again in %.0f s",
+                       row.key, row.channel, problem.reason, delay)
+        return "in_doubt"
 
-    async def _record_failure(self, row: OutboxRow, failure: Failure, *, exc: Exception | None = None) -> Outcome:
+    # --- recording -----------------------------------------------------------------------------------------------
+
+    async def _record_sent(self, row: OutboxRow, *, ts: str, thread_ts: str | None, paced: bool) -> None:
+        async with self._store.transaction() as tx:
+            recorded = await tx.outbox.mark_sent(row.id, ts=ts, thread_ts=thread_ts)
+            if paced and self._pace_ms > 0:
+                await tx.outbox.hold_channel(row.channel, until=tx.now + self._pace_ms)
+            current = None if recorded else await tx.outbox.get(row.key)
+        if current is not None and current.sent_ts not in (None, ts):
+            logger.error("outbox row %s was already recorded as %s; Slack also has it as %s (kept the first)",
+                         row.key, current.sent_ts, ts)
+
+    async def _record_failure(
+        self,
+        row: OutboxRow,
+        failure: Failure,
+        *,
+        settled: int,
+        exc: Exception | None = None,
+        method: str | None = None,
+    ) -> Outcome:
+        """Record a failed attempt. `settled`: the row's attempts now known not to have posted; fewer than its
+        attempts leaves it in doubt (looked up before any post, and never posted while that cannot be done)."""
+        in_doubt = row.attempts > settled
         async with self._store.transaction() as tx:
             if failure.kind == "transient":
-                delay = backoff_s(row.attempts, retry_after_s=failure.retry_after_s)
-                await tx.outbox.mark_retry(row.id, error=failure.reason, next_attempt_at=tx.now + int(delay * 1000))
-                logger.info("outbox row %s to %s: %s; retrying in %.0f s", row.key, row.channel, failure.reason, delay)
+                if in_doubt:
+                    delay = doubt_backoff_s(row.attempts, settle_s=self._slack_timeout_s,
+                                            retry_after_s=failure.retry_after_s)
+                else:
+                    delay = backoff_s(row.attempts, retry_after_s=failure.retry_after_s)
+                until = tx.now + int(delay * 1000)
+                await tx.outbox.mark_retry(row.id, holder=self._holder, error=failure.reason, next_attempt_at=until,
+                                           settled_attempts=settled)
+                if failure.reason == "ratelimited" and method is not None:
+                    self._count_ratelimited(method)
+                    if method == "chat.postMessage":
+                        # Slack's post limit is per channel: nothing more goes to it before Retry-After.
+                        await tx.outbox.hold_channel(row.channel, until=until)
+                logger.info("outbox row %s to %s: %s; retrying in %.0f s%s", row.key, row.channel, failure.reason,
+                            delay, " (it may have been posted: the channel is searched first)" if in_doubt else "")
                 return "retry"
-            await tx.outbox.mark_failed(row.id, error=failure.reason)
+            await tx.outbox.mark_failed(row.id, error=failure.reason, holder=self._holder, in_doubt=in_doubt)
             if failure.kind == "broken":
                 count = await tx.subscriptions.mark_broken(row.channel, failure.reason)
                 logger.warning("Slack refuses to post to channel %s (%s): message %s not sent; %d subscription(s) "
@@ -335,16 +601,29 @@ class OutboxDeliverer:
                      row.key, row.channel, failure.reason, _details(exc))
         return "rejected"
 
+    def _count_lookup(self, result: str) -> None:
+        if self._metrics is not None:
+            self._metrics.lookups.labels(result=result).inc()
+
+    def _count_ratelimited(self, method: str) -> None:
+        if self._metrics is not None:
+            self._metrics.ratelimited.labels(method=method).inc()
+
+
+def _status(exc: SlackApiError) -> int | None:
+    status = getattr(exc.response, "status_code", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def _retry_after(exc: SlackApiError) -> str | None:
+    headers: Mapping[str, Any] = getattr(exc.response, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    return None if value is None else str(value)
+
 
 def _classify(exc: SlackApiError, attempts: int) -> Failure:
-    response = exc.response
-    headers: Mapping[str, Any] = getattr(response, "headers", None) or {}
-    retry_after = headers.get("Retry-After") or headers.get("retry-after")
     return classify_slack_error(
-        status=getattr(response, "status_code", None),
-        error=_error_code(exc),
-        retry_after=None if retry_after is None else str(retry_after),
-        attempts=attempts,
+        status=_status(exc), error=_error_code(exc), retry_after=_retry_after(exc), attempts=attempts
     )
 
 
@@ -372,4 +651,4 @@ async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
             waiter.cancel()
 
 
-__all__ = ["DeliveryReport", "OutboxDeliverer", "make_delivery_client"]
+__all__ = ["DEFAULT_SLACK_TIMEOUT_S", "DeliveryReport", "OutboxDeliverer", "make_delivery_client"]

@@ -1,13 +1,18 @@
-"""`Watcher`: the poll cycle and the outbox delivery as APScheduler jobs in the Slack app's own event loop.
+"""`Watcher`: the poll cycle (an APScheduler job), the outbox delivery loop and the replica's heartbeat, in the Slack
+app's own event loop.
 
 - Poll job every `poll_interval_s` (`max_instances=1`, `coalesce=True`): one cycle at a time, missed runs merged.
-- Delivery job every `delivery_interval_s`, and once more right after a poll queued rows.
+- Delivery is the deliverer's own loop (`OutboxDeliverer.run`): it sleeps until the earliest channel is due (at
+  most `delivery_interval_s`) and is woken right after a poll queued rows.
+- The replica's heartbeat (`bot.watcher.heartbeat`) is renewed every few seconds beside them; other replicas take
+  over this one's poll lease and outbox claims as soon as it lapses.
 - Each tick catches and logs its own exceptions: one bad tick never stops the schedule.
 - A run longer than its interval makes APScheduler skip ticks: logged once per streak, not on every tick.
 - One replica polls at a time: the poll cycle runs only while this replica holds the store's lease row
   `watcher.poll`. A lease row, not `pg_try_advisory_lock`: it behaves the same on SQLite (two processes on one file)
   and PostgreSQL, needs no connection pinned for the process's lifetime (an advisory lock is lost silently when the
-  pool recycles its connection), and a crashed holder's lease simply expires after `lease_ttl_s`. Should two cycles
+  pool recycles its connection), and a crashed holder's lease is taken over once its heartbeat lapses (or, for a
+  holder alive but stuck, after `lease_ttl_s`). Should two cycles
   ever overlap anyway (a cycle longer than the TTL), the outbox's unique keys still allow one message per key.
 - Delivery is safe on every replica at once: the deliverer claims rows atomically.
 - Every profile's cycle writes its heartbeat (and cursor) in the store; one failing profile does not stop the others.
@@ -40,6 +45,9 @@ from bot.dlf.client import DlfClient
 from bot.errors import StoreUnavailable
 from bot.store import Store
 from bot.watcher.deliver import DEFAULT_CLAIM_TTL_S, DeliveryReport, OutboxDeliverer
+from bot.watcher.heartbeat import Heartbeat
+from bot.watcher.metrics import DeliveryMetrics
+from bot.watcher.outbox import DEFAULT_HEARTBEAT_TTL_S, Liveness
 from bot.watcher.poller import CycleReport, PollOptions, ProfilePoller
 from bot.watcher.retention import Retention
 
@@ -49,7 +57,6 @@ POLL_LEASE = "watcher.poll"
 DEFAULT_POLL_INTERVAL_S = 60.0
 DEFAULT_DELIVERY_INTERVAL_S = 1.0
 POLL_JOB = "dlf.watcher.poll"
-DELIVERY_JOB = "dlf.watcher.deliver"
 RETENTION_JOB = "dlf.watcher.retention"
 # The scheduler's own logger: under "apscheduler" (its level settings apply), ours alone (so is the filter below).
 SCHEDULER_LOGGER = "apscheduler.scheduler.dlf_watcher"
@@ -59,18 +66,27 @@ STOP_GRACE_S = 30.0
 
 @dataclass(frozen=True, kw_only=True)
 class WatcherOptions:
-    """How often to poll and deliver. `lease_ttl_s` defaults to two poll intervals plus 30 s."""
+    """How often to poll and deliver. `lease_ttl_s` defaults to two poll intervals plus 30 s.
+
+    `heartbeat_ttl_s` is how soon a dead replica's poll lease and claims are taken over; `lease_ttl_s` and
+    `claim_ttl_s` are only the backstops for a replica alive (heartbeat renewed) but stuck."""
 
     poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
-    delivery_interval_s: float = DEFAULT_DELIVERY_INTERVAL_S
+    delivery_interval_s: float = DEFAULT_DELIVERY_INTERVAL_S  # longest sleep of the delivery loop
     lease_ttl_s: float | None = None
     pace_s: float = 1.0  # per channel, between two messages (Slack allows about one a second)
-    claim_ttl_s: float = DEFAULT_CLAIM_TTL_S  # a crashed deliverer's claimed rows wait this long for another
+    claim_ttl_s: float = DEFAULT_CLAIM_TTL_S  # a stuck deliverer's claimed rows wait this long for another
+    heartbeat_ttl_s: float = DEFAULT_HEARTBEAT_TTL_S
     poll: PollOptions = field(default_factory=PollOptions)
 
     def __post_init__(self) -> None:
         if self.poll_interval_s <= 0 or self.delivery_interval_s <= 0:
             raise ValueError("intervals must be positive")
+
+    @property
+    def liveness(self) -> Liveness:
+        """The heartbeat's timing and the fence derived from `heartbeat_ttl_s`."""
+        return Liveness(self.heartbeat_ttl_s)
 
     @property
     def effective_lease_ttl_s(self) -> float:
@@ -111,7 +127,7 @@ class SkippedTicks:
                      skipped)
 
 
-_JOB_WORDS = {POLL_JOB: "the poll cycle", DELIVERY_JOB: "the delivery pass", RETENTION_JOB: "retention"}
+_JOB_WORDS = {POLL_JOB: "the poll cycle", RETENTION_JOB: "retention"}
 
 
 class StoreOutage:
@@ -155,6 +171,7 @@ class Watcher:
         options: WatcherOptions | None = None,
         holder: str | None = None,
         retention: Retention | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.store = store
         self.pollers = list(pollers)
@@ -163,12 +180,15 @@ class Watcher:
         self.holder = holder or default_holder()
         self.retention = retention
         self.store_outages = {job: StoreOutage(_JOB_WORDS[job], store.now) for job in _JOB_WORDS}
+        self.heartbeat = heartbeat
         self.last_reports: list[CycleReport] = []
         self._scheduler: AsyncIOScheduler | None = None
         self._ever_started = False
         self.skipped_ticks = SkippedTicks()
         self._poll_lock = asyncio.Lock()
         self._delivery_lock = asyncio.Lock()
+        self._stop_background = asyncio.Event()
+        self._background: asyncio.Task[None] | None = None
 
     # --- on demand -----------------------------------------------------------------------------------------------
 
@@ -234,14 +254,6 @@ class Watcher:
             coalesce=True,
             next_run_time=datetime.now(UTC),  # the first cycle at once, not one interval later
         )
-        scheduler.add_job(
-            self._delivery_tick,
-            "interval",
-            seconds=self.options.delivery_interval_s,
-            id=DELIVERY_JOB,
-            max_instances=1,
-            coalesce=True,
-        )
         if self.retention is not None:
             scheduler.add_job(
                 self._retention_tick,
@@ -253,6 +265,9 @@ class Watcher:
             )
         scheduler.start()
         self._scheduler = scheduler
+        self._stop_background = asyncio.Event()
+        self._background = asyncio.create_task(self._heartbeat_and_delivery(self._stop_background),
+                                               name="watcher-delivery")
         self._ever_started = True
         log.info(
             "watcher: started as %s, polling %d profile(s) every %.0f s",
@@ -261,12 +276,32 @@ class Watcher:
             self.options.poll_interval_s,
         )
 
+    async def _heartbeat_and_delivery(self, stop: asyncio.Event) -> None:
+        """The heartbeat (renewed first, so claims are only taken while it runs) and the delivery loop."""
+        if self.heartbeat is None:
+            await self.deliverer.run(stop)
+            return
+        try:
+            await self.heartbeat.beat()
+        except Exception:
+            log.warning("watcher: first heartbeat failed; delivery waits for one to succeed", exc_info=True)
+        await asyncio.gather(self.heartbeat.run(stop), self.deliverer.run(stop))
+
     async def stop(self) -> None:
-        """Stop scheduling, let a cycle or delivery pass in flight finish (up to `STOP_GRACE_S`), and hand the poll
-        lease to the next replica at once."""
+        """Stop scheduling, let a cycle or the rows being delivered finish (up to `STOP_GRACE_S`), and hand the poll
+        lease (and, with nothing left in flight, the heartbeat) to the next replica at once."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        background, self._background = self._background, None
+        if background is not None:
+            self._stop_background.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(background), timeout=STOP_GRACE_S)
+            except TimeoutError:
+                log.warning("watcher: stopping while messages are still being sent; their claims lapse by themselves")
+            except Exception:
+                log.warning("watcher: the delivery loop ended with an error", exc_info=True)
         for lock in (self._poll_lock, self._delivery_lock):
             try:
                 await asyncio.wait_for(lock.acquire(), timeout=STOP_GRACE_S)
@@ -278,6 +313,16 @@ class Watcher:
             await self.store.release_lease(POLL_LEASE, self.holder)
         except Exception:
             log.warning("watcher: could not release the poll lease; it expires by itself", exc_info=True)
+        if self.heartbeat is not None and self.heartbeat.started and self.deliverer.in_flight == 0:
+            # Nothing is being sent: give back any claim and the heartbeat, so nobody waits for them to lapse.
+            try:
+                async with self.store.transaction() as tx:
+                    await tx.outbox.release_claims(self.holder)
+            except Exception:
+                log.warning("watcher: could not give back claimed messages; they are taken over after the "
+                            "heartbeat lapses", exc_info=True)
+            else:
+                await self.heartbeat.release()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run on the schedule until `stop` is set, then stop (the CLI's BackgroundService entry point)."""
@@ -312,21 +357,7 @@ class Watcher:
             log.exception("watcher: poll tick failed; the next tick tries again")
             return
         if any(r.enqueued for r in reports):
-            await self._delivery_tick()
-
-    async def _delivery_tick(self) -> None:
-        try:
-            await self.deliver_once()
-        except asyncio.CancelledError:
-            log.info("watcher: delivery tick cancelled by shutdown; pending messages stay queued")
-            return
-        except StoreUnavailable as exc:
-            self.store_outages[DELIVERY_JOB].failed(exc)
-            return
-        except Exception:
-            log.exception("watcher: delivery tick failed; the next tick tries again")
-            return
-        self.store_outages[DELIVERY_JOB].answered()
+            self.deliverer.wake()
 
     async def _retention_tick(self) -> None:
         try:
@@ -357,9 +388,10 @@ def build_watcher(
     holder: str | None = None,
     clock: Callable[[], int] | None = None,
     retention: Retention | None = None,
+    metrics: DeliveryMetrics | None = None,
 ) -> Watcher:
-    """The watcher the CLI runs: one poller per DLF profile (name -> client), one deliverer, one lease holder, and
-    `retention` (None: nothing is ever deleted) run by whichever replica holds the poll lease."""
+    """The watcher the CLI runs: one poller per DLF profile (name -> client), one deliverer, one lease holder and its
+    heartbeat, and `retention` (None: nothing is ever deleted) run by whichever replica holds the poll lease."""
     options = options or WatcherOptions()
     holder = holder or default_holder()
     clock = clock or store.now
@@ -367,12 +399,20 @@ def build_watcher(
         ProfilePoller(profile=name, client=client, store=store, options=options.poll, clock=clock)
         for name, client in clients.items()
     ]
+    heartbeat = Heartbeat(store=store, holder=holder, liveness=options.liveness)
     deliverer = OutboxDeliverer(
-        store=store, slack=slack, holder=holder, pace_s=options.pace_s, claim_ttl_s=options.claim_ttl_s
+        store=store,
+        slack=slack,
+        holder=holder,
+        pace_s=options.pace_s,
+        idle_s=options.delivery_interval_s,
+        claim_ttl_s=options.claim_ttl_s,
+        slack_timeout_s=options.liveness.slack_timeout_s,
+        heartbeat=heartbeat,
+        metrics=metrics,
     )
-    return Watcher(
-        store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder, retention=retention
-    )
+    return Watcher(store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder,
+                   heartbeat=heartbeat, retention=retention)
 
 
 __all__ = [

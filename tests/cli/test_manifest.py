@@ -45,4 +45,6 @@ def test_manifest_declares_what_the_listeners_need(manifest: dict) -> None:
     assert any(spec.match == INSTANCE_REFRESH for spec in LISTENERS if spec.kind == "action")
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history"} <= scopes
+    # The deliverer joins a public channel it posts to unjoined (chat:write.public) to read its history.
+    assert {"chat:write.public", "channels:join"} <= scopes
     assert manifest["settings"]["socket_mode_enabled"] is True

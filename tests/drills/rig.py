@@ -160,6 +160,36 @@ async def lease_holder_pid(database_url: str, name: str = "watcher.poll") -> int
     return int(str(holder).split(":")[1])
 
 
+async def outbox_rows(database_url: str) -> list[dict[str, Any]]:
+    """Every outbox row (key, channel, kind, status, parent_key, sent_ts, sent_thread_ts, last_error, text), oldest
+    first."""
+    from sqlalchemy import select
+
+    from bot.store import create_engine
+    from bot.store.tables import outbox
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(outbox).order_by(outbox.c.id))).mappings().all()
+    finally:
+        await engine.dispose()
+    return [
+        {**{k: row[k] for k in ("key", "channel", "kind", "status", "parent_key", "sent_ts", "sent_thread_ts",
+                                "last_error")},
+         "text": (row["payload"] or {}).get("text")}
+        for row in rows
+    ]
+
+
+def metric(text: str, name: str) -> float | None:
+    """The value of an unlabelled Prometheus sample `name` in a /metrics answer, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
 def signed_headers(body: str | bytes, content_type: str, *, secret: str = SIGNING_SECRET,
                    timestamp: int | None = None) -> dict[str, str]:
     """Headers Slack would send with `body`: content type, timestamp and a valid v0 signature."""
@@ -384,6 +414,29 @@ class World:
         except AssertionError as exc:
             raise AssertionError(f"{exc}; still missing: {sorted(self.lost())[:20]}") from None
 
+    def assert_cards_and_threads_complete(self, rows: list[dict[str, Any]]) -> None:
+        """Every outbox row sent; every thread reply in Slack exactly once, under its card; every card showing the
+        last update queued for it (`rows`: `outbox_rows(database_url)` once everything is delivered)."""
+        assert [r["key"] for r in rows if r["status"] != "sent"] == [], "messages not delivered"
+        by_key = {r["key"]: r for r in rows}
+        for channel in self.channels():
+            messages = {m["ts"]: m for m in self.slack.channel_messages(channel)}
+            keys = Counter(metadata_of(m).get("key") for m in messages.values())
+            for row in (r for r in rows if r["channel"] == channel and r["kind"] == "thread_reply"):
+                assert keys[row["key"]] == 1, f"reply {row['key']} is in {channel} {keys[row['key']]} times"
+                reply = messages[row["sent_ts"]]
+                parent = by_key.get(row["parent_key"] or "")
+                if parent is not None:
+                    # Under the parent's thread: a card that is itself a reply in a digest's thread has that one.
+                    thread = parent["sent_thread_ts"] or parent["sent_ts"]
+                    assert reply.get("thread_ts") == thread, f"reply {row['key']} is not in its thread"
+            last_update: dict[str, dict[str, Any]] = {}
+            for row in (r for r in rows if r["channel"] == channel and r["kind"] == "update"):
+                last_update[row["parent_key"]] = row
+            for parent_key, update in last_update.items():
+                card = messages[by_key[parent_key]["sent_ts"]]
+                assert card["text"] == update["text"], f"card {parent_key} does not show its last update"
+
     def assert_exactly_once(self) -> None:
         """Every failure in every channel that watches its job exactly once; no outbox key posted twice."""
         assert self.duplicated_keys() == [], "a message was posted twice"
@@ -404,6 +457,8 @@ __all__ = [
     "lease_holder_pid",
     "metadata_of",
     "rss_bytes",
+    "metric",
+    "outbox_rows",
     "signed_headers",
     "stranger",
     "wait_for",

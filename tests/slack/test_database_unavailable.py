@@ -20,7 +20,7 @@ from botwire import BOT_TOKEN, SIGNING_SECRET, BotUnderTest, dlf_client
 from prometheus_client import CollectorRegistry
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cli import bot_health
+from bot.cli import bot_health, watcher_health
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
@@ -72,7 +72,7 @@ async def bot_on(sandbox: Any, fake: FakeSlack, database_url: str) -> AsyncItera
             metrics=SlackMetrics(registry=registry),
         ))
         watcher = build_watcher(store=store, clients={"default": client}, slack=app.client)
-        health = bot_health(store, WatcherHealthProbe(watcher=watcher, clock=lambda: int(time.time() * 1000)))
+        health = bot_health(store, watcher_health(WatcherHealthProbe(watcher=watcher, clock=lambda: int(time.time() * 1000))))
         port = await stack.enter_async_context(
             serve_http(build_web_app(bolt=app, registry=registry, health=health, gate=SlackGate(signing_secret=SIGNING_SECRET)), host="127.0.0.1", port=0)
         )
@@ -152,7 +152,7 @@ async def test_healthz_says_an_unreachable_postgresql_is_not_answering(sandbox: 
         async with dlf_client(sandbox.url) as client:
             slack = AsyncWebClient(token=BOT_TOKEN, base_url="http://127.0.0.1:9/")
             watcher = build_watcher(store=store, clients={"default": client}, slack=slack)
-            report = await bot_health(store, WatcherHealthProbe(watcher=watcher, clock=lambda: 0))()
+            report = await bot_health(store, watcher_health(WatcherHealthProbe(watcher=watcher, clock=lambda: 0)))()
     finally:
         await store.aclose()
     assert report.details["database"]["problem"] == "unreachable"

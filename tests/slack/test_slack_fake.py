@@ -221,3 +221,84 @@ async def test_a_deleted_message_refuses_replies_and_updates_like_slack() -> Non
                 await call
             assert refused.value.response["error"] == error
         assert [m["text"] for m in fake.channel_messages("C1")] == ["reply"]  # the thread's replies stay
+
+
+async def test_an_outage_fails_every_call_for_a_while_then_ends_by_itself() -> None:
+    now = [0.0]
+    fake = FakeSlack(clock=lambda: now[0])
+    async with fake.serve() as base_url:
+        client = _client(base_url)
+        fake.faults.outage("server_error", seconds=60, status=503)
+        fake.faults.outage("ratelimited", seconds=10, methods=("chat.postMessage",), retry_after=7)
+        with pytest.raises(SlackApiError) as limited:
+            await client.chat_postMessage(channel="C1", text="hi")
+        with pytest.raises(SlackApiError) as down:
+            await client.conversations_history(channel="C1")
+        await client.auth_test()  # auth.test is spared unless named
+        now[0] = 30.0
+        with pytest.raises(SlackApiError) as still_down:
+            await client.chat_postMessage(channel="C1", text="hi")
+        now[0] = 60.0
+        await client.chat_postMessage(channel="C1", text="hi")
+
+    assert (limited.value.response.status_code, limited.value.response.headers["Retry-After"]) == (429, "7")
+    assert down.value.response.status_code == still_down.value.response.status_code == 503
+    assert [m["text"] for m in fake.channel_messages("C1")] == ["hi"]
+
+
+async def test_a_reset_outage_cuts_every_connection_and_does_nothing() -> None:
+    fake = FakeSlack()
+    async with fake.serve() as base_url:
+        fake.faults.outage("reset", seconds=60, methods=("chat.postMessage",))
+        with pytest.raises(Exception):  # noqa: B017 — aiohttp's own error for a connection reset
+            await _client(base_url).chat_postMessage(channel="C1", text="hi")
+    assert fake.channel_messages("C1") == [] and [c.outcome for c in fake.calls] == ["reset"]
+
+
+async def test_a_slow_outage_posts_at_once_and_answers_late_or_posts_only_after_the_delay() -> None:
+    fake = FakeSlack()
+    async with fake.serve() as base_url:
+        client = _client(base_url)
+        fake.faults.outage("slow", seconds=60, delay_s=0.5)
+        late = asyncio.create_task(client.chat_postMessage(channel="C1", text="first"))
+        for _ in range(50):
+            if fake.channel_messages("C1"):
+                break
+            await asyncio.sleep(0.01)
+        stored_before_answer = bool(fake.channel_messages("C1")) and not late.done()
+        await late
+        fake.faults.clear()
+        fake.faults.outage("slow", seconds=60, delay_s=0.3, before=True)
+        pending = asyncio.create_task(client.chat_postMessage(channel="C2", text="second"))
+        await asyncio.sleep(0.1)
+        nothing_yet = fake.channel_messages("C2") == []
+        await pending
+
+    assert stored_before_answer and nothing_yet
+    assert [m["text"] for m in fake.channel_messages("C2")] == ["second"]
+
+
+async def test_joining_a_public_channel_makes_its_history_readable_unless_refused() -> None:
+    fake = FakeSlack()
+    async with fake.serve() as base_url:
+        client = _client(base_url)
+        fake.faults.not_a_member("C1")
+        fake.faults.not_a_member("C2")
+        fake.faults.refuse_join("C2", "missing_scope")
+        await client.conversations_join(channel="C1")
+        await client.conversations_history(channel="C1")
+        with pytest.raises(SlackApiError) as refused:
+            await client.conversations_join(channel="C2")
+        with pytest.raises(SlackApiError) as unreadable:
+            await client.conversations_history(channel="C2")
+
+    assert refused.value.response["error"] == "missing_scope"
+    assert unreadable.value.response["error"] == "not_in_channel"
+
+
+async def test_connections_counts_how_many_tcp_connections_carried_calls() -> None:
+    fake = FakeSlack()
+    async with fake.serve() as base_url:
+        for _ in range(3):
+            await _client(base_url).auth_test()  # slack_sdk without a session: a new connection per call
+    assert fake.connections == 3

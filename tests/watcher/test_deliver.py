@@ -317,11 +317,11 @@ async def test_run_delivers_until_stopped_and_survives_a_failing_pass(store: Sto
     assert keys_in(fake, "C1") == ["alert:1"]
 
 
-async def test_a_retry_in_a_public_channel_the_bot_is_not_in_posts_once_and_keeps_the_subscription(
+async def test_a_retry_in_a_public_channel_the_bot_is_not_in_joins_it_reads_its_history_and_posts_once(
     store: Store, slack, clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The bot posts through chat:write.public without being a member: conversations.history refuses it
-    # (not_in_channel), chat.postMessage works. A 500 on the first post forces the duplicate check on the retry.
+    # (not_in_channel), chat.postMessage works. A 500 on the first post (maybe posted, maybe not) forces the check.
     fake, client = slack
     async with store.transaction() as tx:
         await tx.subscriptions.subscribe(channel="CPUB", profile="default", target="job_a", created_by="U1")
@@ -332,21 +332,67 @@ async def test_a_retry_in_a_public_channel_the_bot_is_not_in_posts_once_and_keep
 
     first = await sender.deliver_once()
     clock.advance(300)
-    with caplog.at_level(logging.WARNING, logger="bot.watcher.deliver"):
+    with caplog.at_level(logging.INFO, logger="bot.watcher.deliver"):
         second = await sender.drain()
 
     assert (first.retry, second.sent, second.broken) == (1, 1, 0)
     assert keys_in(fake, "CPUB") == ["alert:1"]
-    assert [c.outcome for c in fake.calls_to("conversations.history")] == ["error:not_in_channel"]
+    assert [c.outcome for c in fake.calls_to("conversations.history")] == ["error:not_in_channel", "ok"]
+    assert [c.outcome for c in fake.calls_to("conversations.join")] == ["ok"]
     async with store.transaction() as tx:
         subs = await tx.subscriptions.list_for_channel("CPUB")
         row = await tx.outbox.get("alert:1")
     assert [s.state for s in subs] == ["active"]
     assert row is not None and row.status == "sent"
-    assert "not_in_channel" in caplog.text and "alert:1" in caplog.text
+    assert "joined public channel CPUB" in caplog.text
 
 
-async def test_a_thread_reply_whose_duplicate_check_fails_is_still_delivered_once(store: Store, slack, clock) -> None:
+async def test_a_message_in_doubt_in_a_channel_the_bot_cannot_join_is_held_never_posted_until_it_can_read(
+    store: Store, slack, clock
+) -> None:
+    # The post timed out (it may have reached Slack) and the bot may not join the channel (no channels:join):
+    # its history stays unreadable, so the message is held — never posted on a guess — until someone invites
+    # the bot. A later alert of the same channel waits behind it, in order.
+    fake, client = slack
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="CPUB", profile="default", target="job_a", created_by="U1")
+    fake.faults.not_a_member("CPUB")
+    fake.faults.refuse_join("CPUB", "missing_scope")
+    fake.faults.reset("chat.postMessage", n=1)
+    await enqueue(store, "alert:1", channel="CPUB")
+    await enqueue(store, "alert:2", channel="CPUB")
+    sender = deliverer(store, client)
+
+    outcomes = []
+    for _ in range(8):
+        report = await sender.deliver_once()
+        outcomes.append("in_doubt" if report.in_doubt else "retry" if report.retry else "sent" if report.sent else "-")
+        clock.advance(300)
+    async with store.transaction() as tx:
+        held = await tx.outbox.get("alert:1")
+        snapshot = await tx.outbox.snapshot()
+
+    assert keys_in(fake, "CPUB") == []
+    assert outcomes == ["retry"] + ["in_doubt"] * 7
+    assert held is not None and held.status == "pending" and held.in_doubt_since is not None
+    assert "missing_scope" in (held.last_error or "")
+    assert snapshot.in_doubt == 1
+    async with store.transaction() as tx:
+        assert [s.state for s in await tx.subscriptions.list_for_channel("CPUB")] == ["active"]
+
+    fake.faults.clear()  # someone invites the bot
+    await sender.drain()
+
+    assert keys_in(fake, "CPUB") == ["alert:1", "alert:2"]
+    async with store.transaction() as tx:
+        row = await tx.outbox.get("alert:1")
+        assert row is not None and (row.status, row.in_doubt_since) == ("sent", None)
+        assert (await tx.outbox.snapshot()).in_doubt == 0
+
+
+async def test_a_thread_reply_in_doubt_in_a_channel_the_bot_is_not_in_is_delivered_once(
+    store: Store, slack, clock
+) -> None:
     fake, client = slack
     await enqueue(store, "alert:1", channel="CPUB")
     sender = deliverer(store, client)
@@ -363,14 +409,14 @@ async def test_a_thread_reply_whose_duplicate_check_fails_is_still_delivered_onc
     root, reply = fake.messages["CPUB"]
     assert keys_in(fake, "CPUB") == ["alert:1", "reply:1"]
     assert reply["thread_ts"] == root["ts"]
-    assert [c.outcome for c in fake.calls_to("conversations.replies")] == ["error:not_in_channel"]
+    assert [c.outcome for c in fake.calls_to("conversations.replies")] == ["error:not_in_channel", "ok"]
 
 
-async def test_a_history_lookup_slack_keeps_failing_postpones_the_row_a_few_times_then_posts(
+async def test_a_history_slack_keeps_failing_holds_the_message_in_doubt_and_never_posts_it_on_a_guess(
     store: Store, slack, clock
 ) -> None:
     fake, client = slack
-    fake.faults.server_error("chat.postMessage", n=1, status=502)
+    fake.faults.server_error("chat.postMessage", n=1, status=502)  # the post's outcome is unknown
     fake.faults.server_error("conversations.history", n=100, status=503)
     await enqueue(store, "alert:1")
     sender = deliverer(store, client)
@@ -378,11 +424,17 @@ async def test_a_history_lookup_slack_keeps_failing_postpones_the_row_a_few_time
     outcomes = []
     for _ in range(10):
         report = await sender.deliver_once()
-        outcomes.append("sent" if report.sent else "retry" if report.retry else "-")
+        outcomes.append("sent" if report.sent else "retry" if report.retry else "in_doubt" if report.in_doubt else "-")
         clock.advance(300)
 
+    assert outcomes == ["retry"] + ["in_doubt"] * 9
+    assert keys_in(fake, "C1") == []
+    assert [c.outcome for c in fake.calls_to("chat.postMessage")] == ["http:502"]  # never posted again meanwhile
+
+    fake.faults.clear()
+    await sender.drain()
+
     assert keys_in(fake, "C1") == ["alert:1"]
-    assert outcomes.count("sent") == 1 and outcomes.index("sent") > 1  # the lookup was retried before posting
 
 
 async def test_a_reply_to_a_deleted_alert_is_posted_in_the_channel_saying_so_and_its_update_is_dropped(
@@ -515,3 +567,107 @@ async def test_a_re_watch_does_not_resend_old_or_badly_formed_failures(
         old, bad = await tx.outbox.get("alert:old"), await tx.outbox.get("alert:bad")
     assert old is not None and (old.status, old.last_error) == ("failed_permanent", "not_in_channel")
     assert bad is not None and (bad.status, bad.last_error) == ("failed_permanent", "msg_too_long")
+
+
+async def test_a_slack_slower_than_the_timeout_gets_each_message_once_and_its_first_copy_is_recorded(
+    store: Store, slack, clock
+) -> None:
+    # Defect 2: Slack answers every call (the post, and the history lookups of its retries) later than the client
+    # waits. The post reached Slack; the bot cannot tell. It must hold the message until the history can be read —
+    # never decide "cannot read the history, posting it" — and then record the copy Slack has.
+    fake, client = slack
+    fake.faults.outage("slow", seconds=3600, delay_s=1.0)
+    await enqueue(store, "alert:1")
+    await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1", text="failed again")
+    sender = deliverer(store, client, slack_timeout_s=0.3)
+
+    reports = []
+    for _ in range(8):
+        reports.append(await sender.deliver_once())
+        clock.advance(300)
+    assert len(fake.channel_messages("C1")) == 1  # the first attempt did reach Slack
+    assert [r.retry for r in reports[:1]] == [1] and all(r.in_doubt == 1 for r in reports[1:])
+
+    fake.faults.clear()  # Slack is fast again
+    report = await sender.drain()
+
+    (root, reply) = fake.messages["C1"]
+    assert keys_in(fake, "C1") == ["alert:1", "reply:1"]  # once each
+    assert report.recovered == 1 and reply["thread_ts"] == root["ts"]
+    async with store.transaction() as tx:
+        row = await tx.outbox.get("alert:1")
+    assert row is not None and row.sent_ts == root["ts"]
+
+
+async def test_of_two_copies_already_in_a_channel_the_first_is_recorded_and_threaded_under(
+    store: Store, slack, clock
+) -> None:
+    # Should a message ever be in a channel twice (a bot before this fix), replies and updates go to the first copy.
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    async with store.transaction() as tx:
+        await tx.outbox.claim_heads(holder="crashed-replica", limit=10, claim_ttl_ms=120_000)
+    metadata = {"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "alert:1"}}
+    first = await client.chat_postMessage(channel="C1", text="alert:1", metadata=metadata)
+    await client.chat_postMessage(channel="C1", text="alert:1 again", metadata=metadata)
+    await enqueue(store, "update:1", kind="update", parent="alert:1", text="2 failures")
+    clock.advance(121)
+
+    report = await deliverer(store, client).drain()
+
+    assert (report.recovered, report.sent) == (1, 1)
+    older, newer = fake.messages["C1"]
+    assert older["ts"] == first["ts"] and older["text"] == "2 failures" and newer["text"] == "alert:1 again"
+
+
+async def test_a_429_settles_the_attempt_so_the_retry_posts_without_reading_history(store: Store, slack, clock) -> None:
+    # Defect 10: a 429 means Slack took nothing; looking for the message in history before posting again is waste.
+    fake, client = slack
+    fake.faults.ratelimit("chat.postMessage", n=3, retry_after=2)
+    fake.faults.server_error("chat.postMessage", n=1, status=503)
+    await enqueue(store, "alert:1")
+    sender = deliverer(store, client)
+
+    for _ in range(6):
+        await sender.deliver_once()
+        clock.advance(300)
+
+    assert keys_in(fake, "C1") == ["alert:1"]
+    # Only the 503 (maybe posted) was followed by a lookup; the three 429s were not.
+    methods = [c.method for c in fake.calls]
+    assert methods == ["chat.postMessage"] * 4 + ["conversations.history", "chat.postMessage"]
+
+
+async def test_a_connection_refused_before_anything_was_sent_needs_no_lookup(store: Store, slack, clock) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    nowhere = make_delivery_client(token=TOKEN, base_url="http://127.0.0.1:9/api/", timeout=2)
+
+    refused = await deliverer(store, nowhere).deliver_once()
+    clock.advance(300)
+    second = await deliverer(store, client).deliver_once()
+
+    assert (refused.retry, second.sent) == (1, 1)
+    assert [c.method for c in fake.calls] == ["chat.postMessage"]
+    async with store.transaction() as tx:
+        row = await tx.outbox.get("alert:1")
+    assert row is not None and (row.attempts, row.settled_attempts) == (2, 2)
+
+
+async def test_a_deliverer_whose_claim_was_taken_over_records_nothing_over_the_new_holders_work(
+    store: Store, slack, clock
+) -> None:
+    fake, client = slack
+    await enqueue(store, "alert:1")
+    async with store.transaction() as tx:
+        (stale,) = await tx.outbox.claim_heads(holder="stuck-replica", limit=10, claim_ttl_ms=1_000)
+    clock.advance(2)
+    await deliverer(store, client).drain()  # takes the expired claim over and posts
+    async with store.transaction() as tx:
+        # The stuck replica comes back with its old claim: its failure and its "sent" change nothing.
+        assert not await tx.outbox.mark_retry(stale.id, holder="stuck-replica", error="http_500",
+                                              next_attempt_at=tx.now)
+        assert not await tx.outbox.mark_failed(stale.id, holder="stuck-replica", error="invalid_blocks")
+        assert not await tx.outbox.mark_sent(stale.id, ts="1.000001", thread_ts=None)
+        row = await tx.outbox.get("alert:1")
+    assert row is not None and row.status == "sent" and row.sent_ts == fake.messages["C1"][0]["ts"]
