@@ -15,6 +15,8 @@ Rules (each has a row in tests/watcher/test_decide.py):
   deliverer holds them until the channel is repaired (re-watched), so no failure of the broken period is lost.
 - Subscriptions match job names exactly, or as a glob (`fnmatch.fnmatchcase`, so `etl_*` is case-sensitive).
 - Several subscriptions of one channel matching one job give that channel one alert (mentions merged).
+- A one-off follow of an instance whose failure its channel is alerted about anyway (a watch of the job) adds its
+  mention to that alert instead of saying the same failure a second time; the follow still ends.
 - A failure of a job whose incident is still unresolved in that channel is a thread reply plus a card update with
   the failure counter, not a new alert.
 - A later success of the job (a higher instance id) or a successful rerun of its last failed instance resolves the
@@ -259,6 +261,11 @@ def alert_key(*, profile: str, channel: str, instance: InstanceSummary | Instanc
     return bounded_key(key)
 
 
+def follow_key(*, profile: str, channel: str, job_name: str, instance_id: int) -> str:
+    """The outbox key of a follow's outcome message (its instance finished)."""
+    return bounded_key(f"follow:{profile}:{channel}:{job_name}:{instance_id}")
+
+
 def digest_key(*, profile: str, channel: str, alert_keys: Iterable[str]) -> str:
     """The outbox key of a digest: a digest of the alert keys it gathers, so a replayed cycle yields the same."""
     digest = hashlib.sha256("\n".join(sorted(alert_keys)).encode()).hexdigest()[:16]
@@ -310,6 +317,9 @@ def decide(cycle: CycleInput) -> Decision:
     seen: dict[InstanceKey, tuple[str, int | None]] = {}
     changes: list[IncidentChange] = []
     index = _WatchIndex(cycle.watches)
+    follows = _follows_by_instance(cycle.watches)
+    # (channel, instance, event) a standing watch's alert (or thread reply) tells: a follow need not say it again.
+    told: set[tuple[str, InstanceKey, str]] = set()
 
     for summary in _ordered(cycle.listed):
         key = (summary.job_name, summary.instance_id)
@@ -335,6 +345,10 @@ def decide(cycle: CycleInput) -> Decision:
             for channel, events in index.channel_events(summary.job_name).items():
                 if event not in events:
                     continue
+                told.add((channel, key, event))
+                channel_mentions = _with_follower_mentions(
+                    mentions.get(channel, ()), follows.get(key, ()), channel=channel, event=event
+                )
                 incident = incidents.get((channel, summary.job_name))
                 if incident is None:
                     alert = Alert(
@@ -343,7 +357,7 @@ def decide(cycle: CycleInput) -> Decision:
                         profile=profile,
                         event=event,
                         instance=instance,
-                        mentions=mentions.get(channel, ()),
+                        mentions=channel_mentions,
                         details_error=details_error,
                         error_message=error_message,
                     )
@@ -380,7 +394,7 @@ def decide(cycle: CycleInput) -> Decision:
                         root_key=incident.root_key,
                         failure_count=count,
                         instance=instance,
-                        mentions=mentions.get(channel, ()),
+                        mentions=channel_mentions,
                         details_error=details_error,
                         error_message=error_message,
                     )
@@ -421,8 +435,8 @@ def decide(cycle: CycleInput) -> Decision:
         else:
             intents.extend(alerts)
 
-    follows, finished = _follow_outcomes(cycle)
-    intents.extend(follows)
+    outcomes, finished = _follow_outcomes(cycle, told)
+    intents.extend(outcomes)
     return Decision(
         intents=tuple(_intent_order(intents)),
         seen=tuple((job, instance_id, status, run) for (job, instance_id), (status, run) in seen.items()),
@@ -477,8 +491,31 @@ def follow_event(status: str) -> str | None:
     return FAILURE_EVENTS.get(status)
 
 
-def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]:
-    """Per follow: the outcome message if it asked for it, and the follows that end (their instance finished)."""
+def _follows_by_instance(watches: Sequence[Watch]) -> dict[InstanceKey, list[Watch]]:
+    found: dict[InstanceKey, list[Watch]] = {}
+    for watch in watches:
+        if watch.is_follow and watch.instance_id is not None:
+            found.setdefault((watch.target, watch.instance_id), []).append(watch)
+    return found
+
+
+def _with_follower_mentions(
+    mentions: Sequence[str], followers: Iterable[Watch], *, channel: str, event: str
+) -> tuple[str, ...]:
+    """The alert's mentions plus those of the channel's follows of the instance that asked for this event (the
+    alert says what their outcome message would have said)."""
+    merged = list(mentions)
+    for follow in followers:
+        if follow.channel == channel and event in follow.events and follow.mention and follow.mention not in merged:
+            merged.append(follow.mention)
+    return tuple(merged)
+
+
+def _follow_outcomes(
+    cycle: CycleInput, told: set[tuple[str, InstanceKey, str]]
+) -> tuple[list[FollowOutcome], list[int]]:
+    """Per follow: the outcome message if it asked for it and no alert of this cycle says it already (`told`), and
+    the follows that end (their instance finished)."""
     latest: dict[InstanceKey, Instance] = {
         (s.job_name, s.instance_id): _instance_from_summary(s) for s in cycle.listed
     }
@@ -499,7 +536,12 @@ def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]
                 continue
             # Said once per run: the follow goes on, and a later run may hit it again.
             key += f":{event}:run{instance.start_time or 0}"
-        if event is None or event in watch.events:
+        else:
+            key = follow_key(
+                profile=cycle.profile, channel=watch.channel, job_name=watch.target, instance_id=watch.instance_id
+            )
+        said_by_alert = event is not None and (watch.channel, (watch.target, watch.instance_id), event) in told
+        if (event is None or event in watch.events) and not said_by_alert:
             outcomes.append(
                 FollowOutcome(
                     key=bounded_key(key),
@@ -633,6 +675,7 @@ __all__ = [
     "decide",
     "digest_key",
     "follow_event",
+    "follow_key",
     "is_new_run",
     "is_overridden",
     "relevant_failures",

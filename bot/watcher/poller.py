@@ -38,6 +38,7 @@ from bot.errors import (
     DlfUnavailable,
 )
 from bot.store import Incident, Store, Subscription, Transaction
+from bot.store.outbox import CHANNEL_ERRORS
 from bot.watcher.compose import OutboxMessage, compose
 from bot.watcher.decide import (
     EVENT_RUNNING_EXCEPTION,
@@ -54,6 +55,7 @@ from bot.watcher.decide import (
     Recovery,
     Watch,
     decide,
+    follow_key,
     relevant_failures,
 )
 
@@ -429,6 +431,7 @@ class ProfilePoller:
                 await tx.instances.record(self.profile, decision.seen)
             await self._apply_incidents(tx, decision, incidents)
             enqueued = 0
+            jobs_by_channel: dict[str, set[str]] = {}
             for message in messages:
                 inserted = await tx.outbox.enqueue(
                     key=message.key,
@@ -436,12 +439,37 @@ class ProfilePoller:
                     kind=message.kind,
                     payload=message.payload,
                     parent_key=message.parent_key,
+                    profile=message.profile,
+                    job_name=message.job_name,
                 )
                 enqueued += int(inserted)
+                if inserted and message.job_name is not None:
+                    jobs_by_channel.setdefault(message.channel, set()).add(message.job_name)
+            for channel, jobs in jobs_by_channel.items():
+                # The subscriptions were read when the cycle began: a channel that unwatched a job since must not
+                # get its alerts after all.
+                await tx.subscriptions.cancel_unwatched(channel=channel, profile=self.profile, jobs=jobs)
             for subscription_id in decision.finished_follows:
-                await tx.subscriptions.delete(subscription_id)
+                await tx.subscriptions.end(subscription_id)
+            await self._settle_ended_follows(tx)
             await tx.watcher_state.heartbeat(self.profile, cursor=cursor)
         return enqueued
+
+    async def _settle_ended_follows(self, tx: Transaction) -> None:
+        """Remove the ended follows whose outcome is out (or was never to be said). One whose outcome waits — held
+        in a broken channel, or refused by it until someone repairs it — stays, and keeps the channel held."""
+        for follow in await tx.subscriptions.list_ended_follows(self.profile):
+            assert follow.instance_id is not None
+            row = await tx.outbox.get(
+                follow_key(profile=self.profile, channel=follow.channel, job_name=follow.target,
+                           instance_id=follow.instance_id)
+            )
+            waiting = row is not None and (
+                row.status == "pending"
+                or (row.status == "failed_permanent" and row.last_error in CHANNEL_ERRORS and follow.state == "broken")
+            )
+            if not waiting:
+                await tx.subscriptions.delete(follow.id)
 
     async def _apply_incidents(
         self, tx: Transaction, decision: Decision, incidents: Mapping[tuple[str, str], int]

@@ -322,6 +322,42 @@ ROWS = {
         expected=["follow C1 job_a/101 fail"],
         ended=(3,),
     ),
+    # The channel follows the instance and watches its job: the failure is one message (the alert card, which pings
+    # the follower's mention too), not an alert and a follow outcome saying the same thing; the follow ends.
+    "follow and watch of the job in one channel: one alert with both mentions": Row(
+        watches=[watch("C1", "job_a", mention="<@U1>"),
+                 watch("C1", "job_a", instance_id=101, events=("success", "failure"), mention="<@U2>",
+                       subscription_id=3)],
+        listed=[inst("job_a", 101, "fail")],
+        expected=["alert C1 job_a/101 failure <@U1> <@U2>"],
+        ended=(3,),
+    ),
+    # ...and when the job's incident is already open, the failure is its thread reply: still no second message.
+    "follow and watch with an open incident: the thread reply only": Row(
+        watches=[watch("C1", "job_a"),
+                 watch("C1", "job_a", instance_id=102, events=("failure",), subscription_id=3)],
+        listed=[inst("job_a", 102, "fail")],
+        known={("job_a", 101): "fail"},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["repeat C1 job_a/102 count=2"],
+        ended=(3,),
+    ),
+    # The watch is in another channel: the follower's channel hears of the failure only through its follow.
+    "follow in one channel, watch in another: each told once": Row(
+        watches=[watch("C2", "job_a"),
+                 watch("C1", "job_a", instance_id=101, events=("failure",), subscription_id=3)],
+        listed=[inst("job_a", 101, "fail")],
+        expected=["alert C2 job_a/101 failure", "follow C1 job_a/101 fail"],
+        ended=(3,),
+    ),
+    # The watch asked for failures only, the follow for the success: the success is the follow's to say.
+    "follow's success is said beside a failure-only watch": Row(
+        watches=[watch("C1", "job_a"),
+                 watch("C1", "job_a", instance_id=101, events=("success",), subscription_id=3)],
+        listed=[inst("job_a", 101, "success")],
+        expected=["follow C1 job_a/101 success"],
+        ended=(3,),
+    ),
     # A followed instance that is still running: nothing to tell yet.
     "follow still running stays quiet": Row(
         watches=[watch("C1", "job_a", instance_id=101, subscription_id=3)],
