@@ -118,6 +118,7 @@ class WatcherState:
     last_success_at: int | None
     last_error: str | None
     last_error_at: int | None
+    failing_since: int | None = None  # the first failed cycle since the last success (None: not failing)
 
 
 __all__ = [

@@ -166,6 +166,8 @@ watcher_state = Table(
     Column("last_success_at", BigInteger, nullable=True),
     Column("last_error", String(512), nullable=True),
     Column("last_error_at", BigInteger, nullable=True),
+    # The first failed cycle of the current streak (NULL after a success): how long polling has been failing.
+    Column("failing_since", BigInteger, nullable=True),
 )
 
 leases = Table(
