@@ -221,6 +221,22 @@ class InstanceSummary(_Model):
     error_message: str | None = Field(default=None, validation_alias=AliasChoices("errorMessage", "error_message"))
 
 
+def summary_of(instance: Instance) -> InstanceSummary:
+    """The list row an instance's details stand for (an instance looked up by id rather than listed)."""
+    return InstanceSummary(
+        job_name=instance.job_name,
+        instance_id=instance.instance_id,
+        status=instance.status,
+        plan_time=instance.plan_time,
+        start_time=instance.start_time,
+        end_time=instance.end_time,
+        execute_time=instance.execute_time,
+        instance_type=instance.instance_type,
+        force_success=instance.force_success,
+        ignore_success=instance.ignore_success,
+    )
+
+
 class InstancePage(_Model):
     """One page of the instance list.
 

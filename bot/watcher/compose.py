@@ -72,21 +72,7 @@ def compose(
             case Alert():
                 rows.append(_alert_row(intent, now_ms=now_ms))
             case Digest():
-                message = alert_render.render_digest(
-                    [a.instance for a in intent.alerts], profile=intent.profile, mentions=intent.mentions,
-                    now_ms=now_ms,
-                )
-                rows.append(
-                    OutboxMessage(
-                        key=intent.key,
-                        channel=intent.channel,
-                        kind="digest",
-                        payload=_payload(
-                            message, profile=intent.profile, event="digest", failures=len(intent.alerts)
-                        ),
-                        profile=intent.profile,
-                    )
-                )
+                rows.append(compose_digest_card(intent, now_ms=now_ms))
                 rows.extend(_alert_row(alert, now_ms=now_ms) for alert in intent.alerts)
             case RepeatFailure():
                 about = _about(intent.instance, intent.profile, "failed_again")
@@ -133,6 +119,20 @@ def compose(
                                   job_name=intent.instance.job_name)
                 )
     return rows
+
+
+def compose_digest_card(intent: Digest, *, now_ms: int) -> OutboxMessage:
+    """The digest's own row (the card its alerts reply under), without the alerts: those can be written later."""
+    message = alert_render.render_digest(
+        [a.instance for a in intent.alerts], profile=intent.profile, mentions=intent.mentions, now_ms=now_ms
+    )
+    return OutboxMessage(
+        key=intent.key,
+        channel=intent.channel,
+        kind="digest",
+        payload=_payload(message, profile=intent.profile, event="digest", failures=len(intent.alerts)),
+        profile=intent.profile,
+    )
 
 
 def _reply_and_update(
@@ -198,4 +198,4 @@ def _alert_row(alert: Alert, *, now_ms: int) -> OutboxMessage:
     )
 
 
-__all__ = ["OutboxMessage", "compose"]
+__all__ = ["OutboxMessage", "compose", "compose_digest_card"]

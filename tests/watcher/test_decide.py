@@ -28,6 +28,7 @@ P = "default"
 
 
 def inst(job: str, instance_id: int, status: str = "fail", **extra: object) -> InstanceSummary:
+    extra.setdefault("planTime", 900 * instance_id)
     return InstanceSummary(
         job_name=job, instance_id=instance_id, status=status, start_time=1_000 * instance_id, **extra
     )
@@ -452,9 +453,10 @@ def test_store_changes_follow_the_intents() -> None:
     )
     # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
     # is remembered because it resolved an incident.
-    # Each with its run (start time), so a rerun that fails again is told apart.
-    assert set(decision.seen) == {("job_a", 102, "fail", 102_000), ("job_b", 103, "fail", 103_000),
-                                  ("job_c", 104, "fail", 104_000), ("job_b", 110, "success", 110_000)}
+    # Each with its run (start time), so a rerun that fails again is told apart, and its planned time.
+    assert set(decision.seen) == {("job_a", 102, "fail", 102_000, 91_800), ("job_b", 103, "fail", 103_000, 92_700),
+                                  ("job_c", 104, "fail", 104_000, 93_600),
+                                  ("job_b", 110, "success", 110_000, 99_000)}
 
 
 def test_a_rerun_that_failed_again_is_keyed_by_its_run_and_counted_once() -> None:
@@ -478,7 +480,7 @@ def test_a_rerun_that_failed_again_is_keyed_by_its_run_and_counted_once() -> Non
     assert [i.key for i in replay.intents] == [repeat.key]
     assert [i.key for i in later.intents] != [repeat.key]
     assert first.incident_changes == (IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=101),)
-    assert first.seen == (("job_a", 101, "fail", 205_000),)
+    assert first.seen == (("job_a", 101, "fail", 205_000, 90_900),)
 
 
 def test_a_known_row_recorded_without_its_run_learns_it_quietly() -> None:
@@ -486,7 +488,7 @@ def test_a_known_row_recorded_without_its_run_learns_it_quietly() -> None:
         cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101)], known={("job_a", 101): "fail"})
     )
     assert decision.intents == ()
-    assert decision.seen == (("job_a", 101, "fail", 101_000),)
+    assert decision.seen == (("job_a", 101, "fail", 101_000, 90_900),)
 
 
 def test_a_followed_running_exception_is_said_once_per_run() -> None:
