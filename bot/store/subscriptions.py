@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -254,15 +254,31 @@ class Subscriptions:
             query = query.where(subscriptions.c.profile == profile)
         return [_to_record(r) for r in (await self._conn.execute(query)).mappings()]
 
-    async def list_watching(self, profile: str) -> list[Subscription]:
+    async def list_watching(self, profile: str, jobs: Iterable[str] | None = None) -> list[Subscription]:
         """Every subscription of one profile the watcher tells, broken ones too (their messages are held), oldest
-        first; ended follows are not (their instance finished, only their outcome's delivery is awaited)."""
-        query = (
-            select(subscriptions)
-            .where(subscriptions.c.profile == profile, subscriptions.c.ended_at.is_(None))
-            .order_by(subscriptions.c.id)
-        )
-        return [_to_record(r) for r in (await self._conn.execute(query)).mappings()]
+        first; ended follows are not (their instance finished, only their outcome's delivery is awaited).
+
+        With `jobs`, only those that can concern them: every glob and every follow, and the exact watches of those
+        job names — what one cycle needs, read by the (profile, target) index instead of every subscription.
+        """
+        t = subscriptions.c
+        base = select(subscriptions).where(t.profile == profile, t.ended_at.is_(None)).order_by(t.id)
+        if jobs is None:
+            return [_to_record(r) for r in (await self._conn.execute(base)).mappings()]
+        found = {
+            r["id"]: _to_record(r)
+            for r in (await self._conn.execute(base.where(or_(t.is_pattern, t.instance_id != WHOLE_JOB)))).mappings()
+        }
+        for batch in chunks(dict.fromkeys(jobs)):
+            rows = await self._conn.execute(base.where(t.target.in_(batch), t.instance_id == WHOLE_JOB))
+            found.update((r["id"], _to_record(r)) for r in rows.mappings())
+        return [found[key] for key in sorted(found)]
+
+    async def any_watching(self, profile: str) -> bool:
+        """Whether any subscription of the profile is to be told (see `list_watching`)."""
+        t = subscriptions.c
+        query = select(t.id).where(t.profile == profile, t.ended_at.is_(None)).limit(1)
+        return (await self._conn.execute(query)).first() is not None
 
     async def mark_broken(self, channel: str, reason: str) -> int:
         """Mark every subscription of `channel` broken with `reason` (Slack errors are per channel); returns count."""

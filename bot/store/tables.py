@@ -56,6 +56,8 @@ subscriptions = Table(
     Column("ended_at", BigInteger, nullable=True),
     UniqueConstraint("channel", "profile", "target", "instance_id"),
     Index(None, "profile", "state"),
+    # A cycle reads the exact watches of the jobs it listed, not all 10,000 subscriptions.
+    Index(None, "profile", "target"),
 )
 
 instances_seen = Table(

@@ -155,9 +155,10 @@ class _Snapshot:
     """What the store knows at the start of a cycle."""
 
     cursor: int | None
-    subscriptions: list[Subscription]
     incidents: list[Incident]
-    watches: list[Watch] = field(default_factory=list)
+    any_watching: bool = False
+    # Every glob and follow (what may concern any job); exact watches are read once the cycle knows its jobs.
+    general: list[Subscription] = field(default_factory=list)
     tracked: dict[InstanceKey, SeenInstance] = field(default_factory=dict)
     # Per job with an open incident: the planned time of its oldest incident's failed instance, where known.
     incident_plans: dict[str, int] = field(default_factory=dict)
@@ -290,14 +291,16 @@ class ProfilePoller:
         async with self.store.transaction() as tx:
             state = await tx.watcher_state.get(self.profile)
             # Broken ones too: their messages are queued and held by the deliverer until the channel is repaired.
-            subscriptions = await tx.subscriptions.list_watching(self.profile)
+            general = await tx.subscriptions.list_watching(self.profile, jobs=())
+            any_watching = bool(general) or await tx.subscriptions.any_watching(self.profile)
             incidents = await tx.incidents.unresolved(self.profile)
             tracked = await tx.instances.tracked(
                 self.profile, statuses=TRACKED_STATUSES, since=now_ms - self.options.lookback_ms
             )
             failed = await tx.instances.lookup(self.profile, ((i.job_name, i.last_instance_id) for i in incidents))
-        snapshot = _Snapshot(cursor=state.cursor if state else None, subscriptions=subscriptions, incidents=incidents)
-        snapshot.watches = [watch_of(s) for s in subscriptions]
+        snapshot = _Snapshot(
+            cursor=state.cursor if state else None, incidents=incidents, any_watching=any_watching, general=general
+        )
         snapshot.tracked = {(t.job_name, t.instance_id): t for t in tracked}
         for incident in incidents:
             seen = failed.get((incident.job_name, incident.last_instance_id))
@@ -309,9 +312,8 @@ class ProfilePoller:
     async def _cycle(
         self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int, *, sweep: bool
     ) -> CycleReport:
-        watches = snapshot.watches
         listed: list[InstanceSummary] = []
-        if watches or snapshot.incidents:
+        if snapshot.any_watching or snapshot.incidents:
             # Oldest status first: an instance moving on between two of these calls is in one of them.
             lookback = (now_ms - self.options.lookback_ms, now_ms)
             for status in TRACKED_STATUSES:
@@ -320,12 +322,13 @@ class ProfilePoller:
         if snapshot.incidents:
             listed += await self._successes(window, snapshot.incident_plans, {i.job_name for i in snapshot.incidents})
         listed_keys = {(s.job_name, s.instance_id) for s in listed}
-        late, ended = self._departed(snapshot, listed_keys, window)
+        watches = await self._watches(snapshot, {job for job, _ in listed_keys | snapshot.tracked.keys()})
+        late, ended = self._departed(snapshot, watches, listed_keys, window)
         follows = self._unsettled_follows(watches, listed_keys)
         found, gone, lookup_calls = await self._lookup([*late, *follows])
         listed += [summary_of(found[key]) for key in late if key in found]
         ended += [key for key in late if key in gone]
-        known, runs = await self._known(listed)
+        known, runs = await self._known(listed, snapshot.tracked)
         plan = decide(
             CycleInput(
                 profile=self.profile,
@@ -380,15 +383,26 @@ class ProfilePoller:
             )
         return report
 
+    async def _watches(self, snapshot: _Snapshot, jobs: set[str]) -> list[Watch]:
+        """The subscriptions that concern `jobs` (the cycle's listed and remembered instances), as watches: the
+        snapshot's globs and follows, plus the exact watches of those jobs — not every subscription."""
+        if not snapshot.any_watching:
+            return []
+        if not jobs:
+            return [watch_of(s) for s in snapshot.general]
+        async with self.store.transaction() as tx:
+            subscriptions = await tx.subscriptions.list_watching(self.profile, jobs=sorted(jobs))
+        return [watch_of(s) for s in subscriptions]
+
     def _departed(
-        self, snapshot: _Snapshot, listed: set[InstanceKey], window: tuple[int, int]
+        self, snapshot: _Snapshot, watches: Sequence[Watch], listed: set[InstanceKey], window: tuple[int, int]
     ) -> tuple[list[InstanceKey], list[InstanceKey]]:
         """The remembered unfinished instances no list of this cycle shows: (ended late — planned before the
         failure list's window, or when unknown — so their outcome must be looked up, ended without failing)."""
         departed = {key: seen for key, seen in snapshot.tracked.items() if key not in listed}
         incident_jobs = {i.job_name for i in snapshot.incidents}
-        followed = {(w.target, w.instance_id) for w in snapshot.watches if w.is_follow}
-        watched = watched_jobs(snapshot.watches, (job for job, _ in departed))
+        followed = {(w.target, w.instance_id) for w in watches if w.is_follow}
+        watched = watched_jobs(watches, (job for job, _ in departed))
         late: list[InstanceKey] = []
         ended: list[InstanceKey] = []
         for key, seen in departed.items():
@@ -448,13 +462,15 @@ class ProfilePoller:
         return [s for s in await self._list(STATUS_SUCCESS, window) if s.job_name in jobs]
 
     async def _known(
-        self, listed: Sequence[InstanceSummary]
+        self, listed: Sequence[InstanceSummary], tracked: Mapping[InstanceKey, SeenInstance]
     ) -> tuple[dict[InstanceKey, str], dict[InstanceKey, int | None]]:
-        """The recorded status of each listed instance the store knows, and the run (start time) it belongs to."""
-        if not listed:
-            return {}, {}
-        async with self.store.transaction() as tx:
-            seen = await tx.instances.lookup(self.profile, ((s.job_name, s.instance_id) for s in listed))
+        """The recorded status of each listed instance the store knows, and the run (start time) it belongs to. The
+        remembered unfinished ones are known from the snapshot already; only the others are looked up."""
+        seen = dict(tracked)
+        others = [(s.job_name, s.instance_id) for s in listed if (s.job_name, s.instance_id) not in tracked]
+        if others:
+            async with self.store.transaction() as tx:
+                seen.update(await tx.instances.lookup(self.profile, others))
         return (
             {key: record.status for key, record in seen.items()},
             {key: record.run_start for key, record in seen.items()},
