@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import ctypes
 import gc
 import heapq
 import importlib
@@ -62,6 +63,34 @@ def _rss_kb() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _heap_kb() -> tuple[int, int] | None:
+    """glibc's malloc heap: (in use, free but kept) in kB — which of the two an RSS growth is (None off glibc)."""
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) // 1024, info.fordblks // 1024
+
+
+def _sqlite_kb() -> int | None:
+    """What SQLite itself holds (page caches, statements, schema) in this process, kB."""
+    try:
+        import _sqlite3
+
+        memory_used = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
+    except (ImportError, OSError, AttributeError):
+        return None
+    memory_used.restype = ctypes.c_int64
+    return int(memory_used()) // 1024
 
 
 def _db_bytes(path: Path) -> int:
@@ -152,7 +181,10 @@ async def bot_process(args: argparse.Namespace) -> None:
                 await prune(store, now_ms=clock(), retention_days=args.retention_days)
             (report,) = reports
             calls, requests = client.stats.requests - requests, client.stats.requests
+            heap = _heap_kb()
             print(json.dumps({
+                "heap_used_kb": heap[0] if heap else None, "heap_free_kb": heap[1] if heap else None,
+                "threads": len(os.listdir("/proc/self/task")), "sqlite_kb": _sqlite_kb(),
                 "cycle_s": cycle_s, "rss_kb": _rss_kb(), "fds": len(os.listdir("/proc/self/fd")),
                 "db_bytes": _db_bytes(db), "objects": len(gc.get_objects()) if args.count_objects else None,
                 "listed": report.listed, "tracked": getattr(report, "tracked", None), "error": report.error,
@@ -247,6 +279,10 @@ class Checkpoint:
     cycle: int
     simulated: str
     rss_mb: float
+    heap_used_mb: float | None
+    heap_free_mb: float | None
+    threads: int
+    sqlite_mb: float | None
     fds: int
     db_mb: float
     objects: int | None
@@ -264,7 +300,10 @@ def _checkpoint(label: str, cycle: int, now: int, window: list[dict[str, Any]], 
     times = sorted(r["cycle_s"] * 1000 for r in window)
     return Checkpoint(
         label=label, cycle=cycle, simulated=datetime.fromtimestamp(now / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
-        rss_mb=last["rss_kb"] / 1024, fds=last["fds"], db_mb=last["db_bytes"] / 1e6, objects=last["objects"],
+        rss_mb=last["rss_kb"] / 1024, fds=last["fds"], threads=last["threads"],
+        sqlite_mb=last["sqlite_kb"] / 1024 if last["sqlite_kb"] is not None else None,
+        heap_used_mb=last["heap_used_kb"] / 1024 if last["heap_used_kb"] is not None else None,
+        heap_free_mb=last["heap_free_kb"] / 1024 if last["heap_free_kb"] is not None else None, db_mb=last["db_bytes"] / 1e6, objects=last["objects"],
         median_ms=statistics.median(times), p95_ms=times[int(0.95 * (len(times) - 1))],
         listed=statistics.mean(r["listed"] for r in window),
         tracked=statistics.mean(r["tracked"] or 0 for r in window), calls=statistics.mean(r["calls"] for r in window),
@@ -329,20 +368,28 @@ def _print(args: argparse.Namespace, retention: str, points: list[Checkpoint], *
     print(f"{args.jobs:,} daily jobs, {args.jobs:,} subscriptions over {CHANNELS} channels; one cycle per simulated "
           f"{args.step_s:.0f} s; {args.warmup:,} warm-up + {args.cycles:,} measured cycles; SQLite store; "
           f"retention {args.retention_days:g} days ({retention})\n")
-    header = (f"{'':>7} {'cycle':>7} {'simulated':>17} | {'RSS MB':>7} {'open files':>10} {'DB MB':>6} "
+    header = (f"{'':>7} {'cycle':>7} {'simulated':>17} | {'RSS MB':>7} {'heap used/free':>14} {'SQLite':>6} "
+              f"{'threads':>7} "
+              f"{'open files':>10} {'DB MB':>6} "
               f"{'objects':>8} | {'median ms':>9} {'p95 ms':>7} | {'DLF calls':>9} {'late':>5} {'listed':>7} "
               f"{'followed':>8} {'failures':>8}")
     print(header)
     print("-" * len(header))
     for p in points:
         objects = f"{p.objects:,}" if p.objects is not None else "-"
-        print(f"{p.label:>7} {p.cycle:>7,} {p.simulated:>17} | {p.rss_mb:>7.1f} {p.fds:>10} {p.db_mb:>6.2f} "
+        heap = f"{p.heap_used_mb:.1f}/{p.heap_free_mb:.1f}" if p.heap_used_mb is not None else "-"
+        sqlite_mb = f"{p.sqlite_mb:.1f}" if p.sqlite_mb is not None else "-"
+        print(f"{p.label:>7} {p.cycle:>7,} {p.simulated:>17} | {p.rss_mb:>7.1f} {heap:>14} {sqlite_mb:>6} "
+              f"{p.threads:>7} "
+              f"{p.fds:>10} {p.db_mb:>6.2f} "
               f"{objects:>8} | {p.median_ms:>9.1f} {p.p95_ms:>7.1f} | {p.calls:>9.1f} {p.late:>5.2f} {p.listed:>7.1f} "
               f"{p.tracked:>8.1f} {p.failures:>8,}")
     print(f"\nmedian / p95: cycle time over the {args.window} cycles before each point; averaged over the same cycles:"
           " DLF calls per cycle (the client's count: lists, probes, details), late: instances looked up because they"
           " ended after the failure list's window, listed: instance-list rows read (unfinished + recent failures +"
           " incident successes), followed: unfinished instances remembered in the store; failures: simulated so far."
+          " heap: glibc malloc's bytes in use / free but kept by the process (fragmentation), MB; SQLite: what"
+          " SQLite holds of it (page caches of the pooled connections, statements), MB."
           "\n"
           f"{failures:,} failures simulated, {posted:,} messages posted to Slack, {errors} cycles failed.")
 

@@ -357,7 +357,7 @@ class ProfilePoller:
         card_keys = [
             (i.recovered_by.job_name, i.failed_instance_id) for i in staged.rest.intents if isinstance(i, Recovery)
         ]
-        cards, card_calls, _ = await self._details(card_keys, required=False)
+        cards, card_calls = await self._cards(card_keys)
         messages = compose(staged.rest.intents, now_ms=now_ms, cards=cards)
         await self._write(staged.rest, messages, progress, cursor=window[1])
         report = CycleReport(
@@ -594,29 +594,25 @@ class ProfilePoller:
             await asyncio.gather(*tasks.values(), return_exceptions=True)
         return len(tasks)
 
-    async def _details(
-        self, keys: Sequence[InstanceKey], *, required: bool
-    ) -> tuple[dict[InstanceKey, Instance], int, dict[InstanceKey, str]]:
-        """Fetch details concurrently, all at once (recovery cards: a missing one is redrawn from what is known)."""
+    async def _cards(self, keys: Sequence[InstanceKey]) -> tuple[dict[InstanceKey, Instance], int]:
+        """Details of the failed instances whose incidents recover, to redraw their cards as resolved; a missing one
+        is redrawn from what the recovery knows."""
         unique = list(dict.fromkeys(keys))
         gate = asyncio.Semaphore(self.options.detail_concurrency)
         found: dict[InstanceKey, Instance] = {}
-        errors: dict[InstanceKey, str] = {}
 
         async def fetch(key: InstanceKey) -> None:
             async with gate:
                 try:
                     found[key] = await self.client.get_instance(*key)
-                except (ValueError, TypeError, DlfError) as exc:
-                    if required:
-                        raise
-                    if isinstance(exc, DlfError):
-                        log.warning("watcher: details of %s/%s unavailable", *key,
-                                    extra=_log_extra(exc, profile=self.profile))
-                    errors[key] = str(exc)
+                except DlfError as exc:
+                    log.warning("watcher: details of %s/%s unavailable; its card is redrawn without them", *key,
+                                extra=_log_extra(exc, profile=self.profile))
+                except (ValueError, TypeError):
+                    log.warning("watcher: details of %r/%r cannot be requested", *key, extra={"profile": self.profile})
 
         await asyncio.gather(*(fetch(key) for key in unique))
-        return found, len(unique), errors
+        return found, len(unique)
 
     async def _write_failures(self, parts: Sequence[Decision], progress: _Progress, *, now_ms: int) -> None:
         """New failures' parts in one transaction. Each is claimed first (`Instances.claim`): one another cycle has
