@@ -574,3 +574,81 @@ def test_failure_without_details_is_still_alerted_and_says_why() -> None:
     assert by_job["job_a"].error_message == "Node load failed."
     assert by_job["job_a"].instance.start_time == 101_000  # the card is built from the list row
     assert by_job["job_b"].details_error is None and by_job["job_b"].error_message is None
+
+
+def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
+    from bot.watcher.decide import STATUS_ENDED, complete, merge, stage
+
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_*", is_pattern=True), watch("C2", "job_a"),
+                     watch("C2", "job_z", instance_id=300, events=("success",), subscription_id=9)],
+            listed=[inst("job_a", 102), inst("job_b", 103), inst("job_a", 101), inst("job_c", 110, "success"),
+                    inst("job_z", 300, "success"), *[inst(f"job_s{n}", 200 + n) for n in range(3)]],
+            incidents=[incident("C2", "job_c", 104)],
+            ended=[("job_q", 5)],
+            digest_threshold=4,
+        )
+    )
+    staged = stage(decision)
+
+    # The storm of C1 (5 new cards; job_a's second failure is a reply to its first) is one digest card written
+    # first; its alerts are in their failures' parts.
+    (digest,) = staged.digests
+    assert digest.channel == "C1" and len(digest.alerts) == 5
+    assert staged.failures == (("job_a", 101), ("job_a", 102), ("job_b", 103), ("job_s0", 200), ("job_s1", 201),
+                               ("job_s2", 202))
+    everything = merge([*staged.parts.values(), staged.rest])
+    alerts_in_parts = [i for p in staged.parts.values() for i in p.intents]
+    assert sorted(i.key for i in alerts_in_parts) == sorted(
+        [a.key for a in digest.alerts] + [i.key for i in decision.intents if isinstance(i, Alert | RepeatFailure)]
+    )
+    assert sorted(everything.seen) == sorted(decision.seen)
+    assert sorted(map(repr, everything.incident_changes)) == sorted(map(repr, decision.incident_changes))
+    assert ("job_q", 5, STATUS_ENDED, None, None) in staged.rest.seen
+    assert [type(i) for i in staged.rest.intents] == [FollowOutcome]
+    assert staged.rest.finished_follows == (9,)
+    # Both channels hear job_a twice: the card (101) and, in its thread, the second failure (102) — each failure
+    # in its own part, with its incident change.
+    assert [(type(i), i.channel) for i in staged.parts[("job_a", 102)].intents] == [(RepeatFailure, "C1"),
+                                                                                    (RepeatFailure, "C2")]
+    assert [type(c) for c in staged.parts[("job_a", 102)].incident_changes] == [IncidentFailedAgain] * 2
+
+    detailed = Instance(job_name="job_a", instance_id=101, status="fail", nodes=(Node(node_name="load", status="fail"),))
+    done = complete(staged.parts[("job_a", 101)], {("job_a", 101): detailed}, {})
+    assert {i.instance.nodes for i in done.intents if isinstance(i, Alert)} == {detailed.nodes}
+    failed = complete(staged.parts[("job_b", 103)], {}, {("job_b", 103): "DLF refused the request."})
+    assert {i.details_error for i in failed.intents if isinstance(i, Alert)} == {"DLF refused the request."}
+
+
+def test_unfinished_instances_are_remembered_only_when_someone_will_care_how_they_end() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "etl_*", is_pattern=True),
+                     watch("C2", "job_f", instance_id=7, subscription_id=3)],
+            listed=[inst("etl_a", 101, "waiting", startTime=None), inst("etl_b", 102, "running"),
+                    inst("other", 103, "running"), inst("job_f", 7, "running"), inst("job_i", 104, "running"),
+                    inst("etl_c", 105, "pause")],
+            incidents=[incident("C1", "job_i", 99)],
+        )
+    )
+    # Watched by a glob, followed, or with an open incident: remembered with their planned time, so the poller can
+    # follow them until they end however late. Another job's run, or a status the poller does not list, is not.
+    assert set(decision.seen) == {("etl_a", 101, "waiting", None, 90_900), ("etl_b", 102, "running", 102_000, 91_800),
+                                  ("job_f", 7, "running", 7_000, 6_300), ("job_i", 104, "running", 104_000, 93_600)}
+    assert decision.intents == ()
+
+
+def test_a_rerun_seen_running_that_fails_again_counts_as_another_failure_of_the_incident() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 101, startTime=205_000)],
+            known={("job_a", 101): "running"},  # the store saw the rerun running
+            runs={("job_a", 101): 205_000},
+            incidents=[incident("C1", "job_a", 101)],
+        )
+    )
+    (repeat,) = decision.intents
+    assert isinstance(repeat, RepeatFailure) and repeat.failure_count == 2
+    assert decision.incident_changes == (IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=101),)
