@@ -4,8 +4,9 @@ sandbox: faults, call counts, jobs and instances, the timeline, tokens. JSON in,
     GET    /_sandbox/health                        {"ok": true}
     GET    /_sandbox/seeded                        the SEEDED table
     POST   /_sandbox/faults                        {"latency_ms"} and/or {"kind": throttle|server_error|malformed|reset
-                                                    |answer, "n", "operation", "status", "html", "retry_after",
-                                                    "malformed", "body" (answer: the JSON served verbatim)}
+                                                    |answer|slow, "n" or "for_s" (seconds), "operation", "status",
+                                                    "html", "retry_after", "malformed", "delay_s" (slow),
+                                                    "body" (answer: the JSON served verbatim)}
                                                    and/or {"rate_limits": {"list_instances": 30, ...} | "documented"
                                                     | null, "rate_window_s"?} and/or {"camel_case_errors": bool}
     DELETE /_sandbox/faults                        clear faults and latency
@@ -78,15 +79,18 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
                                  window_s=float(body.get("rate_window_s", 1.0)))
         kind = body.get("kind")
         n, operation = int(body.get("n", 1)), body.get("operation")
+        for_s = float(body["for_s"]) if body.get("for_s") is not None else None
         if kind == "throttle":
-            sb.faults.throttle(n, retry_after=body.get("retry_after", 1.0), operation=operation)
+            sb.faults.throttle(n, retry_after=body.get("retry_after", 1.0), operation=operation, for_s=for_s)
         elif kind == "server_error":
             sb.faults.server_error(n, status=int(body.get("status", 503)), html=bool(body.get("html")),
-                                   operation=operation)
+                                   operation=operation, for_s=for_s)
         elif kind == "malformed":
-            sb.faults.malformed(n, kind=body.get("malformed", "not_json"), operation=operation)
+            sb.faults.malformed(n, kind=body.get("malformed", "not_json"), operation=operation, for_s=for_s)
         elif kind == "reset":
-            sb.faults.reset_connection(n, operation=operation)
+            sb.faults.reset_connection(n, operation=operation, for_s=for_s)
+        elif kind == "slow":
+            sb.faults.slow(float(body["delay_s"]), n, operation=operation, for_s=for_s)
         elif kind == "answer":
             sb.faults.answer(body["body"], n, operation=operation)
         elif kind is not None:

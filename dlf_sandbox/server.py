@@ -93,7 +93,9 @@ class SandboxServer:
         if route.operation == routes.UNKNOWN:
             return error_response(apierrors.unknown_api(), request_id)
         fault = self.sb.faults.take(route.operation)
-        if fault is not None:
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay_s)
+        elif fault is not None:
             return _fault_response(fault, route.operation, request_id)
         if self.sb.faults.over_rate(route.operation):
             return error_response(apierrors.throttled(1), request_id)

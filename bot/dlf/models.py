@@ -6,7 +6,10 @@ Disagreements handled here (see ../shared/facts/huawei-dlf.md):
 - `jobId` as an int, a digit string, or junk such as "868641," (kept as text when it is not a clean integer);
 - optional fields (`endTime`, `executeTime`, `logPath`, `inputRowCount`, `speed`, `retryTimes`) absent or null;
 - extra fields ignored; unknown status values kept verbatim, a null status read as "unknown";
-- `instances`, `nodes` and `jobs` given as null (read as empty); a `total` that is not a usable count (unknown).
+- `instances`, `nodes` and `jobs` given as null (read as empty); a `total` that is not a usable count (unknown);
+- a node row of an instance's details without a usable name (missing, null, empty), with a field that cannot be read
+  (a time that is not epoch ms...) or that is not an object at all: the node is kept, under a placeholder name
+  (`unnamed_node`), without the fields it could not read — one odd node never costs the others.
 Instance ids must be whole numbers from 0 to 2**63-1 and job names usable in a URL (`identifiers.py`), times epoch
 milliseconds: anything else makes the model invalid. The client validates list rows one at a time, so such a row is
 skipped rather than failing its page; in an instance's details it is a bad response.
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.dlf.identifiers import INT64_MAX, check_instance_id, check_job_name
 
@@ -137,6 +140,48 @@ class Node(_Model):
     queue: str | None = None
 
 
+NODE_NAME_KEYS = ("nodeName", "node_name", "name")
+
+
+def unnamed_node(position: int) -> str:
+    """The name a node row without a usable one is shown under (`position` counts from 1 in DLF's order). Renderers
+    escape it like any DLF name."""
+    return f"(node {position} has no name)"
+
+
+def _lenient_node(raw: Any, position: int) -> Node:
+    """One node row of an instance's details, read as far as it can be: an unusable name becomes a placeholder and
+    each field that cannot be read is left out, so a single odd row keeps its place among the others."""
+    if isinstance(raw, Node):
+        return raw
+    row: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+    name = next((row[key] for key in NODE_NAME_KEYS if row.get(key) not in (None, "")), None)
+    if isinstance(name, int | float) and not isinstance(name, bool):
+        name = str(name)
+    for key in NODE_NAME_KEYS:
+        row.pop(key, None)
+    row["nodeName"] = name if isinstance(name, str) and name.strip() else unnamed_node(position)
+    for _ in range(len(row)):
+        try:
+            return Node.model_validate(row)
+        except ValidationError as exc:
+            unreadable = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if not unreadable & row.keys() - {"nodeName"}:
+                break
+            for key in unreadable:
+                row.pop(key, None)
+    return Node(node_name=row["nodeName"])
+
+
+def _lenient_nodes(value: Any) -> Any:
+    """`nodes` null reads as none; a list is read node by node (`_lenient_node`); anything else stays invalid."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        return value
+    return tuple(_lenient_node(raw, position) for position, raw in enumerate(value, start=1))
+
+
 class Instance(_Model):
     """The answer of "view job instance details" (the seed page)."""
 
@@ -151,7 +196,7 @@ class Instance(_Model):
     force_success: bool = Field(default=False, validation_alias=AliasChoices("forceSuccess", "force_success"))
     ignore_success: bool = Field(default=False, validation_alias=AliasChoices("ignoreSuccess", "ignore_success"))
     total: Count = None
-    nodes: Annotated[tuple[Node, ...], BeforeValidator(_null_as_empty)] = ()
+    nodes: Annotated[tuple[Node, ...], BeforeValidator(_lenient_nodes)] = ()
 
 
 class InstanceSummary(_Model):
@@ -174,6 +219,22 @@ class InstanceSummary(_Model):
         default=None, validation_alias=AliasChoices("jobInstanceName", "job_instance_name")
     )
     error_message: str | None = Field(default=None, validation_alias=AliasChoices("errorMessage", "error_message"))
+
+
+def summary_of(instance: Instance) -> InstanceSummary:
+    """The list row an instance's details stand for (an instance looked up by id rather than listed)."""
+    return InstanceSummary(
+        job_name=instance.job_name,
+        instance_id=instance.instance_id,
+        status=instance.status,
+        plan_time=instance.plan_time,
+        start_time=instance.start_time,
+        end_time=instance.end_time,
+        execute_time=instance.execute_time,
+        instance_type=instance.instance_type,
+        force_success=instance.force_success,
+        ignore_success=instance.ignore_success,
+    )
 
 
 class InstancePage(_Model):

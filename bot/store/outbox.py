@@ -58,12 +58,15 @@ class Outbox:
         payload: dict[str, Any],
         parent_key: str | None = None,
         thread_ts: str | None = None,
+        profile: str | None = None,
+        job_name: str | None = None,
     ) -> bool:
         """Queue one message; False (and nothing changes) if a row with `key` already exists.
 
         `payload` is `{"text": ..., "blocks": [...], "metadata": {...}}` (metadata optional, merged into the message
         metadata next to the key). `parent_key`: for kind "update", the key of the row whose message to edit; for
         other kinds, the key of the row in whose thread to reply. `thread_ts`: a parent ts known already.
+        `profile` / `job_name`: what the message is about (None for a digest), so `/dlf unwatch` can cancel it.
         """
         if kind not in OUTBOX_KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}")
@@ -78,6 +81,8 @@ class Outbox:
                 payload=payload,
                 parent_key=parent_key,
                 thread_ts=thread_ts,
+                profile=profile,
+                job_name=job_name,
                 status="pending",
                 attempts=0,
                 next_attempt_at=self._now,

@@ -8,7 +8,8 @@ from typing import Any, Literal
 SubscriptionState = Literal["active", "broken"]
 IncidentState = Literal["open", "acknowledged", "resolved"]
 OutboxKind = Literal["alert", "digest", "thread_reply", "update", "follow_outcome"]
-OutboxStatus = Literal["pending", "sent", "failed_permanent"]
+# "cancelled": the channel stopped watching the job before the message went out (`/dlf unwatch`).
+OutboxStatus = Literal["pending", "sent", "failed_permanent", "cancelled"]
 
 OUTBOX_KINDS: tuple[str, ...] = ("alert", "digest", "thread_reply", "update", "follow_outcome")
 
@@ -119,6 +120,7 @@ class WatcherState:
     last_success_at: int | None
     last_error: str | None
     last_error_at: int | None
+    failing_since: int | None = None  # the first failed cycle since the last success (None: not failing)
 
 
 __all__ = [

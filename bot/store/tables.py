@@ -56,6 +56,8 @@ subscriptions = Table(
     Column("ended_at", BigInteger, nullable=True),
     UniqueConstraint("channel", "profile", "target", "instance_id"),
     Index(None, "profile", "state"),
+    # A cycle reads the exact watches of the jobs it listed, not all 10,000 subscriptions.
+    Index(None, "profile", "target"),
 )
 
 instances_seen = Table(
@@ -70,8 +72,9 @@ instances_seen = Table(
     # The run the status belongs to (DLF's start time of that run): a rerun that fails again has the same status and
     # a different run, and is news. NULL for rows recorded before it was kept (those count as the same run).
     Column("run_start", BigInteger, nullable=True),
-    # DLF's planned time of the instance: an unfinished one widens the next cycles' window back to it, so a run that
-    # fails (or a rerun that succeeds) long after its planned time is still seen.
+    # DLF's planned time of the instance. The watcher follows an unfinished one (waiting, running...) until it ends:
+    # one that leaves the unfinished lists while planned before the failure list's window is looked up by id, so a
+    # run that fails (or a rerun that succeeds) long after its planned time is still seen.
     Column("plan_time", BigInteger, nullable=True),
     Index(None, "profile", "status"),
     Index(None, "last_status_at"),
@@ -170,6 +173,8 @@ watcher_state = Table(
     Column("last_success_at", BigInteger, nullable=True),
     Column("last_error", String(512), nullable=True),
     Column("last_error_at", BigInteger, nullable=True),
+    # The first failed cycle of the current streak (NULL after a success): how long polling has been failing.
+    Column("failing_since", BigInteger, nullable=True),
 )
 
 leases = Table(

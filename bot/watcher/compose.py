@@ -10,7 +10,8 @@
 | FollowOutcome   | "follow_outcome" (top level)                                                         |
 
 Messages are rendered when the row is written, so delivery needs nothing but the row; each row's metadata names the
-job and instance so a person (or the crash-recovery lookup) can tell what a message was about.
+job and instance so a person (or the crash-recovery lookup) can tell what a message was about, and each row names its
+profile and job (a digest: its profile only) so `/dlf unwatch` can cancel what is still queued about a job.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class OutboxMessage:
     kind: str
     payload: dict[str, Any]
     parent_key: str | None = None
+    profile: str | None = None
+    job_name: str | None = None  # None for a digest (it is about many jobs)
 
 
 def _payload(message: Message, **metadata: Any) -> dict[str, Any]:
@@ -69,20 +72,7 @@ def compose(
             case Alert():
                 rows.append(_alert_row(intent, now_ms=now_ms))
             case Digest():
-                message = alert_render.render_digest(
-                    [a.instance for a in intent.alerts], profile=intent.profile, mentions=intent.mentions,
-                    now_ms=now_ms,
-                )
-                rows.append(
-                    OutboxMessage(
-                        key=intent.key,
-                        channel=intent.channel,
-                        kind="digest",
-                        payload=_payload(
-                            message, profile=intent.profile, event="digest", failures=len(intent.alerts)
-                        ),
-                    )
-                )
+                rows.append(compose_digest_card(intent, now_ms=now_ms))
                 rows.extend(_alert_row(alert, now_ms=now_ms) for alert in intent.alerts)
             case RepeatFailure():
                 about = _about(intent.instance, intent.profile, "failed_again")
@@ -99,7 +89,7 @@ def compose(
                     failure_count=intent.failure_count,
                     now_ms=now_ms,
                 )
-                rows.extend(_reply_and_update(intent, reply=reply, card=card, about=about))
+                rows.extend(_reply_and_update(intent, reply=reply, card=card, about=about, job=intent.instance.job_name))
             case Recovery():
                 job = intent.recovered_by.job_name
                 failed = cards.get((job, intent.failed_instance_id)) or Instance(
@@ -117,7 +107,7 @@ def compose(
                     resolved_by=intent.recovered_by,
                     now_ms=now_ms,
                 )
-                rows.extend(_reply_and_update(intent, reply=reply, card=card, about=about))
+                rows.extend(_reply_and_update(intent, reply=reply, card=card, about=about, job=job))
             case FollowOutcome():
                 message = alert_render.render_follow_outcome(
                     intent.instance, profile=intent.profile, mentions=intent.mentions, now_ms=now_ms
@@ -125,20 +115,37 @@ def compose(
                 about = _about(intent.instance, intent.profile, "follow_outcome")
                 rows.append(
                     OutboxMessage(key=intent.key, channel=intent.channel, kind="follow_outcome",
-                                  payload=_payload(message, **about))
+                                  payload=_payload(message, **about), profile=intent.profile,
+                                  job_name=intent.instance.job_name)
                 )
     return rows
 
 
+def compose_digest_card(intent: Digest, *, now_ms: int) -> OutboxMessage:
+    """The digest's own row (the card its alerts reply under), without the alerts: those can be written later."""
+    message = alert_render.render_digest(
+        [a.instance for a in intent.alerts], profile=intent.profile, mentions=intent.mentions, now_ms=now_ms
+    )
+    return OutboxMessage(
+        key=intent.key,
+        channel=intent.channel,
+        kind="digest",
+        payload=_payload(message, profile=intent.profile, event="digest", failures=len(intent.alerts)),
+        profile=intent.profile,
+    )
+
+
 def _reply_and_update(
-    intent: RepeatFailure | Recovery, *, reply: Message, card: Message, about: dict[str, Any]
+    intent: RepeatFailure | Recovery, *, reply: Message, card: Message, about: dict[str, Any], job: str
 ) -> tuple[OutboxMessage, OutboxMessage]:
     """A reply in the incident's thread and the in-place update of its card: both wait for the card's row."""
     return (
         OutboxMessage(key=intent.key, channel=intent.channel, kind="thread_reply",
-                      payload=_payload(reply, **about), parent_key=intent.root_key),
+                      payload=_payload(reply, **about), parent_key=intent.root_key, profile=intent.profile,
+                      job_name=job),
         OutboxMessage(key=intent.update_key, channel=intent.channel, kind="update",
-                      payload=_payload(card, **about), parent_key=intent.root_key),
+                      payload=_payload(card, **about), parent_key=intent.root_key, profile=intent.profile,
+                      job_name=job),
     )
 
 
@@ -186,7 +193,9 @@ def _alert_row(alert: Alert, *, now_ms: int) -> OutboxMessage:
         kind="thread_reply" if alert.digest_key else "alert",
         payload=_payload(message, **_about(alert.instance, alert.profile, alert.event)),
         parent_key=alert.digest_key,
+        profile=alert.profile,
+        job_name=alert.instance.job_name,
     )
 
 
-__all__ = ["OutboxMessage", "compose"]
+__all__ = ["OutboxMessage", "compose", "compose_digest_card"]

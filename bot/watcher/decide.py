@@ -15,6 +15,8 @@ Rules (each has a row in tests/watcher/test_decide.py):
   deliverer holds them until the channel is repaired (re-watched), so no failure of the broken period is lost.
 - Subscriptions match job names exactly, or as a glob (`fnmatch.fnmatchcase`, so `etl_*` is case-sensitive).
 - Several subscriptions of one channel matching one job give that channel one alert (mentions merged).
+- A one-off follow of an instance whose failure its channel is alerted about anyway (a watch of the job) adds its
+  mention to that alert instead of saying the same failure a second time; the follow still ends.
 - A failure of a job whose incident is still unresolved in that channel is a thread reply plus a card update with
   the failure counter, not a new alert.
 - A later success of the job (a higher instance id) or a successful rerun of its last failed instance resolves the
@@ -25,8 +27,16 @@ Rules (each has a row in tests/watcher/test_decide.py):
   the follow ends, and silence would leave the channel waiting for an outcome that never comes.
 - A failure whose details DLF would not give (an error specific to that instance) is alerted all the same: the
   intent carries why (`details_error`) and DLF's list-row `errorMessage`, and the card is built from the list row.
+- Unfinished instances (`TRACKED_STATUSES`) of jobs someone watches, follows or has an open incident for are
+  remembered with their planned time: the poller follows them until they end, however late, and looks their
+  outcome up when they leave the unfinished lists. One that left them without being listed as failed (the poller
+  says so in `CycleInput.ended`) is remembered as `STATUS_ENDED`.
 - More than `digest_threshold` new alerts for one channel in one cycle become one digest at top level, with the
   individual alerts as replies in its thread.
+
+The poller writes a decision in stages (`stage()`): the digests first, then each new failure's part as soon as its
+details arrive (`complete()` puts them on the card), then the rest with the cursor. Each part holds everything that
+concerns its failure (intents, seen status, incident change), so a crash between stages leaves nothing half said.
 
 Every intent carries a deterministic `key` (the outbox's unique key): computed from the data alone, so replaying
 a cycle after a crash, or a second replica running the same cycle, yields the same keys and no second message.
@@ -36,7 +46,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from bot.dlf.models import FINISHED_INSTANCE_STATUSES, Instance, InstanceSummary
@@ -48,6 +58,12 @@ EVENT_SUCCESS = "success"
 STATUS_FAIL = "fail"
 STATUS_RUNNING_EXCEPTION = "running-exception"
 STATUS_SUCCESS = "success"
+# Unfinished statuses the poller lists every cycle (in this order: each one an instance can move on to comes after
+# it, so one moving on between two list calls is in one of them) and follows in the store until the instance ends.
+TRACKED_STATUSES = ("waiting", "running", STATUS_RUNNING_EXCEPTION)
+# The store's status for a followed instance that left the unfinished statuses without being listed as failed: it
+# succeeded, was stopped or paused... (a success that matters — an incident's — is listed, so is a failure).
+STATUS_ENDED = "ended"
 
 # Instance status -> the subscription event it raises.
 FAILURE_EVENTS = {STATUS_FAIL: EVENT_FAILURE, STATUS_RUNNING_EXCEPTION: EVENT_RUNNING_EXCEPTION}
@@ -113,6 +129,8 @@ class CycleInput:
     # with a card built from its list row that says so.
     detail_errors: Mapping[InstanceKey, str] = field(default_factory=dict)
     digest_threshold: int = DEFAULT_DIGEST_THRESHOLD
+    # Followed unfinished instances that are in none of this cycle's lists and not failed: remembered as ended.
+    ended: Sequence[InstanceKey] = ()
 
 
 # --- intents: what must be said ----------------------------------------------------------------------------------
@@ -130,7 +148,7 @@ class Alert:
     mentions: tuple[str, ...] = ()
     digest_key: str | None = None  # set when the alert goes into a digest's thread
     details_error: str | None = None  # set when the card is built from the list row: why details were not fetched
-    error_message: str | None = None  # DLF's errorMessage from the list row
+    error_message: str | None = None  # DLF's errorMessage from the list row (the card shows it with details_error)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,7 +248,8 @@ class Decision:
     """What one cycle must say and what the store must remember, to be written in one transaction."""
 
     intents: tuple[Intent, ...] = ()
-    seen: tuple[tuple[str, int, str, int | None], ...] = ()  # (job, instance id, status, run start) to upsert
+    # (job, instance id, status, run start, planned time) to upsert; None keeps what the store has
+    seen: tuple[tuple[str, int, str, int | None, int | None], ...] = ()
     incident_changes: tuple[IncidentChange, ...] = ()
     finished_follows: tuple[int, ...] = ()  # subscription ids of one-off follows that ended
 
@@ -257,6 +276,11 @@ def alert_key(*, profile: str, channel: str, instance: InstanceSummary | Instanc
     if rerun:
         key += f":run{instance.start_time or 0}"
     return bounded_key(key)
+
+
+def follow_key(*, profile: str, channel: str, job_name: str, instance_id: int) -> str:
+    """The outbox key of a follow's outcome message (its instance finished)."""
+    return bounded_key(f"follow:{profile}:{channel}:{job_name}:{instance_id}")
 
 
 def digest_key(*, profile: str, channel: str, alert_keys: Iterable[str]) -> str:
@@ -307,34 +331,43 @@ def decide(cycle: CycleInput) -> Decision:
     known = dict(cycle.known)
     intents: list[Intent] = []
     alerts_by_channel: dict[str, list[Alert]] = {}
-    seen: dict[InstanceKey, tuple[str, int | None]] = {}
+    seen: dict[InstanceKey, tuple[str, int | None, int | None]] = {}
     changes: list[IncidentChange] = []
     index = _WatchIndex(cycle.watches)
+    follows = _follows_by_instance(cycle.watches)
+    incident_jobs = {inc.job_name for inc in cycle.incidents}
+    # (channel, instance, event) a standing watch's alert (or thread reply) tells: a follow need not say it again.
+    told: set[tuple[str, InstanceKey, str]] = set()
 
     for summary in _ordered(cycle.listed):
         key = (summary.job_name, summary.instance_id)
         previous = known.get(key)
         if not _is_news(cycle, summary, previous):
             if key not in seen and cycle.runs.get(key) is None and summary.start_time is not None:
-                seen[key] = (summary.status, summary.start_time)  # a row recorded before runs were kept learns its run
+                # A row recorded before runs were kept learns its run.
+                seen[key] = (summary.status, summary.start_time, summary.plan_time)
             continue
         new_run = is_new_run(cycle, summary)
         event = FAILURE_EVENTS.get(summary.status)
         if event is not None:
-            seen[key] = (summary.status, summary.start_time)
+            seen[key] = (summary.status, summary.start_time, summary.plan_time)
             known[key] = summary.status
             if is_overridden(summary):
                 continue
             details = cycle.details.get(key)
             instance = details or _instance_from_summary(summary)
             details_error = None if details is not None else cycle.detail_errors.get(key)
-            error_message = summary.error_message if details_error is not None else None
+            error_message = summary.error_message
             # A rerun: the instance succeeded or ran again since its recorded status, or this is another run of it.
             rerun = previous is not None and (previous not in FAILURE_EVENTS or new_run)
             mentions = index.channel_mentions(summary.job_name)
             for channel, events in index.channel_events(summary.job_name).items():
                 if event not in events:
                     continue
+                told.add((channel, key, event))
+                channel_mentions = _with_follower_mentions(
+                    mentions.get(channel, ()), follows.get(key, ()), channel=channel, event=event
+                )
                 incident = incidents.get((channel, summary.job_name))
                 if incident is None:
                     alert = Alert(
@@ -343,7 +376,7 @@ def decide(cycle: CycleInput) -> Decision:
                         profile=profile,
                         event=event,
                         instance=instance,
-                        mentions=mentions.get(channel, ()),
+                        mentions=channel_mentions,
                         details_error=details_error,
                         error_message=error_message,
                     )
@@ -364,8 +397,11 @@ def decide(cycle: CycleInput) -> Decision:
                     )
                     continue
                 # The same run of the incident's last instance moving from running-exception to fail is not a new
-                # failure; another instance, or another run of the same instance, is.
-                same_failure = incident.last_instance_id == summary.instance_id and not new_run
+                # failure; another instance, or another run of the same instance (seen running meanwhile, or with
+                # another start time), is.
+                same_failure = (
+                    incident.last_instance_id == summary.instance_id and not new_run and previous in FAILURE_EVENTS
+                )
                 count = incident.failure_count if same_failure else incident.failure_count + 1
                 suffix = f"{summary.job_name}:{summary.instance_id}:{event}"
                 if rerun:
@@ -380,7 +416,7 @@ def decide(cycle: CycleInput) -> Decision:
                         root_key=incident.root_key,
                         failure_count=count,
                         instance=instance,
-                        mentions=mentions.get(channel, ()),
+                        mentions=channel_mentions,
                         details_error=details_error,
                         error_message=error_message,
                     )
@@ -405,14 +441,21 @@ def decide(cycle: CycleInput) -> Decision:
         if summary.status == STATUS_SUCCESS:
             recovered = _recover(cycle, index, summary, incidents, intents, changes)
             if previous is not None or recovered:
-                seen[key] = (summary.status, summary.start_time)
+                seen[key] = (summary.status, summary.start_time, summary.plan_time)
                 known[key] = summary.status
             continue
 
-        if previous is not None:
-            # A known instance moved on (e.g. a rerun is running again): remember it so a later failure is news.
-            seen[key] = (summary.status, summary.start_time)
+        followed = summary.status in TRACKED_STATUSES and (
+            key in follows or summary.job_name in incident_jobs or bool(index.channel_events(summary.job_name))
+        )
+        if previous is not None or followed:
+            # A known instance moved on (e.g. a rerun is running again), or an unfinished one somebody cares about:
+            # remember it (with its planned time) so the poller follows it and its failure, however late, is news.
+            seen[key] = (summary.status, summary.start_time, summary.plan_time)
             known[key] = summary.status
+
+    for key in cycle.ended:
+        seen.setdefault(key, (STATUS_ENDED, None, None))
 
     for channel in index.channels:
         alerts = alerts_by_channel.get(channel, [])
@@ -421,11 +464,13 @@ def decide(cycle: CycleInput) -> Decision:
         else:
             intents.extend(alerts)
 
-    follows, finished = _follow_outcomes(cycle)
-    intents.extend(follows)
+    outcomes, finished = _follow_outcomes(cycle, told)
+    intents.extend(outcomes)
     return Decision(
         intents=tuple(_intent_order(intents)),
-        seen=tuple((job, instance_id, status, run) for (job, instance_id), (status, run) in seen.items()),
+        seen=tuple(
+            (job, instance_id, status, run, plan) for (job, instance_id), (status, run, plan) in seen.items()
+        ),
         incident_changes=tuple(changes),
         finished_follows=tuple(finished),
     )
@@ -477,8 +522,31 @@ def follow_event(status: str) -> str | None:
     return FAILURE_EVENTS.get(status)
 
 
-def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]:
-    """Per follow: the outcome message if it asked for it, and the follows that end (their instance finished)."""
+def _follows_by_instance(watches: Sequence[Watch]) -> dict[InstanceKey, list[Watch]]:
+    found: dict[InstanceKey, list[Watch]] = {}
+    for watch in watches:
+        if watch.is_follow and watch.instance_id is not None:
+            found.setdefault((watch.target, watch.instance_id), []).append(watch)
+    return found
+
+
+def _with_follower_mentions(
+    mentions: Sequence[str], followers: Iterable[Watch], *, channel: str, event: str
+) -> tuple[str, ...]:
+    """The alert's mentions plus those of the channel's follows of the instance that asked for this event (the
+    alert says what their outcome message would have said)."""
+    merged = list(mentions)
+    for follow in followers:
+        if follow.channel == channel and event in follow.events and follow.mention and follow.mention not in merged:
+            merged.append(follow.mention)
+    return tuple(merged)
+
+
+def _follow_outcomes(
+    cycle: CycleInput, told: set[tuple[str, InstanceKey, str]]
+) -> tuple[list[FollowOutcome], list[int]]:
+    """Per follow: the outcome message if it asked for it and no alert of this cycle says it already (`told`), and
+    the follows that end (their instance finished)."""
     latest: dict[InstanceKey, Instance] = {
         (s.job_name, s.instance_id): _instance_from_summary(s) for s in cycle.listed
     }
@@ -499,7 +567,12 @@ def _follow_outcomes(cycle: CycleInput) -> tuple[list[FollowOutcome], list[int]]
                 continue
             # Said once per run: the follow goes on, and a later run may hit it again.
             key += f":{event}:run{instance.start_time or 0}"
-        if event is None or event in watch.events:
+        else:
+            key = follow_key(
+                profile=cycle.profile, channel=watch.channel, job_name=watch.target, instance_id=watch.instance_id
+            )
+        said_by_alert = event is not None and (watch.channel, (watch.target, watch.instance_id), event) in told
+        if (event is None or event in watch.events) and not said_by_alert:
             outcomes.append(
                 FollowOutcome(
                     key=bounded_key(key),
@@ -519,19 +592,110 @@ def _digest(profile: str, channel: str, alerts: list[Alert]) -> Digest:
     mentions: list[str] = []
     for alert in alerts:
         mentions.extend(m for m in alert.mentions if m not in mentions)
-    threaded = tuple(
-        Alert(
-            key=a.key,
-            channel=a.channel,
-            profile=a.profile,
-            event=a.event,
-            instance=a.instance,
-            mentions=(),  # the digest pings once; 200 replies pinging again would be the storm we avoid
-            digest_key=key,
-        )
-        for a in alerts
-    )
+    # The digest pings once; 200 replies pinging again would be the storm we avoid.
+    threaded = tuple(replace(a, mentions=(), digest_key=key) for a in alerts)
     return Digest(key=key, channel=channel, profile=profile, alerts=threaded, mentions=tuple(mentions))
+
+
+def watched_jobs(watches: Sequence[Watch], job_names: Iterable[str]) -> set[str]:
+    """The names among `job_names` a standing watch (not a follow) matches, exactly or by glob."""
+    index = _WatchIndex(watches)
+    return {name for name in set(job_names) if index.matching(name)}
+
+
+# --- staged writing ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Staged:
+    """A decision cut into what the poller writes one transaction after another (see the module docstring)."""
+
+    digests: tuple[Digest, ...]  # first: the storm threads the alerts go in (each digest card alone, no alerts)
+    failures: tuple[InstanceKey, ...]  # the new failures said this cycle, oldest first: their details are wanted
+    parts: Mapping[InstanceKey, Decision]  # per failure: its alerts / thread replies, seen status, incident changes
+    rest: Decision  # last, with the cursor: recoveries, follow outcomes, every other seen status, finished follows
+
+
+def _failure_key(intent: Alert | RepeatFailure) -> InstanceKey:
+    return intent.instance.job_name, intent.instance.instance_id
+
+
+def stage(decision: Decision) -> Staged:
+    """Cut `decision` into its stages. Nothing is lost or repeated: the parts and the rest hold every intent and
+    store change exactly once (a digest's alerts are in their failures' parts)."""
+    intents: dict[InstanceKey, list[Intent]] = {}
+    digests: list[Digest] = []
+    rest_intents: list[Intent] = []
+    for intent in decision.intents:
+        if isinstance(intent, Digest):
+            digests.append(intent)
+            for alert in intent.alerts:
+                intents.setdefault(_failure_key(alert), []).append(alert)
+        elif isinstance(intent, Alert | RepeatFailure):
+            intents.setdefault(_failure_key(intent), []).append(intent)
+        else:
+            rest_intents.append(intent)
+    failures = tuple(sorted(intents, key=lambda key: (key[1], key[0])))
+    seen: dict[InstanceKey, list[tuple[str, int, str, int | None, int | None]]] = {}
+    rest_seen: list[tuple[str, int, str, int | None, int | None]] = []
+    for item in decision.seen:
+        if (item[0], item[1]) in intents:
+            seen.setdefault((item[0], item[1]), []).append(item)
+        else:
+            rest_seen.append(item)
+    changes: dict[InstanceKey, list[IncidentChange]] = {}
+    rest_changes: list[IncidentChange] = []
+    for change in decision.incident_changes:
+        key = (change.job_name, change.instance_id)
+        if not isinstance(change, IncidentResolved) and key in intents:
+            changes.setdefault(key, []).append(change)
+        else:
+            rest_changes.append(change)
+    parts = {
+        key: Decision(
+            intents=tuple(_intent_order(intents[key])),
+            seen=tuple(seen.get(key, ())),
+            incident_changes=tuple(changes.get(key, ())),
+        )
+        for key in failures
+    }
+    rest = Decision(
+        intents=tuple(rest_intents),
+        seen=tuple(rest_seen),
+        incident_changes=tuple(rest_changes),
+        finished_follows=decision.finished_follows,
+    )
+    return Staged(digests=tuple(digests), failures=failures, parts=parts, rest=rest)
+
+
+def merge(parts: Iterable[Decision]) -> Decision:
+    """Several parts as one decision (their order kept; new cards before the replies that need them)."""
+    chosen = list(parts)
+    return Decision(
+        intents=tuple(_intent_order([i for p in chosen for i in p.intents])),
+        seen=tuple(item for p in chosen for item in p.seen),
+        incident_changes=tuple(c for p in chosen for c in p.incident_changes),
+        finished_follows=tuple(f for p in chosen for f in p.finished_follows),
+    )
+
+
+def complete(
+    part: Decision, details: Mapping[InstanceKey, Instance], detail_errors: Mapping[InstanceKey, str]
+) -> Decision:
+    """`part` with the details fetched for its failure on its cards, or the reason they could not be (the card is
+    then built from the list row and says why)."""
+
+    def completed(intent: Intent) -> Intent:
+        if not isinstance(intent, Alert | RepeatFailure):
+            return intent
+        key = _failure_key(intent)
+        if key in details:
+            return replace(intent, instance=details[key], details_error=None)
+        if key in detail_errors:
+            return replace(intent, details_error=detail_errors[key])
+        return intent
+
+    return replace(part, intents=tuple(completed(i) for i in part.intents))
 
 
 def _intent_order(intents: list[Intent]) -> list[Intent]:
@@ -610,9 +774,11 @@ __all__ = [
     "EVENT_FAILURE",
     "EVENT_RUNNING_EXCEPTION",
     "EVENT_SUCCESS",
+    "STATUS_ENDED",
     "STATUS_FAIL",
     "STATUS_RUNNING_EXCEPTION",
     "STATUS_SUCCESS",
+    "TRACKED_STATUSES",
     "Alert",
     "CycleInput",
     "Decision",
@@ -627,13 +793,19 @@ __all__ = [
     "KnownIncident",
     "Recovery",
     "RepeatFailure",
+    "Staged",
     "Watch",
     "alert_key",
     "bounded_key",
+    "complete",
     "decide",
     "digest_key",
     "follow_event",
+    "follow_key",
     "is_new_run",
     "is_overridden",
+    "merge",
     "relevant_failures",
+    "stage",
+    "watched_jobs",
 ]

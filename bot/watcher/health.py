@@ -1,10 +1,20 @@
 """Is the watcher alive? What `/healthz` (and so the container's HEALTHCHECK) answers about it.
 
-Unhealthy when the watcher is not running (its task died, or it never started) or when a profile's last successful
-cycle is older than `stale_after_s` — a hung cycle, or DLF failing for that long. Right after start-up the profiles
-get a grace period: the first cycle may wait for a crashed replica's poll lease to expire and then catch up. The
-store holds each profile's heartbeat, so with several replicas every one of them judges the cycles of whichever
-replica holds the lease.
+Unhealthy when the watcher is not running (its task died, or it never started), and per profile — the store holds
+each profile's cycles (heartbeat, last success, the streak of failures), so with several replicas every one of them
+judges the cycles of whichever replica holds the lease — in three different situations:
+
+- polling fails: cycles are attempted and fail (DLF down, throttled, answering garbage, the database refusing).
+  Unhealthy once the stale limit has passed since the streak's first failed attempt, start-up grace or not: an
+  outage that begins just after start-up is reported as soon as one that begins later.
+- stale: the last cycle succeeded, but too long ago (a hung cycle, a holder that stopped polling): unhealthy once the
+  last success is older than the stale limit.
+- not yet polled: no cycle of the profile has run to its end yet (another replica holds the poll lease — a crashed
+  one's lease must expire first —, or the first cycle is still running). Healthy within the start-up grace, then
+  unhealthy.
+
+The start-up grace (stale limit + the poll lease's TTL, counted from this process's start) applies to the last two
+only.
 """
 
 from __future__ import annotations
@@ -48,8 +58,24 @@ class WatcherHealth:
     details: dict[str, Any]
 
 
+NOT_YET_POLLED = "not yet polled"
+POLLING = "polling"
+POLLING_FAILS = "polling fails"
+STALE = "stale"
+
+
 def _age_s(now_ms: int, at_ms: int | None) -> float | None:
     return round((now_ms - at_ms) / 1000, 1) if at_ms is not None else None
+
+
+def profile_condition(state: WatcherState | None) -> str:
+    """What the store says of one profile's cycles: `NOT_YET_POLLED`, `POLLING_FAILS` or `POLLING` (the last
+    cycle succeeded; whether it is recent enough is the caller's question)."""
+    if state is None or (state.last_success_at is None and state.failing_since is None):
+        return NOT_YET_POLLED
+    if state.failing_since is not None:
+        return POLLING_FAILS
+    return POLLING
 
 
 def judge_watcher(
@@ -66,29 +92,51 @@ def judge_watcher(
     reasons: list[str] = []
     if not running and (ever_started or not in_grace):
         reasons.append("the watcher is not running: no alerts are being sent")
+    limit_s = limits.stale_after_ms / 1000
     profiles: dict[str, Any] = {}
     for profile, state in states.items():
+        condition = profile_condition(state)
         success = state.last_success_at if state is not None else None
         heartbeat = state.heartbeat_at if state is not None else None
+        failing_since = state.failing_since if state is not None else None
+        error = state.last_error if state is not None else None
+        stale = success is not None and now_ms - success > limits.stale_after_ms
+        if condition == POLLING_FAILS:
+            assert failing_since is not None
+            if now_ms - failing_since > limits.stale_after_ms:
+                since = f"; last success {_age_s(now_ms, success):.0f} s ago" if success is not None else ""
+                reasons.append(
+                    f"profile {profile}: polling fails for {_age_s(now_ms, failing_since):.0f} s "
+                    f"(allowed: {limit_s:.0f} s){since}; last error: {error}"
+                )
+            elif stale and not in_grace:
+                reasons.append(
+                    f"profile {profile}: last successful poll cycle {_age_s(now_ms, success):.0f} s ago "
+                    f"(allowed: {limit_s:.0f} s); last error: {error}"
+                )
+        elif condition == NOT_YET_POLLED and not in_grace:
+            reasons.append(
+                f"profile {profile}: not yet polled {_age_s(now_ms, started_ms):.0f} s after start-up "
+                f"(allowed: {limits.startup_grace_ms / 1000:.0f} s): another replica may hold the poll lease "
+                "without polling, or the first cycle is stuck"
+            )
+        elif condition == POLLING and stale and not in_grace:
+            reasons.append(
+                f"profile {profile}: last successful poll cycle {_age_s(now_ms, success):.0f} s ago "
+                f"(allowed: {limit_s:.0f} s)"
+            )
+        if condition == POLLING and stale:
+            condition = STALE
         profiles[profile] = {
+            "state": condition,
             "last_heartbeat_ms": heartbeat,
             "heartbeat_age_s": _age_s(now_ms, heartbeat),
             "last_success_ms": success,
             "last_success_age_s": _age_s(now_ms, success),
-            "last_error": state.last_error if state is not None else None,
+            "failing_since_ms": failing_since,
+            "failing_for_s": _age_s(now_ms, failing_since),
+            "last_error": error,
         }
-        if in_grace:
-            continue
-        limit_s = limits.stale_after_ms / 1000
-        if success is None:
-            reasons.append(f"profile {profile}: no successful poll cycle yet (allowed: {limit_s:.0f} s)")
-        elif now_ms - success > limits.stale_after_ms:
-            error = state.last_error if state is not None else None
-            why = f"; last error: {error}" if error else ""
-            reasons.append(
-                f"profile {profile}: last successful poll cycle {_age_s(now_ms, success):.0f} s ago "
-                f"(allowed: {limit_s:.0f} s){why}"
-            )
     return WatcherHealth(
         healthy=not reasons,
         reasons=tuple(reasons),
@@ -128,4 +176,14 @@ class WatcherHealthProbe:
         )
 
 
-__all__ = ["HealthLimits", "WatcherHealth", "WatcherHealthProbe", "judge_watcher"]
+__all__ = [
+    "NOT_YET_POLLED",
+    "POLLING",
+    "POLLING_FAILS",
+    "STALE",
+    "HealthLimits",
+    "WatcherHealth",
+    "WatcherHealthProbe",
+    "judge_watcher",
+    "profile_condition",
+]

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from bot.dlf import DlfClient, DlfConfig, DlfMetrics, InstanceSummary, paths
+from bot.dlf import DlfClient, DlfConfig, DlfMetrics, Instance, InstanceSummary, paths
+from bot.dlf.models import unnamed_node
 from bot.errors import DlfBadResponse
 from bot.render.instance_card import render_instance
 from bot.render.limits import problems
@@ -197,3 +198,35 @@ def test_every_row_the_model_accepts_names_a_path_the_client_can_build(job_name:
         return
     path = paths.instance_path("p", row.job_name, row.instance_id)
     assert path.startswith("/v1/p/jobs/") and "/../" not in path and "/./" not in path
+
+
+async def test_a_node_without_a_name_or_with_unreadable_fields_keeps_its_place_and_costs_no_other_node(
+    make_client: MakeClient, sb: Sandbox
+):
+    sb.faults.answer(_load("instance_odd_nodes.json"), operation="show_instance")
+    instance = await make_client().get_instance("job_a", 1001)
+
+    assert [n.node_name for n in instance.nodes] == [
+        "extract", unnamed_node(2), unnamed_node(3), unnamed_node(4), "load"
+    ]
+    assert [n.status for n in instance.nodes] == ["success", "fail", "fail", "unknown", "fail"]
+    nameless = instance.nodes[1]
+    assert (nameless.type, nameless.log_path) == ("DLISQL", "obs://dlf-log/1001/transform.log")
+    load = instance.nodes[4]
+    # Only what could not be read is left out: the time and retry count, not the node's type and log.
+    assert (load.start_time, load.retry_times, load.type, load.log_path) == (
+        None, None, "DWSSQL", "obs://dlf-log/1001/load.log"
+    )
+    card = render_instance(instance, now_ms=sb.clock())
+    assert problems(card) == []
+    shown = json.dumps(card.blocks)
+    assert "load" in shown and unnamed_node(2) in shown
+
+
+def test_a_node_name_that_is_markup_is_kept_verbatim_for_the_renderer_to_escape():
+    instance = Instance.model_validate(
+        {"jobName": "job_a", "instanceId": 1, "nodes": [{"nodeName": "<!channel>", "status": "fail"}, {}]}
+    )
+    assert [n.node_name for n in instance.nodes] == ["<!channel>", unnamed_node(2)]
+    card = render_instance(instance, now_ms=0)
+    assert problems(card) == [] and "<!channel>" not in json.dumps(card.blocks)

@@ -145,3 +145,34 @@ async def test_camel_case_error_bodies_on_request(call: Call, sb: Sandbox) -> No
     assert dlf_error.json() == {"errorCode": "DLF.0137", "errorMsg": "Job instance does not exist."}
     sb.faults.throttle(n=1)
     assert (await call("GET", DETAILS)).json()["error_code"] == "APIG.0308"
+
+
+def test_a_timed_fault_hits_every_request_until_its_deadline_then_is_gone() -> None:
+    now = [100.0]
+    faults = Faults(monotonic=lambda: now[0])
+    faults.server_error(status=503, for_s=10, operation="list_instances")
+    hits = [faults.take("list_instances") for _ in range(50)]
+    assert all(rule is not None and rule.status == 503 for rule in hits)  # not "the next n": all of them
+    assert faults.take("show_instance") is None
+    now[0] += 10.0
+    assert faults.take("list_instances") is None and faults.pending() == []
+    with pytest.raises(ValueError):
+        faults.throttle(for_s=0)
+
+
+async def test_an_outage_of_a_few_seconds_answers_every_request_with_its_fault(call: Call, sb: Sandbox) -> None:
+    sb.faults.malformed(kind="not_json", for_s=30)
+    bodies = [await call("GET", DETAILS) for _ in range(4)]
+    assert all(b.status_code == 200 and b.headers["content-type"].startswith("text/html") for b in bodies)
+    sb.faults.clear()
+    assert (await call("GET", DETAILS)).json()["jobName"] == "job_batch"
+
+
+async def test_slow_answers_arrive_after_their_delay_and_are_otherwise_normal(call: Call, sb: Sandbox) -> None:
+    sb.faults.slow(0.3, n=1)
+    started = time.monotonic()
+    slow = await call("GET", DETAILS)
+    waited = time.monotonic() - started
+    fast = await call("GET", DETAILS)
+    assert slow.status_code == 200 and slow.json() == fast.json()
+    assert waited >= 0.3

@@ -71,6 +71,29 @@ async def test_a_failed_cycle_records_its_heartbeat_but_keeps_the_cursor(store: 
     assert [s.profile for s in everyone] == [P]
 
 
+async def test_a_streak_of_failed_cycles_remembers_when_it_began_until_a_success(store: Store, clock) -> None:
+    async with store.transaction() as tx:
+        await tx.watcher_state.heartbeat(P, error="DlfUnavailable: 503")  # the very first attempt fails
+    began = clock()
+    clock.advance(60)
+    async with store.transaction() as tx:
+        await tx.watcher_state.heartbeat(P, error="DlfThrottled: 429")
+        failing = await tx.watcher_state.get(P)
+    clock.advance(60)
+    async with store.transaction() as tx:
+        await tx.watcher_state.heartbeat(P, cursor=1_000)
+        recovered = await tx.watcher_state.get(P)
+    clock.advance(60)
+    async with store.transaction() as tx:
+        await tx.watcher_state.heartbeat(P, error="DlfUnavailable: 503")
+        again = await tx.watcher_state.get(P)
+
+    assert failing is not None and (failing.failing_since, failing.last_error_at) == (began, began + 60_000)
+    assert failing.last_success_at is None
+    assert recovered is not None and recovered.failing_since is None
+    assert again is not None and again.failing_since == clock()
+
+
 async def test_audit_records_who_did_what(store: Store) -> None:
     async with store.transaction() as tx:
         await tx.audit.record(actor="U1", action="watch", channel="C1", target="job_a", details={"events": ["failure"]})

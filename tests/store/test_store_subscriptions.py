@@ -165,3 +165,101 @@ async def test_one_active_subscription_is_enough_for_a_channel_to_be_delivered_t
         claimed = await tx.outbox.claim_heads(holder="t", limit=10, claim_ttl_ms=1000)
 
     assert [row.key for row in claimed] == ["alert"]
+
+
+async def _queue(store: Store, key: str, *, job: str | None, channel: str = "C1", kind: str = "alert",
+                 parent_key: str | None = None) -> None:
+    async with store.transaction() as tx:
+        await tx.outbox.enqueue(key=key, channel=channel, kind=kind, payload={"text": key}, parent_key=parent_key,
+                                profile=P, job_name=job)
+
+
+async def test_unwatching_cancels_what_is_still_queued_about_jobs_the_channel_no_longer_watches(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="etl_*", is_pattern=True, created_by="U1")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="etl_x", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C2", profile=P, target="job_a", created_by="U1")
+        unposted, _ = await tx.incidents.open_or_get(channel="C1", profile=P, job_name="job_a", instance_id=1,
+                                                     root_key="a1")
+        posted, _ = await tx.incidents.open_or_get(channel="C1", profile=P, job_name="etl_y", instance_id=5,
+                                                   root_key="y1")
+    await _queue(store, "y1", job="etl_y")
+    async with store.transaction() as tx:
+        (card,) = await tx.outbox.claim_heads(holder="t", limit=1, claim_ttl_ms=1000)
+        await tx.outbox.mark_sent(card.id, ts="1.1", thread_ts=None)
+    await _queue(store, "digest", job=None, kind="digest")
+    await _queue(store, "a1", job="job_a", kind="thread_reply", parent_key="digest")
+    await _queue(store, "a1-reply", job="job_a", kind="thread_reply", parent_key="a1")
+    await _queue(store, "x1", job="etl_x")
+    await _queue(store, "y1-update", job="etl_y", kind="update", parent_key="y1")
+    await _queue(store, "c2-a1", job="job_a", channel="C2")
+
+    async with store.transaction() as tx:
+        assert await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="job_a")
+        # etl_x is still covered by the pattern: removing its exact watch cancels nothing.
+        assert await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="etl_x")
+    async with store.transaction() as tx:
+        after_job_a = {k: (await tx.outbox.get(k)).status for k in ("digest", "a1", "a1-reply", "x1", "y1-update",
+                                                                     "c2-a1")}
+        incidents = {i.root_key: i for i in await tx.incidents.unresolved(P)}
+        resolved = await tx.incidents.get(unposted.id)
+    async with store.transaction() as tx:
+        assert await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="etl_*")
+    async with store.transaction() as tx:
+        after_glob = {k: (await tx.outbox.get(k)).status for k in ("x1", "y1-update")}
+        still_open = await tx.incidents.get(posted.id)
+
+    assert after_job_a == {
+        "digest": "cancelled",  # its only alert is cancelled: an empty digest would be noise
+        "a1": "cancelled",
+        "a1-reply": "cancelled",
+        "x1": "pending",
+        "y1-update": "pending",
+        "c2-a1": "pending",  # another channel still watches job_a
+    }
+    # The incident whose card never reached the channel is closed quietly; the posted one stays open.
+    assert set(incidents) == {"y1"}
+    assert resolved is not None and resolved.state == "resolved" and resolved.resolved_by is None
+    assert after_glob == {"x1": "cancelled", "y1-update": "cancelled"}
+    assert still_open is not None and still_open.state == "open"
+
+
+async def test_a_digest_with_an_alert_of_a_job_still_watched_stays(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_b", created_by="U1")
+    await _queue(store, "digest", job=None, kind="digest")
+    await _queue(store, "a1", job="job_a", kind="thread_reply", parent_key="digest")
+    await _queue(store, "b1", job="job_b", kind="thread_reply", parent_key="digest")
+
+    async with store.transaction() as tx:
+        await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="job_a")
+        statuses = {k: (await tx.outbox.get(k)).status for k in ("digest", "a1", "b1")}
+
+    assert statuses == {"digest": "pending", "a1": "cancelled", "b1": "pending"}
+
+
+async def test_an_ended_follow_is_no_longer_watched_but_stays_until_deleted_and_a_new_follow_revives_it(
+    store: Store, clock
+) -> None:
+    async with store.transaction() as tx:
+        follow, _ = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", instance_id=7,
+                                                     created_by="U1")
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_b", created_by="U1")
+        await tx.subscriptions.end(follow.id)
+    async with store.transaction() as tx:
+        watching = await tx.subscriptions.list_watching(P)
+        ended = await tx.subscriptions.list_ended_follows(P)
+        listed = await tx.subscriptions.list_for_channel("C1")
+    clock.advance(60)
+    async with store.transaction() as tx:
+        again, created = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", instance_id=7,
+                                                          created_by="U2")
+        revived = await tx.subscriptions.list_watching(P)
+
+    assert [s.target for s in watching] == ["job_b"]
+    assert [(s.id, s.ended_at) for s in ended] == [(follow.id, clock() - 60_000)]
+    assert len(listed) == 2  # still the channel's (it may hold the channel until its outcome is out)
+    assert not created and again.ended_at is None
+    assert {s.target for s in revived} == {"job_a", "job_b"}

@@ -28,6 +28,7 @@ P = "default"
 
 
 def inst(job: str, instance_id: int, status: str = "fail", **extra: object) -> InstanceSummary:
+    extra.setdefault("planTime", 900 * instance_id)
     return InstanceSummary(
         job_name=job, instance_id=instance_id, status=status, start_time=1_000 * instance_id, **extra
     )
@@ -322,6 +323,42 @@ ROWS = {
         expected=["follow C1 job_a/101 fail"],
         ended=(3,),
     ),
+    # The channel follows the instance and watches its job: the failure is one message (the alert card, which pings
+    # the follower's mention too), not an alert and a follow outcome saying the same thing; the follow ends.
+    "follow and watch of the job in one channel: one alert with both mentions": Row(
+        watches=[watch("C1", "job_a", mention="<@U1>"),
+                 watch("C1", "job_a", instance_id=101, events=("success", "failure"), mention="<@U2>",
+                       subscription_id=3)],
+        listed=[inst("job_a", 101, "fail")],
+        expected=["alert C1 job_a/101 failure <@U1> <@U2>"],
+        ended=(3,),
+    ),
+    # ...and when the job's incident is already open, the failure is its thread reply: still no second message.
+    "follow and watch with an open incident: the thread reply only": Row(
+        watches=[watch("C1", "job_a"),
+                 watch("C1", "job_a", instance_id=102, events=("failure",), subscription_id=3)],
+        listed=[inst("job_a", 102, "fail")],
+        known={("job_a", 101): "fail"},
+        incidents=[incident("C1", "job_a", 101)],
+        expected=["repeat C1 job_a/102 count=2"],
+        ended=(3,),
+    ),
+    # The watch is in another channel: the follower's channel hears of the failure only through its follow.
+    "follow in one channel, watch in another: each told once": Row(
+        watches=[watch("C2", "job_a"),
+                 watch("C1", "job_a", instance_id=101, events=("failure",), subscription_id=3)],
+        listed=[inst("job_a", 101, "fail")],
+        expected=["alert C2 job_a/101 failure", "follow C1 job_a/101 fail"],
+        ended=(3,),
+    ),
+    # The watch asked for failures only, the follow for the success: the success is the follow's to say.
+    "follow's success is said beside a failure-only watch": Row(
+        watches=[watch("C1", "job_a"),
+                 watch("C1", "job_a", instance_id=101, events=("success",), subscription_id=3)],
+        listed=[inst("job_a", 101, "success")],
+        expected=["follow C1 job_a/101 success"],
+        ended=(3,),
+    ),
     # A followed instance that is still running: nothing to tell yet.
     "follow still running stays quiet": Row(
         watches=[watch("C1", "job_a", instance_id=101, subscription_id=3)],
@@ -416,9 +453,10 @@ def test_store_changes_follow_the_intents() -> None:
     )
     # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
     # is remembered because it resolved an incident.
-    # Each with its run (start time), so a rerun that fails again is told apart.
-    assert set(decision.seen) == {("job_a", 102, "fail", 102_000), ("job_b", 103, "fail", 103_000),
-                                  ("job_c", 104, "fail", 104_000), ("job_b", 110, "success", 110_000)}
+    # Each with its run (start time), so a rerun that fails again is told apart, and its planned time.
+    assert set(decision.seen) == {("job_a", 102, "fail", 102_000, 91_800), ("job_b", 103, "fail", 103_000, 92_700),
+                                  ("job_c", 104, "fail", 104_000, 93_600),
+                                  ("job_b", 110, "success", 110_000, 99_000)}
 
 
 def test_a_rerun_that_failed_again_is_keyed_by_its_run_and_counted_once() -> None:
@@ -442,7 +480,7 @@ def test_a_rerun_that_failed_again_is_keyed_by_its_run_and_counted_once() -> Non
     assert [i.key for i in replay.intents] == [repeat.key]
     assert [i.key for i in later.intents] != [repeat.key]
     assert first.incident_changes == (IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=101),)
-    assert first.seen == (("job_a", 101, "fail", 205_000),)
+    assert first.seen == (("job_a", 101, "fail", 205_000, 90_900),)
 
 
 def test_a_known_row_recorded_without_its_run_learns_it_quietly() -> None:
@@ -450,7 +488,7 @@ def test_a_known_row_recorded_without_its_run_learns_it_quietly() -> None:
         cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101)], known={("job_a", 101): "fail"})
     )
     assert decision.intents == ()
-    assert decision.seen == (("job_a", 101, "fail", 101_000),)
+    assert decision.seen == (("job_a", 101, "fail", 101_000, 90_900),)
 
 
 def test_a_followed_running_exception_is_said_once_per_run() -> None:
@@ -536,3 +574,81 @@ def test_failure_without_details_is_still_alerted_and_says_why() -> None:
     assert by_job["job_a"].error_message == "Node load failed."
     assert by_job["job_a"].instance.start_time == 101_000  # the card is built from the list row
     assert by_job["job_b"].details_error is None and by_job["job_b"].error_message is None
+
+
+def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
+    from bot.watcher.decide import STATUS_ENDED, complete, merge, stage
+
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_*", is_pattern=True), watch("C2", "job_a"),
+                     watch("C2", "job_z", instance_id=300, events=("success",), subscription_id=9)],
+            listed=[inst("job_a", 102), inst("job_b", 103), inst("job_a", 101), inst("job_c", 110, "success"),
+                    inst("job_z", 300, "success"), *[inst(f"job_s{n}", 200 + n) for n in range(3)]],
+            incidents=[incident("C2", "job_c", 104)],
+            ended=[("job_q", 5)],
+            digest_threshold=4,
+        )
+    )
+    staged = stage(decision)
+
+    # The storm of C1 (5 new cards; job_a's second failure is a reply to its first) is one digest card written
+    # first; its alerts are in their failures' parts.
+    (digest,) = staged.digests
+    assert digest.channel == "C1" and len(digest.alerts) == 5
+    assert staged.failures == (("job_a", 101), ("job_a", 102), ("job_b", 103), ("job_s0", 200), ("job_s1", 201),
+                               ("job_s2", 202))
+    everything = merge([*staged.parts.values(), staged.rest])
+    alerts_in_parts = [i for p in staged.parts.values() for i in p.intents]
+    assert sorted(i.key for i in alerts_in_parts) == sorted(
+        [a.key for a in digest.alerts] + [i.key for i in decision.intents if isinstance(i, Alert | RepeatFailure)]
+    )
+    assert sorted(everything.seen) == sorted(decision.seen)
+    assert sorted(map(repr, everything.incident_changes)) == sorted(map(repr, decision.incident_changes))
+    assert ("job_q", 5, STATUS_ENDED, None, None) in staged.rest.seen
+    assert [type(i) for i in staged.rest.intents] == [FollowOutcome]
+    assert staged.rest.finished_follows == (9,)
+    # Both channels hear job_a twice: the card (101) and, in its thread, the second failure (102) — each failure
+    # in its own part, with its incident change.
+    assert [(type(i), i.channel) for i in staged.parts[("job_a", 102)].intents] == [(RepeatFailure, "C1"),
+                                                                                    (RepeatFailure, "C2")]
+    assert [type(c) for c in staged.parts[("job_a", 102)].incident_changes] == [IncidentFailedAgain] * 2
+
+    detailed = Instance(job_name="job_a", instance_id=101, status="fail", nodes=(Node(node_name="load", status="fail"),))
+    done = complete(staged.parts[("job_a", 101)], {("job_a", 101): detailed}, {})
+    assert {i.instance.nodes for i in done.intents if isinstance(i, Alert)} == {detailed.nodes}
+    failed = complete(staged.parts[("job_b", 103)], {}, {("job_b", 103): "DLF refused the request."})
+    assert {i.details_error for i in failed.intents if isinstance(i, Alert)} == {"DLF refused the request."}
+
+
+def test_unfinished_instances_are_remembered_only_when_someone_will_care_how_they_end() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "etl_*", is_pattern=True),
+                     watch("C2", "job_f", instance_id=7, subscription_id=3)],
+            listed=[inst("etl_a", 101, "waiting", startTime=None), inst("etl_b", 102, "running"),
+                    inst("other", 103, "running"), inst("job_f", 7, "running"), inst("job_i", 104, "running"),
+                    inst("etl_c", 105, "pause")],
+            incidents=[incident("C1", "job_i", 99)],
+        )
+    )
+    # Watched by a glob, followed, or with an open incident: remembered with their planned time, so the poller can
+    # follow them until they end however late. Another job's run, or a status the poller does not list, is not.
+    assert set(decision.seen) == {("etl_a", 101, "waiting", None, 90_900), ("etl_b", 102, "running", 102_000, 91_800),
+                                  ("job_f", 7, "running", 7_000, 6_300), ("job_i", 104, "running", 104_000, 93_600)}
+    assert decision.intents == ()
+
+
+def test_a_rerun_seen_running_that_fails_again_counts_as_another_failure_of_the_incident() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 101, startTime=205_000)],
+            known={("job_a", 101): "running"},  # the store saw the rerun running
+            runs={("job_a", 101): 205_000},
+            incidents=[incident("C1", "job_a", 101)],
+        )
+    )
+    (repeat,) = decision.intents
+    assert isinstance(repeat, RepeatFailure) and repeat.failure_count == 2
+    assert decision.incident_changes == (IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=101),)

@@ -22,10 +22,10 @@ LIMITS = HealthLimits(stale_after_ms=210_000, startup_grace_ms=360_000)
 START = 1_790_000_000_000
 
 
-def state(*, success: int | None, error: str | None = None) -> WatcherState:
+def state(*, success: int | None, error: str | None = None, failing_since: int | None = None) -> WatcherState:
     return WatcherState(
         profile="default", cursor=success, heartbeat_at=success, last_success_at=success, last_error=error,
-        last_error_at=None,
+        last_error_at=failing_since, failing_since=failing_since,
     )
 
 
@@ -51,7 +51,8 @@ def test_verdicts() -> None:
         "profile default: last successful poll cycle 300 s ago (allowed: 210 s)",
     )
     assert judge(success=None, now=START + 400_000) == (
-        "profile default: no successful poll cycle yet (allowed: 210 s)",
+        "profile default: not yet polled 400 s after start-up (allowed: 360 s): another replica may hold the poll "
+        "lease without polling, or the first cycle is stuck",
     )
     assert judge(running=False, ever=True, success=START, now=START + 1_000) == (
         "the watcher is not running: no alerts are being sent",
@@ -59,6 +60,52 @@ def test_verdicts() -> None:
     assert judge(running=False, ever=False, success=START + 390_000, now=START + 400_000) == (
         "the watcher is not running: no alerts are being sent",
     )  # never started, and the grace is over
+
+
+def test_failing_cycles_are_judged_from_their_first_failure_without_the_start_up_grace() -> None:
+    """A DLF outage that begins right after start-up is reported as soon as one that begins later (defect 9)."""
+
+    def judge(watcher_state: WatcherState | None, now: int) -> tuple[str, ...]:
+        return judge_watcher(
+            running=True, ever_started=True, states={"default": watcher_state}, now_ms=now, started_ms=START,
+            limits=LIMITS,
+        ).reasons
+
+    first_failure = START + 5_000  # the very first cycle failed: DLF was already down
+    failing = state(success=None, error="DlfUnavailable: 503 Backend unavailable", failing_since=first_failure)
+    assert judge(failing, first_failure + 200_000) == ()  # 200 s of failures: within the stale limit
+    assert judge(failing, first_failure + 215_000) == (
+        "profile default: polling fails for 215 s (allowed: 210 s); last error: DlfUnavailable: 503 Backend "
+        "unavailable",
+    )  # 220 s after start-up: well within the 360 s grace, and reported all the same
+    # After a success, the outage counts from its own first failure, and the last success is named.
+    after_success = state(success=START + 10_000, error="DlfThrottled: 429", failing_since=START + 70_000)
+    assert judge(after_success, START + 200_000) == ()
+    assert judge(after_success, START + 290_000) == (
+        "profile default: polling fails for 220 s (allowed: 210 s); last success 280 s ago; last error: "
+        "DlfThrottled: 429",
+    )
+    # Nothing attempted yet (the poll lease is another replica's, or the first cycle is still running): no verdict
+    # within the grace, a clear one after it.
+    assert judge(None, START + 300_000) == ()
+    assert judge(None, START + 361_000)[0].startswith("profile default: not yet polled 361 s after start-up")
+
+
+def test_health_details_say_which_of_the_situations_each_profile_is_in() -> None:
+    states = {
+        "fresh": None,
+        "ok": state(success=START + 100_000),
+        "down": state(success=START, error="DlfUnavailable: 503", failing_since=START + 50_000),
+        "hung": state(success=START),
+    }
+    verdict = judge_watcher(running=True, ever_started=True, states=states, now_ms=START + 300_000,
+                            started_ms=START, limits=LIMITS)
+    details = verdict.details["profiles"]
+    assert {name: p["state"] for name, p in details.items()} == {
+        "fresh": "not yet polled", "ok": "polling", "down": "polling fails", "hung": "stale"
+    }
+    assert details["down"]["failing_for_s"] == 250.0 and details["down"]["last_error"] == "DlfUnavailable: 503"
+    assert [r.split(":")[0] for r in verdict.reasons] == ["profile down"]  # "hung" is still within the grace
 
 
 async def test_healthz_turns_503_when_cycles_stop_succeeding_and_when_the_watcher_stops(database_url: str) -> None:

@@ -34,12 +34,14 @@ async def test_calls_per_cycle_do_not_grow_with_subscriptions(rig: Rig) -> None:
     await rig.cycle()
     many = rig.sandbox.calls.by_operation()
 
-    # 1 subscription: the failure list of each of the two profiles, details of the one new watched failure.
-    assert few == {"list_instances": 2, "show_instance": 1}
-    # 301 subscriptions in 7 channels: the same two lists, plus the success probe for job_1's open incident (no
+    # 1 subscription: the failure list of each of the two profiles, and for the profile with a watch its three lists
+    # of unfinished instances (waiting, running, running-exception: what is still going, however long ago it was
+    # planned); details of the one new watched failure.
+    assert few == {"list_instances": 2 + 3, "show_instance": 1}
+    # 301 subscriptions in 7 channels: the same lists, plus the success probe for job_1's open incident (no
     # success in the window: nothing more to ask), and details of the two new failures (once each, however many
     # channels hear of them).
-    assert many == {"list_instances": 2 + 1, "show_instance": 2}
+    assert many == {"list_instances": 2 + 3 + 1, "show_instance": 2}
 
 
 async def test_details_only_for_failures_new_to_the_store(rig: Rig) -> None:

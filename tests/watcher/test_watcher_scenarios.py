@@ -254,6 +254,11 @@ async def test_a_follow_says_only_the_events_it_asked_for_and_ends_when_the_inst
     (_, outcome) = rig.posts("C2")
     assert "ended" in blocks_text(outcome) and str(loud) in outcome["text"]
     async with rig.store.transaction() as tx:
-        # Both instances finished: both follows ended, whether their outcome was said or not.
+        # Both instances finished: both follows ended, whether their outcome was said or not. One with nothing to
+        # say is gone at once; one with an outcome stays (ended) until that outcome is out, then goes.
         assert await tx.subscriptions.list_for_channel("C1") == []
+        (ended,) = await tx.subscriptions.list_for_channel("C2")
+        assert ended.ended_at is not None
+    await rig.cycle()
+    async with rig.store.transaction() as tx:
         assert await tx.subscriptions.list_for_channel("C2") == []
