@@ -36,7 +36,7 @@ from bot.commands import (
     WatchesCommand,
     parse_command,
 )
-from bot.errors import CommandError
+from bot.errors import CommandError, StoreUnavailable
 from bot.render.actions import InstanceRef, decode_instance_ref
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
@@ -293,6 +293,8 @@ class Listeners:
         except TimeoutError:
             log.warning(messages.log_request_keys_unavailable("the database did not answer in time"))
             return True
+        except Exception:  # noqa: BLE001 — said by `_settled`; the request is handled and answers for itself
+            return True
         if not first:
             log.info(messages.log_redelivered(kind, retry))
             if self._metrics is not None:
@@ -301,8 +303,10 @@ class Listeners:
 
     def _settled(self, check: asyncio.Task[bool]) -> None:
         self._pending_keys.discard(check)
-        if not check.cancelled() and check.exception() is not None:
-            log.error(messages.log_request_keys_unavailable(type(check.exception()).__name__))
+        error = None if check.cancelled() else check.exception()
+        if error is not None:
+            level = logging.WARNING if isinstance(error, StoreUnavailable) else logging.ERROR
+            log.log(level, messages.log_request_keys_unavailable(type(error).__name__))
 
     # ------------------------------------------------------------------ helpers
     async def _answer(

@@ -44,10 +44,12 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.errors import StoreUnavailable
 from bot.render.detached import render_detached_reply
 from bot.render.message import Message
 from bot.store import OutboxRow, Store
 from bot.watcher.heartbeat import Heartbeat
+from bot.watcher.outage import StoreOutage
 from bot.watcher.metrics import DeliveryMetrics
 from bot.watcher.outbox import (
     Failure,
@@ -170,6 +172,7 @@ class OutboxDeliverer:
         metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._store = store
+        self._outage = StoreOutage("the delivery pass", store.now)
         self._slack = slack
         self._holder = holder
         self._pace_ms = int(pace_s * 1000)
@@ -209,6 +212,9 @@ class OutboxDeliverer:
                     claimed = await self._start_due()
                     if len(self._in_flight) < self._max_in_flight:
                         wait = await self._seconds_until_due(claimed=claimed)
+                    self._outage.answered()
+                except StoreUnavailable as exc:
+                    self._outage.failed(exc)
                 except Exception:
                     logger.exception("outbox delivery pass failed; retrying")
                 if self._metrics is not None and loop.time() >= next_metrics:

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.errors import StoreUnavailable
 from bot.store import Store
 from bot.store.leases import replica_lease
 from bot.watcher.outbox import Liveness
@@ -95,11 +96,13 @@ class Heartbeat:
                 if self._clock() >= next_forget:
                     next_forget = self._clock() + FORGET_EVERY_S
                     await self.store.forget_dead_replicas(older_than=FORGET_DEAD_AFTER_S)
-            except Exception:
+            except Exception as exc:
                 if self._failing_since is None:
                     self._failing_since = self._clock()
-                    log.warning("heartbeat of %s failed; sending stops %.0f s after the last renewal until it works",
-                                self.holder, self.liveness.fence_s, exc_info=True)
+                    # The database not answering is said in a line; anything else with its traceback.
+                    log.warning("heartbeat of %s failed (%s); sending stops %.0f s after the last renewal until it "
+                                "works", self.holder, exc, self.liveness.fence_s,
+                                exc_info=not isinstance(exc, StoreUnavailable))
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.liveness.renew_every_s)
             except TimeoutError:

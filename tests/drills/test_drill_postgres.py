@@ -41,8 +41,14 @@ async def test_hundreds_of_incidents_open_repeat_and_resolve_through_one_bot(
             open_jobs.discard(job)
         await asyncio.sleep(1.5)
     await world.wait_until_all_said(timeout=240)
-    await wait_for(lambda: world.recoveries_said() == world.expected_recoveries(), timeout=120,
-                   what="every recovery reaching its incident's thread")
+    try:
+        await wait_for(lambda: world.recoveries_said() == world.expected_recoveries(), timeout=120,
+                       what="every recovery reaching its incident's thread")
+    except AssertionError:
+        said, expected = world.recoveries_said(), world.expected_recoveries()
+        print("missing recoveries:", dict(expected - said), "unexpected:", dict(said - expected))
+        print("history of the missing:", [h for h in world.history if any(h[1] == job for _, job in expected - said)])
+        raise
     await asyncio.sleep(3)  # time for a duplicate to show
 
     world.assert_exactly_once()
