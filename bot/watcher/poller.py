@@ -27,7 +27,7 @@ DLF as a whole in trouble (unavailable, throttled, credentials refused) fails th
 cycle catches up. DLF refusing one instance's details (a bad answer, refused, gone) does not: that failure is
 alerted with a card built from its list row that says why the details are missing, and logged as an error.
 
-Writing: the decision is staged (`bot.watcher.decide.stage`). Digest cards first; then, as the details of the new
+Writing: the decision is staged (`bot.watcher.staging.stage`). Digest cards first; then, as the details of the new
 failures arrive (oldest first), their alerts, seen statuses and incident changes in batches of `detail_batch` (or
 every `detail_flush_s`), each batch one transaction, so the first alert of a storm leaves at once instead of after
 every details call; last, with the cursor, the recoveries, follow outcomes and all other seen statuses. The outbox's
@@ -57,29 +57,23 @@ from bot.errors import (
     DlfUnavailable,
 )
 from bot.store import Incident, SeenInstance, Store, Subscription, Transaction
-from bot.store.outbox import CHANNEL_ERRORS
 from bot.watcher.compose import OutboxMessage, compose, compose_digest_card
-from bot.watcher.decide import (
+from bot.watcher.decide import decide
+from bot.watcher.inputs import (
+    DEFAULT_DIGEST_THRESHOLD,
     STATUS_FAIL,
     STATUS_SUCCESS,
     TRACKED_STATUSES,
     CycleInput,
-    Decision,
-    IncidentFailedAgain,
-    IncidentOpened,
-    IncidentResolved,
     InstanceKey,
     KnownIncident,
-    Recovery,
-    Staged,
     Watch,
-    complete,
-    decide,
-    follow_key,
-    merge,
-    stage,
-    watched_jobs,
 )
+from bot.watcher.intents import Decision, IncidentFailedAgain, IncidentOpened, IncidentResolved, Recovery
+from bot.watcher.keys import follow_key
+from bot.watcher.matching import watched_jobs
+from bot.watcher.outbox import CHANNEL_ERRORS
+from bot.watcher.staging import Staged, complete, merge, stage
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +106,7 @@ class PollOptions:
     detail_concurrency: int = DEFAULT_DETAIL_CONCURRENCY
     detail_batch: int = DEFAULT_DETAIL_BATCH
     detail_flush_s: float = DEFAULT_DETAIL_FLUSH_S
-    digest_threshold: int = 5
+    digest_threshold: int = DEFAULT_DIGEST_THRESHOLD  # ALERT_DIGEST_THRESHOLD
 
     def __post_init__(self) -> None:
         if not 0 < self.lookback_ms <= DLF_MAX_RANGE_MS:
@@ -221,6 +215,7 @@ def known_incident(incident: Incident) -> KnownIncident:
         last_instance_id=incident.last_instance_id,
         failure_count=incident.failure_count,
         state=incident.state,
+        acknowledged_by=incident.acknowledged_by,
         incident_id=incident.id,
     )
 
