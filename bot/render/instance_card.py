@@ -19,7 +19,6 @@ from bot.render.blocks import Block, actions, button, context, fields, header, s
 from bot.render.layout import pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import (
-    and_more,
     code,
     date_token,
     human_duration,
