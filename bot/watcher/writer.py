@@ -14,7 +14,7 @@ from bot.store import Store, Transaction
 from bot.watcher.compose import OutboxMessage, compose
 from bot.watcher.intents import Decision, IncidentFailedAgain, IncidentOpened, IncidentResolved
 from bot.watcher.keys import follow_key
-from bot.watcher.outbox import CHANNEL_ERRORS
+from bot.watcher.outbox import holds_follow
 from bot.watcher.staging import merge
 
 
@@ -99,9 +99,8 @@ class CycleWriter:
                 follow_key(profile=self._profile, channel=follow.channel, job_name=follow.target,
                            instance_id=follow.instance_id)
             )
-            waiting = row is not None and (
-                row.status == "pending"
-                or (row.status == "failed_permanent" and row.last_error in CHANNEL_ERRORS and follow.state == "broken")
+            waiting = row is not None and holds_follow(
+                row_status=row.status, last_error=row.last_error, channel_broken=follow.state == "broken"
             )
             if not waiting:
                 await tx.subscriptions.delete(follow.id)
