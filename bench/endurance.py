@@ -102,7 +102,7 @@ async def _bench_retention(store: Any, *, now_ms: int, retention_days: float) ->
     from sqlalchemy import delete
 
     from bot.store.tables import audit, incidents, instances_seen
-    from bot.watcher.decide import TRACKED_STATUSES
+    from bot.watcher.inputs import TRACKED_STATUSES
 
     cutoff = now_ms - int(retention_days * DAY_MS)
     async with store.transaction() as tx:

@@ -55,7 +55,9 @@ from bot.slack.dispatch import command_text, dispatch_command
 from bot.slack.ingress import SlackGate
 from bot.slack.server import HealthProbe, HealthReport
 from bot.store import Store, redacted_database_url
-from bot.watcher import PollOptions, WatcherOptions, build_watcher, run_watch_demo
+from bot.watcher.demo import run_watch_demo
+from bot.watcher.poller import PollOptions
+from bot.watcher.scheduler import WatcherOptions, build_watcher
 from bot.watcher.deliver import make_delivery_client
 from bot.watcher.health import WatcherHealthProbe
 from bot.watcher.retention import Retention, RetentionMetrics, RetentionOptions

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.dlf.models import Instance, InstanceSummary
 from bot.render.blocks import context, header, section
-from bot.render.instance_card import pack_lines
+from bot.render.layout import pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import (
     and_more,

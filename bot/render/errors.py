@@ -2,7 +2,8 @@
 
 - a command error: what was wrong, how to write it right, the closest subcommand for an unknown one;
 - a DLF error: one line per kind (not found job vs instance, credentials, permission, throttled, unavailable, bad
-  response, refused), with DLF's request id and error code in a context line when known;
+  response, refused), with DLF's request id and error code in a context line when known; on an alert card whose
+  instance details DLF would not give, why (`dlf_details_reason`);
 - a crash: one calm line with the reference id that is in the log next to the traceback.
 """
 
@@ -106,6 +107,29 @@ def dlf_error_line(err: DlfError, *, job: str | None = None, instance_id: int | 
     return f":warning: The call to DLF failed: {_reason(err)}"
 
 
+def dlf_details_reason(err: DlfError) -> str:
+    """Why an alert card has no instance details, as plain text (the card escapes it): what DLF said, and its
+    request id. DLF errors carry no secrets."""
+    if isinstance(err, DlfNotFound):
+        reason = "DLF no longer has this instance"
+    elif isinstance(err, DlfBadResponse):
+        reason = "DLF's answer was not an instance's details"
+    elif isinstance(err, DlfPermissionDenied):
+        reason = "the bot's DLF account may not read this instance"
+    else:
+        reason = "DLF refused the request"
+    parts = [f"{reason} ({err.message})"]
+    if err.request_id:
+        parts.append(f"request id {err.request_id}")
+    return "; ".join(parts) + "."
+
+
+def unrequestable_reason(exc: Exception) -> str:
+    """Why an alert card has no instance details when the client would not even ask (an odd name or id in DLF's own
+    list), as plain text."""
+    return f"the bot cannot ask DLF about this instance ({exc})."
+
+
 def _reason(err: DlfError) -> str:
     return one_line(err.message, DLF_MESSAGE_LIMIT) if err.message.strip() else "no reason given"
 
@@ -146,4 +170,12 @@ def _plain_line(line: str) -> str:
     return line.split(" ", 1)[1] if line.startswith(":") else line
 
 
-__all__ = ["dlf_error_line", "render_command_error", "render_crash", "render_dlf_error", "render_notice"]
+__all__ = [
+    "dlf_details_reason",
+    "dlf_error_line",
+    "render_command_error",
+    "render_crash",
+    "render_dlf_error",
+    "render_notice",
+    "unrequestable_reason",
+]

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from bot.dlf.models import INSTANCE_TYPES, Instance, Node
 from bot.render import actions as action_ids
 from bot.render.blocks import Block, actions, button, context, fields, header, section
+from bot.render.layout import pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import (
-    and_more,
     code,
     date_token,
     human_duration,
@@ -38,12 +38,10 @@ from bot.render.status import (
 )
 
 HEADER_LIMIT = 150
-SECTION_LIMIT = 3000
 CARD_TEXT_BUDGET = 8000
 FAILED_DETAIL_BUDGET = 3500
 MAX_FAILED_DETAILS = 8
 OTHER_NODES_BUDGET = 2500
-MAX_LIST_SECTIONS = 3
 MAX_UNKNOWN_STATUSES = 5
 # Lengths allotted to untrusted pieces (escaped, including code-span backticks).
 JOB_IN_TEXT = 160
@@ -223,38 +221,6 @@ def node_line(node: Node, *, now_ms: int) -> str:
     if span is not None:
         parts.append(span.text())
     return " · ".join(parts)
-
-
-def pack_lines(
-    lines: Sequence[str], *, heading: str, budget: int, max_sections: int = MAX_LIST_SECTIONS, noun: str = "more"
-) -> list[str]:
-    """Pack lines into at most `max_sections` section texts within `budget` characters, ending with "…and N more".
-
-    Lines are kept whole and in order; whatever does not fit is counted in the last line.
-    """
-    reserve = slack_len(and_more(len(lines), noun)) + 1
-    sections: list[str] = []
-    current = heading
-    used = 0
-    shown = 0
-    for line in lines:
-        size = slack_len(line) + 1
-        if slack_len(current) + size + reserve > SECTION_LIMIT:
-            if len(sections) + 1 >= max_sections:
-                break
-            sections.append(current)
-            used += slack_len(current)
-            current = ""
-        if used + slack_len(current) + size + reserve > budget:
-            break
-        current = f"{current}\n{line}" if current else line
-        shown += 1
-    if shown < len(lines):
-        more = and_more(len(lines) - shown, noun)
-        current = f"{current}\n{more}" if current else more
-    if current:
-        sections.append(current)
-    return sections
 
 
 def instance_body(instance: Instance, *, now_ms: int) -> list[Block]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.render.blocks import context, header, section
-from bot.render.instance_card import pack_lines
+from bot.render.layout import pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import code, escape_truncated, mention_or_text, one_line, plural
 

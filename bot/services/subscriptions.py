@@ -25,6 +25,7 @@ from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
 from bot.store import Store, Subscription
 from bot.store.engine import COMMAND_LOCK_WAIT_S
+from bot.watcher.outbox import REQUEUE_ON_REPAIR
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ class SubscriptionService:
                 mention=mention,
                 created_by=user_id,
                 team=team_id,
+                requeue_on_repair=REQUEUE_ON_REPAIR,
             )
             unchanged = before is not None and _same(before, subscription)
             resumed = 0

@@ -1,6 +1,8 @@
 """The outbox: every Slack message to send, with a unique key, written with the state change that caused it.
 
-The watcher only enqueues; the deliverer (`bot.watcher.deliver`) claims, sends and records.
+The watcher only enqueues; the deliverer (`bot.watcher.deliver`) claims, sends and records. What a Slack answer means
+(which errors break a channel, which rows a repair queues again) is the deliverer's policy (`bot.watcher.outbox`):
+the store records the outcome it is told and re-queues the rows it is asked to.
 """
 
 from __future__ import annotations
@@ -20,20 +22,6 @@ from bot.store.tables import channel_pace, incidents, outbox, subscriptions
 
 _ERROR_MAX = 512
 
-# Slack errors that say the bot can no longer post to a channel (or with this token): retrying never helps, the
-# channel's subscriptions are marked broken, and the rows they failed are queued again when the channel is re-watched.
-CHANNEL_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "restricted_action",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "not_authed",
-    }
-)
 _RECORD_COLUMNS = [c for c in outbox.c if c.name not in ("claimed_by", "claim_expires_at")]
 
 
@@ -470,4 +458,4 @@ def _held_channels() -> Any:
     )
 
 
-__all__ = ["CHANNEL_ERRORS", "Outbox", "OutboxSnapshot"]
+__all__ = ["Outbox", "OutboxSnapshot"]

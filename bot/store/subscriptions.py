@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from fnmatch import fnmatchcase
+from typing import Protocol
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import chunks, insert_for
-from bot.store.outbox import CHANNEL_ERRORS, Outbox
+from bot.store.outbox import Outbox
 from bot.store.records import Subscription
 from bot.store.tables import WHOLE_JOB, incidents, outbox, subscriptions
 
 _BROKEN_REASON_MAX = 255
 # How an incident whose alert card was never posted is closed when its channel stops watching the job.
 UNWATCHED_RESOLUTION = "unwatched before its alert was posted"
-# Messages Slack refused because the channel was broken are queued again on repair when they are this recent: an
-# older alert is stale news (DLF itself keeps instances 7 days).
-REQUEUE_WINDOW_MS = 7 * 24 * 3600 * 1000
+
+
+class RequeueRule(Protocol):
+    """Which rows a repair queues again (the deliverer's policy, `bot.watcher.outbox.REQUEUE_ON_REPAIR`): those that
+    failed for good with one of `errors`, queued no more than `window_ms` ago."""
+
+    @property
+    def errors(self) -> Collection[str]: ...
+
+    @property
+    def window_ms(self) -> int: ...
 
 
 def _to_record(row: RowMapping) -> Subscription:
@@ -61,6 +70,7 @@ class Subscriptions:
         events: Sequence[str] = ("failure",),
         mention: str | None = None,
         team: str | None = None,
+        requeue_on_repair: RequeueRule | None = None,
     ) -> tuple[Subscription, bool]:
         """Subscribe `channel`; returns the subscription and whether it is new.
 
@@ -69,8 +79,9 @@ class Subscriptions:
         and becomes active again (re-subscribing is how a channel repairs a broken subscription).
 
         A subscribe that repairs the channel (it re-activates a broken subscription, or every subscription of the
-        channel was broken) also queues again the channel's messages that Slack refused for that reason in the last
-        7 days: with the messages held meanwhile, they go out oldest first, each card before its thread and updates.
+        channel was broken) also queues again the channel's messages `requeue_on_repair` names (those Slack refused
+        for that reason, recently): with the messages held meanwhile, they go out oldest first, each card before its
+        thread and updates. Without a rule nothing is queued again.
         """
         key = {"channel": channel, "profile": profile, "target": target, "instance_id": instance_id or WHOLE_JOB}
         repairs = await self._repairs(channel, key)
@@ -105,9 +116,11 @@ class Subscriptions:
                     ended_at=None,
                 )
             )
-        if repairs:
+        if repairs and requeue_on_repair is not None:
             outbox = Outbox(conn=self._conn, dialect=self._dialect, now=self._now)
-            await outbox.requeue_failed(channel, errors=CHANNEL_ERRORS, since=self._now - REQUEUE_WINDOW_MS)
+            await outbox.requeue_failed(
+                channel, errors=requeue_on_repair.errors, since=self._now - requeue_on_repair.window_ms
+            )
         row = (await self._conn.execute(select(subscriptions).where(*where))).mappings().one()
         return _to_record(row), created
 
@@ -297,4 +310,4 @@ def _covers(subscription: Subscription, job_name: str) -> bool:
     return subscription.target == job_name
 
 
-__all__ = ["UNWATCHED_RESOLUTION", "Subscriptions"]
+__all__ = ["UNWATCHED_RESOLUTION", "RequeueRule", "Subscriptions"]

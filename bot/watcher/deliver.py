@@ -23,12 +23,15 @@ call when its own heartbeat is stale or lapsed since the claim (the fence), and 
 timeout, which is shorter than the heartbeat's margin: a takeover never overlaps a send in flight, and the taker,
 finding the row in doubt, looks it up before posting.
 
-A channel Slack refuses to post to (CHANNEL_ERRORS) has its subscriptions marked broken; while all of them are,
+A channel Slack refuses to post to (`bot.watcher.outbox.CHANNEL_ERRORS`) has its subscriptions marked broken; while all of them are,
 its rows are held, pending and in order, not tried (`Outbox.claim_heads`). `/dlf watch` in the channel repairs it
 and queues again the rows that failed that way (`SubscriptionService.watch`), so no alert is lost meanwhile.
 
 A reply whose thread was deleted is posted at the top of the channel with a line saying so; an update of a deleted
 card is dropped (logged at INFO).
+
+    slack_answers.py  the Slack client and what its errors say;  history.py  finding an earlier attempt
+    recording.py      the outcome of an attempt written to the store;  delivery_report.py  outcomes and pass reports
 """
 
 from __future__ import annotations
@@ -37,33 +40,29 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.errors import StoreUnavailable
 from bot.render.detached import render_detached_reply
 from bot.render.message import Message
 from bot.store import OutboxRow, Store
+from bot.watcher.delivery_report import OUTCOMES, STILL_PENDING, DeliveryReport, Outcome
 from bot.watcher.heartbeat import Heartbeat
+from bot.watcher.history import Found, HistoryLookup
 from bot.watcher.outage import StoreOutage
 from bot.watcher.metrics import DeliveryMetrics
-from bot.watcher.outbox import (
-    Failure,
-    Liveness,
-    LookupProblem,
-    answer_settles,
-    backoff_s,
-    classify_join_error,
-    classify_lookup_error,
-    classify_slack_error,
-    doubt_backoff_s,
-    find_posted,
-    message_metadata,
-    oldest_ts,
+from bot.watcher.outbox import Failure, LookupProblem, answer_settles, message_metadata
+from bot.watcher.recording import DeliveryRecorder
+from bot.watcher.slack_answers import (
+    DEFAULT_SLACK_TIMEOUT_S,
+    NETWORK_ERRORS,
+    NOT_SENT_ERRORS,
+    classify,
+    make_delivery_client,
+    status_of,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,78 +74,17 @@ DEFAULT_IDLE_S = 1.0
 DEFAULT_BATCH = 50
 DEFAULT_CONCURRENCY = 8
 DEFAULT_CLAIM_TTL_S = 120.0
-DEFAULT_SLACK_TIMEOUT_S = Liveness().slack_timeout_s
-# How far before a row was queued to look for it in channel history (covers clock skew between bot and Slack).
-HISTORY_MARGIN_S = 120
-HISTORY_PAGES = 10
-HISTORY_PAGE_SIZE = 200
 # How soon to look again at a row whose parent is not sent yet.
 PARENT_WAIT_S = 1.0
 METRICS_EVERY_S = 5.0
 # How long `run` waits, once stopped, for the rows it is sending.
 STOP_GRACE_S = 30.0
 
-# The connection was never opened: nothing reached Slack.
-_NOT_SENT_ERRORS = (aiohttp.ClientConnectorError,)
-_NETWORK_ERRORS = (TimeoutError, aiohttp.ClientError, OSError, SlackRequestError)
-
-Outcome = Literal["sent", "recovered", "retry", "in_doubt", "broken", "rejected", "waiting", "dropped", "fenced"]
-_OUTCOMES: tuple[Outcome, ...] = (
-    "sent", "recovered", "retry", "in_doubt", "broken", "rejected", "waiting", "dropped", "fenced"
-)
-# Outcomes after which the row is still pending: a drain stops when a pass has nothing else.
-_STILL_PENDING: tuple[Outcome, ...] = ("retry", "in_doubt", "waiting", "fenced")
-
-
-def make_delivery_client(
-    *,
-    token: str,
-    base_url: str = "https://slack.com/api/",
-    timeout: float = DEFAULT_SLACK_TIMEOUT_S,
-    session: aiohttp.ClientSession | None = None,
-) -> AsyncWebClient:
-    """An AsyncWebClient for the deliverer: no built-in retries, because a retry inside one request could post a
-    message twice; the deliverer retries itself, after checking what Slack already has. `session`: the process's
-    shared aiohttp session (connections reused); the deliverer bounds each call by `timeout` itself as well."""
-    return AsyncWebClient(
-        token=token, base_url=base_url, timeout=max(1, int(timeout)), retry_handlers=[], session=session
-    )
-
-
-@dataclass
-class DeliveryReport:
-    """What one pass did, by outcome."""
-
-    sent: int = 0  # posted or updated now
-    recovered: int = 0  # found already posted by an earlier attempt: its ts recorded, not posted again
-    retry: int = 0  # transient failure: stays pending with a back-off (in doubt if the outcome is unknown)
-    in_doubt: int = 0  # an earlier attempt may have posted and the history could not be read: held, not posted
-    broken: int = 0  # channel can no longer be posted to: subscriptions marked broken
-    rejected: int = 0  # Slack will never accept the message
-    waiting: int = 0  # a reply whose parent is not sent yet
-    dropped: int = 0  # an update of a card someone deleted: nothing left to update
-    fenced: int = 0  # not sent: this replica's heartbeat is stale (another may take its claims over)
-
-    @property
-    def claimed(self) -> int:
-        """Rows this pass looked at."""
-        return sum(getattr(self, name) for name in _OUTCOMES)
-
-    def add(self, outcome: Outcome) -> None:
-        """Count one row's outcome."""
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
 
 @dataclass(frozen=True)
 class _Target:
     thread_ts: str | None = None  # post in this thread
     update_ts: str | None = None  # chat.update this message
-
-
-@dataclass(frozen=True)
-class _Found:
-    ts: str
-    thread_ts: str | None  # None: found at the top of the channel
 
 
 class _Fenced(Exception):
@@ -186,6 +124,11 @@ class OutboxDeliverer:
         self._metrics = metrics
         self._wake = asyncio.Event()
         self._in_flight: set[asyncio.Task[Outcome]] = set()
+        self._history = HistoryLookup(slack=slack, timeout_s=slack_timeout_s, ratelimited=self._count_ratelimited)
+        self._recorder = DeliveryRecorder(
+            store=store, holder=holder, pace_ms=self._pace_ms, slack_timeout_s=slack_timeout_s,
+            ratelimited=self._count_ratelimited,
+        )
 
     @property
     def in_flight(self) -> int:
@@ -290,9 +233,9 @@ class OutboxDeliverer:
         total = DeliveryReport()
         for _ in range(max_passes):
             report = await self.deliver_once(paced=False)
-            for name in _OUTCOMES:
+            for name in OUTCOMES:
                 setattr(total, name, getattr(total, name) + getattr(report, name))
-            if report.claimed == sum(getattr(report, name) for name in _STILL_PENDING):
+            if report.claimed == sum(getattr(report, name) for name in STILL_PENDING):
                 break
         return total
 
@@ -311,11 +254,6 @@ class OutboxDeliverer:
         async with asyncio.timeout(self._slack_timeout_s):
             return await call()
 
-    async def _read(self, call: Awaitable[T]) -> T:
-        """A Slack call that cannot post (history, join), bounded by the Slack timeout."""
-        async with asyncio.timeout(self._slack_timeout_s):
-            return await call
-
     async def _bounded(self, row: OutboxRow, generation: int | None) -> Outcome:
         async with self._concurrency:
             outcome: Outcome
@@ -327,7 +265,7 @@ class OutboxDeliverer:
                 logger.exception("outbox row %s: unexpected failure; will retry", row.key)
                 try:
                     # Whatever happened may have reached Slack: the row stays in doubt (looked up before any post).
-                    outcome = await self._record_failure(
+                    outcome = await self._recorder.failure(
                         row, Failure("transient", type(exc).__name__), settled=self._settled_if_unknown(row)
                     )
                 except Exception:
@@ -349,16 +287,16 @@ class OutboxDeliverer:
             return target
         settled = row.settled_attempts
         if row.kind != "update" and row.attempts - 1 > settled:
-            found = await self._lookup(row, target.thread_ts)
-            if isinstance(found, _Found):
+            found = await self._history.lookup(row, target.thread_ts)
+            if isinstance(found, Found):
                 logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key,
                             found.ts)
                 self._count_lookup("found")
-                await self._record_sent(row, ts=found.ts, thread_ts=found.thread_ts, paced=False)
+                await self._recorder.sent(row, ts=found.ts, thread_ts=found.thread_ts, paced=False)
                 return "recovered"
             if isinstance(found, LookupProblem):
                 self._count_lookup("unreadable")
-                return await self._held_in_doubt(row, found)
+                return await self._recorder.held_in_doubt(row, found)
             self._count_lookup("not_found")
             settled = row.attempts - 1  # searched to the end: no earlier attempt posted
         try:
@@ -390,20 +328,20 @@ class OutboxDeliverer:
                 unfurl_media=False,
             ))
         except SlackApiError as exc:
-            failure = _classify(exc, row.attempts)
-            answered = row.attempts if answer_settles(_status(exc)) else settled
+            failure = classify(exc, row.attempts)
+            answered = row.attempts if answer_settles(status_of(exc)) else settled
             if failure.kind == "parent_gone" and thread_ts is not None:
                 return await self._parent_gone_reply(row, thread_ts, failure, settled=settled, generation=generation)
-            return await self._record_failure(row, failure, settled=answered, exc=exc, method="chat.postMessage")
-        except _NOT_SENT_ERRORS as exc:
-            return await self._record_failure(
+            return await self._recorder.failure(row, failure, settled=answered, exc=exc, method="chat.postMessage")
+        except NOT_SENT_ERRORS as exc:
+            return await self._recorder.failure(
                 row, Failure("transient", f"network: {type(exc).__name__}"), settled=row.attempts
             )
-        except _NETWORK_ERRORS as exc:
+        except NETWORK_ERRORS as exc:
             # Timed out or cut off mid-request: Slack may have posted it. The row is now in doubt.
-            return await self._record_failure(row, Failure("transient", f"network: {type(exc).__name__}"),
+            return await self._recorder.failure(row, Failure("transient", f"network: {type(exc).__name__}"),
                                               settled=settled)
-        await self._record_sent(row, ts=str(response["ts"]), thread_ts=thread_ts, paced=True)
+        await self._recorder.sent(row, ts=str(response["ts"]), thread_ts=thread_ts, paced=True)
         return "sent"
 
     async def _update(self, row: OutboxRow, update_ts: str, generation: int | None) -> Outcome:
@@ -416,19 +354,19 @@ class OutboxDeliverer:
                 blocks=row.payload.get("blocks"),
             ))
         except SlackApiError as exc:
-            failure = _classify(exc, row.attempts)
+            failure = classify(exc, row.attempts)
             if failure.kind == "parent_gone":
                 async with self._store.transaction() as tx:
                     await tx.outbox.mark_failed(row.id, error=failure.reason, holder=self._holder)
                 logger.info("outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
                             row.key, row.channel, failure.reason)
                 return "dropped"
-            return await self._record_failure(row, failure, settled=row.attempts, exc=exc, method="chat.update")
-        except _NETWORK_ERRORS as exc:
-            return await self._record_failure(
+            return await self._recorder.failure(row, failure, settled=row.attempts, exc=exc, method="chat.update")
+        except NETWORK_ERRORS as exc:
+            return await self._recorder.failure(
                 row, Failure("transient", f"network: {type(exc).__name__}"), settled=row.attempts
             )
-        await self._record_sent(row, ts=str(response["ts"]), thread_ts=None, paced=False)
+        await self._recorder.sent(row, ts=str(response["ts"]), thread_ts=None, paced=False)
         return "sent"
 
     async def _parent_gone_reply(
@@ -457,155 +395,11 @@ class OutboxDeliverer:
             return _Target(thread_ts=parent.sent_thread_ts or parent.sent_ts, update_ts=parent.sent_ts)
         # The parent was never queued, or Slack refused it for good.
         if row.kind == "update":
-            return await self._record_failure(row, Failure("rejected", "card_to_update_never_posted"),
+            return await self._recorder.failure(row, Failure("rejected", "card_to_update_never_posted"),
                                               settled=row.attempts)
         logger.warning("outbox row %s: parent %s was never posted; posting in the channel instead of its thread",
                        row.key, row.parent_key)
         return _Target(thread_ts=row.thread_ts)
-
-    # --- finding an earlier attempt ------------------------------------------------------------------------------
-
-    async def _lookup(self, row: OutboxRow, thread_ts: str | None) -> _Found | LookupProblem | None:
-        """Whether an earlier attempt of `row` reached Slack: where it is (`_Found`, the oldest copy), None when the
-        history was searched to the end without it, or why the history could not say (`LookupProblem`)."""
-        where = thread_ts
-        joined = False
-        while True:
-            try:
-                return await self._search(row, where)
-            except SlackApiError as exc:
-                code = _error_code(exc)
-                if where is not None and code in ("thread_not_found", "message_not_found"):
-                    where = None  # the thread is gone: an earlier attempt posted it in the channel, if at all
-                    continue
-                problem = classify_lookup_error(status=_status(exc), error=code, retry_after=_retry_after(exc))
-                if problem.kind != "join":
-                    if problem.reason == "history_ratelimited":
-                        self._count_ratelimited("conversations.replies" if where else "conversations.history")
-                    return problem
-                if joined:
-                    return LookupProblem("held", "not_in_channel (after joining)")
-                joined = True
-                refused = await self._join(row.channel)
-                if refused is not None:
-                    return refused
-            except _NETWORK_ERRORS as exc:
-                return LookupProblem("held", f"history_network: {type(exc).__name__}")
-
-    async def _search(self, row: OutboxRow, thread_ts: str | None) -> _Found | LookupProblem | None:
-        cursor: str | None = None
-        oldest = f"{row.created_at / 1000 - HISTORY_MARGIN_S:.6f}"
-        found: list[str] = []
-        for _ in range(HISTORY_PAGES):
-            if thread_ts is not None:
-                page: AsyncSlackResponse = await self._read(self._slack.conversations_replies(
-                    channel=row.channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
-                    cursor=cursor,
-                ))
-            else:
-                page = await self._read(self._slack.conversations_history(
-                    channel=row.channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
-                    cursor=cursor,
-                ))
-            ts = find_posted(page.get("messages") or [], row.key)
-            if ts is not None:
-                found.append(ts)
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                break
-        else:
-            if not found:
-                # Not all of it was read: "not there" cannot be said.
-                return LookupProblem("held", f"history_too_long (over {HISTORY_PAGES * HISTORY_PAGE_SIZE} messages)")
-        if not found:
-            return None
-        return _Found(ts=oldest_ts(found), thread_ts=thread_ts)
-
-    async def _join(self, channel: str) -> LookupProblem | None:
-        """Join public `channel` (posting there works without membership, reading its history does not)."""
-        try:
-            await self._read(self._slack.conversations_join(channel=channel))
-        except SlackApiError as exc:
-            problem = classify_join_error(_error_code(exc))
-            logger.warning("cannot join channel %s to read its history (%s); its messages in doubt are held, not "
-                           "posted: invite the bot to the channel, or grant it channels:join", channel,
-                           _error_code(exc))
-            return problem
-        except _NETWORK_ERRORS as exc:
-            return LookupProblem("held", f"join_network: {type(exc).__name__}")
-        logger.info("joined public channel %s to read its history (an earlier post's outcome is unknown)", channel)
-        return None
-
-    async def _held_in_doubt(self, row: OutboxRow, problem: LookupProblem) -> Outcome:
-        """An earlier attempt may have posted `row` and the channel cannot say: keep it, never post it now."""
-        if problem.kind == "broken":
-            async with self._store.transaction() as tx:
-                await tx.outbox.mark_failed(row.id, error=problem.reason, holder=self._holder, in_doubt=True)
-                count = await tx.subscriptions.mark_broken(row.channel, problem.reason)
-            logger.warning("channel %s is gone for the bot (%s): message %s held; %d subscription(s) marked broken",
-                           row.channel, problem.reason, row.key, count)
-            return "broken"
-        delay = doubt_backoff_s(row.attempts, settle_s=self._slack_timeout_s, retry_after_s=problem.retry_after_s)
-        async with self._store.transaction() as tx:
-            await tx.outbox.mark_retry(row.id, holder=self._holder, error=problem.reason,
-                                       next_attempt_at=tx.now + int(delay * 1000))
-        logger.warning("outbox row %s to %s may have been posted by an earlier attempt and the channel's history "
-                       "cannot be read (%s): held, not posted; looking again in %.0f s",
-                       row.key, row.channel, problem.reason, delay)
-        return "in_doubt"
-
-    # --- recording -----------------------------------------------------------------------------------------------
-
-    async def _record_sent(self, row: OutboxRow, *, ts: str, thread_ts: str | None, paced: bool) -> None:
-        async with self._store.transaction() as tx:
-            recorded = await tx.outbox.mark_sent(row.id, ts=ts, thread_ts=thread_ts)
-            if paced and self._pace_ms > 0:
-                await tx.outbox.hold_channel(row.channel, until=tx.now + self._pace_ms)
-            current = None if recorded else await tx.outbox.get(row.key)
-        if current is not None and current.sent_ts not in (None, ts):
-            logger.error("outbox row %s was already recorded as %s; Slack also has it as %s (kept the first)",
-                         row.key, current.sent_ts, ts)
-
-    async def _record_failure(
-        self,
-        row: OutboxRow,
-        failure: Failure,
-        *,
-        settled: int,
-        exc: Exception | None = None,
-        method: str | None = None,
-    ) -> Outcome:
-        """Record a failed attempt. `settled`: the row's attempts now known not to have posted; fewer than its
-        attempts leaves it in doubt (looked up before any post, and never posted while that cannot be done)."""
-        in_doubt = row.attempts > settled
-        async with self._store.transaction() as tx:
-            if failure.kind == "transient":
-                if in_doubt:
-                    delay = doubt_backoff_s(row.attempts, settle_s=self._slack_timeout_s,
-                                            retry_after_s=failure.retry_after_s)
-                else:
-                    delay = backoff_s(row.attempts, retry_after_s=failure.retry_after_s)
-                until = tx.now + int(delay * 1000)
-                await tx.outbox.mark_retry(row.id, holder=self._holder, error=failure.reason, next_attempt_at=until,
-                                           settled_attempts=settled)
-                if failure.reason == "ratelimited" and method is not None:
-                    self._count_ratelimited(method)
-                    if method == "chat.postMessage":
-                        # Slack's post limit is per channel: nothing more goes to it before Retry-After.
-                        await tx.outbox.hold_channel(row.channel, until=until)
-                logger.info("outbox row %s to %s: %s; retrying in %.0f s%s", row.key, row.channel, failure.reason,
-                            delay, " (it may have been posted: the channel is searched first)" if in_doubt else "")
-                return "retry"
-            await tx.outbox.mark_failed(row.id, error=failure.reason, holder=self._holder, in_doubt=in_doubt)
-            if failure.kind == "broken":
-                count = await tx.subscriptions.mark_broken(row.channel, failure.reason)
-                logger.warning("Slack refuses to post to channel %s (%s): message %s not sent; %d subscription(s) "
-                               "marked broken; its messages wait until someone runs /dlf watch there again",
-                               row.channel, failure.reason, row.key, count)
-                return "broken"
-        logger.error("Slack rejected message %s for channel %s (%s)%s: it will not be sent",
-                     row.key, row.channel, failure.reason, _details(exc))
-        return "rejected"
 
     def _count_lookup(self, result: str) -> None:
         if self._metrics is not None:
@@ -614,38 +408,6 @@ class OutboxDeliverer:
     def _count_ratelimited(self, method: str) -> None:
         if self._metrics is not None:
             self._metrics.ratelimited.labels(method=method).inc()
-
-
-def _status(exc: SlackApiError) -> int | None:
-    status = getattr(exc.response, "status_code", None)
-    return int(status) if isinstance(status, int) else None
-
-
-def _retry_after(exc: SlackApiError) -> str | None:
-    headers: Mapping[str, Any] = getattr(exc.response, "headers", None) or {}
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    return None if value is None else str(value)
-
-
-def _classify(exc: SlackApiError, attempts: int) -> Failure:
-    return classify_slack_error(
-        status=_status(exc), error=_error_code(exc), retry_after=_retry_after(exc), attempts=attempts
-    )
-
-
-def _error_code(exc: SlackApiError) -> str | None:
-    data = getattr(exc.response, "data", None)
-    if isinstance(data, Mapping):
-        error = data.get("error")
-        return str(error) if error is not None else None
-    return None
-
-
-def _details(exc: Exception | None) -> str:
-    data = getattr(getattr(exc, "response", None), "data", None)
-    if isinstance(data, Mapping) and data.get("errors"):
-        return f" {data['errors']}"
-    return ""
 
 
 async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
@@ -657,4 +419,10 @@ async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
             waiter.cancel()
 
 
-__all__ = ["DEFAULT_SLACK_TIMEOUT_S", "DeliveryReport", "OutboxDeliverer", "make_delivery_client"]
+__all__ = [
+    "DEFAULT_CLAIM_TTL_S",
+    "DEFAULT_SLACK_TIMEOUT_S",
+    "DeliveryReport",
+    "OutboxDeliverer",
+    "make_delivery_client",
+]

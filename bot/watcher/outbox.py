@@ -11,6 +11,9 @@ message is recognised by its outbox key, whether an attempt may have posted, and
     unknown    an error code we have not classified: retried a few times, then rejected, so one odd row cannot
                hold up its channel for ever
 
+Repair (`REQUEUE_ON_REPAIR`): a `/dlf watch` that re-activates a broken channel queues again the rows Slack refused
+with a channel error in the last 7 days; the store applies the rule it is given (`Subscriptions.subscribe`).
+
 Whether an attempt may have posted (`answer_settles`): Slack *answering* with an error (HTTP 200 `ok: false`, a 429,
 any other 4xx) says the message was not posted; so does a connection that could not be opened. A 5xx (a proxy may
 answer it after Slack posted), a timeout, a connection reset mid-request or a crash leave the outcome unknown: the row
@@ -25,14 +28,28 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.store.outbox import CHANNEL_ERRORS
-
 # The `event_type` of the message metadata that carries the outbox key, so a crash between Slack's "ok" and the
 # database write is recognised in channel history instead of posting twice.
 OUTBOX_EVENT_TYPE = "dlf_bot_outbox"
 
-# CHANNEL_ERRORS (imported from the store, which queues the rows they failed again when the channel is re-watched):
-# the bot can no longer post to the channel; retrying never helps; the subscription is broken.
+# Slack errors that say the bot can no longer post to a channel (or with this token): retrying never helps, the
+# channel's subscriptions are marked broken, and the rows they failed are queued again when the channel is re-watched.
+CHANNEL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "not_authed",
+    }
+)
+
+# Messages Slack refused because the channel was broken are queued again on repair when they are this recent: an
+# older alert is stale news (DLF itself keeps instances 7 days).
+REQUEUE_WINDOW_MS = 7 * 24 * 3600 * 1000
 
 # Slack's own "the problem is on our side, try again".
 TRANSIENT_ERRORS = frozenset(
@@ -70,6 +87,26 @@ BACKOFF_CAP_S = 60.0
 # A replica's heartbeat lease lives this long without renewal (DLF_HEARTBEAT_TTL); see `Liveness`.
 DEFAULT_HEARTBEAT_TTL_S = 15.0
 MIN_HEARTBEAT_TTL_S = 3.0
+
+
+@dataclass(frozen=True)
+class RequeueOnRepair:
+    """Which rows a channel's repair (a `/dlf watch` that re-activates it) queues again: those that failed for good
+    with one of `errors` and were queued no more than `window_ms` ago. The store applies it as given."""
+
+    errors: frozenset[str]
+    window_ms: int
+
+
+REQUEUE_ON_REPAIR = RequeueOnRepair(errors=CHANNEL_ERRORS, window_ms=REQUEUE_WINDOW_MS)
+
+
+def holds_follow(*, row_status: str, last_error: str | None, channel_broken: bool) -> bool:
+    """Whether an ended follow's outcome row still waits to be said: pending, or refused by a broken channel (it is
+    re-queued when someone repairs the channel, so the follow must stay until then)."""
+    return row_status == "pending" or (
+        row_status == "failed_permanent" and last_error in CHANNEL_ERRORS and channel_broken
+    )
 
 
 @dataclass(frozen=True)
@@ -244,10 +281,13 @@ __all__ = [
     "MESSAGE_ERRORS",
     "OUTBOX_EVENT_TYPE",
     "PARENT_GONE_ERRORS",
+    "REQUEUE_ON_REPAIR",
+    "REQUEUE_WINDOW_MS",
     "TRANSIENT_ERRORS",
     "Failure",
     "Liveness",
     "LookupProblem",
+    "RequeueOnRepair",
     "answer_settles",
     "backoff_s",
     "classify_join_error",
@@ -255,6 +295,7 @@ __all__ = [
     "classify_slack_error",
     "doubt_backoff_s",
     "find_posted",
+    "holds_follow",
     "message_metadata",
     "oldest_ts",
 ]

@@ -27,7 +27,7 @@ DLF as a whole in trouble (unavailable, throttled, credentials refused) fails th
 cycle catches up. DLF refusing one instance's details (a bad answer, refused, gone) does not: that failure is
 alerted with a card built from its list row that says why the details are missing, and logged as an error.
 
-Writing: the decision is staged (`bot.watcher.decide.stage`). Digest cards first; then, as the details of the new
+Writing: the decision is staged (`bot.watcher.staging.stage`). Digest cards first; then, as the details of the new
 failures arrive (oldest first), their alerts, seen statuses and incident changes in batches of `detail_batch` (or
 every `detail_flush_s`), each batch one transaction, so the first alert of a storm leaves at once instead of after
 every details call; last, with the cursor, the recoveries, follow outcomes and all other seen statuses. The outbox's
@@ -36,95 +36,41 @@ redoes the rest without repeating any of them.
 
 The time window is by planned time, never older than `now - lookback`; DLF refuses ranges over 7 days, longer spans
 are split.
+
+    poll_options.py  PollOptions and the windows;  listing.py  the lists;  details.py  instance details, once each
+    writer.py        the staged writes (seen statuses, incidents, outbox rows, cursor)
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bot.dlf.client import DlfClient
 from bot.dlf.models import Instance, InstanceSummary, summary_of
-from bot.errors import (
-    DlfAuthError,
-    DlfBadResponse,
-    DlfError,
-    DlfNotFound,
-    DlfPermissionDenied,
-    DlfThrottled,
-    DlfUnavailable,
+from bot.errors import DlfError
+from bot.store import Incident, SeenInstance, Store, Subscription
+from bot.watcher.compose import compose, compose_digest_card
+from bot.watcher.decide import decide
+from bot.watcher.details import TRANSIENT_DLF_ERRORS, CycleDetails, log_extra
+from bot.watcher.inputs import STATUS_FAIL, TRACKED_STATUSES, CycleInput, InstanceKey, KnownIncident, Watch
+from bot.watcher.intents import Decision, Recovery
+from bot.watcher.listing import Lister
+from bot.watcher.matching import watched_jobs
+from bot.watcher.poll_options import (
+    DEFAULT_LOOKBACK_MS,
+    DEFAULT_OVERLAP_MS,
+    DLF_MAX_RANGE_MS,
+    HOUR_MS,
+    PollOptions,
+    time_windows,
+    window_for,
 )
-from bot.store import Incident, SeenInstance, Store, Subscription, Transaction
-from bot.store.outbox import CHANNEL_ERRORS
-from bot.watcher.compose import OutboxMessage, compose, compose_digest_card
-from bot.watcher.decide import (
-    STATUS_FAIL,
-    STATUS_SUCCESS,
-    TRACKED_STATUSES,
-    CycleInput,
-    Decision,
-    IncidentFailedAgain,
-    IncidentOpened,
-    IncidentResolved,
-    InstanceKey,
-    KnownIncident,
-    Recovery,
-    Staged,
-    Watch,
-    complete,
-    decide,
-    follow_key,
-    merge,
-    stage,
-    watched_jobs,
-)
+from bot.watcher.staging import Staged, complete, stage
+from bot.watcher.writer import CycleWriter, Progress
 
 log = logging.getLogger(__name__)
-
-HOUR_MS = 3_600_000
-MINUTE_MS = 60_000
-DLF_MAX_RANGE_MS = 7 * 24 * HOUR_MS
-DEFAULT_LOOKBACK_MS = 24 * HOUR_MS
-# The failure list reaches this far before the cursor: instances DLF creates a little after their planned time
-# (scheduler lag) and clocks that disagree. Anything later is found through the unfinished lists (or the sweep).
-DEFAULT_OVERLAP_MS = 15 * MINUTE_MS
-DEFAULT_SWEEP_INTERVAL_MS = 10 * MINUTE_MS
-DEFAULT_PAGE_SIZE = 1000
-DEFAULT_DETAIL_CONCURRENCY = 8
-DEFAULT_DETAIL_BATCH = 25
-DEFAULT_DETAIL_FLUSH_S = 1.0
-# DLF as a whole is in trouble (not one instance): the cycle fails and the cursor stays until it is back.
-TRANSIENT_DLF_ERRORS = (DlfUnavailable, DlfThrottled, DlfAuthError)
-# How many one-job queries a full page of the instance list is worth (rows to send and parse, one after another).
-FULL_PAGE_WEIGHT = 3
-
-
-@dataclass(frozen=True, kw_only=True)
-class PollOptions:
-    """How far back to look and how hard to pull. Times in ms."""
-
-    lookback_ms: int = DEFAULT_LOOKBACK_MS
-    overlap_ms: int = DEFAULT_OVERLAP_MS
-    sweep_interval_ms: int = DEFAULT_SWEEP_INTERVAL_MS
-    page_size: int = DEFAULT_PAGE_SIZE
-    detail_concurrency: int = DEFAULT_DETAIL_CONCURRENCY
-    detail_batch: int = DEFAULT_DETAIL_BATCH
-    detail_flush_s: float = DEFAULT_DETAIL_FLUSH_S
-    digest_threshold: int = 5
-
-    def __post_init__(self) -> None:
-        if not 0 < self.lookback_ms <= DLF_MAX_RANGE_MS:
-            raise ValueError("lookback must be more than 0 and at most 7 days (DLF's query limit)")
-        if self.overlap_ms < 0 or self.sweep_interval_ms < 0:
-            raise ValueError("overlap and sweep interval must not be negative")
-        if not 1 <= self.page_size <= 1000:
-            raise ValueError("page size must be between 1 and 1000")
-        if self.detail_concurrency < 1 or self.digest_threshold < 1 or self.detail_batch < 1:
-            raise ValueError("detail concurrency, detail batch and digest threshold must be at least 1")
-        if self.detail_flush_s <= 0:
-            raise ValueError("the detail flush interval must be positive")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,38 +110,17 @@ class _Snapshot:
     incident_plans: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class _Progress:
-    """What a cycle has written so far: incident ids by (channel, job), counts for the report."""
+@dataclass(frozen=True, kw_only=True)
+class _Gathered:
+    """What one cycle learned before deciding."""
 
-    incident_ids: dict[tuple[str, str], int]
-    enqueued: int = 0
-    batches: int = 0
-
-
-FetchResult = tuple[Instance | None, str | None]
-
-
-def time_windows(start_ms: int, end_ms: int, max_span_ms: int = DLF_MAX_RANGE_MS) -> list[tuple[int, int]]:
-    """Split [start, end] into consecutive windows DLF accepts (at most `max_span_ms` each)."""
-    if end_ms <= start_ms:
-        return [(end_ms, end_ms)]
-    windows: list[tuple[int, int]] = []
-    lower = start_ms
-    while lower < end_ms:
-        upper = min(lower + max_span_ms, end_ms)
-        windows.append((lower, upper))
-        lower = upper
-    return windows
-
-
-def window_for(*, cursor: int | None, now_ms: int, options: PollOptions, sweep: bool = False) -> tuple[int, int]:
-    """The planned-time window of this cycle's failure list: from the cursor minus the overlap, never before the
-    lookback; the whole lookback at a sweep (and before the first cycle ever)."""
-    oldest = now_ms - options.lookback_ms
-    if cursor is None or sweep:
-        return oldest, now_ms
-    return max(oldest, min(cursor, now_ms) - options.overlap_ms), now_ms
+    listed: list[InstanceSummary]
+    watches: list[Watch]
+    found: dict[InstanceKey, Instance]  # details of instances the lists did not show
+    late: list[InstanceKey]  # remembered unfinished instances that ended late (looked up)
+    ended: list[InstanceKey]
+    known: dict[InstanceKey, str]
+    runs: dict[InstanceKey, int | None]
 
 
 def watch_of(subscription: Subscription) -> Watch:
@@ -221,29 +146,10 @@ def known_incident(incident: Incident) -> KnownIncident:
         last_instance_id=incident.last_instance_id,
         failure_count=incident.failure_count,
         state=incident.state,
+        acknowledged_by=incident.acknowledged_by,
         incident_id=incident.id,
     )
 
-
-def _log_extra(error: DlfError, *, profile: str) -> dict[str, object]:
-    """The error's details for structured logs, under names a LogRecord does not already use ("message"...)."""
-    return {"profile": profile, **{f"dlf_{name}": value for name, value in error.log_details().items()}}
-
-
-def details_error_reason(error: DlfError) -> str:
-    """Why an instance's details could not be fetched, for the card (no secrets: DLF errors carry none)."""
-    if isinstance(error, DlfNotFound):
-        reason = "DLF no longer has this instance"
-    elif isinstance(error, DlfBadResponse):
-        reason = "DLF's answer was not an instance's details"
-    elif isinstance(error, DlfPermissionDenied):
-        reason = "the bot's DLF account may not read this instance"
-    else:
-        reason = "DLF refused the request"
-    parts = [f"{reason} ({error.message})"]
-    if error.request_id:
-        parts.append(f"request id {error.request_id}")
-    return "; ".join(parts) + "."
 
 
 class ProfilePoller:
@@ -264,6 +170,8 @@ class ProfilePoller:
         self.options = options or PollOptions()
         self._clock = clock or store.now
         self._last_sweep: int | None = None
+        self._lister = Lister(client=client, options=self.options)
+        self._writer = CycleWriter(store=store, profile=profile)
 
     async def run_cycle(self) -> CycleReport:
         """One cycle. DLF failing is reported (and the cursor stays); a database failure raises."""
@@ -278,7 +186,7 @@ class ProfilePoller:
                 "watcher: DLF failed for profile %s (%s); cursor kept, the next cycle catches up",
                 self.profile,
                 exc.message,
-                extra=_log_extra(exc, profile=self.profile),
+                extra=log_extra(exc, profile=self.profile),
             )
             async with self.store.transaction() as tx:
                 await tx.watcher_state.heartbeat(self.profile, error=f"{type(exc).__name__}: {exc.message}")
@@ -309,67 +217,37 @@ class ProfilePoller:
                 plans[incident.job_name] = min(plans.get(incident.job_name, seen.plan_time), seen.plan_time)
         return snapshot
 
+
     async def _cycle(
         self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int, *, sweep: bool
     ) -> CycleReport:
-        listed: list[InstanceSummary] = []
-        if snapshot.any_watching or snapshot.incidents:
-            # Oldest status first: an instance moving on between two of these calls is in one of them.
-            lookback = (now_ms - self.options.lookback_ms, now_ms)
-            for status in TRACKED_STATUSES:
-                listed += await self._list(status, lookback)
-        listed += await self._list(STATUS_FAIL, window)
-        if snapshot.incidents:
-            listed += await self._successes(window, snapshot.incident_plans, {i.job_name for i in snapshot.incidents})
-        listed_keys = {(s.job_name, s.instance_id) for s in listed}
-        watches = await self._watches(snapshot, {job for job, _ in listed_keys | snapshot.tracked.keys()})
-        late, ended = self._departed(snapshot, watches, listed_keys, window)
-        follows = self._unsettled_follows(watches, listed_keys)
-        found, gone, lookup_calls = await self._lookup([*late, *follows])
-        listed += [summary_of(found[key]) for key in late if key in found]
-        ended += [key for key in late if key in gone]
-        known, runs = await self._known(listed, snapshot.tracked)
+        details = CycleDetails(client=self.client, profile=self.profile, concurrency=self.options.detail_concurrency)
+        gathered = await self._gather(snapshot, window, now_ms, details)
         plan = decide(
             CycleInput(
                 profile=self.profile,
-                watches=watches,
-                known=known,
-                runs=runs,
+                watches=gathered.watches,
+                known=gathered.known,
+                runs=gathered.runs,
                 incidents=[known_incident(i) for i in snapshot.incidents],
-                listed=listed,
-                details=found,
-                ended=ended,
+                listed=gathered.listed,
+                details=gathered.found,
+                ended=gathered.ended,
                 digest_threshold=self.options.digest_threshold,
             )
         )
         staged = stage(plan)
-        progress = _Progress(incident_ids={(i.channel, i.job_name): i.id for i in snapshot.incidents})
-        if staged.digests:
-            await self._write(Decision(), [compose_digest_card(d, now_ms=now_ms) for d in staged.digests], progress)
-
-        async def write_failures(keys: Sequence[InstanceKey], details: Mapping[InstanceKey, Instance],
-                                 errors: Mapping[InstanceKey, str]) -> None:
-            parts = [complete(staged.parts[key], details, errors) for key in keys]
-            await self._write_failures(parts, progress, now_ms=now_ms)
-            progress.batches += 1
-
-        detail_calls = await self._details_in_batches(staged, found, write_failures)
-        card_keys = [
-            (i.recovered_by.job_name, i.failed_instance_id) for i in staged.rest.intents if isinstance(i, Recovery)
-        ]
-        cards, card_calls = await self._cards(card_keys)
-        messages = compose(staged.rest.intents, now_ms=now_ms, cards=cards)
-        await self._write(staged.rest, messages, progress, cursor=window[1])
+        progress = await self._write_stages(staged, details, snapshot, cursor=window[1], now_ms=now_ms)
         report = CycleReport(
             profile=self.profile,
             window=window,
-            listed=len(listed),
+            listed=len(gathered.listed),
             new_failures=len(staged.failures),
-            detail_calls=detail_calls + lookup_calls + card_calls,
+            detail_calls=details.calls,
             enqueued=progress.enqueued,
             intents=len(plan.intents),
             tracked=len(snapshot.tracked),
-            late_lookups=len(late),
+            late_lookups=len(gathered.late),
             batches=progress.batches,
             swept=sweep,
         )
@@ -382,6 +260,61 @@ class ProfilePoller:
                 extra={"profile": self.profile, "listed": report.listed},
             )
         return report
+
+    async def _gather(
+        self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int, details: CycleDetails
+    ) -> _Gathered:
+        """What DLF says this cycle (the lists, and the details of what they do not show) and what the store knew."""
+        listed = await self._lists(snapshot, window, now_ms)
+        listed_keys = {(s.job_name, s.instance_id) for s in listed}
+        watches = await self._watches(snapshot, {job for job, _ in listed_keys | snapshot.tracked.keys()})
+        late, ended = self._departed(snapshot, watches, listed_keys, window)
+        found, gone = await details.lookup([*late, *self._unsettled_follows(watches, listed_keys)])
+        listed += [summary_of(found[key]) for key in late if key in found]
+        ended += [key for key in late if key in gone]
+        known, runs = await self._known(listed, snapshot.tracked)
+        return _Gathered(
+            listed=listed, watches=watches, found=found, late=late, ended=ended, known=known, runs=runs
+        )
+
+    async def _lists(self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int) -> list[InstanceSummary]:
+        """The unfinished instances over the lookback, the failures in `window`, the open incidents' successes."""
+        listed: list[InstanceSummary] = []
+        if snapshot.any_watching or snapshot.incidents:
+            # Oldest status first: an instance moving on between two of these calls is in one of them.
+            lookback = (now_ms - self.options.lookback_ms, now_ms)
+            for status in TRACKED_STATUSES:
+                listed += await self._lister.list(status, lookback)
+        listed += await self._lister.list(STATUS_FAIL, window)
+        if snapshot.incidents:
+            jobs = {i.job_name for i in snapshot.incidents}
+            listed += await self._lister.successes(window, snapshot.incident_plans, jobs)
+        return listed
+
+    async def _write_stages(
+        self, staged: Staged, details: CycleDetails, snapshot: _Snapshot, *, cursor: int, now_ms: int
+    ) -> Progress:
+        """Digest cards first; each new failure as its details arrive; last, with the cursor, everything else."""
+        progress = Progress(incident_ids={(i.channel, i.job_name): i.id for i in snapshot.incidents})
+        writer = self._writer
+        if staged.digests:
+            await writer.write(Decision(), [compose_digest_card(d, now_ms=now_ms) for d in staged.digests], progress)
+
+        async def write_failures(keys: Sequence[InstanceKey], found: Mapping[InstanceKey, Instance],
+                                 errors: Mapping[InstanceKey, str]) -> None:
+            await writer.failures([complete(staged.parts[key], found, errors) for key in keys], progress, now_ms=now_ms)
+            progress.batches += 1
+
+        await details.stream(
+            staged.failures, write_failures, batch=self.options.detail_batch, flush_s=self.options.detail_flush_s
+        )
+        recovered = [
+            (i.recovered_by.job_name, i.failed_instance_id) for i in staged.rest.intents if isinstance(i, Recovery)
+        ]
+        cards = await details.cards(recovered)
+        await writer.write(staged.rest, compose(staged.rest.intents, now_ms=now_ms, cards=cards), progress,
+                           cursor=cursor)
+        return progress
 
     async def _watches(self, snapshot: _Snapshot, jobs: set[str]) -> list[Watch]:
         """The subscriptions that concern `jobs` (the cycle's listed and remembered instances), as watches: the
@@ -414,53 +347,6 @@ class ProfilePoller:
                 ended.append(key)
         return late, ended
 
-    async def _list(
-        self, status: str, window: tuple[int, int], *, job_name: str | None = None
-    ) -> list[InstanceSummary]:
-        found: dict[InstanceKey, InstanceSummary] = {}
-        for lower, upper in time_windows(*window):
-            async for summary in self.client.iter_instances(
-                status=status,
-                min_plan_time=lower,
-                max_plan_time=upper,
-                page_size=self.options.page_size,
-                job_name=job_name,
-                precise=job_name is not None,
-            ):
-                # Filtered by DLF already, but a lenient server may not filter: trust each row's own fields.
-                if summary.status == status and job_name in (None, summary.job_name):
-                    found[(summary.job_name, summary.instance_id)] = summary
-        return list(found.values())
-
-    async def _successes(
-        self, window: tuple[int, int], plans: Mapping[str, int], jobs: set[str]
-    ) -> list[InstanceSummary]:
-        """Successes of `jobs` (those with open incidents). Each job's own query reaches back to its failed
-        instance's planned time (`plans`), so a rerun that succeeds long after that instance was planned resolves
-        the incident; they run side by side, paced by the client's rate limit. When there are more such jobs than
-        the paged list of every success over the same span is worth (one probe call asks DLF how many; a full page
-        carries up to 1,000 rows to send and parse, so it weighs `FULL_PAGE_WEIGHT` one-job queries), the paged
-        list over the recent window is read instead: a later success still resolves, and a rerun is seen through
-        the unfinished lists or by the next sweep."""
-        oldest = window[1] - self.options.lookback_ms
-        since = {job: max(oldest, min(window[0], plans.get(job, window[0]))) for job in jobs}
-        span = (min(since.values(), default=window[0]), window[1])
-        probe = await self.client.list_instances(
-            status=STATUS_SUCCESS, min_plan_time=span[0], max_plan_time=span[1], limit=1
-        )
-        if probe.total == 0 and not probe.instances:
-            return []
-        pages = max(1, -(-(probe.total or 0) // self.options.page_size))
-        if probe.total is not None and len(jobs) <= pages * FULL_PAGE_WEIGHT:
-            gate = asyncio.Semaphore(self.options.detail_concurrency)
-
-            async def one(job: str) -> list[InstanceSummary]:
-                async with gate:
-                    return await self._list(STATUS_SUCCESS, (since[job], window[1]), job_name=job)
-
-            return [s for found in await asyncio.gather(*(one(job) for job in sorted(jobs))) for s in found]
-        return [s for s in await self._list(STATUS_SUCCESS, window) if s.job_name in jobs]
-
     async def _known(
         self, listed: Sequence[InstanceSummary], tracked: Mapping[InstanceKey, SeenInstance]
     ) -> tuple[dict[InstanceKey, str], dict[InstanceKey, int | None]]:
@@ -485,243 +371,16 @@ class ProfilePoller:
             if w.is_follow and w.instance_id is not None and (w.target, w.instance_id) not in listed
         ]
 
-    async def _lookup(
-        self, keys: Sequence[InstanceKey]
-    ) -> tuple[dict[InstanceKey, Instance], set[InstanceKey], int]:
-        """Details of instances the lists do not show (followed, or remembered unfinished ones that ended late), and
-        those DLF no longer has. Any other failure leaves an instance out: it is looked up again next cycle."""
-        unique = list(dict.fromkeys(keys))
-        gate = asyncio.Semaphore(self.options.detail_concurrency)
-        found: dict[InstanceKey, Instance] = {}
-        gone: set[InstanceKey] = set()
-
-        async def fetch(key: InstanceKey) -> None:
-            async with gate:
-                try:
-                    found[key] = await self.client.get_instance(*key)
-                except DlfNotFound:
-                    log.info("watcher: instance %s/%s is gone from DLF", *key, extra={"profile": self.profile})
-                    gone.add(key)
-                except DlfError as exc:
-                    log.warning("watcher: details of %s/%s unavailable; asking again next cycle", *key,
-                                extra=_log_extra(exc, profile=self.profile))
-                except (ValueError, TypeError) as exc:
-                    log.error("watcher: details of %r/%r cannot be requested (%s: %s)", *key, type(exc).__name__,
-                              exc, extra={"profile": self.profile})
-                    gone.add(key)
-
-        await asyncio.gather(*(fetch(key) for key in unique))
-        return found, gone, len(unique)
-
-    async def _fetch_required(self, key: InstanceKey, gate: asyncio.Semaphore) -> FetchResult:
-        """Details for an alert: DLF as a whole in trouble (`TRANSIENT_DLF_ERRORS`) raises, so the cycle fails and the
-        cursor stays (the alerts wait for complete cards); an error specific to this instance (bad answer, refused,
-        gone, or a name the client will not send) is logged and returned as the reason, and the alert goes out with
-        the list row's card — it must not hold back every other alert of the profile cycle after cycle."""
-        async with gate:
-            try:
-                return await self.client.get_instance(*key), None
-            except (ValueError, TypeError) as exc:
-                # The client refuses to send this name or id (".." as a job name, a negative id): an odd row of
-                # DLF's own list. It concerns this instance only and must not crash the cycle.
-                log.error(
-                    "watcher: details of %r/%r cannot be requested (%s: %s); alerting with the list row",
-                    *key,
-                    type(exc).__name__,
-                    exc,
-                    extra={"profile": self.profile},
-                )
-                return None, f"the bot cannot ask DLF about this instance ({exc})."
-            except DlfError as exc:
-                if isinstance(exc, TRANSIENT_DLF_ERRORS):
-                    raise
-                log.error(
-                    "watcher: details of %s/%s could not be fetched (%s); alerting with the list row",
-                    *key,
-                    type(exc).__name__,
-                    extra=_log_extra(exc, profile=self.profile),
-                )
-                return None, details_error_reason(exc)
-
-    async def _details_in_batches(
-        self,
-        staged: Staged,
-        known: Mapping[InstanceKey, Instance],
-        write: Callable[[Sequence[InstanceKey], Mapping[InstanceKey, Instance], Mapping[InstanceKey, str]],
-                        Awaitable[None]],
-    ) -> int:
-        """Fetch the new failures' details side by side (the client's rate limit paces them) and hand them to
-        `write` oldest first, as soon as they are in: the first at once, then in batches of `detail_batch` or every
-        `detail_flush_s`. Returns how many calls were made. DLF as a whole failing stops it (what was written
-        stays; the rest is redone by the next cycle)."""
-        order = list(staged.failures)
-        details: dict[InstanceKey, Instance] = {key: known[key] for key in order if key in known}
-        errors: dict[InstanceKey, str] = {}
-        gate = asyncio.Semaphore(self.options.detail_concurrency)
-        tasks = {
-            key: asyncio.create_task(self._fetch_required(key, gate)) for key in order if key not in details
-        }
-        loop = asyncio.get_running_loop()
-        written, wrote_once, last_write = 0, False, loop.time()
-        try:
-            while written < len(order):
-                running = [task for task in tasks.values() if not task.done()]
-                if running:
-                    await asyncio.wait(running, timeout=self.options.detail_flush_s,
-                                       return_when=asyncio.FIRST_COMPLETED)
-                for key, task in tasks.items():
-                    if task.done() and key not in details and key not in errors:
-                        instance, reason = task.result()
-                        if instance is not None:
-                            details[key] = instance
-                        else:
-                            errors[key] = reason or "DLF gave no details."
-                ready = written
-                while ready < len(order) and (order[ready] in details or order[ready] in errors):
-                    ready += 1
-                due = (
-                    not wrote_once
-                    or ready == len(order)
-                    or ready - written >= self.options.detail_batch
-                    or loop.time() - last_write >= self.options.detail_flush_s
-                )
-                if ready > written and due:
-                    await write(order[written:ready], details, errors)
-                    written, wrote_once, last_write = ready, True, loop.time()
-        finally:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
-        return len(tasks)
-
-    async def _cards(self, keys: Sequence[InstanceKey]) -> tuple[dict[InstanceKey, Instance], int]:
-        """Details of the failed instances whose incidents recover, to redraw their cards as resolved; a missing one
-        is redrawn from what the recovery knows."""
-        unique = list(dict.fromkeys(keys))
-        gate = asyncio.Semaphore(self.options.detail_concurrency)
-        found: dict[InstanceKey, Instance] = {}
-
-        async def fetch(key: InstanceKey) -> None:
-            async with gate:
-                try:
-                    found[key] = await self.client.get_instance(*key)
-                except DlfError as exc:
-                    log.warning("watcher: details of %s/%s unavailable; its card is redrawn without them", *key,
-                                extra=_log_extra(exc, profile=self.profile))
-                except (ValueError, TypeError):
-                    log.warning("watcher: details of %r/%r cannot be requested", *key, extra={"profile": self.profile})
-
-        await asyncio.gather(*(fetch(key) for key in unique))
-        return found, len(unique)
-
-    async def _write_failures(self, parts: Sequence[Decision], progress: _Progress, *, now_ms: int) -> None:
-        """New failures' parts in one transaction. Each is claimed first (`Instances.claim`): one another cycle has
-        written meanwhile (overlapping replicas) is left out whole — its alerts, status and incident change."""
-        async with self.store.transaction() as tx:
-            claimed: list[Decision] = []
-            for part in parts:
-                if all([await tx.instances.claim(self.profile, item) for item in part.seen]):
-                    claimed.append(part)
-            merged = merge(claimed)
-            await self._apply(tx, replace(merged, seen=()), compose(merged.intents, now_ms=now_ms), progress)
-
-    async def _write(
-        self,
-        decision: Decision,
-        messages: Sequence[OutboxMessage],
-        progress: _Progress,
-        *,
-        cursor: int | None = None,
-    ) -> None:
-        """Seen statuses, incidents and outbox rows in one transaction, all or nothing; with `cursor`, the cycle's
-        last stage: finished follows, the settled ones removed, and the cursor advanced."""
-        async with self.store.transaction() as tx:
-            await self._apply(tx, decision, messages, progress)
-            if cursor is None:
-                return
-            for subscription_id in decision.finished_follows:
-                await tx.subscriptions.end(subscription_id)
-            await self._settle_ended_follows(tx)
-            await tx.watcher_state.heartbeat(self.profile, cursor=cursor)
-
-    async def _apply(
-        self, tx: Transaction, decision: Decision, messages: Sequence[OutboxMessage], progress: _Progress
-    ) -> None:
-        """Seen statuses, incident changes and outbox rows, inside `tx`."""
-        if decision.seen:
-            await tx.instances.record(self.profile, decision.seen)
-        await self._apply_incidents(tx, decision, progress.incident_ids)
-        jobs_by_channel: dict[str, set[str]] = {}
-        for message in messages:
-            inserted = await tx.outbox.enqueue(
-                key=message.key,
-                channel=message.channel,
-                kind=message.kind,
-                payload=message.payload,
-                parent_key=message.parent_key,
-                profile=message.profile,
-                job_name=message.job_name,
-            )
-            progress.enqueued += int(inserted)
-            if inserted and message.job_name is not None:
-                jobs_by_channel.setdefault(message.channel, set()).add(message.job_name)
-        for channel, jobs in jobs_by_channel.items():
-            # The subscriptions were read when the cycle began: a channel that unwatched a job since must not get
-            # its alerts after all.
-            await tx.subscriptions.cancel_unwatched(channel=channel, profile=self.profile, jobs=jobs)
-
-    async def _settle_ended_follows(self, tx: Transaction) -> None:
-        """Remove the ended follows whose outcome is out (or was never to be said). One whose outcome waits — held
-        in a broken channel, or refused by it until someone repairs it — stays, and keeps the channel held."""
-        for follow in await tx.subscriptions.list_ended_follows(self.profile):
-            assert follow.instance_id is not None
-            row = await tx.outbox.get(
-                follow_key(profile=self.profile, channel=follow.channel, job_name=follow.target,
-                           instance_id=follow.instance_id)
-            )
-            waiting = row is not None and (
-                row.status == "pending"
-                or (row.status == "failed_permanent" and row.last_error in CHANNEL_ERRORS and follow.state == "broken")
-            )
-            if not waiting:
-                await tx.subscriptions.delete(follow.id)
-
-    async def _apply_incidents(
-        self, tx: Transaction, decision: Decision, ids: dict[tuple[str, str], int]
-    ) -> None:
-        for change in decision.incident_changes:
-            key = (change.channel, change.job_name)
-            if isinstance(change, IncidentOpened):
-                incident, _ = await tx.incidents.open_or_get(
-                    channel=change.channel,
-                    profile=self.profile,
-                    job_name=change.job_name,
-                    instance_id=change.instance_id,
-                    root_key=change.root_key,
-                )
-                ids[key] = incident.id
-            elif isinstance(change, IncidentFailedAgain | IncidentResolved):
-                if key not in ids:
-                    # Opened by an overlapping cycle since this one read the incidents.
-                    found = [i for i in await tx.incidents.unresolved(self.profile, [change.job_name])
-                             if i.channel == change.channel]
-                    if not found:
-                        continue
-                    ids[key] = found[0].id
-                if isinstance(change, IncidentFailedAgain):
-                    await tx.incidents.record_failure(ids[key], change.instance_id)
-                else:
-                    await tx.incidents.resolve(ids.pop(key), by=None, reason=change.reason)
-
 
 __all__ = [
     "DEFAULT_LOOKBACK_MS",
     "DEFAULT_OVERLAP_MS",
+    "DLF_MAX_RANGE_MS",
+    "HOUR_MS",
     "TRANSIENT_DLF_ERRORS",
     "CycleReport",
     "PollOptions",
     "ProfilePoller",
-    "details_error_reason",
     "time_windows",
     "window_for",
 ]

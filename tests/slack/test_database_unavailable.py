@@ -27,7 +27,7 @@ from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_htt
 from bot.slack.ingress import SlackGate
 from bot.slack.server import HEALTH_TIMEOUT_S, HealthReport
 from bot.store import Store, create_engine
-from bot.watcher import build_watcher
+from bot.watcher.scheduler import build_watcher
 from bot.watcher.health import WatcherHealthProbe
 from slack_fake import FakeSlack
 

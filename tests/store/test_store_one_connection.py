@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import event
 
 from bot.store import Store, create_engine
-from bot.store.outbox import CHANNEL_ERRORS
 from bot.store.retention import Cutoffs, prune
 from bot.store.testing import ManualClock
+from bot.watcher.outbox import CHANNEL_ERRORS, REQUEUE_ON_REPAIR
 
 P = "default"
 ROUNDS = 12
@@ -124,7 +124,9 @@ async def _one_round(store: Store, clock: ManualClock, n: int) -> None:
 
     async with store.transaction() as tx:
         # Re-watching repairs the channel: the reply Slack refused is queued again.
-        repaired, _ = await tx.subscriptions.subscribe(channel=channel, profile=P, target=job, created_by="U1")
+        repaired, _ = await tx.subscriptions.subscribe(
+            channel=channel, profile=P, target=job, created_by="U1", requeue_on_repair=REQUEUE_ON_REPAIR
+        )
         assert repaired.state == "active"
         assert (await tx.outbox.get(f"reply:{channel}:{n}")).status == "pending"  # type: ignore[union-attr]
         assert await tx.outbox.requeue_failed(channel, errors=sorted(CHANNEL_ERRORS), since=0) == 0

@@ -12,6 +12,7 @@ from bot.store import Store
 from bot.store.retention import Cutoffs, prune
 from bot.store.tables import audit, channel_pace, incidents, instances_seen, outbox, request_keys
 from bot.store.testing import ManualClock
+from bot.watcher.outbox import REQUEUE_ON_REPAIR
 
 P = "default"
 DAY_S = 86_400
@@ -150,7 +151,9 @@ async def test_a_failed_row_queued_again_by_a_repair_is_not_purged(store: Store,
         await tx.subscriptions.mark_broken("C1", "not_in_channel")
     clock.advance(2 * DAY_S)  # a short retention (1 day) and a channel repaired within the 7-day re-queue window
     async with store.transaction() as tx:
-        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+        await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", created_by="U1", requeue_on_repair=REQUEUE_ON_REPAIR
+        )
         purged = await tx.outbox.purge_before(clock() - DAY_S * 1000)
         row = await tx.outbox.get("card")
     assert purged == 0 and row is not None and row.status == "pending"

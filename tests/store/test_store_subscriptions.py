@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.store import Store
+from bot.watcher.outbox import REQUEUE_ON_REPAIR, RequeueOnRepair
 
 P = "default"
 
@@ -119,6 +120,27 @@ async def _queue_and_fail(store: Store, key: str, channel: str, error: str | Non
             await tx.outbox.mark_failed(row.id, error=error)
 
 
+async def test_a_repair_queues_again_only_what_the_rule_it_is_given_names(store: Store) -> None:
+    """The store stores: which Slack errors a repair forgives, and how far back, is the deliverer's policy."""
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U1")
+    await _queue_and_fail(store, "refused", "C1", "not_in_channel")
+    await _queue_and_fail(store, "gone", "C1", "channel_not_found")
+    async with store.transaction() as tx:
+        await tx.subscriptions.mark_broken("C1", "not_in_channel")
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U2")
+        untouched = {key: (await tx.outbox.get(key)).status for key in ("refused", "gone")}  # type: ignore[union-attr]
+        await tx.subscriptions.mark_broken("C1", "not_in_channel")
+    rule = RequeueOnRepair(errors=frozenset({"not_in_channel"}), window_ms=3_600_000)
+    async with store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U2", requeue_on_repair=rule)
+        after = {key: (await tx.outbox.get(key)).status for key in ("refused", "gone")}  # type: ignore[union-attr]
+
+    assert untouched == {"refused": "failed_permanent", "gone": "failed_permanent"}  # no rule: nothing re-queued
+    assert after == {"refused": "pending", "gone": "failed_permanent"}
+
+
 async def test_a_broken_channel_is_held_and_resubscribing_queues_its_channel_failures_again(
     store: Store, clock
 ) -> None:
@@ -139,7 +161,9 @@ async def test_a_broken_channel_is_held_and_resubscribing_queues_its_channel_fai
         for row in claimed:
             await tx.outbox.release(row.id, next_attempt_at=tx.now)
     async with store.transaction() as tx:
-        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U2")
+        await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", created_by="U2", requeue_on_repair=REQUEUE_ON_REPAIR
+        )
     async with store.transaction() as tx:
         after = await tx.outbox.claim_heads(holder="t", limit=10, claim_ttl_ms=1000)
         rows = {key: await tx.outbox.get(key) for key in ("too-long", "stale", "refused", "held")}

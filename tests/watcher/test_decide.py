@@ -7,21 +7,18 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.dlf.models import Instance, InstanceSummary, Node
-from bot.watcher.decide import (
+from bot.watcher.decide import decide, relevant_failures
+from bot.watcher.inputs import CycleInput, KnownIncident, Watch
+from bot.watcher.intents import (
     Alert,
-    CycleInput,
     Decision,
     Digest,
     FollowOutcome,
     IncidentFailedAgain,
     IncidentOpened,
     IncidentResolved,
-    KnownIncident,
     Recovery,
     RepeatFailure,
-    Watch,
-    decide,
-    relevant_failures,
 )
 
 P = "default"
@@ -577,7 +574,8 @@ def test_failure_without_details_is_still_alerted_and_says_why() -> None:
 
 
 def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
-    from bot.watcher.decide import STATUS_ENDED, complete, merge, stage
+    from bot.watcher.inputs import STATUS_ENDED
+    from bot.watcher.staging import complete, merge, stage
 
     decision = decide(
         cycle_of(

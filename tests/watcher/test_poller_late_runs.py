@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from watcher_rig import Rig, dlf_client, metadata_of
 
-from bot.watcher.decide import STATUS_ENDED
+from bot.watcher.inputs import STATUS_ENDED
 from bot.watcher.poller import HOUR_MS, PollOptions, ProfilePoller
 
 P = "default"

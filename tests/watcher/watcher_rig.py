@@ -14,6 +14,7 @@ from bot.dlf.config import DlfConfig
 from bot.store import Store, Subscription
 from bot.watcher.poller import CycleReport, PollOptions
 from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
+from bot.watcher.outbox import REQUEUE_ON_REPAIR
 from dlf_sandbox import ANALYTICS_WORKSPACE_ID, SANDBOX_CREDENTIALS, Sandbox
 from slack_fake import FakeSlack
 
@@ -63,6 +64,7 @@ class Rig:
     async def subscribe(self, channel: str, target: str, **options: Any) -> Subscription:
         """Subscribe as `/dlf watch` does (the store's idempotent subscribe)."""
         options.setdefault("profile", "default")
+        options.setdefault("requeue_on_repair", REQUEUE_ON_REPAIR)
         async with self.store.transaction() as tx:
             subscription, _ = await tx.subscriptions.subscribe(
                 channel=channel, target=target, created_by="U_TEST", **options
