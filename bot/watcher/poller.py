@@ -285,10 +285,18 @@ class ProfilePoller:
             lookback = (now_ms - self.options.lookback_ms, now_ms)
             for status in TRACKED_STATUSES:
                 listed += await self._lister.list(status, lookback)
-        listed += await self._lister.list(STATUS_FAIL, window)
-        if snapshot.incidents:
-            jobs = {i.job_name for i in snapshot.incidents}
-            listed += await self._lister.successes(window, snapshot.incident_plans, jobs)
+        failed = await self._lister.list(STATUS_FAIL, window)
+        listed += failed
+        # The successes of the jobs with open incidents, and of the jobs failing now: a success listed in the same
+        # cycle as the failure before it resolves that failure's incident, instead of a later failure being taken
+        # for a repeat of it.
+        plans = dict(snapshot.incident_plans)
+        for summary in failed:
+            planned = summary.plan_time if summary.plan_time is not None else window[0]
+            plans[summary.job_name] = min(plans.get(summary.job_name, planned), planned)
+        jobs = {i.job_name for i in snapshot.incidents} | {s.job_name for s in failed}
+        if jobs:
+            listed += await self._lister.successes(window, plans, jobs)
         return listed
 
     async def _write_stages(

@@ -75,15 +75,23 @@ def _split_seen(
 def _split_changes(
     decision: Decision, failures: Mapping[InstanceKey, object]
 ) -> tuple[dict[InstanceKey, list[IncidentChange]], list[IncidentChange]]:
-    """Openings and repeat counts go with their failure; resolutions (and changes of no failure) with the rest."""
+    """Openings and repeat counts go with their failure; resolutions (and changes of no failure) with the rest —
+    except a resolution the decision made before a later failure of the same job in the same channel: that one
+    goes first in the later failure's part, so the incident it closes is closed before the next one opens (written
+    after it, the opening would find the old incident still open and the resolution would then close both)."""
     per_failure: dict[InstanceKey, list[IncidentChange]] = {}
+    unattached: dict[tuple[str, str], list[IncidentChange]] = {}
     rest: list[IncidentChange] = []
     for change in decision.incident_changes:
         key = (change.job_name, change.instance_id)
-        if not isinstance(change, IncidentResolved) and key in failures:
-            per_failure.setdefault(key, []).append(change)
+        incident = (change.channel, change.job_name)
+        if isinstance(change, IncidentResolved):
+            unattached.setdefault(incident, []).append(change)
+        elif key in failures:
+            per_failure.setdefault(key, []).extend([*unattached.pop(incident, []), change])
         else:
             rest.append(change)
+    rest.extend(change for changes in unattached.values() for change in changes)
     return per_failure, rest
 
 

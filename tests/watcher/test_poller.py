@@ -36,11 +36,11 @@ async def test_calls_per_cycle_do_not_grow_with_subscriptions(rig: Rig) -> None:
 
     # 1 subscription: the failure list of each of the two profiles, and for the profile with a watch its three lists
     # of unfinished instances (waiting, running, running-exception: what is still going, however long ago it was
-    # planned); details of the one new watched failure.
-    assert few == {"list_instances": 2 + 3, "show_instance": 1}
-    # 301 subscriptions in 7 channels: the same lists, plus the success probe for job_1's open incident (no
-    # success in the window: nothing more to ask), and details of the two new failures (once each, however many
-    # channels hear of them).
+    # planned); the success probe for the jobs failing now (a success listed with its failure resolves it in the
+    # same cycle; none in the window: nothing more to ask); details of the one new watched failure.
+    assert few == {"list_instances": 2 + 3 + 1, "show_instance": 1}
+    # 301 subscriptions in 7 channels: the same lists, the one success probe (for job_1's open incident and the
+    # jobs failing now alike), and details of the two new failures (once each, however many channels hear of them).
     assert many == {"list_instances": 2 + 3 + 1, "show_instance": 2}
 
 
