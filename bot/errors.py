@@ -6,8 +6,10 @@
     │   ├── DlfAuthError              credentials rejected: bad AK/SK signature, expired or invalid token (401)
     │   ├── DlfPermissionDenied       authenticated, but not allowed (403, DLF.6888)
     │   ├── DlfRequestRejected        DLF refused the request as invalid (other 4xx, e.g. DLF.3051, DLF.3018)
+    │   │   └── DlfActionRefused      DLF refused a rerun or stop (e.g. the instance's status forbids it)
     │   ├── DlfThrottled              429 / APIG throttling, still throttled after retries (retry_after seconds)
     │   ├── DlfUnavailable            timeout, connection error, 5xx, still failing after retries
+    │   │   └── DlfOutcomeUnknown     a rerun or stop may have reached DLF but got no answer: not resent
     │   └── DlfBadResponse            non-JSON or malformed body where JSON of a known shape was expected
     ├── CommandError                  the user's command text is wrong; nothing was sent to DLF
     │   └── UnknownSubcommand         with the closest known subcommand, if any
@@ -38,6 +40,7 @@ class DlfError(BotError):
         code: str | None = None,
         request_id: str | None = None,
         operation: str | None = None,
+        dlf_message: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -45,6 +48,8 @@ class DlfError(BotError):
         self.code = code
         self.request_id = request_id
         self.operation = operation
+        # DLF's own words (`error_msg`), untrusted: escape before showing them.
+        self.dlf_message = dlf_message
 
     def log_details(self) -> dict[str, object]:
         """Structured details for the log line (never secrets)."""
@@ -78,6 +83,10 @@ class DlfRequestRejected(DlfError):
     """DLF answered 4xx for a reason other than the ones above."""
 
 
+class DlfActionRefused(DlfRequestRejected):
+    """DLF refused a rerun or stop: `code` and `dlf_message` are DLF's (e.g. DLF.0812, the status forbids it)."""
+
+
 class DlfThrottled(DlfError):
     """Still throttled after the client's retries."""
 
@@ -88,6 +97,11 @@ class DlfThrottled(DlfError):
 
 class DlfUnavailable(DlfError):
     """Timeouts, connection failures and 5xx answers, after the client's retries."""
+
+
+class DlfOutcomeUnknown(DlfUnavailable):
+    """A rerun or stop was (or may have been) received by DLF and no answer came: it is not sent again, since a
+    second rerun is a second run; the instance's status tells what happened."""
 
 
 class DlfBadResponse(DlfError):

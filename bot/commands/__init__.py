@@ -1,33 +1,46 @@
 """Slack text -> typed commands, before any I/O.
 
 `parse_command(text)` returns one of the command dataclasses or raises `bot.errors.CommandError` (with the usage
-line to show); nothing here talks to DLF or Slack.
+line to show); `command_text_of_mention(text, bot_user_id)` finds the command in a message that mentions the bot
+anywhere. Nothing here talks to DLF or Slack. Each command class names its subcommand (`type(cmd).subcommand`).
 """
 
 from bot.commands.model import (
+    ESCALATION_OFF,
     EVENTS,
+    INSTANCE_STATUS_FILTERS,
+    AuditCommand,
     Command,
+    Escalation,
     HelpCommand,
     InstanceCommand,
+    InstancesCommand,
+    MuteCommand,
+    UnmuteCommand,
     UnwatchCommand,
     WatchCommand,
     WatchesCommand,
 )
-from bot.commands.parse import (
-    parse_command,
-    parse_instance_id,
-    validate_job_name,
-    validate_pattern,
-)
+from bot.commands.names import parse_instance_id, validate_job_name, validate_pattern
+from bot.commands.parse import parse_command
+from bot.commands.text import command_text_of_mention
 
 __all__ = [
+    "ESCALATION_OFF",
     "EVENTS",
+    "INSTANCE_STATUS_FILTERS",
+    "AuditCommand",
     "Command",
+    "Escalation",
     "HelpCommand",
     "InstanceCommand",
+    "InstancesCommand",
+    "MuteCommand",
+    "UnmuteCommand",
     "UnwatchCommand",
     "WatchCommand",
     "WatchesCommand",
+    "command_text_of_mention",
     "parse_command",
     "parse_instance_id",
     "validate_job_name",

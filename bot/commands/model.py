@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+# What `/dlf instances --status` filters on (DLF's spelling of the statuses people ask about).
+INSTANCE_STATUS_FILTERS = ("fail", "success", "running")
 
 # Events a subscription can be notified of. "failure" is the default; "success" only makes sense for one-off
 # follows of a single instance ("tell me how it ends").
@@ -13,6 +17,8 @@ EVENTS = ("failure", "running-exception", "success")
 class HelpCommand:
     """`/dlf`, `/dlf help`, `/dlf help <subcommand>`."""
 
+    subcommand: ClassVar[str] = "help"
+
     topic: str | None = None
 
 
@@ -20,14 +26,28 @@ class HelpCommand:
 class InstanceCommand:
     """`/dlf instance <job> <instance_id>`: show one instance's card."""
 
+    subcommand: ClassVar[str] = "instance"
+
     job: str
     instance_id: int
     profile: str | None = None
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """When an unacknowledged incident gets its reminder: `after_s` seconds after it opened; None = never."""
+
+    after_s: int | None
+
+
+ESCALATION_OFF = Escalation(after_s=None)
+
+
+@dataclass(frozen=True)
 class WatchCommand:
     """`/dlf watch <job|'glob'> [instance_id] [--on failure,running-exception,success] [--mention @user|@group]`."""
+
+    subcommand: ClassVar[str] = "watch"
 
     target: str
     is_pattern: bool = False
@@ -39,11 +59,16 @@ class WatchCommand:
     # subscription keeps what it has for an option not given; a new subscription takes the defaults above.
     events_given: bool = True
     mention_given: bool = True
+    # `--escalate 30m` / `--escalate off`; None: not given (a new subscription takes DLF_ESCALATE_AFTER, a repeat
+    # keeps what it has).
+    escalate: Escalation | None = None
 
 
 @dataclass(frozen=True)
 class UnwatchCommand:
     """`/dlf unwatch <job|'glob'>`."""
+
+    subcommand: ClassVar[str] = "unwatch"
 
     target: str
     instance_id: int | None = None
@@ -52,16 +77,80 @@ class UnwatchCommand:
 
 @dataclass(frozen=True)
 class WatchesCommand:
-    """`/dlf watches`: this channel's subscriptions and their state."""
+    """`/dlf watches [--profile NAME]`: this channel's subscriptions (of one profile) and mutes, and their state."""
+
+    subcommand: ClassVar[str] = "watches"
+
+    profile: str | None = None
 
 
-Command = HelpCommand | InstanceCommand | WatchCommand | UnwatchCommand | WatchesCommand
+@dataclass(frozen=True)
+class InstancesCommand:
+    """`/dlf instances <job> [--status fail|success|running] [--since 6h] [--profile NAME]`: recent instances."""
+
+    subcommand: ClassVar[str] = "instances"
+
+    job: str
+    status: str | None = None  # one of INSTANCE_STATUS_FILTERS; None: every status
+    since_s: int | None = None  # how far back (planned time); None: DLF's default window (today)
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class MuteCommand:
+    """`/dlf mute <job|'pattern'> <30m|4h|24h|…|forever>`: record this job's failures here but post nothing."""
+
+    subcommand: ClassVar[str] = "mute"
+
+    target: str
+    is_pattern: bool = False
+    duration_s: int | None = None  # None: until `/dlf unmute`
+
+
+@dataclass(frozen=True)
+class UnmuteCommand:
+    """`/dlf unmute <job|'pattern'>`: post this job's failures again (written as it was muted)."""
+
+    subcommand: ClassVar[str] = "unmute"
+
+    target: str
+    is_pattern: bool = False
+
+
+@dataclass(frozen=True)
+class AuditCommand:
+    """`/dlf audit [job] [--since 7d]`: who did what (operators only)."""
+
+    subcommand: ClassVar[str] = "audit"
+
+    job: str | None = None
+    since_s: int = 7 * 86400
+
+
+Command = (
+    HelpCommand
+    | InstanceCommand
+    | WatchCommand
+    | UnwatchCommand
+    | WatchesCommand
+    | InstancesCommand
+    | MuteCommand
+    | UnmuteCommand
+    | AuditCommand
+)
 
 __all__ = [
+    "ESCALATION_OFF",
     "EVENTS",
+    "INSTANCE_STATUS_FILTERS",
+    "AuditCommand",
     "Command",
+    "Escalation",
     "HelpCommand",
     "InstanceCommand",
+    "InstancesCommand",
+    "MuteCommand",
+    "UnmuteCommand",
     "UnwatchCommand",
     "WatchCommand",
     "WatchesCommand",

@@ -39,18 +39,39 @@ HELP: dict[str, SubcommandHelp] = {
             options=(_PROFILE,),
         ),
         SubcommandHelp(
+            name="instances",
+            usage=f"{COMMAND} instances <job> [--status fail|success|running] [--since 6h] [--profile NAME]",
+            summary="list a job's recent instances, newest first",
+            details="Shows the job's instances planned within the window (default: since midnight UTC, as DLF "
+            "does; `--since` goes back at most 7 days), with status, planned time and duration, each with a "
+            "button that opens its card. Only you see the list.",
+            examples=(
+                f"{COMMAND} instances job_batch",
+                f"{COMMAND} instances job_batch --status fail --since 6h",
+                f"{COMMAND} instances etl_orders --since 2d --profile prod",
+            ),
+            options=(
+                ("--status fail|success|running", "only instances in that status"),
+                ("--since DURATION", "how far back, e.g. 30m, 6h, 2d (at most 7d)"),
+                _PROFILE,
+            ),
+        ),
+        SubcommandHelp(
             name="watch",
             usage=f"{COMMAND} watch <job|'pattern'> [instance_id] [--on failure,running-exception,success] "
-            "[--mention @user|@group|none] [--profile NAME]",
+            "[--mention @user|@group|none] [--escalate 30m|off] [--profile NAME]",
             summary="alert this channel when an instance of the job fails (or follow one instance until it ends)",
             details="Subscribes this channel to a job, or to every job matching a quoted glob pattern. With an "
             "instance id, follows that one instance and posts how it ends. Watching it again changes only the "
-            "options you give (`--on`, `--mention`) and keeps the others; `--mention none` removes the mention.",
+            "options you give (`--on`, `--mention`, `--escalate`) and keeps the others; `--mention none` removes "
+            "the mention. An alert nobody acknowledges is escalated once in its thread, mentioning the "
+            "subscription's mention, after `--escalate` (default 15m; `off`: never).",
             examples=(
                 f"{COMMAND} watch 'etl_*' --mention @data-oncall",
                 f"{COMMAND} watch job_batch",
                 f"{COMMAND} watch job_batch 34765 --on success,failure",
                 f"{COMMAND} watch job_batch --mention none",
+                f"{COMMAND} watch job_batch --escalate 30m",
             ),
             options=(
                 (
@@ -61,6 +82,7 @@ HELP: dict[str, SubcommandHelp] = {
                     ),
                 ),
                 ("--mention @user|@group|none", "who the alert mentions (pick them from Slack's list); `none`: no one"),
+                ("--escalate DURATION|off", "remind the thread when no one acknowledged within 1m to 24h; `off`"),
                 _PROFILE,
             ),
         ),
@@ -80,11 +102,42 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="watches",
             usage=f"{COMMAND} watches [--profile NAME]",
-            summary="list this channel's subscriptions and their state",
+            summary="list this channel's subscriptions, mutes and their state",
             details="Each subscription is active, or broken (with the reason, e.g. the bot was removed from "
-            "the channel; `/dlf watch` it again once fixed).",
-            examples=(f"{COMMAND} watches",),
-            options=(_PROFILE,),
+            "the channel; `/dlf watch` it again once fixed). Muted jobs are listed with when the mute ends. "
+            "`--profile` shows one profile's subscriptions only.",
+            examples=(f"{COMMAND} watches", f"{COMMAND} watches --profile prod"),
+            options=(("--profile NAME", "only the subscriptions of that configured DLF project/workspace"),),
+        ),
+        SubcommandHelp(
+            name="mute",
+            usage=f"{COMMAND} mute <job|'pattern'> <30m|4h|24h|…|forever>",
+            summary="stop posting a job's alerts in this channel for a while",
+            details="Failures of a muted job are still recorded (its incident still resolves, and unmuting says "
+            "what happened) but nothing is posted here until the mute ends or `/dlf unmute`. From 1m to 30d, "
+            "or `forever` (until unmuted).",
+            examples=(
+                f"{COMMAND} mute job_batch 4h",
+                f"{COMMAND} mute 'etl_*' 30m",
+                f"{COMMAND} mute job_batch forever",
+            ),
+        ),
+        SubcommandHelp(
+            name="unmute",
+            usage=f"{COMMAND} unmute <job|'pattern'>",
+            summary="post a muted job's alerts again",
+            details="Ends the mute of the job or pattern (written as you muted it) in this channel and says what "
+            "happened while it was muted.",
+            examples=(f"{COMMAND} unmute job_batch", f"{COMMAND} unmute 'etl_*'"),
+        ),
+        SubcommandHelp(
+            name="audit",
+            usage=f"{COMMAND} audit [job] [--since 7d]",
+            summary="who acknowledged, reran, stopped, muted or resolved what (operators only)",
+            details="Lists the bot's audit entries for this channel, newest first: who, what, when, the target and "
+            "the outcome (DLF's answer included). With a job, only that job's; `--since` from 1m to 90d.",
+            examples=(f"{COMMAND} audit", f"{COMMAND} audit job_batch --since 24h"),
+            options=(("--since DURATION", "how far back, e.g. 24h, 7d (the default), at most 90d"),),
         ),
         SubcommandHelp(
             name="help",
@@ -108,9 +161,13 @@ EXAMPLES: dict[str, str] = {name: entry.examples[0] for name, entry in HELP.item
 # name -> an example with every positional the subcommand takes: for errors about an instance id or extra words.
 FULL_EXAMPLES: dict[str, str] = {
     "instance": f"{COMMAND} instance job_batch 34765",
+    "instances": f"{COMMAND} instances job_batch --since 6h",
     "watch": f"{COMMAND} watch job_batch 34765",
     "unwatch": f"{COMMAND} unwatch job_batch 34765",
     "watches": f"{COMMAND} watches",
+    "mute": f"{COMMAND} mute job_batch 4h",
+    "unmute": f"{COMMAND} unmute job_batch",
+    "audit": f"{COMMAND} audit job_batch --since 7d",
     "help": f"{COMMAND} help watch",
 }
 

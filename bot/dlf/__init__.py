@@ -7,7 +7,7 @@ signer. Nothing here knows Slack, storage or rendering.
 """
 
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
-from bot.dlf.client import DlfClient
+from bot.dlf.client import RETRY_LOCATIONS, DlfClient
 from bot.dlf.config import DlfConfig
 from bot.dlf.endpoints import DLF_REGIONS, dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
@@ -35,6 +35,7 @@ __all__ = [
     "INSTANCE_STATUSES",
     "INSTANCE_TYPES",
     "NODE_STATUSES",
+    "RETRY_LOCATIONS",
     "AkSk",
     "ClientStats",
     "Credentials",

@@ -34,6 +34,8 @@ from bot.errors import DlfNotFound
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_PAGE_SIZE = 1000
+# Where a rerun starts (DLF v1 `retry_location`); `specified_node` is DLF's too but nothing here asks for it.
+RETRY_LOCATIONS = ("error_node", "first_node")
 DEFAULT_MAX_PAGES = 1000
 # Skipped rows already logged, remembered so that a row staying in the polling window is logged once, not per cycle.
 MAX_REMEMBERED_SKIPS = 4096
@@ -351,19 +353,37 @@ class DlfClient:
                 by_rows = True
             offset = offset + len(page.instances) + len(page.skipped) if by_rows else offset + 1
 
-    async def _act(self, operation: str, action: str, job_name: str, instance_id: int) -> None:
+    async def _act(
+        self, operation: str, action: str, job_name: str, instance_id: int, body: dict[str, object] | None = None
+    ) -> None:
         path = paths.instance_path(self.config.project_id, job_name, instance_id, action)
         await self._session.call(
-            operation=operation, method="POST", path=path, idempotent=False, priority=self._priority
+            operation=operation, method="POST", path=path, idempotent=False, priority=self._priority, json_body=body
         )
 
+    async def rerun(self, job_name: str, instance_id: int, *, retry_location: str = "error_node") -> None:
+        """Rerun a finished instance (success, fail or manual-stop) as a new run of the same instance id, from the
+        failed node (`error_node`) or from the first (`first_node`).
+
+        Sent once: a 429 or a connection that never opened is retried (DLF did nothing); a timeout, a broken
+        connection or a 5xx after sending raise `DlfOutcomeUnknown` (read the instance: running again means DLF took
+        it). DLF's refusal (the status forbids it, DLF.3051, ...) raises `DlfActionRefused` with its code and words.
+        """
+        if retry_location not in RETRY_LOCATIONS:
+            raise ValueError(f"retry_location must be one of {', '.join(RETRY_LOCATIONS)}")
+        await self._act("rerun_instance", "restart", job_name, instance_id, {"retry_location": retry_location})
+
+    async def stop(self, job_name: str, instance_id: int) -> None:
+        """Stop a running instance; sent once, failures as for `rerun`."""
+        await self._act("stop_instance", "stop", job_name, instance_id)
+
     async def rerun_instance(self, job_name: str, instance_id: int) -> None:
-        """Rerun a finished instance (success, fail or manual-stop). Never sent twice unless surely not received."""
-        await self._act("rerun_instance", "restart", job_name, instance_id)
+        """Rerun from the first node (DLF's default; what the watcher's tests script): `rerun(..., "first_node")`."""
+        await self.rerun(job_name, instance_id, retry_location="first_node")
 
     async def stop_instance(self, job_name: str, instance_id: int) -> None:
-        """Stop a running instance. Never sent twice unless surely not received."""
-        await self._act("stop_instance", "stop", job_name, instance_id)
+        """The same as `stop` (the name the architecture notes give)."""
+        await self.stop(job_name, instance_id)
 
     async def list_jobs(
         self, *, job_name: str | None = None, job_type: str | None = None, offset: int = 0, limit: int = 100

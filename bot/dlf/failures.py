@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.errors import (
+    DlfActionRefused,
     DlfAuthError,
     DlfBadResponse,
     DlfError,
@@ -36,6 +37,8 @@ _GATEWAY_AUTH = {"0301", "0303", "0305", "0307"}
 _GATEWAY_FORBIDDEN = {"0302", "0304", "0306"}
 _GATEWAY_THROTTLED = {"0308"}
 MAX_MESSAGE_CHARS = 300
+# Operations that change an instance: a plain 4xx refusal from DLF is their answer to "may I?", not a bug of ours.
+ACTION_OPERATIONS = frozenset({"rerun_instance", "stop_instance"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ def error_from_response(
         "code": parsed.code,
         "request_id": request_id,
         "operation": operation,
+        "dlf_message": parsed.message[:MAX_MESSAGE_CHARS] if parsed.message else None,
     }
     message = _describe(status, parsed)
     gateway = _gateway_suffix(parsed.code)
@@ -136,6 +140,8 @@ def error_from_response(
         return DlfPermissionDenied(message, **context)
     if status >= 500:
         return DlfUnavailable(message, **context)
+    if 400 <= status < 500 and operation in ACTION_OPERATIONS:
+        return DlfActionRefused(message, **context)
     if 400 <= status < 500:
         return DlfRequestRejected(message, **context)
     return DlfBadResponse(f"unexpected HTTP status {status}", **context)

@@ -4,6 +4,9 @@ Retry rules (bounded by `DlfConfig.max_retries`, exponential backoff with jitter
 - 429 / gateway throttling: always retried (the gateway refused the request, nothing happened);
 - 5xx, timeouts, resets: retried for idempotent calls (GETs) only;
 - connect errors: retried for every call, since the request cannot have reached DLF;
+- a call that is not idempotent (rerun, stop) whose request may have reached DLF (a timeout or a broken connection
+  after sending, a 5xx) is never sent again: it fails with `DlfOutcomeUnknown`, so the caller reads the instance to
+  learn what happened instead of risking a second rerun;
 - 401 with refreshable credentials (IAM token): the token is fetched again and the request repeated once.
 Everything else fails at once with its `bot.errors.DlfError` subclass (mapped in `bot.dlf.failures`).
 """
@@ -11,10 +14,11 @@ Everything else fails at once with its `bot.errors.DlfError` subclass (mapped in
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -29,7 +33,7 @@ from bot.dlf.failures import (
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import NoRateLimit, Priority, TokenBucket
 from bot.dlf.signer import QueryValue, SignedRequest
-from bot.errors import DlfError, DlfThrottled, DlfUnavailable
+from bot.errors import DlfError, DlfOutcomeUnknown, DlfThrottled, DlfUnavailable
 
 logger = logging.getLogger("bot.dlf")
 
@@ -52,6 +56,24 @@ class _Attempt:
     response: httpx.Response | None = None
     error: DlfError | None = None
     retryable: bool = False
+
+
+def encode_body(json_body: Mapping[str, object] | None) -> bytes:
+    """The bytes of a JSON body as sent and signed (compact, UTF-8); empty without one."""
+    if json_body is None:
+        return b""
+    return json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def outcome_unknown(error: DlfUnavailable) -> DlfOutcomeUnknown:
+    """A rerun or stop that may have reached DLF without an answer: not retried, the caller checks the instance."""
+    return DlfOutcomeUnknown(
+        f"{error.message}; DLF may have acted on it: check the instance before trying again",
+        status_code=error.status_code,
+        code=error.code,
+        request_id=error.request_id,
+        operation=error.operation,
+    )
 
 
 class DlfSession:
@@ -101,16 +123,19 @@ class DlfSession:
         query: Iterable[tuple[str, QueryValue]] = (),
         idempotent: bool,
         priority: Priority = Priority.INTERACTIVE,
+        json_body: Mapping[str, object] | None = None,
     ) -> httpx.Response:
         """Send until success or a final failure; returns the 2xx response, else raises a `DlfError`.
 
-        `priority` orders the request in the rate limiter's queue (a person's before the watcher's)."""
+        `priority` orders the request in the rate limiter's queue (a person's before the watcher's). `json_body` is
+        serialised once, and those exact bytes are both signed (the signature covers the body's hash) and sent."""
         started = time.perf_counter()
         outcome = "ok"
+        body = encode_body(json_body)
         try:
             return await self._call(
                 operation=operation, method=method, path=path, query=list(query), idempotent=idempotent,
-                priority=priority,
+                priority=priority, body=body,
             )
         except DlfError as exc:
             outcome = type(exc).__name__
@@ -121,14 +146,14 @@ class DlfSession:
 
     async def _call(
         self, *, operation: str, method: str, path: str, query: list[tuple[str, QueryValue]], idempotent: bool,
-        priority: Priority,
+        priority: Priority, body: bytes,
     ) -> httpx.Response:
         attempt = 0
         refreshed = False
         while True:
             result, refused_auth = await self._attempt(
                 operation=operation, method=method, path=path, query=query, idempotent=idempotent, attempt=attempt,
-                priority=priority,
+                priority=priority, body=body,
             )
             if result.response is not None:
                 return result.response
@@ -167,10 +192,10 @@ class DlfSession:
         idempotent: bool,
         attempt: int,
         priority: Priority,
+        body: bytes,
     ) -> tuple[_Attempt, SignedRequest | None]:
         """One request. Returns the outcome and, on a 401, what was sent (so the credentials can be refreshed)."""
         full_path = self._base_path + path
-        body = b""
         # Wait for the rate limit first, so the signature's date is the moment the request leaves.
         await self._limiter.acquire(priority)
         try:
@@ -190,7 +215,11 @@ class DlfSession:
         except httpx.TransportError as exc:
             self._log(operation, method, path, None, started, None, attempt, type(exc).__name__)
             unreachable = error_from_transport(exc, operation=operation)
-            return _Attempt(error=unreachable, retryable=idempotent or reached_server_surely_not(exc)), None
+            if reached_server_surely_not(exc):
+                return _Attempt(error=unreachable, retryable=True), None
+            if not idempotent:
+                return _Attempt(error=outcome_unknown(unreachable)), None
+            return _Attempt(error=unreachable, retryable=True), None
         request_id = response.headers.get("x-request-id")
         self._log(operation, method, path, response.status_code, started, request_id, attempt, None)
         if 200 <= response.status_code < 300:
@@ -199,6 +228,8 @@ class DlfSession:
             status=response.status_code, headers=response.headers, body=response.content, operation=operation
         )
         refused = authorised if response.status_code == 401 else None
+        if not idempotent and isinstance(error, DlfUnavailable):
+            return _Attempt(error=outcome_unknown(error)), refused
         retryable = isinstance(error, DlfThrottled) or (idempotent and isinstance(error, DlfUnavailable))
         return _Attempt(error=error, retryable=retryable), refused
 

@@ -89,6 +89,7 @@ VALID = [
     ("unwatch 'etl_*'", UnwatchCommand(target="etl_*")),
     ("unwatch job_batch 34765", UnwatchCommand(target="job_batch", instance_id=34765)),
     ("watches", WatchesCommand()),
+    ("watches --profile prod", WatchesCommand(profile="prod")),
     # `--mention none` removes the mention (a repeat without `--mention` keeps the stored one)
     ("watch job_batch --mention none", WatchCommand(target="job_batch", mention=None, events_given=False)),
     ("watch job_batch --mention=NONE --on failure", WatchCommand(target="job_batch", mention=None)),
@@ -157,7 +158,8 @@ INVALID = [
     ("unwatch", ["needs the job name or pattern"]),
     ("unwatch 'etl_*' 5", ["exact job name"]),
     ("watches now", ["extra"]),
-    ("watches --profile prod", ["not an option of `watches`", "takes no options"]),
+    ("watches --on failure", ["not an option of `watches`", "`watches` takes `--profile`"]),
+    ("mute job_batch 1h --profile prod", ["not an option of `mute`", "takes no options"]),
     ("help watch instance", ["at most one"]),
     ("help bogus", ["not a /dlf subcommand"]),
 ]
