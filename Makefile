@@ -16,7 +16,7 @@ demo: install
 	$(BIN)/dlf-bot demo
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: install
 	$(BIN)/python bench/watcher_poll.py
