@@ -26,6 +26,12 @@ def watching_unavailable() -> str:
     return "Watching jobs is not available on this bot: it runs without its database. Ask its operators to enable it."
 
 
+def not_active_yet(subcommand: str) -> str:
+    """A subcommand the parser knows whose action is not in this version yet (it comes with incident actions)."""
+    return (f"`/dlf {subcommand}` is written right, but this version of the bot does not do it yet: it comes with "
+            "the incident actions. Nothing was changed. `/dlf help` lists what works today.")
+
+
 def preview_read_only(subcommand: str) -> str:
     """`dlf-bot preview` runs only commands that need no channel and change nothing."""
     what = "lists a channel's subscriptions" if subcommand == "watches" else "changes a channel's subscriptions"

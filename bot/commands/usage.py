@@ -41,7 +41,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="instances",
             usage=f"{COMMAND} instances <job> [--status fail|success|running] [--since 6h] [--profile NAME]",
-            summary="list a job's recent instances, newest first",
+            summary="(not active yet) list a job's recent instances, newest first",
             details="Shows the job's instances planned within the window (default: since midnight UTC, as DLF "
             "does; `--since` goes back at most 7 days), with status, planned time and duration, each with a "
             "button that opens its card. Only you see the list.",
@@ -59,19 +59,16 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="watch",
             usage=f"{COMMAND} watch <job|'pattern'> [instance_id] [--on failure,running-exception,success] "
-            "[--mention @user|@group|none] [--escalate 30m|off] [--profile NAME]",
+            "[--mention @user|@group|none] [--profile NAME]",
             summary="alert this channel when an instance of the job fails (or follow one instance until it ends)",
             details="Subscribes this channel to a job, or to every job matching a quoted glob pattern. With an "
             "instance id, follows that one instance and posts how it ends. Watching it again changes only the "
-            "options you give (`--on`, `--mention`, `--escalate`) and keeps the others; `--mention none` removes "
-            "the mention. An alert nobody acknowledges is escalated once in its thread, mentioning the "
-            "subscription's mention, after `--escalate` (default 15m; `off`: never).",
+            "options you give (`--on`, `--mention`) and keeps the others; `--mention none` removes the mention.",
             examples=(
                 f"{COMMAND} watch 'etl_*' --mention @data-oncall",
                 f"{COMMAND} watch job_batch",
                 f"{COMMAND} watch job_batch 34765 --on success,failure",
                 f"{COMMAND} watch job_batch --mention none",
-                f"{COMMAND} watch job_batch --escalate 30m",
             ),
             options=(
                 (
@@ -82,7 +79,6 @@ HELP: dict[str, SubcommandHelp] = {
                     ),
                 ),
                 ("--mention @user|@group|none", "who the alert mentions (pick them from Slack's list); `none`: no one"),
-                ("--escalate DURATION|off", "remind the thread when no one acknowledged within 1m to 24h; `off`"),
                 _PROFILE,
             ),
         ),
@@ -102,9 +98,9 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="watches",
             usage=f"{COMMAND} watches [--profile NAME]",
-            summary="list this channel's subscriptions, mutes and their state",
+            summary="list this channel's subscriptions and their state",
             details="Each subscription is active, or broken (with the reason, e.g. the bot was removed from "
-            "the channel; `/dlf watch` it again once fixed). Muted jobs are listed with when the mute ends. "
+            "the channel; `/dlf watch` it again once fixed). "
             "`--profile` shows one profile's subscriptions only.",
             examples=(f"{COMMAND} watches", f"{COMMAND} watches --profile prod"),
             options=(("--profile NAME", "only the subscriptions of that configured DLF project/workspace"),),
@@ -112,7 +108,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="mute",
             usage=f"{COMMAND} mute <job|'pattern'> <30m|4h|24h|…|forever>",
-            summary="stop posting a job's alerts in this channel for a while",
+            summary="(not active yet) stop posting a job's alerts in this channel for a while",
             details="Failures of a muted job are still recorded (its incident still resolves, and unmuting says "
             "what happened) but nothing is posted here until the mute ends or `/dlf unmute`. From 1m to 30d, "
             "or `forever` (until unmuted).",
@@ -125,7 +121,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="unmute",
             usage=f"{COMMAND} unmute <job|'pattern'>",
-            summary="post a muted job's alerts again",
+            summary="(not active yet) post a muted job's alerts again",
             details="Ends the mute of the job or pattern (written as you muted it) in this channel and says what "
             "happened while it was muted.",
             examples=(f"{COMMAND} unmute job_batch", f"{COMMAND} unmute 'etl_*'"),
@@ -133,7 +129,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="audit",
             usage=f"{COMMAND} audit [job] [--since 7d]",
-            summary="who acknowledged, reran, stopped, muted or resolved what (operators only)",
+            summary="(not active yet) who acknowledged, reran, stopped, muted or resolved what (operators only)",
             details="Lists the bot's audit entries for this channel, newest first: who, what, when, the target and "
             "the outcome (DLF's answer included). With a job, only that job's; `--since` from 1m to 90d.",
             examples=(f"{COMMAND} audit", f"{COMMAND} audit job_batch --since 24h"),

@@ -34,6 +34,7 @@ from bot.commands import (
     UnwatchCommand,
     WatchCommand,
     WatchesCommand,
+    command_text_of_mention,
     parse_command,
 )
 from bot.errors import CommandError, StoreUnavailable
@@ -47,7 +48,6 @@ from bot.slack.metrics import SlackMetrics
 
 log = logging.getLogger(__name__)
 
-_LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^>]*)?>\s*")
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # A response_url that answers 5xx or cannot be reached is tried once more after this pause, then the answer goes
 # through chat.postEphemeral instead.
@@ -204,13 +204,14 @@ class Listeners:
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
         try:
-            message = await self._mention_answer(event)
+            message = await self._mention_answer(event, bot_user_id=_bot_user_id(body))
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
             message = render_crash(self._log_crash(error, event))
         await _say(say, message, thread_ts=thread_ts)
 
-    async def _mention_answer(self, event: dict[str, Any]) -> Message:
-        text = _LEADING_MENTION.sub("", event.get("text") or "", count=1)
+    async def _mention_answer(self, event: dict[str, Any], *, bot_user_id: str | None) -> Message:
+        # The bot's mention anywhere in the message: `hey @dlf instance job_batch 34765` is a command too.
+        text = command_text_of_mention(event.get("text") or "", bot_user_id)
         try:
             parsed = parse_command(text)
         except CommandError as err:
@@ -317,12 +318,15 @@ class Listeners:
                 job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile, shareable=not in_channel
             )
             return answer.message, answer.ok
+        if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
+            return _line(messages.not_active_yet("watch --escalate")), False
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
             message = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
             return message, True
-        return render_help(), True
+        # Written right, but what it does comes with the incident actions: said plainly, nothing done.
+        return _line(messages.not_active_yet(parsed.subcommand)), False
 
     async def _send(
         self, respond: AsyncRespond, message: Message, *, fallback: _Fallback | None = None, **options: Any
@@ -384,10 +388,15 @@ def _line(text: str) -> Message:
 
 
 def _subcommand(parsed: Command) -> str:
-    return {
-        HelpCommand: "help", InstanceCommand: "instance", WatchCommand: "watch", UnwatchCommand: "unwatch",
-        WatchesCommand: "watches",
-    }[type(parsed)]
+    return parsed.subcommand
+
+
+def _bot_user_id(body: dict[str, Any]) -> str | None:
+    """The bot's own user id, from the (verified) event callback's authorizations."""
+    for authorization in body.get("authorizations") or ():
+        if isinstance(authorization, dict) and authorization.get("is_bot") and authorization.get("user_id"):
+            return str(authorization["user_id"])
+    return None
 
 
 def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
