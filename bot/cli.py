@@ -39,7 +39,9 @@ from bot.commands import (
     WatchesCommand,
     parse_command,
 )
-from bot.dlf import DlfClient, DlfConfig, Priority
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.dlf.ratelimit import Priority
 from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics

@@ -1,60 +1,17 @@
 """The DLF side: the only package that speaks HTTP to DataArts Factory.
 
-`DlfClient` (configured by `DlfConfig` and one kind of credentials: `AkSk`, `IamPassword`, `StaticToken`) answers with
-the models (`Instance`, `Node`, `InstanceSummary`, `InstancePage`, `Job`, `JobPage`) or raises a `bot.errors.DlfError`
-subclass. `dlf_endpoint` / `iam_endpoint` turn a region (or an override) into a base URL; `sign` is the pure AK/SK
-signer. Nothing here knows Slack, storage or rendering.
+The front imports nothing, so a module that only needs the domain models (`bot.dlf.models`, `bot.dlf.identifiers`)
+loads no HTTP client. Import what you use from its module:
+
+    client.py       DlfClient: list / show / rerun / stop, answering with models or a `bot.errors.DlfError`
+    config.py       DlfConfig (one profile's endpoint, project, workspace, rate limit, timeout)
+    auth.py         one kind of credentials: AkSk, IamPassword, StaticToken
+    signer.py       the pure AK/SK signer (`sign`)
+    endpoints.py    dlf_endpoint / iam_endpoint: a region (or an override) to a base URL
+    session.py      signed HTTP calls with retries; ratelimit.py: TokenBucket with person-first Priority
+    models.py       Instance, Node, InstanceSummary, InstancePage, Job, JobPage and the status sets (pure pydantic)
+    identifiers.py  bounds of job names and instance ids; paths.py: URL paths, every segment encoded
+    failures.py     DLF's answers to typed errors; metrics.py: DlfMetrics (prometheus)
+
+Nothing here knows Slack, storage or rendering.
 """
-
-from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
-from bot.dlf.client import RETRY_LOCATIONS, DlfClient
-from bot.dlf.config import DlfConfig
-from bot.dlf.endpoints import DLF_REGIONS, dlf_endpoint, iam_endpoint
-from bot.dlf.metrics import DlfMetrics
-from bot.dlf.models import (
-    FAILED_INSTANCE_STATUSES,
-    FINISHED_INSTANCE_STATUSES,
-    INSTANCE_STATUSES,
-    INSTANCE_TYPES,
-    NODE_STATUSES,
-    Instance,
-    InstancePage,
-    InstanceSummary,
-    Job,
-    JobPage,
-    Node,
-)
-from bot.dlf.ratelimit import NoRateLimit, Priority, TokenBucket
-from bot.dlf.session import ClientStats
-from bot.dlf.signer import SignedRequest, sign
-
-__all__ = [
-    "DLF_REGIONS",
-    "FAILED_INSTANCE_STATUSES",
-    "FINISHED_INSTANCE_STATUSES",
-    "INSTANCE_STATUSES",
-    "INSTANCE_TYPES",
-    "NODE_STATUSES",
-    "RETRY_LOCATIONS",
-    "AkSk",
-    "ClientStats",
-    "Credentials",
-    "DlfClient",
-    "DlfConfig",
-    "DlfMetrics",
-    "IamPassword",
-    "Instance",
-    "InstancePage",
-    "InstanceSummary",
-    "Job",
-    "JobPage",
-    "NoRateLimit",
-    "Node",
-    "Priority",
-    "SignedRequest",
-    "StaticToken",
-    "TokenBucket",
-    "dlf_endpoint",
-    "iam_endpoint",
-    "sign",
-]

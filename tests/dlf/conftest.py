@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from dlf_rig import C, MakeClient, RecordingSleep, credentials_of
 
-from bot.dlf import DlfClient, DlfConfig
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
 from bot.dlf.auth import Credentials
 from dlf_sandbox import ManualClock, Sandbox
 

@@ -8,7 +8,10 @@ import socket
 import pytest
 from dlf_rig import C, MakeClient, RecordingSleep, assert_no_secrets
 
-from bot.dlf import AkSk, DlfClient, DlfConfig, IamPassword, TokenBucket
+from bot.dlf.auth import AkSk, IamPassword
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.dlf.ratelimit import TokenBucket
 from bot.errors import (
     DlfAuthError,
     DlfBadResponse,

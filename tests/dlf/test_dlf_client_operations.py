@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dlf_rig import MakeClient, assert_no_secrets
 
-from bot.dlf import Instance
+from bot.dlf.models import Instance
 from bot.errors import DlfNotFound, DlfRequestRejected
 from dlf_sandbox import (
     ANALYTICS_WORKSPACE_ID,

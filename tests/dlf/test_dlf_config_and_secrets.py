@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from bot.dlf import AkSk, DlfConfig, IamPassword, StaticToken, sign
+from bot.dlf.auth import AkSk, IamPassword, StaticToken
+from bot.dlf.config import DlfConfig
+from bot.dlf.signer import sign
 
 
 def test_credential_reprs_hide_every_secret():

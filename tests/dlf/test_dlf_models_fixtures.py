@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.dlf import Instance, InstancePage, JobPage
+from bot.dlf.models import Instance, InstancePage, JobPage
 from bot.dlf.failures import parse_error_body
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from bot.dlf import DlfClient, DlfConfig, DlfMetrics, Instance, InstanceSummary, paths
+from bot.dlf import paths
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.dlf.metrics import DlfMetrics
+from bot.dlf.models import Instance, InstanceSummary
 from bot.dlf.models import unnamed_node
 from bot.errors import DlfBadResponse
 from bot.render.instance_card import render_instance

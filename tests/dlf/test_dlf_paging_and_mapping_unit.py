@@ -12,7 +12,10 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from bot.dlf import AkSk, DlfClient, DlfConfig, DlfMetrics
+from bot.dlf.auth import AkSk
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.dlf.metrics import DlfMetrics
 from bot.dlf.failures import error_from_response, retry_after_seconds
 from bot.errors import (
     DlfAuthError,

@@ -6,7 +6,9 @@ import asyncio
 
 from dlf_rig import C, credentials_of
 
-from bot.dlf import DlfClient, DlfConfig, Priority, TokenBucket
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
+from bot.dlf.ratelimit import Priority, TokenBucket
 from dlf_sandbox import SEEDED
 
 

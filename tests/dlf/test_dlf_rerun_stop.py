@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from dlf_rig import MakeClient
 
-from bot.dlf import Priority
+from bot.dlf.ratelimit import Priority
 from bot.errors import DlfActionRefused, DlfOutcomeUnknown, DlfThrottled, DlfUnavailable
 from dlf_sandbox import SEEDED, WEIRD_JOB_NAME, Sandbox
 

@@ -16,7 +16,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from slack_sdk.signature import SignatureVerifier
 
-from bot.dlf import DlfClient, DlfConfig
+from bot.dlf.client import DlfClient
+from bot.dlf.config import DlfConfig
 from bot.dlf.auth import AkSk
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
