@@ -150,8 +150,8 @@ class SandboxServer:
         if route.operation == routes.SHOW_JOB:
             return json_response(dlf_api.show_job(state, workspace=workspace, job_name=job), request_id=request_id)
         if route.operation == routes.SHOW_INSTANCE:
-            body = dlf_api.show_instance(state, workspace=workspace, job_name=job, instance_id=route.instance_id)
-            return json_response(body, request_id=request_id)
+            shown = dlf_api.show_instance(state, workspace=workspace, job_name=job, instance_id=route.instance_id)
+            return json_response(shown, request_id=request_id)
         if route.operation == routes.RESTART_INSTANCE:
             instance, first_node = dlf_api.restart_instance(
                 state, workspace=workspace, job_name=job, instance_id=route.instance_id, now_ms=now, body=body

@@ -9,6 +9,7 @@ hears). This module dispatches on the subcommand and parses the ones that look t
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 from bot.commands import parse_watch, values
 from bot.commands.model import AuditCommand, Command, HelpCommand, InstanceCommand, InstancesCommand
@@ -110,7 +111,7 @@ def _audit(parsed: Words) -> AuditCommand:
     return AuditCommand(job=job, since_s=since)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Words], Command]] = {
     "help": _help,
     "instance": _instance,
     "instances": _instances,

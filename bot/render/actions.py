@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bot.dlf.models import INT64_MAX
+from bot.dlf.identifiers import INT64_MAX
 from bot.render.mrkdwn import slack_len
 
 INSTANCE_REFRESH = "dlf.instance.refresh"

@@ -4,6 +4,7 @@ jobs with open incidents (per job or the whole list, whichever DLF's own count s
 from __future__ import annotations
 
 import asyncio
+import builtins
 from collections.abc import Mapping
 
 from bot.dlf.client import DlfClient
@@ -40,7 +41,7 @@ class Lister:
 
     async def successes(
         self, window: tuple[int, int], plans: Mapping[str, int], jobs: set[str]
-    ) -> list[InstanceSummary]:
+    ) -> builtins.list[InstanceSummary]:
         """Successes of `jobs` (those with open incidents). Each job's own query reaches back to its failed
         instance's planned time (`plans`), so a rerun that succeeds long after that instance was planned resolves
         the incident; they run side by side, paced by the client's rate limit. When there are more such jobs than
@@ -60,7 +61,7 @@ class Lister:
         if probe.total is not None and len(jobs) <= pages * FULL_PAGE_WEIGHT:
             gate = asyncio.Semaphore(self._options.detail_concurrency)
 
-            async def one(job: str) -> list[InstanceSummary]:
+            async def one(job: str) -> builtins.list[InstanceSummary]:
                 async with gate:
                     return await self.list(STATUS_SUCCESS, (since[job], window[1]), job_name=job)
 
