@@ -64,7 +64,7 @@ async def test_a_dlf_outage_of_every_kind_loses_no_alert_and_every_command_answe
         world.fail(jobs[n % len(jobs)])  # fails while DLF is down: must be alerted once DLF is back
         answers[what] = await _ask(world, bot, "etl_0", known, what)
         # At least one poll cycle met this fault too (beyond the command's own requests).
-        await wait_for(lambda: len(world.sandbox.calls) - calls_before >= 6, timeout=90,
+        await wait_for(lambda before=calls_before: len(world.sandbox.calls) - before >= 6, timeout=90,
                        what=f"poll cycles meeting DLF's {what}")
     # The outage goes on (503) until /healthz says so: its first failed cycle was long ago, within the start-up
     # grace or not.
