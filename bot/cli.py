@@ -44,6 +44,7 @@ from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
 from bot.errors import CommandError, ConfigError, StoreUnavailable
+from bot.profiles import DEFAULT_PROFILE
 from bot.render.limits import problems
 from bot.render.preview import builder_url, to_text
 from bot.services.instances import InstanceService
@@ -206,7 +207,7 @@ async def embedded_sandbox(*, metrics: DlfMetrics | None = None) -> AsyncIterato
         config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id)
         credentials = AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=SecretStr(SANDBOX_CREDENTIALS.sk))
         async with DlfClient(config=config, credentials=credentials, metrics=metrics) as client:
-            yield EmbeddedSandbox(sandbox=sandbox, clients={"default": client})
+            yield EmbeddedSandbox(sandbox=sandbox, clients={DEFAULT_PROFILE: client})
 
 
 async def close_all(clients: Mapping[str, DlfClient]) -> None:

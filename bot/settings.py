@@ -42,12 +42,11 @@ from pydantic_settings import (
 
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.errors import ConfigError
+from bot.profiles import DEFAULT_PROFILE
 from bot.store.url import DEFAULT_DATABASE_URL, parse_database_url
 
-DEFAULT_PROFILE = "default"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -211,9 +210,7 @@ class Settings(BaseSettings):
     dlf_rate_limit: float = Field(default=20.0, gt=0, le=1000)
     dlf_timeout: float = Field(default=10.0, gt=0, le=300)
     alert_digest_threshold: int = Field(default=5, ge=1, le=1000)
-    dlf_console_url: str | None = None
     log_level: str = "INFO"
-    dlf_bot_operators: tuple[str, ...] = ()
     port: int = Field(default=3000, ge=0, le=65535)
     dlf_bot_config: Path | None = None
 
@@ -257,23 +254,6 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
-
-    @field_validator("dlf_console_url")
-    @classmethod
-    def _console_url(cls, value: str | None) -> str | None:
-        if value and not re.match(r"https?://[^/\s]+", value.strip()):
-            raise ValueError("must be an http(s) URL template, e.g. https://console.huaweicloud.com/dayu/")
-        return value.strip() if value else None
-
-    @field_validator("dlf_bot_operators", mode="before")
-    @classmethod
-    def _operators(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [part for part in re.split(r"[\s,]+", value) if part]
-        bad = [str(part)[:20] for part in value if not _SLACK_USER_ID.fullmatch(str(part))]
-        if bad:
-            raise ValueError(f"must be Slack user ids such as U012AB3CD, separated by commas; not {', '.join(bad)}")
-        return tuple(value)
 
     @property
     def socket_mode(self) -> bool:

@@ -16,11 +16,10 @@ from bot.dlf.models import Instance
 from bot.errors import CommandError, DlfError
 from bot.render.errors import render_command_error, render_dlf_error
 from bot.render.instance_card import render_instance
+from bot.profiles import DEFAULT_PROFILE
 from bot.render.message import Message
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PROFILE = "default"
 
 
 class InstanceReader(Protocol):
@@ -95,4 +94,4 @@ class InstanceService:
         return InstanceAnswer(card, ok=True)
 
 
-__all__ = ["DEFAULT_PROFILE", "InstanceAnswer", "InstanceReader", "InstanceService"]
+__all__ = ["InstanceAnswer", "InstanceReader", "InstanceService"]

@@ -20,6 +20,7 @@ from bot import messages
 from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
 from bot.dlf.models import Instance
 from bot.errors import CommandError, DlfError, DlfNotFound, StoreUnavailable
+from bot.profiles import DEFAULT_PROFILE
 from bot.render.errors import render_command_error, render_dlf_error, render_notice
 from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
@@ -28,7 +29,6 @@ from bot.store.engine import COMMAND_LOCK_WAIT_S
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROFILE = "default"
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
