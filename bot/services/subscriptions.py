@@ -25,6 +25,7 @@ from bot.render.errors import render_command_error, render_dlf_error, render_not
 from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
 from bot.store import Store, Subscription
+from bot.store.records import watch_repairs_channel
 from bot.store.engine import COMMAND_LOCK_WAIT_S
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,9 @@ class SubscriptionService:
             )
             unchanged = before is not None and _same(before, subscription)
             resumed = 0
-            if _repairs(channel_subscriptions, before):
+            if watch_repairs_channel(
+                (s.state for s in channel_subscriptions), existing_state=before.state if before else None
+            ):
                 # Someone fixed the channel (invited the bot, unarchived it, renewed the token) and re-watched:
                 # subscribe() queued again what Slack refused meanwhile; with the held messages, all go out now.
                 resumed = await tx.outbox.pending_count(channel_id)
@@ -241,15 +244,6 @@ class SubscriptionService:
             )
             return Refused(dlf_error=err, job=job, instance_id=instance_id)
         return None
-
-
-def _repairs(channel_subscriptions: Sequence[Subscription], before: Subscription | None) -> bool:
-    """Whether this watch repairs the channel: it re-activates a broken subscription, or the channel had only broken
-    ones (its messages were held)."""
-    if before is not None and before.state == "broken":
-        return True
-    states = {s.state for s in channel_subscriptions}
-    return "broken" in states and "active" not in states
 
 
 def _same(before: Subscription, after: Subscription) -> bool:
