@@ -40,8 +40,11 @@ from bot.errors import CommandError
 from bot.render.actions import InstanceRef, decode_instance_ref
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
+from bot.render.home import render_home
 from bot.render.message import Message
-from bot.services.instances import InstanceService
+from bot.services.instances import InstanceService, InstanceShown
+from bot.services.subscriptions import SubscriptionOutcome
+from bot.slack.answers import instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
 
@@ -75,7 +78,7 @@ class SubscriptionCommands(Protocol):
     async def handle(
         self, command: WatchCommand | UnwatchCommand | WatchesCommand, *, channel_id: str, user_id: str,
         team_id: str | None,
-    ) -> Message: ...
+    ) -> SubscriptionOutcome: ...
 
 
 class RequestLedger(Protocol):
@@ -157,16 +160,17 @@ class Listeners:
             self._count_action("refresh", "bad_value")
             await self._send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
             return
-        answer = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
-        self._count_action("refresh", "ok" if answer.ok else "error")
+        outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
+        ok = isinstance(outcome, InstanceShown)
+        self._count_action("refresh", "ok" if ok else "error")
         # Only the clicker's own private card is replaced. A message in the channel (a shared card, or an alert
         # whose incident state the watcher keeps up to date) is never overwritten: the clicker gets the fresh card
         # privately, and can share it.
         private_card = bool((body.get("container") or {}).get("is_ephemeral"))
-        if answer.ok and private_card:
-            await self._send(respond, answer.message, replace_original=True)
+        if ok and private_card:
+            await self._send(respond, instance_message(outcome), replace_original=True)
         else:
-            await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
+            await self._send(respond, instance_message(outcome), response_type="ephemeral", replace_original=False)
 
     async def on_instance_share(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
@@ -186,14 +190,14 @@ class Listeners:
             return
         user_id = str((body.get("user") or {}).get("id") or "")
         shared_by = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else None
-        answer = await self._instances.show(
-            job=ref.job, instance_id=ref.instance_id, profile=ref.profile, shareable=False, shared_by=shared_by
-        )
-        self._count_action("share", "ok" if answer.ok else "error")
-        if not answer.ok:
-            await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
+        outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
+        ok = isinstance(outcome, InstanceShown)
+        self._count_action("share", "ok" if ok else "error")
+        card = instance_message(outcome, shareable=False, shared_by=shared_by)
+        if not ok:
+            await self._send(respond, card, response_type="ephemeral", replace_original=False)
             return
-        if await self._send(respond, answer.message, response_type="in_channel", replace_original=False):
+        if await self._send(respond, card, response_type="in_channel", replace_original=False):
             await _delete_original(respond)
 
     # ------------------------------------------------------------------ events
@@ -233,8 +237,7 @@ class Listeners:
             return
         if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
             return
-        help_message = render_help()
-        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": help_message.blocks})
+        await client.views_publish(user_id=event["user"], view=render_home())
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(
@@ -309,15 +312,13 @@ class Listeners:
         self, parsed: Command, *, channel_id: str, user_id: str, team_id: str | None, in_channel: bool = False
     ) -> tuple[Message, bool]:
         if isinstance(parsed, InstanceCommand):
-            answer = await self._instances.show(
-                job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile, shareable=not in_channel
-            )
-            return answer.message, answer.ok
+            shown = await self._instances.show(job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile)
+            return instance_message(shown, shareable=not in_channel), isinstance(shown, InstanceShown)
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
-            message = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
-            return message, True
+            outcome = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
+            return subscription_message(outcome), True
         return render_help(), True
 
     async def _send(
