@@ -1,6 +1,6 @@
 """Configuration: environment variables (and a `.env` file), plus an optional YAML file adding named DLF profiles.
 
-Only `bot/cli.py` builds settings (`load_settings`); nothing reads them at import time. Start-up fails with ONE
+Only the entry point (`bot.cli`) builds settings (`load_settings`); nothing reads them at import time. Start-up fails with ONE
 `ConfigError` naming every missing or malformed setting; messages name settings, never their values, and every
 secret is a `SecretStr`.
 
