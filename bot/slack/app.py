@@ -17,7 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
-from bot.slack.handlers import Listeners, RequestLedger, SubscriptionCommands
+from bot.slack.handlers import Listeners, SubscriptionCommands
+from bot.slack.once import RequestLedger
 from bot.slack.metrics import SlackMetrics
 
 COMMAND = "/dlf"
