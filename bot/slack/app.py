@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
 from bot.slack.handlers import Listeners, SubscriptionCommands
-from bot.slack.once import RequestLedger
 from bot.slack.metrics import SlackMetrics
+from bot.slack.once import RequestLedger
 
 COMMAND = "/dlf"
 BOLT_LOGGER = "bot.slack.bolt"
