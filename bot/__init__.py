@@ -9,7 +9,7 @@ Data flows left to right through the packages:
     services/  use cases shared by Slack handlers and the CLI
     store/     SQLAlchemy tables, Alembic migrations, repositories
     watcher/   poll DLF, decide what must be said (pure), outbox, delivery
-    cli.py     the entry point: reads settings, builds clients, wires everything
+    cli/       the entry point: reads settings, builds clients, wires everything
 """
 
 __version__ = "0.1.0"

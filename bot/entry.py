@@ -2,7 +2,7 @@
 
 Importing the bot creates ~120k objects that live as long as the process; the collector would walk them again and
 again while they are made (about 0.2 s of every start-up) and find nothing to free. `dlf-bot run` freezes them once
-it is wired (`bot.cli.settle_heap`); the collector is back on before any command runs.
+it is wired (`bot.cli.run.settle_heap`); the collector is back on before any command runs.
 """
 
 from __future__ import annotations

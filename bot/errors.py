@@ -13,7 +13,6 @@
     │   └── DlfBadResponse            non-JSON or malformed body where JSON of a known shape was expected
     ├── CommandError                  the user's command text is wrong; nothing was sent to DLF
     │   └── UnknownSubcommand         with the closest known subcommand, if any
-    ├── NotAllowed                    the user may not do this (mutating action without operator rights)
     ├── StoreUnavailable              the bot's database did not do it: locked, read-only or unreachable (kind);
     │                                 the transaction rolled back, so nothing was changed
     └── ConfigError                   a setting is missing or malformed at start-up
@@ -124,10 +123,6 @@ class UnknownSubcommand(CommandError):
         super().__init__(message, usage=usage)
         self.word = word
         self.suggestion = suggestion
-
-
-class NotAllowed(BotError):
-    """The user may not perform this action."""
 
 
 class StoreUnavailable(BotError):

@@ -7,7 +7,7 @@ the tests. Untrusted text reaches mrkdwn only through `mrkdwn.escape` / `code` /
     alert          watcher: alert card, "failed again" and "resolved" replies, follow outcomes
     digest         watcher: one summary for an alert storm, details in its thread
     watches        /dlf watch, unwatch, watches
-    help           /dlf help (usage text from bot.commands.usage)
+    help           /dlf help (usage text from bot.commands.usage);  home: the App Home tab
     errors         command errors, DLF errors, crashes: one line the user can act on
     limits         the validator;  preview: terminal text and Block Kit Builder links
     actions        button action ids and the values they carry
@@ -29,6 +29,7 @@ from bot.render.alert import (
 from bot.render.digest import render_digest
 from bot.render.errors import render_command_error, render_crash, render_dlf_error, render_notice
 from bot.render.help import render_help
+from bot.render.home import render_home
 from bot.render.instance_card import render_instance
 from bot.render.limits import InvalidMessage, assert_valid, problems
 from bot.render.message import Message
@@ -61,6 +62,7 @@ __all__ = [
     "render_dlf_error",
     "render_follow_outcome",
     "render_help",
+    "render_home",
     "render_instance",
     "render_notice",
     "render_recovery",

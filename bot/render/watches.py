@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.profiles import DEFAULT_PROFILE
 from bot.render.blocks import context, header, section
 from bot.render.layout import pack_lines
 from bot.render.message import Message
@@ -20,7 +21,6 @@ TARGET_LIMIT = 160
 REASON_LIMIT = 200
 WATCHES_BUDGET = 7000
 MAX_WATCH_SECTIONS = 12
-DEFAULT_PROFILE = "default"
 
 _EVENT_WORDS = {"failure": "fails", "running-exception": "runs into an exception", "success": "succeeds"}
 # Why a subscription broke, in words a channel member can act on (Slack's permanent errors).

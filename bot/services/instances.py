@@ -1,7 +1,8 @@
 """Show one DLF job instance: the use case behind `/dlf instance`, the Refresh and Share buttons, and `preview`.
 
-DLF client → `Instance` → pure renderer. A `DlfError` is logged with its details (request id, code, status; never
-credentials) and becomes the rendered one-line answer; anything else propagates to the Slack error hook.
+DLF client → `InstanceShown` (the instance, when it was read, the profile to name) for the caller to render. A
+`DlfError` is logged with its details (request id, code, status; never credentials) and becomes a `Refused`;
+anything else propagates to the Slack error hook.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from typing import Protocol
 from bot import messages
 from bot.dlf.models import Instance
 from bot.errors import CommandError, DlfError
-from bot.render.errors import render_command_error, render_dlf_error
-from bot.render.instance_card import render_instance
-from bot.render.message import Message
+from bot.profiles import DEFAULT_PROFILE
+from bot.services.outcomes import Refused
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PROFILE = "default"
 
 
 class InstanceReader(Protocol):
@@ -30,15 +28,17 @@ class InstanceReader(Protocol):
 
 
 @dataclass(frozen=True)
-class InstanceAnswer:
-    """The message to show, and whether it is the card (`ok`) or an explanation of why there is none."""
+class InstanceShown:
+    """The instance as DLF has it now: `read_at_ms` is the clock when it arrived (the card's "now"); `profile` is
+    the profile to name on the card, None when only one is configured (there is no choice to show)."""
 
-    message: Message
-    ok: bool
+    instance: Instance
+    read_at_ms: int
+    profile: str | None
 
 
 class InstanceService:
-    """Fetches instances from the DLF client of the chosen profile and renders them."""
+    """Fetches instances from the DLF client of the chosen profile."""
 
     def __init__(
         self,
@@ -65,20 +65,12 @@ class InstanceService:
             raise CommandError(messages.unknown_profile(name, self._clients), usage=None)
         return name
 
-    async def show(
-        self,
-        *,
-        job: str,
-        instance_id: int,
-        profile: str | None = None,
-        shareable: bool = True,
-        shared_by: str | None = None,
-    ) -> InstanceAnswer:
-        """The card of one instance, or the one-line answer saying why it cannot be shown."""
+    async def show(self, *, job: str, instance_id: int, profile: str | None = None) -> InstanceShown | Refused:
+        """One instance, or why it cannot be shown (an unknown profile, or DLF's answer)."""
         try:
             name = self.resolve_profile(profile)
         except CommandError as err:
-            return InstanceAnswer(render_command_error(err), ok=False)
+            return Refused(command_error=err)
         try:
             instance = await self._clients[name].get_instance(job, instance_id)
         except DlfError as err:
@@ -86,13 +78,10 @@ class InstanceService:
                 messages.log_dlf_error(err.operation or "get_instance"),
                 extra={"dlf": err.log_details(), "job": job, "instance_id": instance_id, "profile": name},
             )
-            return InstanceAnswer(render_dlf_error(err, job=job, instance_id=instance_id), ok=False)
+            return Refused(dlf_error=err, job=job, instance_id=instance_id)
         # The profile is named on the card (and carried by its buttons) only when there is a choice of profiles.
         shown_profile = name if len(self._clients) > 1 else None
-        card = render_instance(
-            instance, now_ms=self._clock(), profile=shown_profile, shareable=shareable, shared_by=shared_by
-        )
-        return InstanceAnswer(card, ok=True)
+        return InstanceShown(instance=instance, read_at_ms=self._clock(), profile=shown_profile)
 
 
-__all__ = ["DEFAULT_PROFILE", "InstanceAnswer", "InstanceReader", "InstanceService"]
+__all__ = ["InstanceReader", "InstanceService", "InstanceShown", "Refused"]

@@ -20,16 +20,15 @@ from bot import messages
 from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
 from bot.dlf.models import Instance
 from bot.errors import CommandError, DlfError, DlfNotFound, StoreUnavailable
-from bot.render.errors import render_command_error, render_dlf_error, render_notice
-from bot.render.message import Message
-from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
+from bot.profiles import DEFAULT_PROFILE
+from bot.services.outcomes import DatabaseUnavailable, Refused
 from bot.store import Store, Subscription
 from bot.store.engine import COMMAND_LOCK_WAIT_S
+from bot.store.records import watch_repairs_channel
 from bot.watcher.outbox import REQUEUE_ON_REPAIR
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROFILE = "default"
 _GLOB_CHARACTERS = frozenset("*?[")
 
 
@@ -53,16 +52,6 @@ class WatchResult:
 
 
 @dataclass(frozen=True)
-class Refused:
-    """Nothing was changed, and why: DLF's answer (`dlf_error`) or a wrong command (`command_error`)."""
-
-    dlf_error: DlfError | None = None
-    command_error: CommandError | None = None
-    job: str | None = None
-    instance_id: int | None = None
-
-
-@dataclass(frozen=True)
 class UnwatchResult:
     """`/dlf unwatch` done: whether there was such a subscription to remove."""
 
@@ -70,6 +59,17 @@ class UnwatchResult:
     is_pattern: bool
     instance_id: int | None
     removed: bool
+
+
+@dataclass(frozen=True)
+class ChannelWatches:
+    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why)."""
+
+    subscriptions: Sequence[Subscription]
+
+
+# What `SubscriptionService.handle` answers; `bot.slack.answers.subscription_message` renders each.
+SubscriptionOutcome = WatchResult | UnwatchResult | ChannelWatches | Refused | DatabaseUnavailable
 
 
 def is_pattern(target: str) -> bool:
@@ -102,13 +102,13 @@ class SubscriptionService:
         channel_id: str,
         user_id: str,
         team_id: str | None,
-    ) -> Message:
-        """Run one subscription command for `channel_id` and return the message to answer with."""
+    ) -> SubscriptionOutcome:
+        """Run one subscription command for `channel_id`; what came of it, for the caller to render."""
         try:
             return await self._handle(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
         except StoreUnavailable as err:
             log.warning(messages.log_command_store_unavailable(f"/dlf {_subcommand(command)}", channel_id, err))
-            return render_notice(messages.database_unavailable(err.kind, wait_s=self._lock_wait_s))
+            return DatabaseUnavailable(kind=err.kind, wait_s=self._lock_wait_s)
 
     async def _handle(
         self,
@@ -117,22 +117,12 @@ class SubscriptionService:
         channel_id: str,
         user_id: str,
         team_id: str | None,
-    ) -> Message:
+    ) -> SubscriptionOutcome:
         if isinstance(command, WatchCommand):
-            result = await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
-            if isinstance(result, Refused):
-                return _render_refusal(result)
-            return render_subscribed(
-                result.subscription, already=result.already, previous=result.previous, resumed=result.resumed
-            )
+            return await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
         if isinstance(command, UnwatchCommand):
-            outcome = await self.unwatch(command, channel_id=channel_id, user_id=user_id)
-            if isinstance(outcome, Refused):
-                return _render_refusal(outcome)
-            return render_unsubscribed(
-                outcome.target, is_pattern=outcome.is_pattern, instance_id=outcome.instance_id, removed=outcome.removed
-            )
-        return render_watches(await self.watches(channel_id))
+            return await self.unwatch(command, channel_id=channel_id, user_id=user_id)
+        return ChannelWatches(subscriptions=await self.watches(channel_id))
 
     async def watch(
         self, command: WatchCommand, *, channel_id: str, user_id: str, team_id: str | None = None
@@ -169,7 +159,9 @@ class SubscriptionService:
             )
             unchanged = before is not None and _same(before, subscription)
             resumed = 0
-            if _repairs(channel_subscriptions, before):
+            if watch_repairs_channel(
+                (s.state for s in channel_subscriptions), existing_state=before.state if before else None
+            ):
                 # Someone fixed the channel (invited the bot, unarchived it, renewed the token) and re-watched:
                 # subscribe() queued again what Slack refused meanwhile; with the held messages, all go out now.
                 resumed = await tx.outbox.pending_count(channel_id)
@@ -245,15 +237,6 @@ class SubscriptionService:
         return None
 
 
-def _repairs(channel_subscriptions: Sequence[Subscription], before: Subscription | None) -> bool:
-    """Whether this watch repairs the channel: it re-activates a broken subscription, or the channel had only broken
-    ones (its messages were held)."""
-    if before is not None and before.state == "broken":
-        return True
-    states = {s.state for s in channel_subscriptions}
-    return "broken" in states and "active" not in states
-
-
 def _same(before: Subscription, after: Subscription) -> bool:
     return (before.events, before.mention, before.state) == (after.events, after.mention, after.state)
 
@@ -262,16 +245,12 @@ def _subcommand(command: WatchCommand | UnwatchCommand | WatchesCommand) -> str:
     return {WatchCommand: "watch", UnwatchCommand: "unwatch", WatchesCommand: "watches"}[type(command)]
 
 
-def _render_refusal(refused: Refused) -> Message:
-    if refused.command_error is not None:
-        return render_command_error(refused.command_error)
-    assert refused.dlf_error is not None
-    return render_dlf_error(refused.dlf_error, job=refused.job, instance_id=refused.instance_id)
-
-
 __all__ = [
+    "ChannelWatches",
+    "DatabaseUnavailable",
     "JobDirectory",
     "Refused",
+    "SubscriptionOutcome",
     "SubscriptionService",
     "UnwatchResult",
     "WatchResult",

@@ -1,8 +1,8 @@
 """`build_app(deps)`: the Bolt AsyncApp, with every listener registered from ONE explicit table.
 
-Nothing registers itself at import time. The Web API client is built here with retry handlers for connection
-errors, 429 (honouring Retry-After) and 5xx, and `base_url=SLACK_API_URL` (GovSlack, tests); Bolt copies both into
-the clients it makes per request.
+Nothing registers itself at import time. The Web API client comes in `AppDeps`, built by the entry point
+(`bot.slack.web_client.build_web_client`); Bolt copies its retry handlers and base URL into the clients it makes per
+request.
 """
 
 from __future__ import annotations
@@ -11,26 +11,18 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
-from bot.slack.handlers import Listeners, RequestLedger, SubscriptionCommands
+from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
+from bot.slack.once import RequestLedger
 
 COMMAND = "/dlf"
 BOLT_LOGGER = "bot.slack.bolt"
-# Retries inside one request; the SDK counts attempts across handlers, so each allows the same total.
-MAX_SLACK_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -55,20 +47,17 @@ LISTENERS: tuple[ListenerSpec, ...] = (
 class AppDeps:
     """Everything the Slack app needs, built by the entry point.
 
+    `client` answers Slack (`build_web_client`: the bot token, SLACK_API_URL, the process's aiohttp session).
     `signing_secret` None means Socket Mode (Slack's requests arrive over the socket, unsigned). `ledger` (the
     store's request keys) makes each request handled once though Slack delivers it twice.
     """
 
-    bot_token: str
+    client: AsyncWebClient
     signing_secret: str | None
-    slack_api_url: str
     instances: InstanceService
     subscriptions: SubscriptionCommands | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
-    # The process's one aiohttp session (created and closed by the entry point): Bolt's per-request clients reuse
-    # its connections. None: slack_sdk opens a connection per call.
-    session: aiohttp.ClientSession | None = None
 
 
 class _ClientTokenNoticeFilter(logging.Filter):
@@ -86,26 +75,12 @@ class _ClientTokenNoticeFilter(logging.Filter):
 _CLIENT_TOKEN_NOTICE = _ClientTokenNoticeFilter()
 
 
-def slack_retry_handlers() -> list[AsyncRetryHandler]:
-    """Connection errors, 429 (sleeps Retry-After) and 500/503 are retried; nothing else is."""
-    return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=MAX_SLACK_RETRIES),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=MAX_SLACK_RETRIES),
-        AsyncServerErrorRetryHandler(max_retry_count=MAX_SLACK_RETRIES),
-    ]
-
-
-def build_web_client(*, token: str, base_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """The Slack Web API client every part of the bot uses; with `session`, over that session's connection pool."""
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=slack_retry_handlers(), session=session)
-
-
 def build_app(deps: AppDeps) -> AsyncApp:
     """The Bolt app with the listeners of `LISTENERS` and the error hook."""
     bolt_logger = logging.getLogger(BOLT_LOGGER)
     bolt_logger.addFilter(_CLIENT_TOKEN_NOTICE)  # once: the same filter object is not added twice
     app = AsyncApp(
-        client=build_web_client(token=deps.bot_token, base_url=deps.slack_api_url, session=deps.session),
+        client=deps.client,
         signing_secret=deps.signing_secret or "",
         request_verification_enabled=deps.signing_secret is not None,
         process_before_response=False,
@@ -129,4 +104,4 @@ def build_app(deps: AppDeps) -> AsyncApp:
     return app
 
 
-__all__ = ["COMMAND", "LISTENERS", "AppDeps", "ListenerSpec", "build_app", "build_web_client", "slack_retry_handlers"]
+__all__ = ["COMMAND", "LISTENERS", "AppDeps", "ListenerSpec", "build_app"]

@@ -1,21 +1,19 @@
 """The Bolt listeners: acknowledge at once, parse, call a service, answer with what a renderer made.
 
-No blocks are built here and no SQL runs here. Every listener is a uniquely named method (Bolt's logs name
-listeners by function); `bot.slack.app` registers them from one table.
+No blocks are built here and no SQL runs here: services return results, `bot.slack.answers` renders them,
+`bot.slack.replies` sends them, `bot.slack.once` keeps a redelivered request from being handled twice. Every listener
+is a uniquely named method (Bolt's logs name listeners by function); `bot.slack.app` registers them from one table.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-import aiohttp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -23,7 +21,6 @@ from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
@@ -41,32 +38,26 @@ from bot.errors import CommandError, StoreUnavailable
 from bot.render.actions import InstanceRef, decode_instance_ref
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
+from bot.render.home import render_home
 from bot.render.message import Message
-from bot.services.instances import InstanceService
+from bot.services.instances import InstanceService, InstanceShown
+from bot.services.subscriptions import SubscriptionOutcome
+from bot.slack.answers import instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
+from bot.slack.once import REQUEST_KEY_WAIT_S, FirstDelivery, RequestLedger, event_key, retry_num
+from bot.slack.replies import (
+    RESPOND_RETRY_DELAY_S,
+    Fallback,
+    Replier,
+    delete_original,
+    ephemeral,
+    say_in_thread,
+)
 
 log = logging.getLogger(__name__)
 
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-# A response_url that answers 5xx or cannot be reached is tried once more after this pause, then the answer goes
-# through chat.postEphemeral instead.
-RESPOND_RETRY_DELAY_S = 0.5
-# How long a request waits for the store to say whether it was handled before. Past that it is handled (the check
-# goes on and records it): a slow or locked database must not hold up an answer that does not need it.
-REQUEST_KEY_WAIT_S = 1.0
-_SLACK_EVENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
-
-
-@dataclass(frozen=True)
-class _Fallback:
-    """Where an answer goes when its response_url fails: privately to `user` in `channel`, through the Web API.
-    `what` names the request in the log (never the response_url: it is a credential)."""
-
-    client: AsyncWebClient
-    channel: str
-    user: str
-    what: str
 
 
 class SubscriptionCommands(Protocol):
@@ -75,13 +66,7 @@ class SubscriptionCommands(Protocol):
     async def handle(
         self, command: WatchCommand | UnwatchCommand | WatchesCommand, *, channel_id: str, user_id: str,
         team_id: str | None,
-    ) -> Message: ...
-
-
-class RequestLedger(Protocol):
-    """What the listeners need of `bot.services.request_ledger`: whether a request key is new (and record it)."""
-
-    async def first_time(self, key: str) -> bool: ...
+    ) -> SubscriptionOutcome: ...
 
 
 class Listeners:
@@ -104,10 +89,8 @@ class Listeners:
         self._instances = instances
         self._subscriptions = subscriptions
         self._metrics = metrics
-        self._ledger = ledger
-        self._respond_retry_delay_s = respond_retry_delay_s
-        self._request_key_wait_s = request_key_wait_s
-        self._pending_keys: set[asyncio.Task[bool]] = set()
+        self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
+        self._first_delivery = FirstDelivery(ledger=ledger, metrics=metrics, wait_s=request_key_wait_s)
 
     # ------------------------------------------------------------------ /dlf
     async def on_dlf_command(
@@ -119,11 +102,11 @@ class Listeners:
             parsed = parse_command(str(command.get("text") or ""))
         except CommandError as err:
             self._count_command("invalid", "usage")
-            await ack(**_ephemeral(render_command_error(err)))
+            await ack(**ephemeral(render_command_error(err)))
             return
         if isinstance(parsed, HelpCommand):
             self._count_command("help", "ok")
-            await ack(**_ephemeral(render_help(parsed.topic)))
+            await ack(**ephemeral(render_help(parsed.topic)))
             return
         await ack()
         if not await self._first_delivery(context.get(REPLAY_KEY), kind="command"):
@@ -134,11 +117,11 @@ class Listeners:
                 team_id=command.get("team_id"),
             )
             self._count_command(_subcommand(parsed), "ok" if ok else "error")
-            fallback = _Fallback(
+            fallback = Fallback(
                 client=client, channel=command.get("channel_id", ""), user=command.get("user_id", ""),
                 what=f"{command.get('command') or '/dlf'} {_subcommand(parsed)}",
             )
-            await self._send(respond, message, response_type="ephemeral", fallback=fallback)
+            await self._replies.send(respond, message, response_type="ephemeral", fallback=fallback)
 
     # ------------------------------------------------------------------ buttons
     async def on_instance_refresh(
@@ -155,18 +138,19 @@ class Listeners:
         ref = _instance_ref(body)
         if ref is None:
             self._count_action("refresh", "bad_value")
-            await self._send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
+            await self._replies.send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
             return
-        answer = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
-        self._count_action("refresh", "ok" if answer.ok else "error")
+        outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
+        ok = isinstance(outcome, InstanceShown)
+        self._count_action("refresh", "ok" if ok else "error")
         # Only the clicker's own private card is replaced. A message in the channel (a shared card, or an alert
         # whose incident state the watcher keeps up to date) is never overwritten: the clicker gets the fresh card
         # privately, and can share it.
         private_card = bool((body.get("container") or {}).get("is_ephemeral"))
-        if answer.ok and private_card:
-            await self._send(respond, answer.message, replace_original=True)
+        if ok and private_card:
+            await self._replies.send(respond, instance_message(outcome), replace_original=True)
         else:
-            await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
+            await self._replies.send(respond, instance_message(outcome), response_type="ephemeral", replace_original=False)
 
     async def on_instance_share(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
@@ -182,32 +166,32 @@ class Listeners:
         ref = _instance_ref(body)
         if ref is None:
             self._count_action("share", "bad_value")
-            await self._send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
+            await self._replies.send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
             return
         user_id = str((body.get("user") or {}).get("id") or "")
         shared_by = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else None
-        answer = await self._instances.show(
-            job=ref.job, instance_id=ref.instance_id, profile=ref.profile, shareable=False, shared_by=shared_by
-        )
-        self._count_action("share", "ok" if answer.ok else "error")
-        if not answer.ok:
-            await self._send(respond, answer.message, response_type="ephemeral", replace_original=False)
+        outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
+        ok = isinstance(outcome, InstanceShown)
+        self._count_action("share", "ok" if ok else "error")
+        card = instance_message(outcome, shareable=False, shared_by=shared_by)
+        if not ok:
+            await self._replies.send(respond, card, response_type="ephemeral", replace_original=False)
             return
-        if await self._send(respond, answer.message, response_type="in_channel", replace_original=False):
-            await _delete_original(respond)
+        if await self._replies.send(respond, card, response_type="in_channel", replace_original=False):
+            await delete_original(respond)
 
     # ------------------------------------------------------------------ events
     async def on_app_mention(self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay,
                              request: AsyncBoltRequest) -> None:
         """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
-        if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
+        if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
         thread_ts = event.get("thread_ts") or event.get("ts")
         try:
             message = await self._mention_answer(event, bot_user_id=_bot_user_id(body))
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
             message = render_crash(self._log_crash(error, event))
-        await _say(say, message, thread_ts=thread_ts)
+        await say_in_thread(say, message, thread_ts=thread_ts)
 
     async def _mention_answer(self, event: dict[str, Any], *, bot_user_id: str | None) -> Message:
         # The bot's mention anywhere in the message: `hey @dlf instance job_batch 34765` is a command too.
@@ -232,10 +216,9 @@ class Listeners:
         """The App Home tab shows what the bot can do."""
         if event.get("tab") != "home" or not event.get("user"):
             return
-        if not await self._first_delivery(_event_key(body), kind="event", retry=_retry_num(request)):
+        if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
-        help_message = render_help()
-        await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": help_message.blocks})
+        await client.views_publish(user_id=event["user"], view=render_home())
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(
@@ -257,7 +240,7 @@ class Listeners:
     async def _answer_crash(self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         reference = self._log_crash(error, body)
         if respond is not None:
-            await self._send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
+            await self._replies.send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
 
     def _log_crash(self, error: Exception, body: dict[str, Any]) -> str:
         reference = uuid.uuid4().hex[:12]
@@ -279,82 +262,22 @@ class Listeners:
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
             await self._answer_crash(error, body, respond)
 
-    # ------------------------------------------------------------------ requests handled once
-    async def _first_delivery(self, key: str | None, *, kind: str, retry: str | None = None) -> bool:
-        """Whether to handle this request: False when its key was recorded before (said in the log, and counted by
-        `kind`: "command", "click" or "event")."""
-        if self._ledger is None or key is None:
-            return True
-        check = asyncio.create_task(self._ledger.first_time(key))
-        # Kept until done: the check records the key even when the request stops waiting for it.
-        self._pending_keys.add(check)
-        check.add_done_callback(self._settled)
-        try:
-            first = await asyncio.wait_for(asyncio.shield(check), timeout=self._request_key_wait_s)
-        except TimeoutError:
-            log.warning(messages.log_request_keys_unavailable("the database did not answer in time"))
-            return True
-        except Exception:  # noqa: BLE001 — said by `_settled`; the request is handled and answers for itself
-            return True
-        if not first:
-            log.info(messages.log_redelivered(kind, retry))
-            if self._metrics is not None:
-                self._metrics.redeliveries.labels(kind=kind).inc()
-        return first
-
-    def _settled(self, check: asyncio.Task[bool]) -> None:
-        self._pending_keys.discard(check)
-        error = None if check.cancelled() else check.exception()
-        if error is not None:
-            level = logging.WARNING if isinstance(error, StoreUnavailable) else logging.ERROR
-            log.log(level, messages.log_request_keys_unavailable(type(error).__name__))
-
     # ------------------------------------------------------------------ helpers
     async def _answer(
         self, parsed: Command, *, channel_id: str, user_id: str, team_id: str | None, in_channel: bool = False
     ) -> tuple[Message, bool]:
         if isinstance(parsed, InstanceCommand):
-            answer = await self._instances.show(
-                job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile, shareable=not in_channel
-            )
-            return answer.message, answer.ok
+            shown = await self._instances.show(job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile)
+            return instance_message(shown, shareable=not in_channel), isinstance(shown, InstanceShown)
         if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
             return _line(messages.not_active_yet("watch --escalate")), False
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
-            message = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
-            return message, True
+            outcome = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
+            return subscription_message(outcome), True
         # Written right, but what it does comes with the incident actions: said plainly, nothing done.
         return _line(messages.not_active_yet(parsed.subcommand)), False
-
-    async def _send(
-        self, respond: AsyncRespond, message: Message, *, fallback: _Fallback | None = None, **options: Any
-    ) -> bool:
-        """Answer at the response_url; a 5xx or network failure is tried once more. When that fails too and a
-        `fallback` is given, the answer goes to the user privately with chat.postEphemeral."""
-        failure = ""
-        for attempt in (1, 2):
-            try:
-                response = await respond(text=message.text, blocks=message.blocks, **options)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                failure, retry = messages.log_respond_unreachable(type(exc).__name__), True
-            else:
-                if response.status_code == 200:
-                    return True
-                # WebhookClient does not raise: an answer Slack refused would otherwise vanish silently.
-                failure = messages.log_respond_failed(response.status_code, str(response.body))
-                retry = response.status_code >= 500
-            if self._metrics is not None:
-                self._metrics.respond_failures.inc()
-            if not retry or attempt == 2:
-                break
-            log.warning("%s; trying once more", failure)
-            await asyncio.sleep(self._respond_retry_delay_s)
-        if fallback is None or not fallback.channel or not fallback.user:
-            log.error(failure)
-            return False
-        return await _post_ephemeral(fallback, message, failure)
 
     def _count_command(self, subcommand: str, outcome: str) -> None:
         if self._metrics is not None:
@@ -363,23 +286,6 @@ class Listeners:
     def _count_action(self, action: str, outcome: str) -> None:
         if self._metrics is not None:
             self._metrics.actions.labels(action=action, outcome=outcome).inc()
-
-
-def _event_key(body: dict[str, Any]) -> str | None:
-    """An Events API callback's key: its `event_id`, the same in every redelivery (None when it has none)."""
-    event_id = body.get("event_id")
-    if isinstance(event_id, str) and _SLACK_EVENT_ID.fullmatch(event_id):
-        return f"slack:event:{event_id}"
-    return None
-
-
-def _retry_num(request: AsyncBoltRequest) -> str | None:
-    values = request.headers.get("x-slack-retry-num") or ()
-    return values[0][:8] if values else None
-
-
-def _ephemeral(message: Message) -> dict[str, Any]:
-    return {"text": message.text, "blocks": message.blocks, "response_type": "ephemeral"}
 
 
 def _line(text: str) -> Message:
@@ -411,30 +317,6 @@ def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
     if ref.instance_id < 1 or set(ref.job) <= {"."}:
         return None
     return ref
-
-
-async def _post_ephemeral(fallback: _Fallback, message: Message, failure: str) -> bool:
-    try:
-        await fallback.client.chat_postEphemeral(
-            channel=fallback.channel, user=fallback.user, text=message.text, blocks=message.blocks
-        )
-    except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
-        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.error("the answer to %s for %s in %s was lost: %s, and chat.postEphemeral failed too (%s)",
-                  fallback.what, fallback.user, fallback.channel, failure, reason)
-        return False
-    log.warning("%s; answered %s with chat.postEphemeral instead", failure, fallback.what)
-    return True
-
-
-async def _delete_original(respond: AsyncRespond) -> None:
-    response = await respond(delete_original=True)
-    if response.status_code != 200:
-        log.warning(messages.log_respond_failed(response.status_code, str(response.body)))
-
-
-async def _say(say: AsyncSay, message: Message, *, thread_ts: str | None) -> None:
-    await say(text=message.text, blocks=message.blocks, thread_ts=thread_ts)
 
 
 __all__ = ["Listeners", "RequestLedger", "SubscriptionCommands"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +33,17 @@ class Subscription:
     created_by: str
     created_at: int
     ended_at: int | None = None  # a follow whose instance ended while its channel was broken (held until repair)
+
+
+def watch_repairs_channel(channel_states: Iterable[str], *, existing_state: str | None) -> bool:
+    """Whether a watch repairs its channel: it re-activates a broken subscription (`existing_state`, the state of
+    the subscription it repeats, None for a new one), or every subscription the channel has (`channel_states`,
+    before the watch) is broken, so its messages were held. Someone fixed the channel and re-watched: what Slack
+    refused meanwhile is queued again, and the held messages go out."""
+    if existing_state == "broken":
+        return True
+    states = set(channel_states)
+    return "broken" in states and "active" not in states
 
 
 @dataclass(frozen=True)
@@ -135,4 +147,5 @@ __all__ = [
     "Subscription",
     "SubscriptionState",
     "WatcherState",
+    "watch_repairs_channel",
 ]

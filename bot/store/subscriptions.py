@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store._sql import chunks, insert_for
 from bot.store.outbox import Outbox
-from bot.store.records import Subscription
+from bot.store.records import Subscription, watch_repairs_channel
 from bot.store.tables import WHOLE_JOB, incidents, outbox, subscriptions
 
 _BROKEN_REASON_MAX = 255
@@ -130,12 +130,13 @@ class Subscriptions:
                 subscriptions.c.channel == channel
             )
         )
-        states: set[str] = set()
+        states: list[str] = []
+        existing: str | None = None
         for row in rows.mappings():
-            if row["state"] == "broken" and all(row[name] == value for name, value in key.items()):
-                return True
-            states.add(row["state"])
-        return "broken" in states and "active" not in states
+            if all(row[name] == value for name, value in key.items()):
+                existing = row["state"]
+            states.append(row["state"])
+        return watch_repairs_channel(states, existing_state=existing)
 
     async def unsubscribe(self, *, channel: str, profile: str, target: str, instance_id: int | None = None) -> bool:
         """Remove one subscription; False if there was none.

@@ -44,7 +44,7 @@ def test_one_error_names_every_problem_and_no_value() -> None:
         "DLF_RATE_LIMIT": "fast",
         "DATABASE_URL": "mysql://user:db-password-xyz@db/bot",
         "SLACK_APP_TOKEN": "",  # empty counts as unset
-        "DLF_BOT_OPERATORS": "U012AB3CD,bob",
+        "DLF_POLL_INTERVAL": "0",  # below its minimum
     }
     with pytest.raises(ConfigError) as caught:
         load_settings(env, env_file=None, needs=RUN)
@@ -53,7 +53,7 @@ def test_one_error_names_every_problem_and_no_value() -> None:
         "DLF_LOOKBACK_HOURS",
         "DLF_RATE_LIMIT",
         "DATABASE_URL",
-        "DLF_BOT_OPERATORS",
+        "DLF_POLL_INTERVAL",
         "HUAWEICLOUD_SDK_SK",
         "HUAWEICLOUD_SDK_PROJECT_ID",
         "DLF_REGION",

@@ -15,7 +15,8 @@ from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
 from bot.render.limits import problems
 from bot.render.message import Message
-from bot.services.subscriptions import Refused, SubscriptionService, WatchResult
+from bot.services.subscriptions import Refused, SubscriptionOutcome, SubscriptionService, WatchResult
+from bot.slack.answers import subscription_message
 from bot.store import Store
 from dlf_sandbox import SANDBOX_CREDENTIALS, Sandbox
 
@@ -46,7 +47,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
             await client.aclose()
 
 
-def text_of(message: Message) -> str:
+def text_of(outcome: SubscriptionOutcome) -> str:
+    message: Message = subscription_message(outcome)
     assert problems(message) == []  # every answer is a message Slack accepts
     return message.text + " " + str(message.blocks)
 

@@ -22,7 +22,7 @@ from bot.dlf.auth import AkSk
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
-from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, build_web_client, serve_http
 from bot.slack.ingress import SlackGate
 from bot.store import Store
 from dlf_sandbox import SANDBOX_CREDENTIALS
@@ -165,7 +165,7 @@ async def running_bot(
             ledger = StoreRequestLedger(store=store)
         assert fake.base_url is not None
         app = build_app(AppDeps(
-            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
+            client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=SIGNING_SECRET,
             instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
             subscriptions=subscriptions, metrics=SlackMetrics(registry=registry), ledger=ledger,
         ))

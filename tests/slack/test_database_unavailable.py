@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.cli import bot_health, watcher_health
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
-from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, build_web_client, serve_http
 from bot.slack.ingress import SlackGate
 from bot.slack.server import HEALTH_TIMEOUT_S, HealthReport
 from bot.store import Store, create_engine
@@ -66,7 +66,7 @@ async def bot_on(sandbox: Any, fake: FakeSlack, database_url: str) -> AsyncItera
         stack.push_async_callback(store.aclose)
         assert fake.base_url is not None
         app = build_app(AppDeps(
-            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
+            client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=SIGNING_SECRET,
             instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
             subscriptions=SubscriptionService(store=store, clients={"default": client}, lock_wait_s=LOCK_WAIT_S),
             metrics=SlackMetrics(registry=registry),

@@ -20,7 +20,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.render.actions import INSTANCE_REFRESH
 from bot.services.instances import InstanceService
-from bot.slack import AppDeps, build_app
+from bot.slack import AppDeps, build_app, build_web_client
 from bot.slack.ingress import MAX_BODY_BYTES
 from slack_fake import TEAM_ID, FakeSlack
 
@@ -205,7 +205,7 @@ async def test_the_error_hook_never_answers_a_request_that_was_not_verified(
     # Straight into Bolt, past the gate, as defect 4 arrived: Bolt's verifier raises on the timestamp, and the error
     # hook is ours. It must neither answer on the response_url nor log what the request said.
     app = build_app(AppDeps(
-        bot_token="xoxb-test", signing_secret=SIGNING_SECRET, slack_api_url=fake_slack.base_url or "",
+        client=build_web_client(token="xoxb-test", base_url=fake_slack.base_url or ""), signing_secret=SIGNING_SECRET,
         instances=InstanceService(clients={"default": _NoDlf()}, clock=lambda: 0),
     ))
     caplog.set_level(logging.DEBUG)

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from bot.render.actions import INSTANCE_REFRESH, decode_instance_ref
 from bot.render.limits import problems
 from bot.services.instances import InstanceService
-from bot.slack import AppDeps, build_app, build_web_app, serve_http
+from bot.slack import AppDeps, build_app, build_web_app, build_web_client, serve_http
 from bot.slack.ingress import SlackGate
 from dlf_sandbox import ANALYTICS_WORKSPACE_ID
 from slack_fake import FakeSlack
@@ -30,7 +30,7 @@ async def two_profile_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[BotUnd
             clients={"default": default_client, "analytics": analytics_client}, clock=lambda: int(time.time() * 1000)
         )
         assert fake.base_url is not None
-        app = build_app(AppDeps(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, slack_api_url=fake.base_url,
+        app = build_app(AppDeps(client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=SIGNING_SECRET,
                                 instances=service))
         registry = CollectorRegistry()
         async with (

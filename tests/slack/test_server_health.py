@@ -10,7 +10,7 @@ from botwire import dlf_client
 from prometheus_client import CollectorRegistry
 
 from bot.services.instances import InstanceService
-from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, run_bot
+from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, build_web_client, run_bot
 from bot.slack.ingress import SlackGate
 from bot.slack.server import HealthReport
 from slack_fake import FakeSlack
@@ -31,7 +31,7 @@ async def test_healthz_is_503_once_a_background_service_died(sandbox: Any) -> No
         return HealthReport(details={"watcher": {"profiles": {}}})
 
     async with fake.serve() as slack_url, dlf_client(sandbox.url) as client:
-        app = build_app(AppDeps(bot_token="xoxb-health-test", signing_secret="health-secret", slack_api_url=slack_url,
+        app = build_app(AppDeps(client=build_web_client(token="xoxb-health-test", base_url=slack_url), signing_secret="health-secret",
                                 instances=InstanceService(clients={"default": client}, clock=lambda: 0), subscriptions=None, metrics=SlackMetrics(registry=registry)))
         stop = asyncio.Event()
         ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()

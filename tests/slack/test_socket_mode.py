@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from bot.render.actions import INSTANCE_SHARE
 from bot.render.limits import problems
 from bot.services.instances import InstanceService
-from bot.slack import AppDeps, build_app, run_bot
+from bot.slack import AppDeps, build_app, build_web_client, run_bot
 from slack_fake import TEAM_ID, FakeSlack
 
 
@@ -27,7 +27,7 @@ async def socket_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[int]:
     async with dlf_client(sandbox.url) as client:
         assert fake.base_url is not None
         app = build_app(AppDeps(
-            bot_token=BOT_TOKEN, signing_secret=None, slack_api_url=fake.base_url,
+            client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=None,
             instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
         ))
         stop = asyncio.Event()

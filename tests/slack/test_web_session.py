@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.slack.app import build_web_client
+from bot.slack import build_web_client
 from bot.watcher.deliver import make_delivery_client
 from slack_fake import FakeSlack
 

@@ -17,6 +17,7 @@ from bot.dlf.config import DlfConfig
 from bot.render.detached import DETACHED_REPLY_LINE
 from bot.render.limits import problems
 from bot.services.subscriptions import SubscriptionService, WatchResult
+from bot.slack.answers import subscription_message
 from bot.store import Store, create_engine, wall_clock_ms
 from bot.store.testing import (
     ManualClock,
@@ -526,10 +527,10 @@ async def test_alerts_queued_while_a_channel_is_broken_are_held_and_all_arrive_i
         assert [s.state for s in await tx.subscriptions.list_for_channel("C1")] == ["broken"]
 
     fake.faults.clear()  # someone invites the bot back
-    answer = await watch_service.handle(
+    answer = subscription_message(await watch_service.handle(
         WatchCommand(target="job_batch", events_given=False, mention_given=False),
         channel_id="C1", user_id="U2", team_id=None,
-    )
+    ))
     assert "6 messages held back" in str(answer.blocks)
     await sender.drain()
 

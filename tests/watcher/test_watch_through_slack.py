@@ -12,7 +12,7 @@ from watcher_rig import Rig, blocks_text, dlf_client
 
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
-from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, serve_http
+from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, build_web_client, serve_http
 from bot.slack.ingress import SlackGate
 from slack_fake import TEAM_ID
 
@@ -40,7 +40,7 @@ async def test_signed_watch_then_failure_posts_one_alert_card_per_channel(rig: R
     client = dlf_client(rig.dlf_url)
     registry = CollectorRegistry()
     app = build_app(AppDeps(
-        bot_token="xoxb-watcher-test", signing_secret=SECRET, slack_api_url=rig.slack_url,
+        client=build_web_client(token="xoxb-watcher-test", base_url=rig.slack_url), signing_secret=SECRET,
         instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
         subscriptions=SubscriptionService(store=rig.store, clients={"default": client}),
         metrics=SlackMetrics(registry=registry),

@@ -1,5 +1,5 @@
 """Alembic environment: runs on the connection `bot.store.migrate` hands in, or (the `alembic` command line) on the
-URL given with `-x url=...` or as `sqlalchemy.url`. It reads no environment variable: only bot/cli.py reads settings.
+URL given with `-x url=...` or as `sqlalchemy.url`. It reads no environment variable: only the entry point (bot.cli) reads settings.
 
     alembic -c bot/store/alembic.ini -x url=sqlite:///dlf-bot.sqlite3 upgrade head
 """

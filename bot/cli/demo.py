@@ -1,0 +1,70 @@
+"""`dlf-bot demo`: cards of seeded sandbox instances, then a channel watching a job and the alert it gets.
+
+Offline and without credentials: the embedded DLF sandbox, an in-process fake Slack and a temporary database.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.cli.preview import preview, print_preview
+from bot.cli.wiring import EmbeddedSandbox, embedded_sandbox, temporary_store
+from bot.render.limits import problems
+from bot.render.preview import to_text
+from bot.watcher.demo import run_watch_demo
+from bot.watcher.deliver import make_delivery_client
+
+# Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
+DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
+SIX_MINUTES_MS = 6 * 60_000
+
+
+async def demo_main(out: TextIO) -> int:
+    """Print each seeded instance's card, then the watch demo; 1 when Slack would refuse any of it."""
+    from dlf_sandbox import SEEDED
+
+    status = 0
+    async with embedded_sandbox() as embedded:
+        for key in DEMO_INSTANCES:
+            seeded = SEEDED[key]
+            line = f"/dlf instance {seeded.job} {seeded.instance_id}"
+            result = await preview(line, clients=embedded.clients)
+            print(f"\n$ {line}    ({key}: {seeded.status})\n", file=out)
+            print_preview(result, as_json=False, out=out)
+            status = status or (1 if result.problems else 0)
+        status = status or await _watch_demo(embedded, out)
+    return status
+
+
+async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
+    """A channel watches a job, an instance of it fails, and the alert arrives (on a fake Slack, temp database)."""
+    from slack_fake import FakeSlack
+
+    def fail_instance(job: str) -> int:
+        # A run that started six minutes ago and fails now, scripted on the sandbox's timeline like the tests do.
+        sandbox = embedded.sandbox
+        now = sandbox.clock()
+        instance_id = sandbox.timeline.appear(job, at=now - SIX_MINUTES_MS)
+        sandbox.timeline.fail(job, instance_id, at=now)
+        sandbox.timeline.step_until(now)
+        return int(instance_id)
+
+    fake = FakeSlack(validator=problems)
+    async with temporary_store("dlf-bot-demo-") as store, fake.serve() as slack_url:
+        demo = await run_watch_demo(
+            store=store,
+            clients=embedded.clients,
+            slack=make_delivery_client(token="xoxb-demo", base_url=slack_url),
+            fail_instance=fail_instance,
+        )
+    print(f"\n$ /dlf watch {demo.job}    (in channel {demo.channel}; then instance {demo.instance_id} fails)", file=out)
+    for message in demo.messages:
+        print(f"\n--- posted in {demo.channel} ---\n", file=out)
+        print(to_text(message), file=out)
+    for method, found in fake.rejected:
+        print(f"Slack would refuse a {method}: {'; '.join(found)}", file=sys.stderr)
+    return 1 if fake.rejected or not demo.messages else 0
+
+
+__all__ = ["DEMO_INSTANCES", "demo_main"]

@@ -1,0 +1,181 @@
+"""`Settings`: every setting of the bot, validated field by field, and what a subcommand lacks (`Needs`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.errors import ConfigError
+from bot.profiles import DEFAULT_PROFILE
+from bot.settings.dlf_profile import ENV_PROFILE_NAMES, DlfProfile
+from bot.store.url import DEFAULT_DATABASE_URL, parse_database_url
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a CLI subcommand needs configured; `load_settings` reports whatever it lacks."""
+
+    dlf: bool = False
+    slack: bool = False
+
+
+RUN = Needs(dlf=True, slack=True)
+DLF_ONLY = Needs(dlf=True)
+NOTHING = Needs()
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot. Field names are the environment names, lower-cased."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+
+    dlf_region: str | None = None
+    dlf_endpoint: str | None = None
+    dlf_iam_endpoint: str | None = None
+    huaweicloud_sdk_project_id: str | None = None
+    dlf_workspace: str | None = None
+    huaweicloud_sdk_ak: SecretStr | None = None
+    huaweicloud_sdk_sk: SecretStr | None = None
+    huaweicloud_sdk_security_token: SecretStr | None = None
+    dlf_iam_username: str | None = None
+    dlf_iam_password: SecretStr | None = None
+    dlf_iam_domain: str | None = None
+    dlf_auth_token: SecretStr | None = None
+
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
+    dlf_poll_interval: float = Field(default=60.0, ge=1, le=3600)
+    # After a crash, how long a replica's poll lease and its claimed outbox rows wait before another process (or the
+    # restarted one) takes them over. Default lease: two poll intervals plus 30 s.
+    dlf_watcher_lease_ttl: float | None = Field(default=None, ge=1, le=86400)
+    dlf_outbox_claim_ttl: float = Field(default=120.0, ge=1, le=3600)
+    # A replica's heartbeat lease: once it lapses (the process died), its poll lease and claimed outbox rows are taken
+    # over at once; the two TTLs above only bound a replica that is alive but stuck. Also sets the deliverer's Slack
+    # timeout (a third of it) and fence (it sends nothing once its last renewal is older than 40 % of it).
+    dlf_heartbeat_ttl: float = Field(default=15.0, ge=3, le=600)
+    dlf_lookback_hours: int = Field(default=24, ge=1, le=168)
+    # How long finished outbox rows, resolved incidents, seen instances and audit entries are kept (pruned by the
+    # poll lease holder in small batches). Longer than the lookback, so a failure DLF still lists is still known.
+    dlf_retention_days: int = Field(default=30, ge=1, le=3650)
+    dlf_rate_limit: float = Field(default=20.0, gt=0, le=1000)
+    dlf_timeout: float = Field(default=10.0, gt=0, le=300)
+    alert_digest_threshold: int = Field(default=5, ge=1, le=1000)
+    log_level: str = "INFO"
+    port: int = Field(default=3000, ge=0, le=65535)
+    dlf_bot_config: Path | None = None
+
+    profiles: dict[str, DlfProfile] = Field(default_factory=dict, description="from the YAML file, by name")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `load_settings` merges the environment and the .env file itself, so a caller (a test, the CLI) says
+        # exactly which environment counts; reading os.environ behind its back would make that impossible.
+        return (init_settings,)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slack_api_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
+        # slack_sdk joins method names onto the base URL: it must end with a slash.
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr) -> SecretStr:
+        try:
+            parse_database_url(value.get_secret_value())
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("DATABASE_URL").lstrip(": ")) from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is given; HTTP mode otherwise."""
+        return self.slack_app_token is not None
+
+    def default_profile(self) -> DlfProfile:
+        """The DLF profile the environment describes."""
+        return DlfProfile(
+            name=DEFAULT_PROFILE,
+            **{field: getattr(self, _env_field(env)) for field, env in ENV_PROFILE_NAMES.items()},
+        )
+
+    def dlf_profiles(self) -> dict[str, DlfProfile]:
+        """Every DLF profile: "default" (when the environment sets any of it, or no file adds others) + the file's."""
+        default = self.default_profile()
+        described = any(getattr(default, field) for field in ENV_PROFILE_NAMES)
+        found = {DEFAULT_PROFILE: default} if described or not self.profiles else {}
+        found.update(self.profiles)
+        return found
+
+    def problems(self, needs: Needs) -> list[str]:
+        """Everything missing for `needs` (cross-field rules the field validators cannot see)."""
+        found: list[str] = []
+        if self.dlf_retention_days * 24 <= self.dlf_lookback_hours:
+            found.append(
+                f"DLF_RETENTION_DAYS ({self.dlf_retention_days} d) must be longer than DLF_LOOKBACK_HOURS"
+                f" ({self.dlf_lookback_hours} h): a failure DLF still lists would be forgotten and alerted again"
+            )
+        if needs.dlf:
+            for name, profile in self.dlf_profiles().items():
+                if name == DEFAULT_PROFILE and name not in self.profiles:
+                    found.extend(profile.problems(ENV_PROFILE_NAMES))
+                else:
+                    keys = {field: field for field in ENV_PROFILE_NAMES}
+                    where = f"profile {name!r} in {self.dlf_bot_config}"
+                    found.extend(f"{where}: {problem}" for problem in profile.problems(keys))
+        if needs.slack:
+            if self.slack_bot_token is None:
+                found.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-…)")
+            if not self.socket_mode and self.slack_signing_secret is None:
+                found.append(
+                    "SLACK_SIGNING_SECRET is not set: HTTP mode verifies Slack's request signatures"
+                    " (or set SLACK_APP_TOKEN, xapp-…, for Socket Mode)"
+                )
+        return found
+
+    def secret_values(self) -> list[str]:
+        """Every secret's plain value, for the log filter that redacts them should one ever reach a log line."""
+        values: list[SecretStr | None] = [self.slack_bot_token, self.slack_app_token, self.slack_signing_secret]
+        for profile in self.dlf_profiles().values():
+            values += [profile.ak, profile.sk, profile.security_token, profile.iam_password, profile.auth_token]
+        plain = {value.get_secret_value() for value in values if value is not None}
+        database = parse_database_url(self.database_url.get_secret_value()).password
+        if database:
+            plain.add(database)
+        return sorted((value for value in plain if len(value) >= 4), key=len, reverse=True)
+
+
+def _env_field(env: str) -> str:
+    return env.lower()
+
+
+__all__ = ["DEFAULT_SLACK_API_URL", "DLF_ONLY", "LOG_LEVELS", "NOTHING", "RUN", "Needs", "Settings"]

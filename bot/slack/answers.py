@@ -1,0 +1,56 @@
+"""Service results → the messages that answer them: the one place a use case's outcome meets a renderer.
+
+The services return dataclasses (`InstanceShown`, `WatchResult`, `Refused`, …); the listeners (and so `preview`,
+which goes through them) turn each into a `Message` here, with the pure renderers of `bot.render`.
+"""
+
+from __future__ import annotations
+
+from bot import messages
+from bot.render.errors import render_command_error, render_dlf_error, render_notice
+from bot.render.instance_card import render_instance
+from bot.render.message import Message
+from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
+from bot.services.instances import InstanceShown
+from bot.services.outcomes import DatabaseUnavailable, Refused
+from bot.services.subscriptions import ChannelWatches, SubscriptionOutcome, UnwatchResult, WatchResult
+
+
+def instance_message(
+    outcome: InstanceShown | Refused, *, shareable: bool = True, shared_by: str | None = None
+) -> Message:
+    """The instance's card (`shareable`: with a Share button; `shared_by`: who shared it), or why there is none."""
+    if isinstance(outcome, Refused):
+        return refusal_message(outcome)
+    return render_instance(
+        outcome.instance, now_ms=outcome.read_at_ms, profile=outcome.profile, shareable=shareable,
+        shared_by=shared_by,
+    )
+
+
+def subscription_message(outcome: SubscriptionOutcome) -> Message:
+    """The answer to `/dlf watch`, `/dlf unwatch` or `/dlf watches`."""
+    if isinstance(outcome, WatchResult):
+        return render_subscribed(
+            outcome.subscription, already=outcome.already, previous=outcome.previous, resumed=outcome.resumed
+        )
+    if isinstance(outcome, UnwatchResult):
+        return render_unsubscribed(
+            outcome.target, is_pattern=outcome.is_pattern, instance_id=outcome.instance_id, removed=outcome.removed
+        )
+    if isinstance(outcome, ChannelWatches):
+        return render_watches(outcome.subscriptions)
+    if isinstance(outcome, DatabaseUnavailable):
+        return render_notice(messages.database_unavailable(outcome.kind, wait_s=outcome.wait_s))
+    return refusal_message(outcome)
+
+
+def refusal_message(refused: Refused) -> Message:
+    """Why nothing was done: the command's mistake, or DLF's answer as one line."""
+    if refused.command_error is not None:
+        return render_command_error(refused.command_error)
+    assert refused.dlf_error is not None
+    return render_dlf_error(refused.dlf_error, job=refused.job, instance_id=refused.instance_id)
+
+
+__all__ = ["instance_message", "refusal_message", "subscription_message"]
