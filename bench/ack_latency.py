@@ -82,15 +82,26 @@ async def wait_http(http: aiohttp.ClientSession, url: str, *, timeout: float = 6
 
 
 def signed(text: str, response_url: str, n: int) -> tuple[str, dict[str, str]]:
-    body = urlencode({
-        "team_id": "T0BENCH", "channel_id": "C0BENCH", "user_id": "U0BENCH", "command": "/dlf", "text": text,
-        "response_url": response_url, "trigger_id": f"1.2.{n}", "api_app_id": "A0BENCH",
-    })
+    body = urlencode(
+        {
+            "team_id": "T0BENCH",
+            "channel_id": "C0BENCH",
+            "user_id": "U0BENCH",
+            "command": "/dlf",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": f"1.2.{n}",
+            "api_app_id": "A0BENCH",
+        }
+    )
     stamp = str(int(time.time()))
     signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
     assert signature is not None
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": stamp,
-               "X-Slack-Signature": signature}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+    }
     return body, headers
 
 
@@ -121,8 +132,11 @@ async def peers(folder: Path, latency_ms: int) -> AsyncIterator[tuple[str, str]]
     """The sandbox and the fake Slack, each in its own process; yields (DLF URL, Slack Web API URL)."""
     dlf_port, slack_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    sandbox = await spawn([str(BIN / "dlf-bot"), "sandbox", "--port", str(dlf_port), "--latency-ms",
-                           str(latency_ms)], env, folder / "sandbox.log")
+    sandbox = await spawn(
+        [str(BIN / "dlf-bot"), "sandbox", "--port", str(dlf_port), "--latency-ms", str(latency_ms)],
+        env,
+        folder / "sandbox.log",
+    )
     slack = await spawn([sys.executable, "-m", "slack_fake", "--port", str(slack_port)], env, folder / "slack.log")
     try:
         async with aiohttp.ClientSession() as http:
@@ -135,8 +149,9 @@ async def peers(folder: Path, latency_ms: int) -> AsyncIterator[tuple[str, str]]
             await process.wait()
 
 
-async def start(target: Target, argv: Sequence[str], env: dict[str, str], folder: Path,
-                http: aiohttp.ClientSession) -> None:
+async def start(
+    target: Target, argv: Sequence[str], env: dict[str, str], folder: Path, http: aiohttp.ClientSession
+) -> None:
     target.process = await spawn(argv, env, folder / f"{target.name}.log")
     target.startup_s = await wait_http(http, f"http://127.0.0.1:{target.port}/healthz")
 
@@ -147,11 +162,19 @@ async def main(args: argparse.Namespace) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         async with peers(folder, args.latency_ms) as (dlf_url, slack_url):
             bot, bare = Target("dlf-bot", free_port()), Target("bare-bolt", free_port())
-            base_env = {key: value for key, value in os.environ.items()
-                        if not key.startswith(("SLACK_", "DLF_", "HUAWEICLOUD_", "DATABASE_URL"))}
+            base_env = {
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith(("SLACK_", "DLF_", "HUAWEICLOUD_", "DATABASE_URL"))
+            }
             bot_env = {
-                **base_env, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack_url, **SANDBOX_CREDENTIALS.as_env(dlf_url), "PORT": str(bot.port), "LOG_LEVEL": "WARNING",
+                **base_env,
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack_url,
+                **SANDBOX_CREDENTIALS.as_env(dlf_url),
+                "PORT": str(bot.port),
+                "LOG_LEVEL": "WARNING",
                 "DATABASE_URL": f"sqlite:///{folder / 'bot.db'}",
             }
             bare_env = {**base_env, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack_url}
@@ -159,24 +182,29 @@ async def main(args: argparse.Namespace) -> None:
             async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
                 try:
                     await start(bot, [str(BIN / "dlf-bot"), "run", "--host", "127.0.0.1"], bot_env, folder, http)
-                    await start(bare, [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare.port)],
-                                bare_env, folder, http)
+                    await start(
+                        bare,
+                        [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare.port)],
+                        bare_env,
+                        folder,
+                        http,
+                    )
                     for target in (bot, bare):  # first requests: auth.test, connection set-up
                         await asyncio.gather(*(one(http, target, slack_url, n, []) for n in range(5)))
                     await asyncio.sleep(args.latency_ms / 1000 + 0.5)
                     for burst in range(args.bursts):
                         order = (bot, bare) if burst % 2 == 0 else (bare, bot)
                         for target in order:
-                            await asyncio.gather(*(one(http, target, slack_url, burst * 1000 + n, target.acks)
-                                                   for n in range(args.size)))
+                            await asyncio.gather(
+                                *(one(http, target, slack_url, burst * 1000 + n, target.acks) for n in range(args.size))
+                            )
                         await asyncio.sleep(args.gap)
                     if args.rate:
                         for target in (bot, bare):
                             await asyncio.sleep(args.latency_ms / 1000 + 1)
                             sent = []
                             for n in range(int(args.rate * 3)):
-                                sent.append(asyncio.create_task(one(http, target, slack_url, 90_000 + n,
-                                                                    target.paced)))
+                                sent.append(asyncio.create_task(one(http, target, slack_url, 90_000 + n, target.paced)))
                                 await asyncio.sleep(1 / args.rate)
                             await asyncio.gather(*sent)
                     # A restart: the database is at the latest schema now, as on every start but the first.
@@ -191,11 +219,15 @@ async def main(args: argparse.Namespace) -> None:
                         if target.process is not None and target.process.returncode is None:
                             target.process.kill()
                             await target.process.wait()
-    print(f"ack latency: {args.bursts} bursts of {args.size} concurrent signed /dlf instance requests, DLF answering "
-          f"in {args.latency_ms} ms; {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
+    print(
+        f"ack latency: {args.bursts} bursts of {args.size} concurrent signed /dlf instance requests, DLF answering "
+        f"in {args.latency_ms} ms; {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs"
+    )
     for target in (bot, bare):
-        print(f"  {target.name:10} start-up to /healthz {target.startup_s:5.2f} s   bursts: {describe(target.acks)}"
-              f"   (failed {target.failed})")
+        print(
+            f"  {target.name:10} start-up to /healthz {target.startup_s:5.2f} s   bursts: {describe(target.acks)}"
+            f"   (failed {target.failed})"
+        )
         if target.restart_s is not None:
             print(f"  {'':10} restart (database migrated already) to /healthz {target.restart_s:5.2f} s")
         if target.paced:

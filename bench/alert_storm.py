@@ -106,8 +106,10 @@ def main() -> None:
     print(f"lost:                  {figures['lost']:.0f}")
     print(f"duplicated:            {figures['duplicates']:.0f}")
     per_request = figures["connections"] / figures["requests"] if figures["requests"] else 0.0
-    print(f"Slack connections:     {figures['connections']:.0f} for {figures['requests']:.0f} Web API requests "
-          f"({per_request:.3f} per request)")
+    print(
+        f"Slack connections:     {figures['connections']:.0f} for {figures['requests']:.0f} Web API requests "
+        f"({per_request:.3f} per request)"
+    )
 
 
 if __name__ == "__main__":

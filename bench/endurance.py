@@ -66,8 +66,21 @@ def _rss_kb() -> int:
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 def _heap_kb() -> tuple[int, int] | None:
@@ -112,7 +125,9 @@ async def _bench_retention(store: Any, *, now_ms: int, retention_days: float) ->
                 instances_seen.c.last_status_at < cutoff, instances_seen.c.status.not_in(TRACKED_STATUSES)
             )
         )
-        await tx.conn.execute(delete(incidents).where(incidents.c.state == "resolved", incidents.c.resolved_at < cutoff))
+        await tx.conn.execute(
+            delete(incidents).where(incidents.c.state == "resolved", incidents.c.resolved_at < cutoff)
+        )
         await tx.conn.execute(delete(audit).where(audit.c.at < cutoff))
 
 
@@ -155,8 +170,9 @@ async def bot_process(args: argparse.Namespace) -> None:
     )
     async with store.transaction() as tx:
         for n in range(args.jobs):
-            await tx.subscriptions.subscribe(channel=f"C{n % CHANNELS:02d}", profile="default", target=_job(n),
-                                             created_by="bench")
+            await tx.subscriptions.subscribe(
+                channel=f"C{n % CHANNELS:02d}", profile="default", target=_job(n), created_by="bench"
+            )
     retention_name, prune = _retention(args.retention_hook)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -182,15 +198,29 @@ async def bot_process(args: argparse.Namespace) -> None:
             (report,) = reports
             calls, requests = client.stats.requests - requests, client.stats.requests
             heap = _heap_kb()
-            print(json.dumps({
-                "heap_used_kb": heap[0] if heap else None, "heap_free_kb": heap[1] if heap else None,
-                "threads": len(os.listdir("/proc/self/task")), "sqlite_kb": _sqlite_kb(),
-                "cycle_s": cycle_s, "rss_kb": _rss_kb(), "fds": len(os.listdir("/proc/self/fd")),
-                "db_bytes": _db_bytes(db), "objects": len(gc.get_objects()) if args.count_objects else None,
-                "listed": report.listed, "tracked": getattr(report, "tracked", None), "error": report.error,
-                "late": getattr(report, "late_lookups", None) or 0, "calls": calls,
-                "new_failures": report.new_failures, "enqueued": report.enqueued,
-            }), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "heap_used_kb": heap[0] if heap else None,
+                        "heap_free_kb": heap[1] if heap else None,
+                        "threads": len(os.listdir("/proc/self/task")),
+                        "sqlite_kb": _sqlite_kb(),
+                        "cycle_s": cycle_s,
+                        "rss_kb": _rss_kb(),
+                        "fds": len(os.listdir("/proc/self/fd")),
+                        "db_bytes": _db_bytes(db),
+                        "objects": len(gc.get_objects()) if args.count_objects else None,
+                        "listed": report.listed,
+                        "tracked": getattr(report, "tracked", None),
+                        "error": report.error,
+                        "late": getattr(report, "late_lookups", None) or 0,
+                        "calls": calls,
+                        "new_failures": report.new_failures,
+                        "enqueued": report.enqueued,
+                    }
+                ),
+                flush=True,
+            )
     finally:
         if profiler is not None:
             profiler.dump_stats(args.profile)
@@ -299,15 +329,24 @@ def _checkpoint(label: str, cycle: int, now: int, window: list[dict[str, Any]], 
     last = window[-1]
     times = sorted(r["cycle_s"] * 1000 for r in window)
     return Checkpoint(
-        label=label, cycle=cycle, simulated=datetime.fromtimestamp(now / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
-        rss_mb=last["rss_kb"] / 1024, fds=last["fds"], threads=last["threads"],
+        label=label,
+        cycle=cycle,
+        simulated=datetime.fromtimestamp(now / 1000, UTC).strftime("%Y-%m-%d %H:%M"),
+        rss_mb=last["rss_kb"] / 1024,
+        fds=last["fds"],
+        threads=last["threads"],
         sqlite_mb=last["sqlite_kb"] / 1024 if last["sqlite_kb"] is not None else None,
         heap_used_mb=last["heap_used_kb"] / 1024 if last["heap_used_kb"] is not None else None,
-        heap_free_mb=last["heap_free_kb"] / 1024 if last["heap_free_kb"] is not None else None, db_mb=last["db_bytes"] / 1e6, objects=last["objects"],
-        median_ms=statistics.median(times), p95_ms=times[int(0.95 * (len(times) - 1))],
+        heap_free_mb=last["heap_free_kb"] / 1024 if last["heap_free_kb"] is not None else None,
+        db_mb=last["db_bytes"] / 1e6,
+        objects=last["objects"],
+        median_ms=statistics.median(times),
+        p95_ms=times[int(0.95 * (len(times) - 1))],
         listed=statistics.mean(r["listed"] for r in window),
-        tracked=statistics.mean(r["tracked"] or 0 for r in window), calls=statistics.mean(r["calls"] for r in window),
-        late=statistics.mean(r["late"] for r in window), failures=failures,
+        tracked=statistics.mean(r["tracked"] or 0 for r in window),
+        calls=statistics.mean(r["calls"] for r in window),
+        late=statistics.mean(r["late"] for r in window),
+        failures=failures,
     )
 
 
@@ -327,17 +366,34 @@ async def driver(args: argparse.Namespace) -> None:
     errors = 0
     with tempfile.TemporaryDirectory() as workdir:
         async with sandbox.serve() as dlf_url, slack.serve() as slack_url:
-            command = [sys.executable, str(Path(__file__).resolve()), "--bot", "--dlf", dlf_url, "--slack",
-                       slack_url, "--db", f"{workdir}/endurance.db", "--start-ms", str(START_MS), "--jobs",
-                       str(args.jobs), "--step-s", str(args.step_s), "--retention-days", str(args.retention_days)]
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--bot",
+                "--dlf",
+                dlf_url,
+                "--slack",
+                slack_url,
+                "--db",
+                f"{workdir}/endurance.db",
+                "--start-ms",
+                str(START_MS),
+                "--jobs",
+                str(args.jobs),
+                "--step-s",
+                str(args.step_s),
+                "--retention-days",
+                str(args.retention_days),
+            ]
             if args.retention_hook:
                 command += ["--retention-hook", args.retention_hook]
             if args.count_objects:
                 command.append("--count-objects")
             if args.profile:
                 command += ["--profile", args.profile]
-            bot = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE,
-                                                       stdout=asyncio.subprocess.PIPE, limit=2**20)
+            bot = await asyncio.create_subprocess_exec(
+                *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**20
+            )
             assert bot.stdin is not None and bot.stdout is not None
             hello = json.loads(await asyncio.wait_for(bot.stdout.readline(), timeout=600))
             window: list[dict[str, Any]] = []
@@ -349,11 +405,14 @@ async def driver(args: argparse.Namespace) -> None:
                 await bot.stdin.drain()
                 answer = json.loads(await bot.stdout.readline())
                 errors += answer["error"] is not None
-                window = [*window[-(args.window - 1):], answer]
+                window = [*window[-(args.window - 1) :], answer]
                 if cycle in marks:
                     checkpoints.append(_checkpoint(marks[cycle], cycle, now, window, project.failures))
-                    print(f"... {marks[cycle]}: cycle {cycle:,} ({time.monotonic() - started:.0f} s)",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"... {marks[cycle]}: cycle {cycle:,} ({time.monotonic() - started:.0f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if cycle % 1000 == 0:
                     sandbox.calls.reset()
             bot.stdin.close()
@@ -362,36 +421,45 @@ async def driver(args: argparse.Namespace) -> None:
     _print(args, hello["retention"], checkpoints, posted=posted, errors=errors, failures=project.failures)
 
 
-def _print(args: argparse.Namespace, retention: str, points: list[Checkpoint], *, posted: int, errors: int,
-           failures: int) -> None:
+def _print(
+    args: argparse.Namespace, retention: str, points: list[Checkpoint], *, posted: int, errors: int, failures: int
+) -> None:
     print(f"machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, {platform.platform()}")
-    print(f"{args.jobs:,} daily jobs, {args.jobs:,} subscriptions over {CHANNELS} channels; one cycle per simulated "
-          f"{args.step_s:.0f} s; {args.warmup:,} warm-up + {args.cycles:,} measured cycles; SQLite store; "
-          f"retention {args.retention_days:g} days ({retention})\n")
-    header = (f"{'':>7} {'cycle':>7} {'simulated':>17} | {'RSS MB':>7} {'heap used/free':>14} {'SQLite':>6} "
-              f"{'threads':>7} "
-              f"{'open files':>10} {'DB MB':>6} "
-              f"{'objects':>8} | {'median ms':>9} {'p95 ms':>7} | {'DLF calls':>9} {'late':>5} {'listed':>7} "
-              f"{'followed':>8} {'failures':>8}")
+    print(
+        f"{args.jobs:,} daily jobs, {args.jobs:,} subscriptions over {CHANNELS} channels; one cycle per simulated "
+        f"{args.step_s:.0f} s; {args.warmup:,} warm-up + {args.cycles:,} measured cycles; SQLite store; "
+        f"retention {args.retention_days:g} days ({retention})\n"
+    )
+    header = (
+        f"{'':>7} {'cycle':>7} {'simulated':>17} | {'RSS MB':>7} {'heap used/free':>14} {'SQLite':>6} "
+        f"{'threads':>7} "
+        f"{'open files':>10} {'DB MB':>6} "
+        f"{'objects':>8} | {'median ms':>9} {'p95 ms':>7} | {'DLF calls':>9} {'late':>5} {'listed':>7} "
+        f"{'followed':>8} {'failures':>8}"
+    )
     print(header)
     print("-" * len(header))
     for p in points:
         objects = f"{p.objects:,}" if p.objects is not None else "-"
         heap = f"{p.heap_used_mb:.1f}/{p.heap_free_mb:.1f}" if p.heap_used_mb is not None else "-"
         sqlite_mb = f"{p.sqlite_mb:.1f}" if p.sqlite_mb is not None else "-"
-        print(f"{p.label:>7} {p.cycle:>7,} {p.simulated:>17} | {p.rss_mb:>7.1f} {heap:>14} {sqlite_mb:>6} "
-              f"{p.threads:>7} "
-              f"{p.fds:>10} {p.db_mb:>6.2f} "
-              f"{objects:>8} | {p.median_ms:>9.1f} {p.p95_ms:>7.1f} | {p.calls:>9.1f} {p.late:>5.2f} {p.listed:>7.1f} "
-              f"{p.tracked:>8.1f} {p.failures:>8,}")
-    print(f"\nmedian / p95: cycle time over the {args.window} cycles before each point; averaged over the same cycles:"
-          " DLF calls per cycle (the client's count: lists, probes, details), late: instances looked up because they"
-          " ended after the failure list's window, listed: instance-list rows read (unfinished + recent failures +"
-          " incident successes), followed: unfinished instances remembered in the store; failures: simulated so far."
-          " heap: glibc malloc's bytes in use / free but kept by the process (fragmentation), MB; SQLite: what"
-          " SQLite holds of it (page caches of the pooled connections, statements), MB."
-          "\n"
-          f"{failures:,} failures simulated, {posted:,} messages posted to Slack, {errors} cycles failed.")
+        print(
+            f"{p.label:>7} {p.cycle:>7,} {p.simulated:>17} | {p.rss_mb:>7.1f} {heap:>14} {sqlite_mb:>6} "
+            f"{p.threads:>7} "
+            f"{p.fds:>10} {p.db_mb:>6.2f} "
+            f"{objects:>8} | {p.median_ms:>9.1f} {p.p95_ms:>7.1f} | {p.calls:>9.1f} {p.late:>5.2f} {p.listed:>7.1f} "
+            f"{p.tracked:>8.1f} {p.failures:>8,}"
+        )
+    print(
+        f"\nmedian / p95: cycle time over the {args.window} cycles before each point; averaged over the same cycles:"
+        " DLF calls per cycle (the client's count: lists, probes, details), late: instances looked up because they"
+        " ended after the failure list's window, listed: instance-list rows read (unfinished + recent failures +"
+        " incident successes), followed: unfinished instances remembered in the store; failures: simulated so far."
+        " heap: glibc malloc's bytes in use / free but kept by the process (fragmentation), MB; SQLite: what"
+        " SQLite holds of it (page caches of the pooled connections, statements), MB."
+        "\n"
+        f"{failures:,} failures simulated, {posted:,} messages posted to Slack, {errors} cycles failed."
+    )
 
 
 def main() -> None:

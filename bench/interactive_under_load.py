@@ -73,15 +73,25 @@ async def ask(world: World, port: int, cards: Cards, instance_id: int, n: int) -
     import httpx
 
     card_id = f"c{n}"
-    body = urlencode({
-        "team_id": "T0BENCH", "channel_id": "C0PERSON", "user_id": "U0PERSON", "command": "/dlf",
-        "text": f"instance {PERSON_JOB} {instance_id}", "response_url": cards.url + card_id,
-        "trigger_id": f"1.2.{n}", "api_app_id": "A0BENCH",
-    })
+    body = urlencode(
+        {
+            "team_id": "T0BENCH",
+            "channel_id": "C0PERSON",
+            "user_id": "U0PERSON",
+            "command": "/dlf",
+            "text": f"instance {PERSON_JOB} {instance_id}",
+            "response_url": cards.url + card_id,
+            "trigger_id": f"1.2.{n}",
+            "api_app_id": "A0BENCH",
+        }
+    )
     async with httpx.AsyncClient(timeout=30) as http:
         sent = time.perf_counter()
-        answer = await http.post(f"http://127.0.0.1:{port}/slack/events", content=body,
-                                 headers=signed_headers(body, "application/x-www-form-urlencoded"))
+        answer = await http.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            content=body,
+            headers=signed_headers(body, "application/x-www-form-urlencoded"),
+        )
         acked = time.perf_counter()
     assert answer.status_code == 200, answer.text
     await wait_for(lambda: card_id in cards.arrived, timeout=60, every=0.005, what="the card")
@@ -110,8 +120,9 @@ async def main(args: argparse.Namespace) -> None:
                 world.add_jobs([PERSON_JOB, *(f"storm_{n:03d}" for n in range(args.failures))])
                 person_instance = world.fail(PERSON_JOB)
                 world.failures.clear()
-                bot = await world.start_bot(f"sqlite:///{Path(tmp) / 'bot.db'}", log=Path(tmp) / "bot.log",
-                                            DLF_POLL_INTERVAL="1")
+                bot = await world.start_bot(
+                    f"sqlite:///{Path(tmp) / 'bot.db'}", log=Path(tmp) / "bot.log", DLF_POLL_INTERVAL="1"
+                )
                 for channel in CHANNELS:
                     await world.watch(bot, channel, "storm_*")
                 sandbox.faults.latency_ms = args.latency_ms
@@ -123,8 +134,12 @@ async def main(args: argparse.Namespace) -> None:
                     world.fail(f"storm_{n:03d}")
                 storm_started = time.perf_counter()
                 # The storm lasts while the watcher fetches the failures' details (one each, 20/s at most).
-                await wait_for(lambda: sandbox.calls.count("show_instance") > details_before + 5, timeout=60,
-                               every=0.01, what="the watcher fetching details")
+                await wait_for(
+                    lambda: sandbox.calls.count("show_instance") > details_before + 5,
+                    timeout=60,
+                    every=0.01,
+                    what="the watcher fetching details",
+                )
                 n = 1000
                 while sandbox.calls.count("show_instance") - details_before < args.failures - 10:
                     storm.append(await ask(world, bot.port, cards, person_instance, n))
@@ -135,8 +150,10 @@ async def main(args: argparse.Namespace) -> None:
             finally:
                 await world.close()
                 await runner.cleanup()
-    print(f"interactive under load: /dlf instance every {args.every} s, DLF answering in {args.latency_ms} ms; "
-          f"{platform.python_version()} on {platform.machine()}")
+    print(
+        f"interactive under load: /dlf instance every {args.every} s, DLF answering in {args.latency_ms} ms; "
+        f"{platform.python_version()} on {platform.machine()}"
+    )
     print(f"  idle   ({len(idle):3d} cards)  ack: {describe(idle, 'ack_s')}   card: {describe(idle, 'card_s')}")
     print(f"  storm  ({len(storm):3d} cards)  ack: {describe(storm, 'ack_s')}   card: {describe(storm, 'card_s')}")
     print(f"  the storm: {args.failures} failures, details fetched over {storm_s:.1f} s")

@@ -35,20 +35,71 @@ DAY_MS = 86_400_000
 
 async def fill(store: Store, now: int, rows: int) -> None:
     async with store.transaction() as tx:
-        await tx.conn.execute(insert(outbox), [
-            {"key": f"k{n}", "channel": f"C{n % 50}", "kind": "alert", "payload": {"text": "x" * 200, "blocks": []},
-             "status": "sent", "next_attempt_at": now, "created_at": now} for n in range(rows)])
-        await tx.conn.execute(insert(incidents), [
-            {"channel": f"C{n % 50}", "profile": "default", "job_name": f"job_{n}", "first_instance_id": n,
-             "last_instance_id": n, "failure_count": 1, "state": "resolved", "root_key": f"k{n}", "opened_at": now,
-             "updated_at": now, "resolved_at": now} for n in range(rows // 2)])
-        await tx.conn.execute(insert(instances_seen), [
-            {"profile": "default", "job_name": f"job_{n % 500}", "instance_id": n, "status": "fail",
-             "first_seen_at": now, "last_status_at": now, "plan_time": now} for n in range(rows)])
+        await tx.conn.execute(
+            insert(outbox),
+            [
+                {
+                    "key": f"k{n}",
+                    "channel": f"C{n % 50}",
+                    "kind": "alert",
+                    "payload": {"text": "x" * 200, "blocks": []},
+                    "status": "sent",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for n in range(rows)
+            ],
+        )
+        await tx.conn.execute(
+            insert(incidents),
+            [
+                {
+                    "channel": f"C{n % 50}",
+                    "profile": "default",
+                    "job_name": f"job_{n}",
+                    "first_instance_id": n,
+                    "last_instance_id": n,
+                    "failure_count": 1,
+                    "state": "resolved",
+                    "root_key": f"k{n}",
+                    "opened_at": now,
+                    "updated_at": now,
+                    "resolved_at": now,
+                }
+                for n in range(rows // 2)
+            ],
+        )
+        await tx.conn.execute(
+            insert(instances_seen),
+            [
+                {
+                    "profile": "default",
+                    "job_name": f"job_{n % 500}",
+                    "instance_id": n,
+                    "status": "fail",
+                    "first_seen_at": now,
+                    "last_status_at": now,
+                    "plan_time": now,
+                }
+                for n in range(rows)
+            ],
+        )
         await tx.conn.execute(insert(audit), [{"at": now, "actor": "U1", "action": "watch"} for _ in range(rows // 2)])
-        await tx.conn.execute(insert(outbox), [
-            {"key": f"p{n}", "channel": f"C{n % 50}", "kind": "alert", "payload": {"text": "x", "blocks": []},
-             "status": "pending", "next_attempt_at": now, "created_at": now} for n in range(200)])
+        await tx.conn.execute(
+            insert(outbox),
+            [
+                {
+                    "key": f"p{n}",
+                    "channel": f"C{n % 50}",
+                    "kind": "alert",
+                    "payload": {"text": "x", "blocks": []},
+                    "status": "pending",
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for n in range(200)
+            ],
+        )
 
 
 async def measure(url: str, rows: int) -> None:
@@ -74,16 +125,19 @@ async def measure(url: str, rows: int) -> None:
     total = 0
     while True:
         began = time.perf_counter()
-        pruned = await prune(store, cutoffs=Cutoffs(history=clock() - 30 * DAY_MS, request_keys=clock(),
-                                                    channel_pace=clock()))
+        pruned = await prune(
+            store, cutoffs=Cutoffs(history=clock() - 30 * DAY_MS, request_keys=clock(), channel_pace=clock())
+        )
         runs.append(time.perf_counter() - began)
         total += sum(pruned.values())
         if not any(pruned.values()):
             break
     await store.aclose()
     longest = ", ".join(f"{table} {seconds * 1000:.0f} ms" for table, seconds in slowest.items())
-    print(f"{store.dialect}: {total:,} rows pruned in {len(runs) - 1} run(s) with work, {sum(runs):.2f} s in all; "
-          f"slowest run {max(runs):.2f} s; longest DELETE of <= 500 rows per table: {longest}")
+    print(
+        f"{store.dialect}: {total:,} rows pruned in {len(runs) - 1} run(s) with work, {sum(runs):.2f} s in all; "
+        f"slowest run {max(runs):.2f} s; longest DELETE of <= 500 rows per table: {longest}"
+    )
 
 
 async def main() -> None:

@@ -101,8 +101,9 @@ async def run_scenario(jobs: int, failures: int, *, latency_ms: float, naive_sam
         store = await Store.open(f"sqlite:///{workdir}/bench-{jobs}-{failures}.db")
         async with store.transaction() as tx:
             for n, name in enumerate(names):
-                await tx.subscriptions.subscribe(channel=f"C{n % CHANNELS:03d}", profile="default", target=name,
-                                                 created_by="bench")
+                await tx.subscriptions.subscribe(
+                    channel=f"C{n % CHANNELS:03d}", profile="default", target=name, created_by="bench"
+                )
         client = make_client(dlf_url)
         watcher = build_watcher(
             store=store,
@@ -179,8 +180,10 @@ async def deliver_all(watcher: Watcher, store: Store) -> None:
 
 def print_table(rows: list[Figures], *, latency_ms: float, naive_sample: int) -> None:
     print(f"machine: {os.cpu_count()} CPUs (nproc), Python {platform.python_version()}, {platform.platform()}")
-    print(f"sandbox latency {latency_ms:.0f} ms per request; DLF client rate limit 20 req/s (its default); "
-          f"{CHANNELS} channels; SQLite store\n")
+    print(
+        f"sandbox latency {latency_ms:.0f} ms per request; DLF client rate limit 20 req/s (its default); "
+        f"{CHANNELS} channels; SQLite store\n"
+    )
     header = (
         f"{'jobs':>6} {'new fails':>9} | {'calls':>5} {'(pages':>6} {'+ details)':>10} {'cycle s':>8} "
         f"{'1st queued s':>12} "

@@ -28,8 +28,10 @@ def watching_unavailable() -> str:
 
 def not_active_yet(subcommand: str) -> str:
     """A subcommand the parser knows whose action is not in this version yet (it comes with incident actions)."""
-    return (f"`/dlf {subcommand}` is written right, but this version of the bot does not do it yet: it comes with "
-            "the incident actions. Nothing was changed. `/dlf help` lists what works today.")
+    return (
+        f"`/dlf {subcommand}` is written right, but this version of the bot does not do it yet: it comes with "
+        "the incident actions. Nothing was changed. `/dlf help` lists what works today."
+    )
 
 
 def preview_read_only(subcommand: str) -> str:

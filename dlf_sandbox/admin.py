@@ -45,8 +45,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _event(event: Event) -> dict[str, Any]:
-    return {"at": event.at_ms, "kind": event.kind, "job": event.job, "instanceId": event.instance_id,
-            "status": event.status}
+    return {
+        "at": event.at_ms,
+        "kind": event.kind,
+        "job": event.job,
+        "instanceId": event.instance_id,
+        "status": event.status,
+    }
 
 
 def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
@@ -75,16 +80,19 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
             sb.faults.camel_case_errors = bool(body["camel_case_errors"])
         if "rate_limits" in body:
             limits = body["rate_limits"]
-            sb.faults.limit_rate(DOCUMENTED_PER_USER_LIMITS if limits == "documented" else limits,
-                                 window_s=float(body.get("rate_window_s", 1.0)))
+            sb.faults.limit_rate(
+                DOCUMENTED_PER_USER_LIMITS if limits == "documented" else limits,
+                window_s=float(body.get("rate_window_s", 1.0)),
+            )
         kind = body.get("kind")
         n, operation = int(body.get("n", 1)), body.get("operation")
         for_s = float(body["for_s"]) if body.get("for_s") is not None else None
         if kind == "throttle":
             sb.faults.throttle(n, retry_after=body.get("retry_after", 1.0), operation=operation, for_s=for_s)
         elif kind == "server_error":
-            sb.faults.server_error(n, status=int(body.get("status", 503)), html=bool(body.get("html")),
-                                   operation=operation, for_s=for_s)
+            sb.faults.server_error(
+                n, status=int(body.get("status", 503)), html=bool(body.get("html")), operation=operation, for_s=for_s
+            )
         elif kind == "malformed":
             sb.faults.malformed(n, kind=body.get("malformed", "not_json"), operation=operation, for_s=for_s)
         elif kind == "reset":
@@ -102,8 +110,11 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
         return None
 
     def calls(_: dict[str, Any], __: web.Request) -> object:
-        return {"count": len(sb.calls), "by_operation": sb.calls.by_operation(),
-                "calls": [asdict(call) for call in sb.calls]}
+        return {
+            "count": len(sb.calls),
+            "by_operation": sb.calls.by_operation(),
+            "calls": [asdict(call) for call in sb.calls],
+        }
 
     def reset_calls(_: dict[str, Any], __: web.Request) -> object:
         sb.calls.reset()
@@ -117,25 +128,47 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
 
     def instances(body: dict[str, Any], _: web.Request) -> object:
         iid = sb.state.add_instance(
-            body["job"], body.get("instance_id"), status=body.get("status", "running"), nodes=body.get("nodes"),
-            plan_time=body.get("plan_time"), workspace=body.get("workspace"), failed_node=body.get("failed_node"),
+            body["job"],
+            body.get("instance_id"),
+            status=body.get("status", "running"),
+            nodes=body.get("nodes"),
+            plan_time=body.get("plan_time"),
+            workspace=body.get("workspace"),
+            failed_node=body.get("failed_node"),
         )
         return {"instanceId": iid}
 
     def instance_status(body: dict[str, Any], request: web.Request) -> object:
-        sb.state.set_status(body["job"], int(request.match_info["instance_id"]), body["status"],
-                            failed_node=body.get("failed_node"), workspace=body.get("workspace"))
+        sb.state.set_status(
+            body["job"],
+            int(request.match_info["instance_id"]),
+            body["status"],
+            failed_node=body.get("failed_node"),
+            workspace=body.get("workspace"),
+        )
         return None
 
     def timeline_event(body: dict[str, Any], _: web.Request) -> object:
         if body["kind"] == "appear":
-            iid = sb.timeline.appear(body["job"], at=int(body["at"]), status=body.get("status", "running"),
-                                     instance_id=body.get("instance_id"), nodes=body.get("nodes"),
-                                     plan_time=body.get("plan_time"), workspace=body.get("workspace"),
-                                     failed_node=body.get("failed_node"))
+            iid = sb.timeline.appear(
+                body["job"],
+                at=int(body["at"]),
+                status=body.get("status", "running"),
+                instance_id=body.get("instance_id"),
+                nodes=body.get("nodes"),
+                plan_time=body.get("plan_time"),
+                workspace=body.get("workspace"),
+                failed_node=body.get("failed_node"),
+            )
             return {"instanceId": iid}
-        sb.timeline.set_status(body["job"], int(body["instance_id"]), body["status"], at=int(body["at"]),
-                               failed_node=body.get("failed_node"), workspace=body.get("workspace"))
+        sb.timeline.set_status(
+            body["job"],
+            int(body["instance_id"]),
+            body["status"],
+            at=int(body["at"]),
+            failed_node=body.get("failed_node"),
+            workspace=body.get("workspace"),
+        )
         return {"instanceId": int(body["instance_id"])}
 
     def step(_: dict[str, Any], __: web.Request) -> object:
@@ -154,8 +187,9 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
         return None
 
     def on_rerun(body: dict[str, Any], _: web.Request) -> object:
-        sb.timeline.on_rerun(body["outcome"], after_ms=int(body["after_ms"]), job=body.get("job"),
-                             failed_node=body.get("failed_node"))
+        sb.timeline.on_rerun(
+            body["outcome"], after_ms=int(body["after_ms"]), job=body.get("job"), failed_node=body.get("failed_node")
+        )
         return None
 
     def revoke(body: dict[str, Any], _: web.Request) -> object:

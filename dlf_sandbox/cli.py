@@ -21,8 +21,13 @@ def build_parser(prog: str = "python -m dlf_sandbox") -> argparse.ArgumentParser
     parser.add_argument("--port", type=int, default=8790, help="port to bind (0 = any free port; default 8790)")
     parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the seeded jobs")
     parser.add_argument("--latency-ms", type=float, default=0, help="latency added to every DLF request")
-    parser.add_argument("--activity", type=float, default=0, metavar="SECONDS",
-                        help="every SECONDS, a seeded job runs and fails or succeeds (needs the seed; 0 = off)")
+    parser.add_argument(
+        "--activity",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="every SECONDS, a seeded job runs and fails or succeeds (needs the seed; 0 = off)",
+    )
     return parser
 
 
@@ -44,8 +49,11 @@ def banner(sandbox: Sandbox, base_url: str) -> str:
         f"  DLF_WORKSPACE={creds.workspace} (default workspace)",
     ]
     if sandbox.seeded:
-        lines.append("Seeded instances: " + ", ".join(
-            f"{s.job} {s.instance_id} ({s.status})" for s in list(sandbox.seeded.values())[:6]) + ", ...")
+        lines.append(
+            "Seeded instances: "
+            + ", ".join(f"{s.job} {s.instance_id} ({s.status})" for s in list(sandbox.seeded.values())[:6])
+            + ", ..."
+        )
     lines.append("Admin endpoints under /_sandbox/ (faults, calls, timeline). Ctrl-C to stop.")
     return "\n".join(lines)
 
@@ -63,8 +71,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, prog: 
     sandbox.faults.latency_ms = args.latency_ms
     if args.activity > 0 and not args.no_seed:
         every_ms = int(args.activity * 1000)
-        schedule_activity(sandbox.timeline, start_ms=sandbox.clock() + every_ms, every_ms=every_ms,
-                          cycles=ACTIVITY_CYCLES)
+        schedule_activity(
+            sandbox.timeline, start_ms=sandbox.clock() + every_ms, every_ms=every_ms, cycles=ACTIVITY_CYCLES
+        )
         sandbox.timeline.play()
     try:
         asyncio.run(_serve_forever(sandbox, args.host, args.port, out or sys.stdout))

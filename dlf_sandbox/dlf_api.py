@@ -134,7 +134,11 @@ def restart_instance(
     if location == "specified_node" and not (isinstance(node_name, str) and node_name):
         raise apierrors.invalid_parameter("node_name is required with retry_location specified_node.")
     return state.restart(
-        job_name, instance_id_param(instance_id), workspace, at=now_ms, location=str(location),
+        job_name,
+        instance_id_param(instance_id),
+        workspace,
+        at=now_ms,
+        location=str(location),
         node_name=node_name if isinstance(node_name, str) else None,
     )
 

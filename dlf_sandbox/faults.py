@@ -98,9 +98,7 @@ class Faults:
         JSON of the wrong shape."""
         self._add(FaultRule(kind="malformed", remaining=n, operation=operation, malformed=kind), for_s)
 
-    def slow(
-        self, delay_s: float, n: int = 1, *, operation: str | None = None, for_s: float | None = None
-    ) -> None:
+    def slow(self, delay_s: float, n: int = 1, *, operation: str | None = None, for_s: float | None = None) -> None:
         """The next `n` requests (or all for `for_s` seconds) are answered normally, but only after `delay_s`
         seconds: slower than a client's timeout, the client gives up first."""
         self._add(FaultRule(kind="slow", remaining=n, operation=operation, delay_s=delay_s), for_s)

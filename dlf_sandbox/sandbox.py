@@ -89,8 +89,9 @@ class Sandbox:
     @contextlib.asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
         """Serve in the caller's event loop; yields the base URL (`http://host:port`)."""
-        runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False,
-                               shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS
+        )
         await runner.setup()
         ticker: asyncio.Task[None] | None = None
         try:

@@ -43,10 +43,18 @@ WEIRD_NODE_NAMES = ("<!channel> ping", "*bold* _italic_ ~strike~", "a & b <c> d"
 ORDERS_NODES = tuple(
     (name, node_type)
     for name, node_type in (
-        ("check_source", "Dummy"), ("extract_orders", "CDM Job"), ("extract_items", "CDM Job"),
-        ("clean_orders", "DLI SQL"), ("clean_items", "DLI SQL"), ("join_orders_items", "DLI SQL"),
-        ("aggregate_daily", "MRS Spark"), ("aggregate_region", "MRS Spark"), ("load_dws", "DWS SQL"),
-        ("refresh_mart", "DWS SQL"), ("quality_checks", "Python"), ("notify_done", "Shell"),
+        ("check_source", "Dummy"),
+        ("extract_orders", "CDM Job"),
+        ("extract_items", "CDM Job"),
+        ("clean_orders", "DLI SQL"),
+        ("clean_items", "DLI SQL"),
+        ("join_orders_items", "DLI SQL"),
+        ("aggregate_daily", "MRS Spark"),
+        ("aggregate_region", "MRS Spark"),
+        ("load_dws", "DWS SQL"),
+        ("refresh_mart", "DWS SQL"),
+        ("quality_checks", "Python"),
+        ("notify_done", "Shell"),
     )
 )
 
@@ -92,15 +100,27 @@ def _seed_page_instance(state: State) -> None:
     body = seed_instance_body()
     nodes = [
         Node(
-            name=n["nodeName"], type=n["type"], status=n["status"], plan_time=n["planTime"],
-            start_time=n.get("startTime"), end_time=n.get("endTime"), retry_times=n.get("retryTimes"),
-            input_row_count=n.get("inputRowCount"), log_path=n.get("logPath"),
+            name=n["nodeName"],
+            type=n["type"],
+            status=n["status"],
+            plan_time=n["planTime"],
+            start_time=n.get("startTime"),
+            end_time=n.get("endTime"),
+            retry_times=n.get("retryTimes"),
+            input_row_count=n.get("inputRowCount"),
+            log_path=n.get("logPath"),
         )
         for n in body["nodes"]
     ]
     state.add_job("job_batch", job_id=868640, nodes=[(n.name, n.type) for n in nodes])
-    iid = state.add_instance("job_batch", body["instanceId"], status=body["status"], nodes=nodes,
-                             plan_time=body["planTime"], instance_type=None)
+    iid = state.add_instance(
+        "job_batch",
+        body["instanceId"],
+        status=body["status"],
+        nodes=nodes,
+        plan_time=body["planTime"],
+        instance_type=None,
+    )
     instance = state.instance("job_batch", iid)
     instance.start_time = body["startTime"]
     instance.end_time = body["endTime"]
@@ -128,27 +148,48 @@ def seed_state(state: State, *, now_ms: int) -> dict[str, SeededInstance]:
     state.add_instance("report_sales_hourly", 40010, status="success", plan_time=t - 2 * HOUR, at=t - 110 * MINUTE)
 
     state.add_job("warehouse_full_refresh", nodes=5000)
-    state.add_instance("warehouse_full_refresh", 40020, status="fail", plan_time=t - 350 * MINUTE, at=t - HOUR,
-                       failed_node="node_4990")
+    state.add_instance(
+        "warehouse_full_refresh", 40020, status="fail", plan_time=t - 350 * MINUTE, at=t - HOUR, failed_node="node_4990"
+    )
 
-    state.add_job("dws_load_customers", nodes=[("extract_crm", "CDM Job"), ("load_dim_customer", "DWS SQL"),
-                                               ("refresh_mart", "DLI SQL")])
-    state.add_instance("dws_load_customers", 40030, status="running", plan_time=t - 90 * MINUTE,
-                       at=t - 89 * MINUTE)
+    state.add_job(
+        "dws_load_customers",
+        nodes=[("extract_crm", "CDM Job"), ("load_dim_customer", "DWS SQL"), ("refresh_mart", "DLI SQL")],
+    )
+    state.add_instance("dws_load_customers", 40030, status="running", plan_time=t - 90 * MINUTE, at=t - 89 * MINUTE)
     failed = state.instance("dws_load_customers", 40030)
     failed.nodes[0].input_row_count, failed.nodes[0].speed = 1_204_332, 5321.7
     failed.nodes[1].retry_times = 3
     failed.nodes[1].log_path = "obs://dlf-sandbox-log/dws_load_customers/40030/load_dim_customer.log"
     failed.nodes[2].queue = "dli_queue_01"
-    state.set_status("dws_load_customers", 40030, "fail", failed_node="load_dim_customer", at=t - 70 * MINUTE,
-                     error_message="DWS SQL failed: relation \"dim_customer_stage\" does not exist")
-    state.add_instance("dws_load_customers", 40031, status="fail", plan_time=t - 150 * MINUTE, at=t - 140 * MINUTE,
-                       failed_node="load_dim_customer")
+    state.set_status(
+        "dws_load_customers",
+        40030,
+        "fail",
+        failed_node="load_dim_customer",
+        at=t - 70 * MINUTE,
+        error_message='DWS SQL failed: relation "dim_customer_stage" does not exist',
+    )
+    state.add_instance(
+        "dws_load_customers",
+        40031,
+        status="fail",
+        plan_time=t - 150 * MINUTE,
+        at=t - 140 * MINUTE,
+        failed_node="load_dim_customer",
+    )
     state.instance("dws_load_customers", 40031).ignore_success = True
 
     state.add_job(WEIRD_JOB_NAME, nodes=[(name, "Shell") for name in WEIRD_NODE_NAMES])
-    state.add_instance(WEIRD_JOB_NAME, 40050, status="fail", plan_time=t - 40 * MINUTE, at=t - 30 * MINUTE,
-                       failed_node="a & b <c> d", error_message="<!here> *boom* & <https://evil.example|click>")
+    state.add_instance(
+        WEIRD_JOB_NAME,
+        40050,
+        status="fail",
+        plan_time=t - 40 * MINUTE,
+        at=t - 30 * MINUTE,
+        failed_node="a & b <c> d",
+        error_message="<!here> *boom* & <https://evil.example|click>",
+    )
 
     state.add_job("销售日报_汇总", nodes=[("数据抽取", "CDM Job"), ("数据清洗_节点", "DLI SQL"), ("报表发布", "Shell")])
     state.add_instance("销售日报_汇总", 40040, status="success", plan_time=t - 4 * HOUR, at=t - 230 * MINUTE)
@@ -157,19 +198,26 @@ def seed_state(state: State, *, now_ms: int) -> dict[str, SeededInstance]:
     state.add_instance(LONG_JOB_NAME, 40060, status="fail", plan_time=t - 50 * MINUTE, at=t - 45 * MINUTE)
 
     state.add_job("sdk_spelling_job")
-    state.add_instance("sdk_spelling_job", 40070, status="fail", plan_time=t - 35 * MINUTE, at=t - 33 * MINUTE,
-                       sdk_spelling=True)
+    state.add_instance(
+        "sdk_spelling_job", 40070, status="fail", plan_time=t - 35 * MINUTE, at=t - 33 * MINUTE, sdk_spelling=True
+    )
 
     state.add_job("legacy_job_868641", job_id=868641)
-    state.add_instance("legacy_job_868641", 40080, status="fail", plan_time=t - 25 * MINUTE, at=t - 24 * MINUTE,
-                       job_id="868641,")
+    state.add_instance(
+        "legacy_job_868641", 40080, status="fail", plan_time=t - 25 * MINUTE, at=t - 24 * MINUTE, job_id="868641,"
+    )
 
     state.add_job("approval_flow")
-    state.add_instance("approval_flow", 40090, status="waiting-confirm", plan_time=t - 15 * MINUTE,
-                       at=t - 15 * MINUTE)
+    state.add_instance("approval_flow", 40090, status="waiting-confirm", plan_time=t - 15 * MINUTE, at=t - 15 * MINUTE)
     state.add_instance("approval_flow", 40091, status="quarantined", plan_time=t - 10 * MINUTE, at=t - 10 * MINUTE)
 
     state.add_job("analytics_ws_job", ANALYTICS_WORKSPACE_ID)
-    state.add_instance("analytics_ws_job", 40100, status="fail", plan_time=t - 55 * MINUTE, at=t - 50 * MINUTE,
-                       workspace=ANALYTICS_WORKSPACE_ID)
+    state.add_instance(
+        "analytics_ws_job",
+        40100,
+        status="fail",
+        plan_time=t - 55 * MINUTE,
+        at=t - 50 * MINUTE,
+        workspace=ANALYTICS_WORKSPACE_ID,
+    )
     return dict(SEEDED)

@@ -30,8 +30,9 @@ HTML_ERROR_PAGE = (
 )
 
 
-def json_response(body: object, *, status: int = 200, request_id: str, headers: dict[str, str] | None = None
-                  ) -> web.Response:
+def json_response(
+    body: object, *, status: int = 200, request_id: str, headers: dict[str, str] | None = None
+) -> web.Response:
     """A JSON answer with the request id header."""
     return web.Response(
         text=json.dumps(body, ensure_ascii=False),
@@ -44,8 +45,9 @@ def json_response(body: object, *, status: int = 200, request_id: str, headers: 
 
 def error_response(error: apierrors.ApiError, request_id: str, *, camel_case: bool = False) -> web.Response:
     """The error body DLF / API Gateway sends for `error`."""
-    return json_response(error.body(request_id, camel_case=camel_case), status=error.status, request_id=request_id,
-                         headers=error.headers)
+    return json_response(
+        error.body(request_id, camel_case=camel_case), status=error.status, request_id=request_id, headers=error.headers
+    )
 
 
 class SandboxServer:
@@ -137,14 +139,16 @@ class SandboxServer:
             return self.sb.tokens.check(token).project_id
         raise apierrors.iam_auth_failed("no authentication information found in the request")
 
-    def _operate(self, route: routes.Route, workspace: str | None, query: dict[str, str], body: bytes,
-                 request_id: str) -> web.Response:
+    def _operate(
+        self, route: routes.Route, workspace: str | None, query: dict[str, str], body: bytes, request_id: str
+    ) -> web.Response:
         state = self.sb.state
         now = self.sb.clock()
         job = route.job_name or ""
         if route.operation == routes.LIST_INSTANCES:
-            return json_response(dlf_api.list_instances(state, workspace=workspace, query=query, now_ms=now),
-                                 request_id=request_id)
+            return json_response(
+                dlf_api.list_instances(state, workspace=workspace, query=query, now_ms=now), request_id=request_id
+            )
         if route.operation == routes.LIST_JOBS:
             return json_response(dlf_api.list_jobs(state, workspace=workspace, query=query), request_id=request_id)
         if route.operation == routes.SHOW_JOB:
@@ -156,8 +160,9 @@ class SandboxServer:
             instance, first_node = dlf_api.restart_instance(
                 state, workspace=workspace, job_name=job, instance_id=route.instance_id, now_ms=now, body=body
             )
-            self.sb.timeline.rerun_started(instance.job_name, instance.instance_id, workspace, now,
-                                           first_node=first_node)
+            self.sb.timeline.rerun_started(
+                instance.job_name, instance.instance_id, workspace, now, first_node=first_node
+            )
             return web.Response(status=204, headers={REQUEST_ID_HEADER: request_id})
         dlf_api.stop_instance(state, workspace=workspace, job_name=job, instance_id=route.instance_id, now_ms=now)
         return web.Response(status=204, headers={REQUEST_ID_HEADER: request_id})
@@ -169,8 +174,14 @@ class SandboxServer:
         body = await request.read()
         response = await self._iam_answer(body, request_id)
         self.sb.iam_calls.record(
-            Call(method=request.method, path=request.path, query={}, operation=routes.CREATE_TOKEN,
-                 at_ms=self.sb.clock(), status=None if response is None else response.status)
+            Call(
+                method=request.method,
+                path=request.path,
+                query={},
+                operation=routes.CREATE_TOKEN,
+                at_ms=self.sb.clock(),
+                status=None if response is None else response.status,
+            )
         )
         return _dropped(request) if response is None else response
 
@@ -188,10 +199,13 @@ class SandboxServer:
             name, password, domain = user["name"], user["password"], user["domain"]["name"]
             project = scope["project"]
         except (ValueError, KeyError, TypeError):
-            return _iam_error(400, "Bad Request", "The request body is not a valid password authentication.",
-                              request_id)
+            return _iam_error(
+                400, "Bad Request", "The request body is not a valid password authentication.", request_id
+            )
         if "password" not in methods or (name, password, domain) != (
-            creds.iam_username, creds.iam_password, creds.iam_domain
+            creds.iam_username,
+            creds.iam_password,
+            creds.iam_domain,
         ):
             return _iam_error(401, "Unauthorized", "The username or password is wrong.", request_id)
         if project.get("id", creds.project_id) != creds.project_id or project.get("name", creds.region) != (
@@ -206,8 +220,12 @@ class SandboxServer:
                 "issued_at": _iso(record.issued_ms),
                 "methods": ["password"],
                 "project": {"id": creds.project_id, "name": creds.region, "domain": domain_body},
-                "user": {"id": "u" + creds.project_id[1:], "name": name, "domain": domain_body,
-                         "password_expires_at": ""},
+                "user": {
+                    "id": "u" + creds.project_id[1:],
+                    "name": name,
+                    "domain": domain_body,
+                    "password_expires_at": "",
+                },
                 "roles": [{"id": "0", "name": "op_fine_grained"}],
                 "catalog": [],
             }
@@ -224,8 +242,9 @@ def _iso(ms: int) -> str:
 
 
 def _iam_error(status: int, title: str, message: str, request_id: str) -> web.Response:
-    return json_response({"error": {"code": status, "title": title, "message": message}}, status=status,
-                         request_id=request_id)
+    return json_response(
+        {"error": {"code": status, "title": title, "message": message}}, status=status, request_id=request_id
+    )
 
 
 def _dropped(request: web.Request) -> web.Response:
@@ -252,20 +271,34 @@ def _fault_response(fault: FaultRule, operation: str, request_id: str) -> web.Re
         return json_response(fault.params["body"], request_id=request_id)
     if fault.kind == "server_error":
         if fault.html:
-            reason = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temporarily Unavailable",
-                      504: "Gateway Time-out"}.get(fault.status, "Server Error")
-            return web.Response(text=HTML_ERROR_PAGE.format(status=fault.status, reason=reason), status=fault.status,
-                                content_type="text/html", headers={REQUEST_ID_HEADER: request_id})
-        code, message = (
-            ("DLF.0000", "System error.") if fault.status == 500 else ("APIG.0202", "Backend unavailable")
-        )
+            reason = {
+                500: "Internal Server Error",
+                502: "Bad Gateway",
+                503: "Service Temporarily Unavailable",
+                504: "Gateway Time-out",
+            }.get(fault.status, "Server Error")
+            return web.Response(
+                text=HTML_ERROR_PAGE.format(status=fault.status, reason=reason),
+                status=fault.status,
+                content_type="text/html",
+                headers={REQUEST_ID_HEADER: request_id},
+            )
+        code, message = ("DLF.0000", "System error.") if fault.status == 500 else ("APIG.0202", "Backend unavailable")
         return error_response(apierrors.ApiError(fault.status, code, message), request_id)
     if fault.malformed == "not_json":
-        return web.Response(text="<html><body>OK</body></html>", status=200, content_type="text/html",
-                            headers={REQUEST_ID_HEADER: request_id})
+        return web.Response(
+            text="<html><body>OK</body></html>",
+            status=200,
+            content_type="text/html",
+            headers={REQUEST_ID_HEADER: request_id},
+        )
     if fault.malformed == "truncated":
-        return web.Response(text='{"total": 3, "instances": [{"jobName": "job_b', status=200,
-                            content_type="application/json", headers={REQUEST_ID_HEADER: request_id})
+        return web.Response(
+            text='{"total": 3, "instances": [{"jobName": "job_b',
+            status=200,
+            content_type="application/json",
+            headers={REQUEST_ID_HEADER: request_id},
+        )
     return json_response(WRONG_SHAPES.get(operation, ["unexpected", "array"]), request_id=request_id)
 
 

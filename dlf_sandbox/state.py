@@ -282,7 +282,7 @@ class State:
             if current is None:
                 return instance
             nodes[current].status, nodes[current].end_time = "success", now
-            following = next((n for n in nodes[current + 1:] if n.status == "waiting"), None)
+            following = next((n for n in nodes[current + 1 :] if n.status == "waiting"), None)
             if following is not None:
                 following.status, following.start_time = "running", now
             return instance
@@ -340,8 +340,12 @@ class State:
                     and min_plan_time <= plan <= max_plan_time
                     and (status is None or inst.status == status)
                     and (instance_type is None or inst.instance_type == instance_type)
-                    and (job_name is None or (inst.job_name.lower().find(needle) >= 0 if needle is not None
-                                              else inst.job_name == job_name))
+                    and (
+                        job_name is None
+                        or (
+                            inst.job_name.lower().find(needle) >= 0 if needle is not None else inst.job_name == job_name
+                        )
+                    )
                 ):
                     matches.append((plan, iid))
             if not ordered:

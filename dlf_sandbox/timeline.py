@@ -84,8 +84,19 @@ class Timeline:
     ) -> int:
         """At `at`, a new instance of `job` appears in `status`; returns the id it will have (reserved now)."""
         iid = instance_id if instance_id is not None else self._state.reserve_instance_id()
-        self._push(Event(at_ms=at, kind="appear", job=job, instance_id=iid, status=status, workspace=workspace,
-                         plan_time=plan_time, nodes=nodes, failed_node=failed_node))
+        self._push(
+            Event(
+                at_ms=at,
+                kind="appear",
+                job=job,
+                instance_id=iid,
+                status=status,
+                workspace=workspace,
+                plan_time=plan_time,
+                nodes=nodes,
+                failed_node=failed_node,
+            )
+        )
         return iid
 
     def set_status(
@@ -99,8 +110,17 @@ class Timeline:
         workspace: str | None = None,
     ) -> None:
         """At `at`, the instance moves to `status` (nodes and times kept consistent)."""
-        self._push(Event(at_ms=at, kind="status", job=job, instance_id=instance_id, status=status,
-                         workspace=workspace, failed_node=failed_node))
+        self._push(
+            Event(
+                at_ms=at,
+                kind="status",
+                job=job,
+                instance_id=instance_id,
+                status=status,
+                workspace=workspace,
+                failed_node=failed_node,
+            )
+        )
 
     def run(self, job: str, instance_id: int, *, at: int, workspace: str | None = None) -> None:
         """At `at`, the instance is running."""
@@ -116,22 +136,19 @@ class Timeline:
         """At `at`, the instance succeeds."""
         self.set_status(job, instance_id, "success", at=at, workspace=workspace)
 
-    def on_rerun(
-        self, outcome: str, *, after_ms: int, job: str | None = None, failed_node: str | None = None
-    ) -> None:
+    def on_rerun(self, outcome: str, *, after_ms: int, job: str | None = None, failed_node: str | None = None) -> None:
         """From now on, reruns (of `job`, or of any job) end in `outcome` `after_ms` after they start."""
         with self._lock:
-            self._rerun_policies.insert(0, RerunPolicy(outcome=outcome, after_ms=after_ms, job=job,
-                                                       failed_node=failed_node))
+            self._rerun_policies.insert(
+                0, RerunPolicy(outcome=outcome, after_ms=after_ms, job=job, failed_node=failed_node)
+            )
 
     def clear_rerun_policies(self) -> None:
         """Reruns stay running until scripted again."""
         with self._lock:
             self._rerun_policies.clear()
 
-    def rerun_started(
-        self, job: str, instance_id: int, workspace: str | None, at: int, *, first_node: int = 0
-    ) -> None:
+    def rerun_started(self, job: str, instance_id: int, workspace: str | None, at: int, *, first_node: int = 0) -> None:
         """Called by the server after an API rerun: if a policy says how it ends, its nodes complete one by one
         over `after_ms` (so progress can be watched) and then the instance ends in the policy's outcome (a failing
         outcome fails at the policy's `failed_node`, or at the last node)."""
@@ -148,10 +165,24 @@ class Timeline:
             for step in range(1, steps + 1):
                 if policy.outcome == "success" and step == steps:
                     break  # the last node's success is the instance's success
-                self._push(Event(at_ms=at + policy.after_ms * step // (steps + 1), kind="advance", job=job,
-                                 instance_id=instance_id, status="running", workspace=workspace))
-        self.set_status(job, instance_id, policy.outcome, at=at + policy.after_ms,
-                        failed_node=policy.failed_node, workspace=workspace)
+                self._push(
+                    Event(
+                        at_ms=at + policy.after_ms * step // (steps + 1),
+                        kind="advance",
+                        job=job,
+                        instance_id=instance_id,
+                        status="running",
+                        workspace=workspace,
+                    )
+                )
+        self.set_status(
+            job,
+            instance_id,
+            policy.outcome,
+            at=at + policy.after_ms,
+            failed_node=policy.failed_node,
+            workspace=workspace,
+        )
 
     # ------------------------------------------------------------------------------------------- applying
     @property
@@ -227,6 +258,12 @@ class Timeline:
         elif event.kind == "advance":
             self._state.advance(event.job, event.instance_id, workspace=event.workspace, at=event.at_ms)
         else:
-            self._state.set_status(event.job, event.instance_id, event.status, failed_node=event.failed_node,
-                                   at=event.at_ms, workspace=event.workspace)
+            self._state.set_status(
+                event.job,
+                event.instance_id,
+                event.status,
+                failed_node=event.failed_node,
+                at=event.at_ms,
+                workspace=event.workspace,
+            )
         self.applied.append(event)

@@ -190,7 +190,9 @@ class FakeSlack:
         with self._lock:
             return list(self.responses.get(response_id, []))
 
-    async def wait_for_responses(self, response_id: str, *, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+    async def wait_for_responses(
+        self, response_id: str, *, count: int = 1, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
         """Wait (up to `timeout`) until `count` posts reached the response_url; return them."""
         await _wait_until(lambda: len(self.responses_for(response_id)) >= count, timeout)
         return self.responses_for(response_id)
@@ -208,8 +210,14 @@ class FakeSlack:
             raise RuntimeError("no Socket Mode connection is open")
         envelope_id = uuid.uuid4().hex
         await self._sockets[-1].send_json(
-            {"envelope_id": envelope_id, "type": envelope_type, "payload": payload, "accepts_response_payload": True,
-             "retry_attempt": 0, "retry_reason": ""}
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": True,
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
         )
         return envelope_id
 
@@ -238,8 +246,14 @@ class FakeSlack:
         await socket_.prepare(request)
         self._sockets.append(socket_)
         self._record("socket.connect", {}, None, "ok")
-        await socket_.send_json({"type": "hello", "num_connections": len(self._sockets),
-                                 "connection_info": {"app_id": "A0FAKEAPP"}, "debug_info": {"host": "fake"}})
+        await socket_.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "connection_info": {"app_id": "A0FAKEAPP"},
+                "debug_info": {"host": "fake"},
+            }
+        )
         try:
             async for frame in socket_:
                 if frame.type != WSMsgType.TEXT:
@@ -276,7 +290,9 @@ class FakeSlack:
         elif outage is not None:
             answer_delay += outage.delay_s
         if self.faults.token_is_bad(token) or not token:
-            return self._answer(method, params, token, {"ok": False, "error": "invalid_auth" if token else "not_authed"})
+            return self._answer(
+                method, params, token, {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+            )
         if (method == "apps.connections.open") != token.startswith("xapp-"):
             # Slack keeps the two kinds apart: app-level tokens open sockets, bot tokens call everything else.
             return self._answer(method, params, token, {"ok": False, "error": "not_allowed_token_type"})
@@ -403,8 +419,13 @@ class FakeSlack:
                 if key in params:
                     message[key] = params[key]
             message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
-            return {"ok": True, "channel": channel, "ts": message["ts"], "text": message["text"],
-                    "message": _public(message)}
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": message["ts"],
+                "text": message["text"],
+                "message": _public(message),
+            }
 
     async def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         self._postable_channel(params)
@@ -424,11 +445,13 @@ class FakeSlack:
         latest = _timestamp(params.get("latest"), default=float("inf"), error="invalid_ts_latest")
         with self._lock:
             top_level = [
-                m for m in self.messages.get(channel, [])
+                m
+                for m in self.messages.get(channel, [])
                 if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
             ]
         in_window = [
-            m for m in top_level
+            m
+            for m in top_level
             if (oldest <= float(m["ts"]) <= latest if inclusive else oldest < float(m["ts"]) < latest)
         ]
         in_window.sort(key=lambda m: float(m["ts"]), reverse=True)

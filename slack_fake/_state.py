@@ -117,8 +117,13 @@ class Faults:
         if seconds <= 0:
             raise ValueError("seconds must be positive")
         rule = Outage(
-            kind=kind, until=self.clock() + seconds, methods=frozenset(methods) if methods is not None else None,
-            status=status, retry_after=retry_after, delay_s=delay_s, before=before,
+            kind=kind,
+            until=self.clock() + seconds,
+            methods=frozenset(methods) if methods is not None else None,
+            status=status,
+            retry_after=retry_after,
+            delay_s=delay_s,
+            before=before,
         )
         with self._lock:
             self._outages.append(rule)

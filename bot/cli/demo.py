@@ -12,8 +12,8 @@ from bot.cli.preview import preview, print_preview
 from bot.cli.wiring import EmbeddedSandbox, embedded_sandbox, temporary_store
 from bot.render.limits import problems
 from bot.render.preview import to_text
-from bot.watcher.demo import run_watch_demo
 from bot.watcher.deliver import make_delivery_client
+from bot.watcher.demo import run_watch_demo
 
 # Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
 DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")

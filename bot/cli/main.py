@@ -29,8 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT)"
     )
     run_parser.add_argument("--host", default="0.0.0.0", help="address to serve on (default: every interface)")
-    sandbox = commands.add_parser("sandbox", help="run the embedded DLF sandbox (see dlf-bot sandbox --help)",
-                                  add_help=False)
+    sandbox = commands.add_parser(
+        "sandbox", help="run the embedded DLF sandbox (see dlf-bot sandbox --help)", add_help=False
+    )
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER)
     show = commands.add_parser("preview", help="print what the bot would answer a /dlf command")
     show.add_argument("command", help='the command as typed in Slack, e.g. "/dlf instance job_batch 34765"')

@@ -18,8 +18,8 @@ from bot import messages
 from bot.cli.health import bot_health, combined_health, outbox_health, watcher_health
 from bot.cli.wiring import build_dlf_clients, close_all, epoch_ms, open_store
 from bot.dlf.client import DlfClient
-from bot.dlf.ratelimit import Priority
 from bot.dlf.metrics import DlfMetrics
+from bot.dlf.ratelimit import Priority
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
@@ -27,13 +27,13 @@ from bot.settings import Settings
 from bot.slack import AppDeps, BackgroundService, SlackMetrics, build_app, build_web_client, run_bot
 from bot.slack.ingress import SlackGate
 from bot.store import Store
-from bot.watcher.poll_options import PollOptions
-from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
 from bot.watcher.deliver import make_delivery_client
 from bot.watcher.health import WatcherHealthProbe
 from bot.watcher.metrics import DeliveryMetrics
 from bot.watcher.outbox_health import OutboxHealthProbe
+from bot.watcher.poll_options import PollOptions
 from bot.watcher.retention import Retention, RetentionMetrics, RetentionOptions
+from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
 
 log = logging.getLogger("bot")
 
@@ -54,12 +54,19 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
         # Opening the store applies the migrations (safe from several replicas at once).
         store = await open_store(settings.database_url.get_secret_value())
         delivery_metrics = DeliveryMetrics(registry=registry)
-        watcher = _watcher(settings, store=store, clients=clients, session=session, registry=registry,
-                           metrics=delivery_metrics)
+        watcher = _watcher(
+            settings, store=store, clients=clients, session=session, registry=registry, metrics=delivery_metrics
+        )
         signing_secret = None if settings.socket_mode else _secret(settings.slack_signing_secret)
         slack_metrics = SlackMetrics(registry=registry)
-        app = _slack_app(settings, store=store, clients=clients, session=session, signing_secret=signing_secret,
-                         metrics=slack_metrics)
+        app = _slack_app(
+            settings,
+            store=store,
+            clients=clients,
+            session=session,
+            signing_secret=signing_secret,
+            metrics=slack_metrics,
+        )
         _stop_on_signals(stop)
         settle_heap()
         await run_bot(

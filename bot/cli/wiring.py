@@ -15,9 +15,9 @@ from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import messages
+from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
-from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
 from bot.errors import ConfigError, StoreUnavailable

@@ -42,9 +42,7 @@ def parse_instance_id(word: str, *, subcommand: str = "instance") -> int:
         problem = "is not a whole number; instance ids have no fraction or exponent"
     else:
         problem = "is not a number; an instance id is a whole number such as 34765"
-    raise CommandError(
-        f"Instance id `{shown}` {problem}. Write it like `{example}`.", usage=usage(subcommand)
-    )
+    raise CommandError(f"Instance id `{shown}` {problem}. Write it like `{example}`.", usage=usage(subcommand))
 
 
 def validate_job_name(name: str, *, subcommand: str = "instance") -> str:

@@ -71,9 +71,7 @@ def _instance(parsed: Words) -> InstanceCommand:
     args = parsed.positional
     if len(args) < 2:
         missing = "a job name and an instance id" if not args else "an instance id"
-        raise CommandError(
-            f"`instance` needs {missing}, e.g. `{EXAMPLES['instance']}`.", usage=usage("instance")
-        )
+        raise CommandError(f"`instance` needs {missing}, e.g. `{EXAMPLES['instance']}`.", usage=usage("instance"))
     no_extra(args, 2, "instance")
     job = validate_job_name(args[0], subcommand="instance")
     instance_id = parse_instance_id(args[1], subcommand="instance")
@@ -83,9 +81,7 @@ def _instance(parsed: Words) -> InstanceCommand:
 def _instances(parsed: Words) -> InstancesCommand:
     args = parsed.positional
     if not args:
-        raise CommandError(
-            f"`instances` needs a job name, e.g. `{EXAMPLES['instances']}`.", usage=usage("instances")
-        )
+        raise CommandError(f"`instances` needs a job name, e.g. `{EXAMPLES['instances']}`.", usage=usage("instances"))
     no_extra(args, 1, "instances")
     job = validate_job_name(args[0], subcommand="instances")
     status = values.instance_status(parsed.options["--status"]) if "--status" in parsed.options else None
@@ -93,8 +89,12 @@ def _instances(parsed: Words) -> InstancesCommand:
     if "--since" in parsed.options:
         low, high = INSTANCES_SINCE_BOUNDS
         since = values.duration(
-            parsed.options["--since"], what="`--since` (DLF lists at most 7 days back)", low=low, high=high,
-            subcommand="instances", example="--since 6h",
+            parsed.options["--since"],
+            what="`--since` (DLF lists at most 7 days back)",
+            low=low,
+            high=high,
+            subcommand="instances",
+            example="--since 6h",
         )
     return InstancesCommand(job=job, status=status, since_s=since, profile=values.profile(parsed, "instances"))
 

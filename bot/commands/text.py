@@ -69,7 +69,7 @@ def command_text_of_mention(text: str, bot_user_id: str | None) -> str:
     found = own.search(text)
     if found is None:
         return _ANY_LEADING_MENTION.sub("", text, count=1).strip()
-    after = own.sub(" ", text[found.end():]).strip()
+    after = own.sub(" ", text[found.end() :]).strip()
     if after:
         return after
     return own.sub(" ", text[: found.start()]).strip()

@@ -80,8 +80,9 @@ class TokenBucket:
     async def acquire(self, priority: Priority = Priority.INTERACTIVE) -> None:
         """Take one token, waiting (behind earlier requests of the same or a higher priority) until there is one."""
         self._refill()
-        ahead = self._waiting(Priority.INTERACTIVE) or (priority is Priority.BACKGROUND
-                                                       and self._waiting(Priority.BACKGROUND))
+        ahead = self._waiting(Priority.INTERACTIVE) or (
+            priority is Priority.BACKGROUND and self._waiting(Priority.BACKGROUND)
+        )
         if not ahead and self._tokens >= _WHOLE:
             self._tokens -= 1
             return

@@ -134,8 +134,13 @@ class DlfSession:
         body = encode_body(json_body)
         try:
             return await self._call(
-                operation=operation, method=method, path=path, query=list(query), idempotent=idempotent,
-                priority=priority, body=body,
+                operation=operation,
+                method=method,
+                path=path,
+                query=list(query),
+                idempotent=idempotent,
+                priority=priority,
+                body=body,
             )
         except DlfError as exc:
             outcome = type(exc).__name__
@@ -145,15 +150,28 @@ class DlfSession:
                 self._metrics.observe(operation=operation, outcome=outcome, seconds=time.perf_counter() - started)
 
     async def _call(
-        self, *, operation: str, method: str, path: str, query: list[tuple[str, QueryValue]], idempotent: bool,
-        priority: Priority, body: bytes,
+        self,
+        *,
+        operation: str,
+        method: str,
+        path: str,
+        query: list[tuple[str, QueryValue]],
+        idempotent: bool,
+        priority: Priority,
+        body: bytes,
     ) -> httpx.Response:
         attempt = 0
         refreshed = False
         while True:
             result, refused_auth = await self._attempt(
-                operation=operation, method=method, path=path, query=query, idempotent=idempotent, attempt=attempt,
-                priority=priority, body=body,
+                operation=operation,
+                method=method,
+                path=path,
+                query=query,
+                idempotent=idempotent,
+                attempt=attempt,
+                priority=priority,
+                body=body,
             )
             if result.response is not None:
                 return result.response

@@ -165,9 +165,7 @@ def sign(
     out = {name: str(value).strip() for name, value in out.items()}
 
     query_string = canonical_query(query)
-    canonical, names = canonical_request(
-        method=method, path=path, query_string=query_string, headers=out, body=body
-    )
+    canonical, names = canonical_request(method=method, path=path, query_string=query_string, headers=out, body=body)
     sdk_date = _get_ignore_case(out, HEADER_SDK_DATE) or ""
     signature = hmac.new(
         secret_key.encode("utf-8"), string_to_sign(canonical, sdk_date).encode("utf-8"), hashlib.sha256

@@ -171,8 +171,13 @@ def render_follow_outcome(
     if who:
         line += f"\ncc {who}"
     title, timing = instance_head(instance, now_ms=now_ms)
-    blocks = [title, section(line), timing, *instance_nodes(instance, now_ms=now_ms),
-              instance_context(now_ms=now_ms, profile=profile)]
+    blocks = [
+        title,
+        section(line),
+        timing,
+        *instance_nodes(instance, now_ms=now_ms),
+        instance_context(now_ms=now_ms, profile=profile),
+    ]
     blocks.extend(instance_buttons(instance, profile=profile, shareable=False))
     return Message(text=fallback_text(instance, prefix=ping_prefix(mentions)), blocks=blocks)
 

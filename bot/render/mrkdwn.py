@@ -29,8 +29,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Invisible characters that can disguise a name: bidirectional overrides and isolates (U+202E shows
 # "rtl\u202egnp.exe" as "rtlexe.png"), zero-width spaces and BOMs, other C0/C1 controls. Zero-width (non-)joiners
 # stay: emoji sequences need them.
-_DISGUISING = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
-                         "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_DISGUISING = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+    "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 REPLACEMENT = "\ufffd"
 # Slack date tokens need whole seconds Slack can show: from the epoch to the end of year 9999.
 _MAX_EPOCH_SECONDS = 253402300799

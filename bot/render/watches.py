@@ -159,8 +159,12 @@ def render_subscribed(
     blocks = [section(line)]
     if resumed:
         plural = "message" if resumed == 1 else "messages"
-        blocks.append(section(f":outbox_tray: {resumed} {plural} held back while Slack refused this channel "
-                              "will now be delivered, oldest first."))
+        blocks.append(
+            section(
+                f":outbox_tray: {resumed} {plural} held back while Slack refused this channel "
+                "will now be delivered, oldest first."
+            )
+        )
     return Message(text=text, blocks=[*blocks, context(hint)])
 
 

@@ -77,7 +77,9 @@ def _read_profiles(path: Path) -> tuple[dict[str, DlfProfile], list[str]]:
     problems: list[str] = []
     for name, body in entries.items():
         if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
-            problems.append(f"DLF_BOT_CONFIG: profile name {str(name)[:40]!r} in {path}: use 1–64 letters, digits, - or _")
+            problems.append(
+                f"DLF_BOT_CONFIG: profile name {str(name)[:40]!r} in {path}: use 1–64 letters, digits, - or _"
+            )
             continue
         if not isinstance(body, dict):
             problems.append(f"profile {name!r} in {path}: must be a mapping of settings")

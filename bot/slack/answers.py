@@ -23,7 +23,10 @@ def instance_message(
     if isinstance(outcome, Refused):
         return refusal_message(outcome)
     return render_instance(
-        outcome.instance, now_ms=outcome.read_at_ms, profile=outcome.profile, shareable=shareable,
+        outcome.instance,
+        now_ms=outcome.read_at_ms,
+        profile=outcome.profile,
+        shareable=shareable,
         shared_by=shared_by,
     )
 

@@ -24,7 +24,7 @@ def command_text(line: str, *, command: str = "/dlf") -> str:
     """The text Slack sends for a typed command line: what follows `/dlf` (which may be left out)."""
     stripped = line.strip()
     if stripped == command or stripped.startswith(command + " "):
-        return stripped[len(command):].strip()
+        return stripped[len(command) :].strip()
     return stripped
 
 
@@ -40,10 +40,18 @@ async def dispatch_command(
     team_id: str = PREVIEW_TEAM,
 ) -> BoltResponse:
     """Dispatch a signed slash-command request; returns Bolt's HTTP answer (the ack)."""
-    body = urlencode({
-        "team_id": team_id, "channel_id": channel_id, "user_id": user_id, "command": command, "text": text,
-        "response_url": response_url, "trigger_id": "0.0.0", "api_app_id": "A0PREVIEW",
-    })
+    body = urlencode(
+        {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "command": command,
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "0.0.0",
+            "api_app_id": "A0PREVIEW",
+        }
+    )
     timestamp = str(int(time.time()))
     signature = SignatureVerifier(signing_secret).generate_signature(timestamp=timestamp, body=body)
     if signature is None:

@@ -34,7 +34,7 @@ from bot.commands import (
     command_text_of_mention,
     parse_command,
 )
-from bot.errors import CommandError, StoreUnavailable
+from bot.errors import CommandError
 from bot.render.actions import InstanceRef, decode_instance_ref
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
@@ -64,7 +64,11 @@ class SubscriptionCommands(Protocol):
     """What the listeners need of `bot.services.subscriptions` (the watcher's side)."""
 
     async def handle(
-        self, command: WatchCommand | UnwatchCommand | WatchesCommand, *, channel_id: str, user_id: str,
+        self,
+        command: WatchCommand | UnwatchCommand | WatchesCommand,
+        *,
+        channel_id: str,
+        user_id: str,
         team_id: str | None,
     ) -> SubscriptionOutcome: ...
 
@@ -94,7 +98,11 @@ class Listeners:
 
     # ------------------------------------------------------------------ /dlf
     async def on_dlf_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient,
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
         """`/dlf ...`: instant answers (help, bad input) in the ack; everything that calls DLF after it."""
@@ -113,12 +121,16 @@ class Listeners:
             return
         async with self._crash_guard(command, respond):
             message, ok = await self._answer(
-                parsed, channel_id=command.get("channel_id", ""), user_id=command.get("user_id", ""),
+                parsed,
+                channel_id=command.get("channel_id", ""),
+                user_id=command.get("user_id", ""),
                 team_id=command.get("team_id"),
             )
             self._count_command(_subcommand(parsed), "ok" if ok else "error")
             fallback = Fallback(
-                client=client, channel=command.get("channel_id", ""), user=command.get("user_id", ""),
+                client=client,
+                channel=command.get("channel_id", ""),
+                user=command.get("user_id", ""),
                 what=f"{command.get('command') or '/dlf'} {_subcommand(parsed)}",
             )
             await self._replies.send(respond, message, response_type="ephemeral", fallback=fallback)
@@ -138,7 +150,9 @@ class Listeners:
         ref = _instance_ref(body)
         if ref is None:
             self._count_action("refresh", "bad_value")
-            await self._replies.send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
+            await self._replies.send(
+                respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+            )
             return
         outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
         ok = isinstance(outcome, InstanceShown)
@@ -150,7 +164,9 @@ class Listeners:
         if ok and private_card:
             await self._replies.send(respond, instance_message(outcome), replace_original=True)
         else:
-            await self._replies.send(respond, instance_message(outcome), response_type="ephemeral", replace_original=False)
+            await self._replies.send(
+                respond, instance_message(outcome), response_type="ephemeral", replace_original=False
+            )
 
     async def on_instance_share(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
@@ -166,7 +182,9 @@ class Listeners:
         ref = _instance_ref(body)
         if ref is None:
             self._count_action("share", "bad_value")
-            await self._replies.send(respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False)
+            await self._replies.send(
+                respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+            )
             return
         user_id = str((body.get("user") or {}).get("id") or "")
         shared_by = f"<@{user_id}>" if _SLACK_USER_ID.fullmatch(user_id) else None
@@ -181,8 +199,9 @@ class Listeners:
             await delete_original(respond)
 
     # ------------------------------------------------------------------ events
-    async def on_app_mention(self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay,
-                             request: AsyncBoltRequest) -> None:
+    async def on_app_mention(
+        self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay, request: AsyncBoltRequest
+    ) -> None:
         """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
         if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
@@ -205,14 +224,18 @@ class Listeners:
             message, ok = render_help(parsed.topic), True
         else:
             message, ok = await self._answer(
-                parsed, channel_id=event.get("channel", ""), user_id=event.get("user", ""),
-                team_id=event.get("team"), in_channel=True,
+                parsed,
+                channel_id=event.get("channel", ""),
+                user_id=event.get("user", ""),
+                team_id=event.get("team"),
+                in_channel=True,
             )
         self._count_command(_subcommand(parsed), "ok" if ok else "error")
         return message
 
-    async def on_app_home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient,
-                                 request: AsyncBoltRequest) -> None:
+    async def on_app_home_opened(
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
+    ) -> None:
         """The App Home tab shows what the bot can do."""
         if event.get("tab") != "home" or not event.get("user"):
             return
@@ -240,7 +263,9 @@ class Listeners:
     async def _answer_crash(self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         reference = self._log_crash(error, body)
         if respond is not None:
-            await self._replies.send(respond, render_crash(reference), response_type="ephemeral", replace_original=False)
+            await self._replies.send(
+                respond, render_crash(reference), response_type="ephemeral", replace_original=False
+            )
 
     def _log_crash(self, error: Exception, body: dict[str, Any]) -> str:
         reference = uuid.uuid4().hex[:12]

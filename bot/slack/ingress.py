@@ -24,10 +24,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -138,8 +138,14 @@ class SlackGate:
         # A verbatim replay of this very request (same timestamp, same body) has the same signature; a digest of it
         # names the request without storing anything that could be verified again.
         replay_key = "slack:request:" + hashlib.sha256(stamp.signature.encode()).hexdigest()
-        return _bolt_request(body=body, raw=text, headers=headers, query=query, mode="http",
-                             context={VERIFIED: True, REPLAY_KEY: replay_key})
+        return _bolt_request(
+            body=body,
+            raw=text,
+            headers=headers,
+            query=query,
+            mode="http",
+            context={VERIFIED: True, REPLAY_KEY: replay_key},
+        )
 
 
 def socket_request(payload: object, headers: Headers | None = None) -> AsyncBoltRequest:
@@ -147,8 +153,9 @@ def socket_request(payload: object, headers: Headers | None = None) -> AsyncBolt
     payload is not a JSON object Bolt can take."""
     if not isinstance(payload, dict):
         raise Refused(400, "malformed_body", "the envelope's payload is not a JSON object")
-    return _bolt_request(body=payload, raw="", headers=headers or {}, query="", mode="socket_mode",
-                         context={VERIFIED: True})
+    return _bolt_request(
+        body=payload, raw="", headers=headers or {}, query="", mode="socket_mode", context={VERIFIED: True}
+    )
 
 
 def note_refused(refused: Refused, *, source: str, metrics: SlackMetrics | None) -> None:

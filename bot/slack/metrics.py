@@ -10,7 +10,9 @@ class SlackMetrics:
 
     def __init__(self, *, registry: CollectorRegistry) -> None:
         self.commands = Counter(
-            "dlf_bot_commands", "Slash commands and mentions by subcommand and outcome.", ("subcommand", "outcome"),
+            "dlf_bot_commands",
+            "Slash commands and mentions by subcommand and outcome.",
+            ("subcommand", "outcome"),
             registry=registry,
         )
         self.actions = Counter(

@@ -98,8 +98,14 @@ async def _post_ephemeral(fallback: Fallback, message: Message, failure: str) ->
         )
     except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
         reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        log.error("the answer to %s for %s in %s was lost: %s, and chat.postEphemeral failed too (%s)",
-                  fallback.what, fallback.user, fallback.channel, failure, reason)
+        log.error(
+            "the answer to %s for %s in %s was lost: %s, and chat.postEphemeral failed too (%s)",
+            fallback.what,
+            fallback.user,
+            fallback.channel,
+            failure,
+            reason,
+        )
         return False
     log.warning("%s; answered %s with chat.postEphemeral instead", failure, fallback.what)
     return True

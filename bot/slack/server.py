@@ -180,8 +180,7 @@ async def run_bot(
             handler = CalmSocketModeHandler(bolt, app_token=app_token, metrics=metrics)
             await handler.connect_async()  # type: ignore[no-untyped-call]
         tasks.update(
-            (service.name, asyncio.create_task(_supervised(service, stop), name=service.name))
-            for service in background
+            (service.name, asyncio.create_task(_supervised(service, stop), name=service.name)) for service in background
         )
         log.info(messages.log_listening(host, bound, socket_mode=socket_mode))
         if on_ready is not None:

@@ -45,13 +45,17 @@ class _CalmSocketModeClient(SocketModeClient):
         except (ValueError, RecursionError):
             message = None
         if not isinstance(message, dict):
-            note_refused(Refused(400, "malformed_envelope", "a frame is not a JSON object"), source=SOURCE,
-                         metrics=self._metrics)
+            note_refused(
+                Refused(400, "malformed_envelope", "a frame is not a JSON object"), source=SOURCE, metrics=self._metrics
+            )
             return
         if "envelope_id" in message and "payload" in message and not isinstance(message["payload"], dict):
             # slack_sdk raises on a list and reads a string as {"text": ...}: neither is a request of Slack's.
-            note_refused(Refused(400, "malformed_envelope", "an envelope's payload is not a JSON object"),
-                         source=SOURCE, metrics=self._metrics)
+            note_refused(
+                Refused(400, "malformed_envelope", "an envelope's payload is not a JSON object"),
+                source=SOURCE,
+                metrics=self._metrics,
+            )
             await self.send_socket_mode_response({"envelope_id": message["envelope_id"]})
             return
         # As the SDK does: each envelope is handled on its own, so a slow one does not hold the others up.
@@ -76,8 +80,10 @@ class CalmSocketModeHandler(AsyncBaseSocketModeHandler):
         """Dispatch one envelope to the Bolt app; a payload it cannot take is refused and acknowledged."""
         started = time.time()
         try:
-            headers = {name: [value] if isinstance(value, str) else list(value)
-                       for name, value in (build_headers(req) or {}).items()}
+            headers = {
+                name: [value] if isinstance(value, str) else list(value)
+                for name, value in (build_headers(req) or {}).items()
+            }
             bolt_request = socket_request(req.payload, headers)
         except Refused as refused:
             note_refused(refused, source=SOURCE, metrics=self._metrics)

@@ -39,7 +39,6 @@ class Audit:
         rows = await self._conn.execute(select(audit).order_by(audit.c.id.desc()).limit(limit))
         return [AuditEntry(**r) for r in rows.mappings()]
 
-
     async def purge_before(self, cutoff: int, *, limit: int | None = None) -> int:
         """Delete entries recorded before `cutoff` (ms), at most `limit` of them (oldest first); returns how many."""
         old = audit.alias("old")

@@ -57,7 +57,9 @@ class Incidents:
                 opened_at=self._now,
                 updated_at=self._now,
             )
-            .on_conflict_do_nothing(index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED_INDEX_WHERE)
+            .on_conflict_do_nothing(
+                index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED_INDEX_WHERE
+            )
             .returning(incidents.c.id)
         )
         created = (await self._conn.execute(insert)).first() is not None

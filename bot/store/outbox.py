@@ -184,9 +184,7 @@ class Outbox:
             exists().where(channel_pace.c.channel == outbox.c.channel, channel_pace.c.next_post_at > self._now),
         )
 
-    async def claim_heads(
-        self, *, holder: str, limit: int, claim_ttl_ms: int, paced: bool = True
-    ) -> list[OutboxRow]:
+    async def claim_heads(self, *, holder: str, limit: int, claim_ttl_ms: int, paced: bool = True) -> list[OutboxRow]:
         """Claim the oldest pending row of up to `limit` channels, where that row is due and not claimed.
 
         A held channel (see `_held_channels`) is skipped: its rows stay pending, in order, until someone re-watches it.
@@ -227,9 +225,7 @@ class Outbox:
             (outbox.c.claim_expires_at > due, outbox.c.claim_expires_at),
             else_=due,
         )
-        query = select(func.min(claim_ends)).where(
-            outbox.c.id.in_(heads), outbox.c.channel.not_in(_held_channels())
-        )
+        query = select(func.min(claim_ends)).where(outbox.c.id.in_(heads), outbox.c.channel.not_in(_held_channels()))
         found = (await self._conn.execute(query)).scalar()
         return int(found) if found is not None else None
 
@@ -441,9 +437,7 @@ class OutboxSnapshot:
 
 def _due_at() -> Any:
     """SQL: when a row may be sent: its own next attempt, or for a post the channel's pace if that is later."""
-    pace = (
-        select(channel_pace.c.next_post_at).where(channel_pace.c.channel == outbox.c.channel).scalar_subquery()
-    )
+    pace = select(channel_pace.c.next_post_at).where(channel_pace.c.channel == outbox.c.channel).scalar_subquery()
     later_pace = and_(outbox.c.kind != "update", pace.is_not(None), pace > outbox.c.next_attempt_at)
     return case((later_pace, pace), else_=outbox.c.next_attempt_at)
 

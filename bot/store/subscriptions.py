@@ -192,9 +192,7 @@ class Subscriptions:
         t = outbox.c
         children = outbox.alias("child")
         live_child = (
-            select(children.c.id)
-            .where(children.c.parent_key == t.key, children.c.status != "cancelled")
-            .exists()
+            select(children.c.id).where(children.c.parent_key == t.key, children.c.status != "cancelled").exists()
         )
         result = await self._conn.execute(
             update(outbox)

@@ -88,7 +88,7 @@ def _alert_row(alert: Alert, *, now_ms: int) -> OutboxMessage:
 
 
 def _repeat_rows(intent: RepeatFailure, *, now_ms: int) -> tuple[OutboxMessage, OutboxMessage]:
-    """"Failed again" in the thread, and the card redrawn with the count — and the state the incident is in."""
+    """ "Failed again" in the thread, and the card redrawn with the count — and the state the incident is in."""
     instance = intent.instance
     incident = IncidentRef(
         channel=intent.channel, profile=intent.profile, job_name=instance.job_name, card_key=intent.root_key
@@ -117,7 +117,7 @@ def _repeat_rows(intent: RepeatFailure, *, now_ms: int) -> tuple[OutboxMessage, 
 def _recovery_rows(
     intent: Recovery, *, now_ms: int, cards: Mapping[InstanceKey, Instance]
 ) -> tuple[OutboxMessage, OutboxMessage]:
-    """"Resolved" in the thread, and the card redrawn as resolved (from the failed instance's details if fetched)."""
+    """ "Resolved" in the thread, and the card redrawn as resolved (from the failed instance's details if fetched)."""
     job = intent.recovered_by.job_name
     failed = cards.get((job, intent.failed_instance_id)) or Instance(
         job_name=job, instance_id=intent.failed_instance_id, status="fail"

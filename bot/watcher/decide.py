@@ -49,6 +49,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from bot.dlf.models import Instance, InstanceSummary
+from bot.watcher.follows import follow_outcomes
 from bot.watcher.inputs import (
     FAILURE_EVENTS,
     OPERATOR_OVERRIDES,
@@ -74,7 +75,6 @@ from bot.watcher.intents import (
     RepeatFailure,
     intent_order,
 )
-from bot.watcher.follows import follow_outcomes
 from bot.watcher.keys import alert_key, digest_key, recovery_keys, repeat_keys
 from bot.watcher.matching import WatchIndex, follows_by_instance, with_follower_mentions
 
@@ -289,7 +289,9 @@ class _Walk:
         )
         if not same_failure:
             self.changes.append(
-                IncidentFailedAgain(channel=incident.channel, job_name=summary.job_name, instance_id=summary.instance_id)
+                IncidentFailedAgain(
+                    channel=incident.channel, job_name=summary.job_name, instance_id=summary.instance_id
+                )
             )
 
     def recover(self, summary: InstanceSummary) -> bool:

@@ -52,8 +52,8 @@ from bot.store import OutboxRow, Store
 from bot.watcher.delivery_report import OUTCOMES, STILL_PENDING, DeliveryReport, Outcome
 from bot.watcher.heartbeat import Heartbeat
 from bot.watcher.history import Found, HistoryLookup
-from bot.watcher.outage import StoreOutage
 from bot.watcher.metrics import DeliveryMetrics
+from bot.watcher.outage import StoreOutage
 from bot.watcher.outbox import Failure, LookupProblem, answer_settles, message_metadata
 from bot.watcher.recording import DeliveryRecorder
 from bot.watcher.slack_answers import (
@@ -126,7 +126,10 @@ class OutboxDeliverer:
         self._in_flight: set[asyncio.Task[Outcome]] = set()
         self._history = HistoryLookup(slack=slack, timeout_s=slack_timeout_s, ratelimited=self._count_ratelimited)
         self._recorder = DeliveryRecorder(
-            store=store, holder=holder, pace_ms=self._pace_ms, slack_timeout_s=slack_timeout_s,
+            store=store,
+            holder=holder,
+            pace_ms=self._pace_ms,
+            slack_timeout_s=slack_timeout_s,
             ratelimited=self._count_ratelimited,
         )
 
@@ -269,8 +272,11 @@ class OutboxDeliverer:
                         row, Failure("transient", type(exc).__name__), settled=self._settled_if_unknown(row)
                     )
                 except Exception:
-                    logger.warning("outbox row %s: could not record the failure; its claim lapses by itself",
-                                   row.key, exc_info=True)
+                    logger.warning(
+                        "outbox row %s: could not record the failure; its claim lapses by itself",
+                        row.key,
+                        exc_info=True,
+                    )
                     outcome = "retry"
         if self._metrics is not None:
             self._metrics.deliveries.labels(outcome=outcome).inc()
@@ -289,8 +295,7 @@ class OutboxDeliverer:
         if row.kind != "update" and row.attempts - 1 > settled:
             found = await self._history.lookup(row, target.thread_ts)
             if isinstance(found, Found):
-                logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key,
-                            found.ts)
+                logger.info("outbox row %s was already posted (ts %s); recording it, not re-posting", row.key, found.ts)
                 self._count_lookup("found")
                 await self._recorder.sent(row, ts=found.ts, thread_ts=found.thread_ts, paced=False)
                 return "recovered"
@@ -303,8 +308,9 @@ class OutboxDeliverer:
             if row.kind == "update":
                 assert target.update_ts is not None
                 return await self._update(row, target.update_ts, generation)
-            return await self._post(row, thread_ts=target.thread_ts, payload=row.payload, settled=settled,
-                                    generation=generation)
+            return await self._post(
+                row, thread_ts=target.thread_ts, payload=row.payload, settled=settled, generation=generation
+            )
         except _Fenced:
             logger.info("outbox row %s not sent: this replica's heartbeat is stale; giving the row back", row.key)
             async with self._store.transaction() as tx:
@@ -312,21 +318,29 @@ class OutboxDeliverer:
             return "fenced"
 
     async def _post(
-        self, row: OutboxRow, *, thread_ts: str | None, payload: Mapping[str, Any], settled: int,
+        self,
+        row: OutboxRow,
+        *,
+        thread_ts: str | None,
+        payload: Mapping[str, Any],
+        settled: int,
         generation: int | None,
     ) -> Outcome:
         """Post `row` (in `thread_ts` when given). `settled`: the row's attempts known not to have posted, all but
         this one (it was looked up, or never in doubt)."""
         try:
-            response = await self._call(generation, lambda: self._slack.chat_postMessage(
-                channel=row.channel,
-                text=payload.get("text", ""),
-                blocks=payload.get("blocks"),
-                thread_ts=thread_ts,
-                metadata=message_metadata(row.key, row.payload),
-                unfurl_links=False,
-                unfurl_media=False,
-            ))
+            response = await self._call(
+                generation,
+                lambda: self._slack.chat_postMessage(
+                    channel=row.channel,
+                    text=payload.get("text", ""),
+                    blocks=payload.get("blocks"),
+                    thread_ts=thread_ts,
+                    metadata=message_metadata(row.key, row.payload),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
+            )
         except SlackApiError as exc:
             failure = classify(exc, row.attempts)
             answered = row.attempts if answer_settles(status_of(exc)) else settled
@@ -339,27 +353,35 @@ class OutboxDeliverer:
             )
         except NETWORK_ERRORS as exc:
             # Timed out or cut off mid-request: Slack may have posted it. The row is now in doubt.
-            return await self._recorder.failure(row, Failure("transient", f"network: {type(exc).__name__}"),
-                                              settled=settled)
+            return await self._recorder.failure(
+                row, Failure("transient", f"network: {type(exc).__name__}"), settled=settled
+            )
         await self._recorder.sent(row, ts=str(response["ts"]), thread_ts=thread_ts, paced=True)
         return "sent"
 
     async def _update(self, row: OutboxRow, update_ts: str, generation: int | None) -> Outcome:
         """chat.update the card: idempotent, so an unknown outcome is simply tried again (never in doubt)."""
         try:
-            response = await self._call(generation, lambda: self._slack.chat_update(
-                channel=row.channel,
-                ts=update_ts,
-                text=row.payload.get("text", ""),
-                blocks=row.payload.get("blocks"),
-            ))
+            response = await self._call(
+                generation,
+                lambda: self._slack.chat_update(
+                    channel=row.channel,
+                    ts=update_ts,
+                    text=row.payload.get("text", ""),
+                    blocks=row.payload.get("blocks"),
+                ),
+            )
         except SlackApiError as exc:
             failure = classify(exc, row.attempts)
             if failure.kind == "parent_gone":
                 async with self._store.transaction() as tx:
                     await tx.outbox.mark_failed(row.id, error=failure.reason, holder=self._holder)
-                logger.info("outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
-                            row.key, row.channel, failure.reason)
+                logger.info(
+                    "outbox row %s: the message it updates in %s is gone (%s); nothing to update, dropped",
+                    row.key,
+                    row.channel,
+                    failure.reason,
+                )
                 return "dropped"
             return await self._recorder.failure(row, failure, settled=row.attempts, exc=exc, method="chat.update")
         except NETWORK_ERRORS as exc:
@@ -374,11 +396,17 @@ class OutboxDeliverer:
     ) -> Outcome:
         """The alert a reply threads under was deleted. A reply still carries news (a failure, a recovery): it is
         posted at the top of the channel, saying why (a later lookup of it searches the channel too)."""
-        logger.warning("outbox row %s: its thread %s in %s is gone (%s); posting it in the channel instead",
-                       row.key, thread_ts, row.channel, failure.reason)
+        logger.warning(
+            "outbox row %s: its thread %s in %s is gone (%s); posting it in the channel instead",
+            row.key,
+            thread_ts,
+            row.channel,
+            failure.reason,
+        )
         reply = Message(text=str(row.payload.get("text", "")), blocks=list(row.payload.get("blocks") or []))
-        return await self._post(row, thread_ts=None, payload=render_detached_reply(reply).to_dict(),
-                                settled=settled, generation=generation)
+        return await self._post(
+            row, thread_ts=None, payload=render_detached_reply(reply).to_dict(), settled=settled, generation=generation
+        )
 
     async def _resolve_parent(self, row: OutboxRow) -> _Target | Outcome:
         """Where the row goes: its parent's thread or message. A row whose parent is still pending waits for it."""
@@ -395,10 +423,14 @@ class OutboxDeliverer:
             return _Target(thread_ts=parent.sent_thread_ts or parent.sent_ts, update_ts=parent.sent_ts)
         # The parent was never queued, or Slack refused it for good.
         if row.kind == "update":
-            return await self._recorder.failure(row, Failure("rejected", "card_to_update_never_posted"),
-                                              settled=row.attempts)
-        logger.warning("outbox row %s: parent %s was never posted; posting in the channel instead of its thread",
-                       row.key, row.parent_key)
+            return await self._recorder.failure(
+                row, Failure("rejected", "card_to_update_never_posted"), settled=row.attempts
+            )
+        logger.warning(
+            "outbox row %s: parent %s was never posted; posting in the channel instead of its thread",
+            row.key,
+            row.parent_key,
+        )
         return _Target(thread_ts=row.thread_ts)
 
     def _count_lookup(self, result: str) -> None:

@@ -7,7 +7,15 @@ from typing import Literal
 
 Outcome = Literal["sent", "recovered", "retry", "in_doubt", "broken", "rejected", "waiting", "dropped", "fenced"]
 OUTCOMES: tuple[Outcome, ...] = (
-    "sent", "recovered", "retry", "in_doubt", "broken", "rejected", "waiting", "dropped", "fenced"
+    "sent",
+    "recovered",
+    "retry",
+    "in_doubt",
+    "broken",
+    "rejected",
+    "waiting",
+    "dropped",
+    "fenced",
 )
 # Outcomes after which the row is still pending: a drain stops when a pass has nothing else.
 STILL_PENDING: tuple[Outcome, ...] = ("retry", "in_doubt", "waiting", "fenced")

@@ -49,9 +49,7 @@ async def run_watch_demo(
     """Subscribe `channel` to `job` (as `/dlf watch` does), run a cycle, make an instance of `job` fail
     (`fail_instance(job)` returns its id), run another cycle, deliver, and return what Slack now shows."""
     service = SubscriptionService(store=store, clients=clients)
-    watched = await service.watch(
-        WatchCommand(target=job, mention=mention), channel_id=channel, user_id=DEMO_USER
-    )
+    watched = await service.watch(WatchCommand(target=job, mention=mention), channel_id=channel, user_id=DEMO_USER)
     match watched:
         case Refused():
             raise RuntimeError(f"the demo could not watch {job!r}: {watched}")

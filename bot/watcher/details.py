@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 TRANSIENT_DLF_ERRORS = (DlfUnavailable, DlfThrottled, DlfAuthError)
 
 FetchResult = tuple[Instance | None, str | None]
-WriteBatch = Callable[[Sequence[InstanceKey], Mapping[InstanceKey, Instance], Mapping[InstanceKey, str]],
-                      Awaitable[None]]
+WriteBatch = Callable[
+    [Sequence[InstanceKey], Mapping[InstanceKey, Instance], Mapping[InstanceKey, str]], Awaitable[None]
+]
 
 
 def log_extra(error: DlfError, *, profile: str) -> dict[str, object]:
@@ -72,11 +73,19 @@ class CycleDetails:
                 log.info("watcher: instance %s/%s is gone from DLF", *key, extra={"profile": self._profile})
                 gone.add(key)
             except DlfError as exc:
-                log.warning("watcher: details of %s/%s unavailable; asking again next cycle", *key,
-                            extra=log_extra(exc, profile=self._profile))
+                log.warning(
+                    "watcher: details of %s/%s unavailable; asking again next cycle",
+                    *key,
+                    extra=log_extra(exc, profile=self._profile),
+                )
             except (ValueError, TypeError) as exc:
-                log.error("watcher: details of %r/%r cannot be requested (%s: %s)", *key, type(exc).__name__,
-                          exc, extra={"profile": self._profile})
+                log.error(
+                    "watcher: details of %r/%r cannot be requested (%s: %s)",
+                    *key,
+                    type(exc).__name__,
+                    exc,
+                    extra={"profile": self._profile},
+                )
                 gone.add(key)
 
         await asyncio.gather(*(fetch(key) for key in dict.fromkeys(keys)))
@@ -120,8 +129,11 @@ class CycleDetails:
             try:
                 found[key] = await self._get(key)
             except DlfError as exc:
-                log.warning("watcher: details of %s/%s unavailable; its card is redrawn without them", *key,
-                            extra=log_extra(exc, profile=self._profile))
+                log.warning(
+                    "watcher: details of %s/%s unavailable; its card is redrawn without them",
+                    *key,
+                    extra=log_extra(exc, profile=self._profile),
+                )
             except (ValueError, TypeError):
                 log.warning("watcher: details of %r/%r cannot be requested", *key, extra={"profile": self._profile})
 

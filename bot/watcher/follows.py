@@ -29,9 +29,7 @@ def follow_outcomes(
 ) -> tuple[list[FollowOutcome], list[int]]:
     """Per follow: the outcome message if it asked for it and no alert of this cycle says it already (`told`), and
     the follows that end (their instance finished)."""
-    latest: dict[InstanceKey, Instance] = {
-        (s.job_name, s.instance_id): instance_from_summary(s) for s in cycle.listed
-    }
+    latest: dict[InstanceKey, Instance] = {(s.job_name, s.instance_id): instance_from_summary(s) for s in cycle.listed}
     latest.update(cycle.details)
     outcomes: list[FollowOutcome] = []
     finished: list[int] = []

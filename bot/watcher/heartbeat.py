@@ -68,8 +68,11 @@ class Heartbeat:
         in_time = previous is None or ended < previous + self.liveness.ttl_s - self.liveness.margin_s
         if previous is not None and not (continuous and in_time):
             self.generation += 1
-            log.warning("heartbeat of %s lapsed (%.1f s since the last renewal): claims taken before are abandoned",
-                        self.holder, ended - previous)
+            log.warning(
+                "heartbeat of %s lapsed (%.1f s since the last renewal): claims taken before are abandoned",
+                self.holder,
+                ended - previous,
+            )
         self._last_renewed = began
         return continuous
 
@@ -100,9 +103,13 @@ class Heartbeat:
                 if self._failing_since is None:
                     self._failing_since = self._clock()
                     # The database not answering is said in a line; anything else with its traceback.
-                    log.warning("heartbeat of %s failed (%s); sending stops %.0f s after the last renewal until it "
-                                "works", self.holder, exc, self.liveness.fence_s,
-                                exc_info=not isinstance(exc, StoreUnavailable))
+                    log.warning(
+                        "heartbeat of %s failed (%s); sending stops %.0f s after the last renewal until it works",
+                        self.holder,
+                        exc,
+                        self.liveness.fence_s,
+                        exc_info=not isinstance(exc, StoreUnavailable),
+                    )
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.liveness.renew_every_s)
             except TimeoutError:

@@ -87,15 +87,25 @@ class HistoryLookup:
         found: list[str] = []
         for _ in range(HISTORY_PAGES):
             if thread_ts is not None:
-                page: AsyncSlackResponse = await self._read(self._slack.conversations_replies(
-                    channel=row.channel, ts=thread_ts, include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
-                    cursor=cursor,
-                ))
+                page: AsyncSlackResponse = await self._read(
+                    self._slack.conversations_replies(
+                        channel=row.channel,
+                        ts=thread_ts,
+                        include_all_metadata=True,
+                        limit=HISTORY_PAGE_SIZE,
+                        cursor=cursor,
+                    )
+                )
             else:
-                page = await self._read(self._slack.conversations_history(
-                    channel=row.channel, oldest=oldest, include_all_metadata=True, limit=HISTORY_PAGE_SIZE,
-                    cursor=cursor,
-                ))
+                page = await self._read(
+                    self._slack.conversations_history(
+                        channel=row.channel,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=HISTORY_PAGE_SIZE,
+                        cursor=cursor,
+                    )
+                )
             ts = find_posted(page.get("messages") or [], row.key)
             if ts is not None:
                 found.append(ts)
@@ -116,9 +126,12 @@ class HistoryLookup:
             await self._read(self._slack.conversations_join(channel=channel))
         except SlackApiError as exc:
             problem = classify_join_error(error_code(exc))
-            logger.warning("cannot join channel %s to read its history (%s); its messages in doubt are held, not "
-                           "posted: invite the bot to the channel, or grant it channels:join", channel,
-                           error_code(exc))
+            logger.warning(
+                "cannot join channel %s to read its history (%s); its messages in doubt are held, not "
+                "posted: invite the bot to the channel, or grant it channels:join",
+                channel,
+                error_code(exc),
+            )
             return problem
         except NETWORK_ERRORS as exc:
             return LookupProblem("held", f"join_network: {type(exc).__name__}")

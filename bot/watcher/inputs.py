@@ -93,7 +93,6 @@ class CycleInput:
     ended: Sequence[InstanceKey] = ()
 
 
-
 def instance_from_summary(summary: InstanceSummary) -> Instance:
     """A card-ready instance when no details were fetched (or DLF no longer has them): no nodes."""
     return Instance(

@@ -49,9 +49,7 @@ def digest_key(*, profile: str, channel: str, alert_keys: Iterable[str]) -> str:
     return f"digest:{profile}:{channel}:{digest}"
 
 
-def repeat_keys(
-    *, root_key: str, instance: InstanceSummary | Instance, event: str, rerun: bool
-) -> tuple[str, str]:
+def repeat_keys(*, root_key: str, instance: InstanceSummary | Instance, event: str, rerun: bool) -> tuple[str, str]:
     """The outbox keys of a repeat failure: its "failed again" reply and the update of the incident's card."""
     suffix = f"{instance.job_name}:{instance.instance_id}:{event}{_run_suffix(instance, rerun)}"
     return bounded_key(f"repeat:{root_key}:{suffix}"), bounded_key(f"update:{root_key}:{suffix}")

@@ -20,9 +20,7 @@ class Lister:
         self._client = client
         self._options = options
 
-    async def list(
-        self, status: str, window: tuple[int, int], *, job_name: str | None = None
-    ) -> list[InstanceSummary]:
+    async def list(self, status: str, window: tuple[int, int], *, job_name: str | None = None) -> list[InstanceSummary]:
         """The instances of `status` planned inside `window` (split into spans DLF accepts), of one job if given."""
         found: dict[InstanceKey, InstanceSummary] = {}
         for lower, upper in time_windows(*window):

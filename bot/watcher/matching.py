@@ -70,7 +70,6 @@ def with_follower_mentions(
     return tuple(merged)
 
 
-
 def watched_jobs(watches: Sequence[Watch], job_names: Iterable[str]) -> set[str]:
     """The names among `job_names` a standing watch (not a follow) matches, exactly or by glob."""
     index = WatchIndex(watches)

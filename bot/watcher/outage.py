@@ -24,12 +24,16 @@ class StoreOutage:
         """A run of the job could not use the database."""
         if self.since_ms is None:
             self.since_ms = self._clock()
-            log.warning("watcher: %s failed, the database is not available (%s); each tick tries again",
-                        self._what, error)
+            log.warning(
+                "watcher: %s failed, the database is not available (%s); each tick tries again", self._what, error
+            )
 
     def answered(self) -> None:
         """A run of the job used the database."""
         if self.since_ms is not None:
-            log.info("watcher: %s works again, after %.0f s without the database", self._what,
-                     (self._clock() - self.since_ms) / 1000)
+            log.info(
+                "watcher: %s works again, after %.0f s without the database",
+                self._what,
+                (self._clock() - self.since_ms) / 1000,
+            )
             self.since_ms = None

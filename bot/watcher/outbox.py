@@ -202,9 +202,7 @@ class Failure:
     retry_after_s: float | None = None  # transient only: Slack's Retry-After, when it gave one
 
 
-def classify_slack_error(
-    *, status: int | None, error: str | None, retry_after: str | None, attempts: int
-) -> Failure:
+def classify_slack_error(*, status: int | None, error: str | None, retry_after: str | None, attempts: int) -> Failure:
     """Classify a Slack Web API failure (HTTP `status`, the body's `error` code, the Retry-After header).
 
     `attempts` counts this row's attempts including this one; it bounds retries of unclassified errors.

@@ -151,7 +151,6 @@ def known_incident(incident: Incident) -> KnownIncident:
     )
 
 
-
 class ProfilePoller:
     """Polls one DLF profile (project + workspace) into the store."""
 
@@ -217,10 +216,7 @@ class ProfilePoller:
                 plans[incident.job_name] = min(plans.get(incident.job_name, seen.plan_time), seen.plan_time)
         return snapshot
 
-
-    async def _cycle(
-        self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int, *, sweep: bool
-    ) -> CycleReport:
+    async def _cycle(self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int, *, sweep: bool) -> CycleReport:
         details = CycleDetails(client=self.client, profile=self.profile, concurrency=self.options.detail_concurrency)
         gathered = await self._gather(snapshot, window, now_ms, details)
         plan = decide(
@@ -273,9 +269,7 @@ class ProfilePoller:
         listed += [summary_of(found[key]) for key in late if key in found]
         ended += [key for key in late if key in gone]
         known, runs = await self._known(listed, snapshot.tracked)
-        return _Gathered(
-            listed=listed, watches=watches, found=found, late=late, ended=ended, known=known, runs=runs
-        )
+        return _Gathered(listed=listed, watches=watches, found=found, late=late, ended=ended, known=known, runs=runs)
 
     async def _lists(self, snapshot: _Snapshot, window: tuple[int, int], now_ms: int) -> list[InstanceSummary]:
         """The unfinished instances over the lookback, the failures in `window`, the open incidents' successes."""
@@ -308,8 +302,9 @@ class ProfilePoller:
         if staged.digests:
             await writer.write(Decision(), [compose_digest_card(d, now_ms=now_ms) for d in staged.digests], progress)
 
-        async def write_failures(keys: Sequence[InstanceKey], found: Mapping[InstanceKey, Instance],
-                                 errors: Mapping[InstanceKey, str]) -> None:
+        async def write_failures(
+            keys: Sequence[InstanceKey], found: Mapping[InstanceKey, Instance], errors: Mapping[InstanceKey, str]
+        ) -> None:
             await writer.failures([complete(staged.parts[key], found, errors) for key in keys], progress, now_ms=now_ms)
             progress.batches += 1
 
@@ -320,8 +315,9 @@ class ProfilePoller:
             (i.recovered_by.job_name, i.failed_instance_id) for i in staged.rest.intents if isinstance(i, Recovery)
         ]
         cards = await details.cards(recovered)
-        await writer.write(staged.rest, compose(staged.rest.intents, now_ms=now_ms, cards=cards), progress,
-                           cursor=cursor)
+        await writer.write(
+            staged.rest, compose(staged.rest.intents, now_ms=now_ms, cards=cards), progress, cursor=cursor
+        )
         return progress
 
     async def _watches(self, snapshot: _Snapshot, jobs: set[str]) -> list[Watch]:

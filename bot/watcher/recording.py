@@ -34,16 +34,27 @@ class DeliveryRecorder:
             async with self._store.transaction() as tx:
                 await tx.outbox.mark_failed(row.id, error=problem.reason, holder=self._holder, in_doubt=True)
                 count = await tx.subscriptions.mark_broken(row.channel, problem.reason)
-            logger.warning("channel %s is gone for the bot (%s): message %s held; %d subscription(s) marked broken",
-                           row.channel, problem.reason, row.key, count)
+            logger.warning(
+                "channel %s is gone for the bot (%s): message %s held; %d subscription(s) marked broken",
+                row.channel,
+                problem.reason,
+                row.key,
+                count,
+            )
             return "broken"
         delay = doubt_backoff_s(row.attempts, settle_s=self._slack_timeout_s, retry_after_s=problem.retry_after_s)
         async with self._store.transaction() as tx:
-            await tx.outbox.mark_retry(row.id, holder=self._holder, error=problem.reason,
-                                       next_attempt_at=tx.now + int(delay * 1000))
-        logger.warning("outbox row %s to %s may have been posted by an earlier attempt and the channel's history "
-                       "cannot be read (%s): held, not posted; looking again in %.0f s",
-                       row.key, row.channel, problem.reason, delay)
+            await tx.outbox.mark_retry(
+                row.id, holder=self._holder, error=problem.reason, next_attempt_at=tx.now + int(delay * 1000)
+            )
+        logger.warning(
+            "outbox row %s to %s may have been posted by an earlier attempt and the channel's history "
+            "cannot be read (%s): held, not posted; looking again in %.0f s",
+            row.key,
+            row.channel,
+            problem.reason,
+            delay,
+        )
         return "in_doubt"
 
     async def sent(self, row: OutboxRow, *, ts: str, thread_ts: str | None, paced: bool) -> None:
@@ -54,8 +65,12 @@ class DeliveryRecorder:
                 await tx.outbox.hold_channel(row.channel, until=tx.now + self._pace_ms)
             current = None if recorded else await tx.outbox.get(row.key)
         if current is not None and current.sent_ts not in (None, ts):
-            logger.error("outbox row %s was already recorded as %s; Slack also has it as %s (kept the first)",
-                         row.key, current.sent_ts, ts)
+            logger.error(
+                "outbox row %s was already recorded as %s; Slack also has it as %s (kept the first)",
+                row.key,
+                current.sent_ts,
+                ts,
+            )
 
     async def failure(
         self,
@@ -72,30 +87,48 @@ class DeliveryRecorder:
         async with self._store.transaction() as tx:
             if failure.kind == "transient":
                 if in_doubt:
-                    delay = doubt_backoff_s(row.attempts, settle_s=self._slack_timeout_s,
-                                            retry_after_s=failure.retry_after_s)
+                    delay = doubt_backoff_s(
+                        row.attempts, settle_s=self._slack_timeout_s, retry_after_s=failure.retry_after_s
+                    )
                 else:
                     delay = backoff_s(row.attempts, retry_after_s=failure.retry_after_s)
                 until = tx.now + int(delay * 1000)
-                await tx.outbox.mark_retry(row.id, holder=self._holder, error=failure.reason, next_attempt_at=until,
-                                           settled_attempts=settled)
+                await tx.outbox.mark_retry(
+                    row.id, holder=self._holder, error=failure.reason, next_attempt_at=until, settled_attempts=settled
+                )
                 if failure.reason == "ratelimited" and method is not None:
                     self._ratelimited(method)
                     if method == "chat.postMessage":
                         # Slack's post limit is per channel: nothing more goes to it before Retry-After.
                         await tx.outbox.hold_channel(row.channel, until=until)
-                logger.info("outbox row %s to %s: %s; retrying in %.0f s%s", row.key, row.channel, failure.reason,
-                            delay, " (it may have been posted: the channel is searched first)" if in_doubt else "")
+                logger.info(
+                    "outbox row %s to %s: %s; retrying in %.0f s%s",
+                    row.key,
+                    row.channel,
+                    failure.reason,
+                    delay,
+                    " (it may have been posted: the channel is searched first)" if in_doubt else "",
+                )
                 return "retry"
             await tx.outbox.mark_failed(row.id, error=failure.reason, holder=self._holder, in_doubt=in_doubt)
             if failure.kind == "broken":
                 count = await tx.subscriptions.mark_broken(row.channel, failure.reason)
-                logger.warning("Slack refuses to post to channel %s (%s): message %s not sent; %d subscription(s) "
-                               "marked broken; its messages wait until someone runs /dlf watch there again",
-                               row.channel, failure.reason, row.key, count)
+                logger.warning(
+                    "Slack refuses to post to channel %s (%s): message %s not sent; %d subscription(s) "
+                    "marked broken; its messages wait until someone runs /dlf watch there again",
+                    row.channel,
+                    failure.reason,
+                    row.key,
+                    count,
+                )
                 return "broken"
-        logger.error("Slack rejected message %s for channel %s (%s)%s: it will not be sent",
-                     row.key, row.channel, failure.reason, details(exc))
+        logger.error(
+            "Slack rejected message %s for channel %s (%s)%s: it will not be sent",
+            row.key,
+            row.channel,
+            failure.reason,
+            details(exc),
+        )
         return "rejected"
 
 

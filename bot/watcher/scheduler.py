@@ -43,11 +43,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.dlf.client import DlfClient
 from bot.errors import StoreUnavailable
-from bot.watcher.outage import StoreOutage
 from bot.store import Store
 from bot.watcher.deliver import DEFAULT_CLAIM_TTL_S, DeliveryReport, OutboxDeliverer
 from bot.watcher.heartbeat import Heartbeat
 from bot.watcher.metrics import DeliveryMetrics
+from bot.watcher.outage import StoreOutage
 from bot.watcher.outbox import DEFAULT_HEARTBEAT_TTL_S, Liveness
 from bot.watcher.poller import CycleReport, PollOptions, ProfilePoller
 from bot.watcher.retention import Retention
@@ -121,11 +121,15 @@ class SkippedTicks:
             self.streaks[event.job_id] = skipped
             if skipped == 1:
                 level = logging.WARNING if event.job_id == POLL_JOB else logging.INFO
-                log.log(level, "watcher: %s is still running at its next tick; skipping ticks until it ends",
-                        _JOB_WORDS.get(event.job_id, event.job_id))
+                log.log(
+                    level,
+                    "watcher: %s is still running at its next tick; skipping ticks until it ends",
+                    _JOB_WORDS.get(event.job_id, event.job_id),
+                )
         elif (skipped := self.streaks.pop(event.job_id, 0)) > 0:
-            log.info("watcher: %s runs again after %d skipped tick(s)", _JOB_WORDS.get(event.job_id, event.job_id),
-                     skipped)
+            log.info(
+                "watcher: %s runs again after %d skipped tick(s)", _JOB_WORDS.get(event.job_id, event.job_id), skipped
+            )
 
 
 _JOB_WORDS = {POLL_JOB: "the poll cycle", RETENTION_JOB: "retention"}
@@ -243,8 +247,9 @@ class Watcher:
         scheduler.start()
         self._scheduler = scheduler
         self._stop_background = asyncio.Event()
-        self._background = asyncio.create_task(self._heartbeat_and_delivery(self._stop_background),
-                                               name="watcher-delivery")
+        self._background = asyncio.create_task(
+            self._heartbeat_and_delivery(self._stop_background), name="watcher-delivery"
+        )
         self._ever_started = True
         log.info(
             "watcher: started as %s, polling %d profile(s) every %.0f s",
@@ -296,8 +301,10 @@ class Watcher:
                 async with self.store.transaction() as tx:
                     await tx.outbox.release_claims(self.holder)
             except Exception:
-                log.warning("watcher: could not give back claimed messages; they are taken over after the "
-                            "heartbeat lapses", exc_info=True)
+                log.warning(
+                    "watcher: could not give back claimed messages; they are taken over after the heartbeat lapses",
+                    exc_info=True,
+                )
             else:
                 await self.heartbeat.release()
 
@@ -388,8 +395,15 @@ def build_watcher(
         heartbeat=heartbeat,
         metrics=metrics,
     )
-    return Watcher(store=store, pollers=pollers, deliverer=deliverer, options=options, holder=holder,
-                   heartbeat=heartbeat, retention=retention)
+    return Watcher(
+        store=store,
+        pollers=pollers,
+        deliverer=deliverer,
+        options=options,
+        holder=holder,
+        heartbeat=heartbeat,
+        retention=retention,
+    )
 
 
 __all__ = [

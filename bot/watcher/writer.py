@@ -96,8 +96,12 @@ class CycleWriter:
         for follow in await tx.subscriptions.list_ended_follows(self._profile):
             assert follow.instance_id is not None
             row = await tx.outbox.get(
-                follow_key(profile=self._profile, channel=follow.channel, job_name=follow.target,
-                           instance_id=follow.instance_id)
+                follow_key(
+                    profile=self._profile,
+                    channel=follow.channel,
+                    job_name=follow.target,
+                    instance_id=follow.instance_id,
+                )
             )
             waiting = row is not None and holds_follow(
                 row_status=row.status, last_error=row.last_error, channel_broken=follow.state == "broken"
@@ -105,9 +109,7 @@ class CycleWriter:
             if not waiting:
                 await tx.subscriptions.delete(follow.id)
 
-    async def _apply_incidents(
-        self, tx: Transaction, decision: Decision, ids: dict[tuple[str, str], int]
-    ) -> None:
+    async def _apply_incidents(self, tx: Transaction, decision: Decision, ids: dict[tuple[str, str], int]) -> None:
         for change in decision.incident_changes:
             key = (change.channel, change.job_name)
             if isinstance(change, IncidentOpened):
@@ -122,8 +124,11 @@ class CycleWriter:
             elif isinstance(change, IncidentFailedAgain | IncidentResolved):
                 if key not in ids:
                     # Opened by an overlapping cycle since this one read the incidents.
-                    found = [i for i in await tx.incidents.unresolved(self._profile, [change.job_name])
-                             if i.channel == change.channel]
+                    found = [
+                        i
+                        for i in await tx.incidents.unresolved(self._profile, [change.job_name])
+                        if i.channel == change.channel
+                    ]
                     if not found:
                         continue
                     ids[key] = found[0].id

@@ -33,7 +33,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def dlf_bot(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def dlf_bot(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [DLF_BOT, *args], cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -79,8 +81,10 @@ def test_preview_against_configured_dlf(tmp_path: Path) -> None:
 
     with Sandbox(seed=True).serve_in_thread() as url:
         env = clean_env(
-            DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
-            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+            DLF_ENDPOINT=url,
+            HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak,
+            HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
         )
         done = dlf_bot("preview", "/dlf instance etl_orders_daily 40001", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
@@ -97,10 +101,17 @@ def test_every_kind_of_credentials_reaches_dlf(tmp_path: Path, kind: str) -> Non
     creds = SANDBOX_CREDENTIALS
     with Sandbox(seed=True).serve_in_thread() as url:
         by_kind = {
-            "temporary-aksk": {"HUAWEICLOUD_SDK_AK": creds.temp_ak, "HUAWEICLOUD_SDK_SK": creds.temp_sk,
-                               "HUAWEICLOUD_SDK_SECURITY_TOKEN": creds.security_token},
-            "iam-password": {"DLF_IAM_USERNAME": creds.iam_username, "DLF_IAM_PASSWORD": creds.iam_password,
-                             "DLF_IAM_DOMAIN": creds.iam_domain, "DLF_IAM_ENDPOINT": url},
+            "temporary-aksk": {
+                "HUAWEICLOUD_SDK_AK": creds.temp_ak,
+                "HUAWEICLOUD_SDK_SK": creds.temp_sk,
+                "HUAWEICLOUD_SDK_SECURITY_TOKEN": creds.security_token,
+            },
+            "iam-password": {
+                "DLF_IAM_USERNAME": creds.iam_username,
+                "DLF_IAM_PASSWORD": creds.iam_password,
+                "DLF_IAM_DOMAIN": creds.iam_domain,
+                "DLF_IAM_ENDPOINT": url,
+            },
             "static-token": {"DLF_AUTH_TOKEN": creds.static_token},
         }
         env = clean_env(DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=creds.project_id, **by_kind[kind])
@@ -120,10 +131,16 @@ def test_yaml_profiles_reach_their_workspace(tmp_path: Path) -> None:
             f"    endpoint: {url}\n    project_id: {creds.project_id}\n    workspace: {ANALYTICS_WORKSPACE_ID}\n"
             f"    ak: {creds.ak}\n    sk: {creds.sk}\n"
         )
-        env = clean_env(DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=creds.project_id, HUAWEICLOUD_SDK_AK=creds.ak,
-                        HUAWEICLOUD_SDK_SK=creds.sk, DLF_BOT_CONFIG=str(config))
-        done = dlf_bot("preview", "/dlf instance analytics_ws_job 40100 --profile analytics", "--json",
-                       cwd=tmp_path, env=env)
+        env = clean_env(
+            DLF_ENDPOINT=url,
+            HUAWEICLOUD_SDK_PROJECT_ID=creds.project_id,
+            HUAWEICLOUD_SDK_AK=creds.ak,
+            HUAWEICLOUD_SDK_SK=creds.sk,
+            DLF_BOT_CONFIG=str(config),
+        )
+        done = dlf_bot(
+            "preview", "/dlf instance analytics_ws_job 40100 --profile analytics", "--json", cwd=tmp_path, env=env
+        )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["text"].startswith("analytics_ws_job instance 40100")
 
@@ -171,31 +188,56 @@ async def test_run_serves_commands_runs_the_watcher_and_stops_on_sigterm(tmp_pat
     secret = "run-test-signing-secret"
     async with fake.serve() as slack_url:
         env = clean_env(
-            SLACK_BOT_TOKEN="xoxb-run-test-token-123", SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack_url,
-            DLF_ENDPOINT=sandbox.url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
-            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
-            PORT="0", LOG_LEVEL="INFO", DLF_POLL_INTERVAL="1", DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+            SLACK_BOT_TOKEN="xoxb-run-test-token-123",
+            SLACK_SIGNING_SECRET=secret,
+            SLACK_API_URL=slack_url,
+            DLF_ENDPOINT=sandbox.url,
+            HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak,
+            HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+            PORT="0",
+            LOG_LEVEL="INFO",
+            DLF_POLL_INTERVAL="1",
+            DATABASE_URL=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
         )
         process = await asyncio.create_subprocess_exec(
-            DLF_BOT, "run", "--host", "127.0.0.1", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            DLF_BOT,
+            "run",
+            "--host",
+            "127.0.0.1",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         seen: list[str] = []
         try:
             assert process.stderr is not None
-            match = await _wait_for_line(process.stderr, re.compile(r"serving Slack events on http://[^:]+:(\d+)"), seen)
+            match = await _wait_for_line(
+                process.stderr, re.compile(r"serving Slack events on http://[^:]+:(\d+)"), seen
+            )
             base = f"http://127.0.0.1:{match.group(1)}"
             async with httpx.AsyncClient(timeout=30) as http:
                 health = (await http.get(f"{base}/healthz")).json()
                 assert health["status"] == "ok" and health["mode"] == "http"
                 assert set(health["watcher"]["profiles"]) == {"default"}  # the store was opened (and migrated)
                 assert (tmp_path / "bot.sqlite3").is_file()
-                body = urlencode({"command": "/dlf", "text": "instance job_batch 34765", "user_id": "U0RUN",
-                                  "channel_id": "C0RUN", "team_id": "T0FAKE",
-                                  "response_url": fake.response_url("run")})
+                body = urlencode(
+                    {
+                        "command": "/dlf",
+                        "text": "instance job_batch 34765",
+                        "user_id": "U0RUN",
+                        "channel_id": "C0RUN",
+                        "team_id": "T0FAKE",
+                        "response_url": fake.response_url("run"),
+                    }
+                )
                 stamp = str(int(time.time()))
-                headers = {"X-Slack-Request-Timestamp": stamp,
-                           "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body),
-                           "Content-Type": "application/x-www-form-urlencoded"}
+                headers = {
+                    "X-Slack-Request-Timestamp": stamp,
+                    "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body),
+                    "Content-Type": "application/x-www-form-urlencoded",
+                }
                 assert (await http.post(f"{base}/slack/events", content=body, headers=headers)).status_code == 200
                 (card,) = await fake.wait_for_responses("run", timeout=60)
                 assert "job_batch" in card["text"]
@@ -203,9 +245,16 @@ async def test_run_serves_commands_runs_the_watcher_and_stops_on_sigterm(tmp_pat
                 assert "dlf_requests_total" in metrics
 
                 # the watcher runs beside the app: subscribe through Slack, fail an instance, the alert arrives
-                body = urlencode({"command": "/dlf", "text": "watch job_batch", "user_id": "U0RUN",
-                                  "channel_id": "C0RUN", "team_id": "T0FAKE",
-                                  "response_url": fake.response_url("watch")})
+                body = urlencode(
+                    {
+                        "command": "/dlf",
+                        "text": "watch job_batch",
+                        "user_id": "U0RUN",
+                        "channel_id": "C0RUN",
+                        "team_id": "T0FAKE",
+                        "response_url": fake.response_url("watch"),
+                    }
+                )
                 headers["X-Slack-Signature"] = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
                 assert (await http.post(f"{base}/slack/events", content=body, headers=headers)).status_code == 200
                 await fake.wait_for_responses("watch", timeout=60)
@@ -234,8 +283,12 @@ def test_help_texts(tmp_path: Path, argv: list[str]) -> None:
 
 def test_run_with_an_unreachable_database_says_so_without_the_password(tmp_path: Path) -> None:
     env = clean_env(
-        SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", DLF_ENDPOINT="http://127.0.0.1:9",
-        HUAWEICLOUD_SDK_PROJECT_ID="p", HUAWEICLOUD_SDK_AK="a", HUAWEICLOUD_SDK_SK="b",
+        SLACK_BOT_TOKEN="xoxb-1",
+        SLACK_SIGNING_SECRET="s",
+        DLF_ENDPOINT="http://127.0.0.1:9",
+        HUAWEICLOUD_SDK_PROJECT_ID="p",
+        HUAWEICLOUD_SDK_AK="a",
+        HUAWEICLOUD_SDK_SK="b",
         DATABASE_URL="postgresql://bot:db-pass-9876@127.0.0.1:1/bot",
     )
     done = dlf_bot("run", cwd=tmp_path, env=env)
@@ -261,8 +314,10 @@ def test_preview_does_not_change_real_subscriptions(tmp_path: Path) -> None:
     database = tmp_path / "real.sqlite3"
     with Sandbox(seed=True).serve_in_thread() as url:
         env = clean_env(
-            DLF_ENDPOINT=url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
-            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+            DLF_ENDPOINT=url,
+            HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+            HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak,
+            HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
             DATABASE_URL=f"sqlite:///{database}",
         )
         done = dlf_bot("preview", "/dlf watch job_batch", cwd=tmp_path, env=env)
@@ -307,9 +362,21 @@ def test_alembic_command_line_migrates_the_url_given_with_x_not_the_environment(
     ini = Path(bot.store.__file__).parent / "alembic.ini"
     given, elsewhere = tmp_path / "given.sqlite3", tmp_path / "env.sqlite3"
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "alembic"), "-c", str(ini), "-x", f"url=sqlite:///{given}", "upgrade", "head"],
-        cwd=tmp_path, env=clean_env(DATABASE_URL=f"sqlite:///{elsewhere}"), capture_output=True, text=True,
-        timeout=120, check=False,
+        [
+            str(Path(sys.executable).parent / "alembic"),
+            "-c",
+            str(ini),
+            "-x",
+            f"url=sqlite:///{given}",
+            "upgrade",
+            "head",
+        ],
+        cwd=tmp_path,
+        env=clean_env(DATABASE_URL=f"sqlite:///{elsewhere}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(given) as connection:

@@ -21,7 +21,9 @@ def _log_through(secrets: list[str], emit) -> str:
 
 def test_secrets_are_redacted_everywhere_and_details_kept() -> None:
     def emit(log: logging.Logger) -> None:
-        log.warning("calling with sk=%s", "sk-secret-1234", extra={"dlf": {"request_id": "req-42", "token": "sk-secret-1234"}})
+        log.warning(
+            "calling with sk=%s", "sk-secret-1234", extra={"dlf": {"request_id": "req-42", "token": "sk-secret-1234"}}
+        )
         try:
             raise RuntimeError("boom: sk-secret-1234")
         except RuntimeError:

@@ -30,7 +30,9 @@ def test_defaults() -> None:
 
 
 def test_a_complete_run_configuration_loads() -> None:
-    settings = load_settings({**DLF_ENV, **SLACK_ENV, "SLACK_API_URL": "http://127.0.0.1:9/api"}, env_file=None, needs=RUN)
+    settings = load_settings(
+        {**DLF_ENV, **SLACK_ENV, "SLACK_API_URL": "http://127.0.0.1:9/api"}, env_file=None, needs=RUN
+    )
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"  # the SDK needs the trailing slash
     profile = settings.dlf_profiles()["default"]
     assert profile.auth_kind == "aksk"
@@ -90,8 +92,12 @@ def test_dlf_credentials_must_be_one_complete_kind(env: dict[str, str], expected
     ],
 )
 def test_each_credential_kind_is_accepted(creds: dict[str, str]) -> None:
-    env = {"DLF_ENDPOINT": "http://127.0.0.1:1", "DLF_IAM_ENDPOINT": "http://127.0.0.1:2",
-           "HUAWEICLOUD_SDK_PROJECT_ID": "p", **creds}
+    env = {
+        "DLF_ENDPOINT": "http://127.0.0.1:1",
+        "DLF_IAM_ENDPOINT": "http://127.0.0.1:2",
+        "HUAWEICLOUD_SDK_PROJECT_ID": "p",
+        **creds,
+    }
     assert load_settings(env, env_file=None, needs=DLF_ONLY).dlf_profiles()["default"].auth_kind != "none"
 
 

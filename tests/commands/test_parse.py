@@ -44,7 +44,10 @@ VALID = [
     ("instance " + "x" * 128 + " 1", InstanceCommand(job="x" * 128, instance_id=1)),
     ("watch job_batch", WatchCommand(target="job_batch", events_given=False, mention_given=False)),
     ("watch 'etl_*'", WatchCommand(target="etl_*", is_pattern=True, events_given=False, mention_given=False)),
-    ("watch ‘etl_*’", WatchCommand(target="etl_*", is_pattern=True, events_given=False, mention_given=False)),  # Slack's smart quotes
+    (
+        "watch ‘etl_*’",
+        WatchCommand(target="etl_*", is_pattern=True, events_given=False, mention_given=False),
+    ),  # Slack's smart quotes
     ("watch “etl_?[0-9]”", WatchCommand(target="etl_?[0-9]", is_pattern=True, events_given=False, mention_given=False)),
     ("watch etl_[!x]*", WatchCommand(target="etl_[!x]*", is_pattern=True, events_given=False, mention_given=False)),
     (
@@ -261,8 +264,30 @@ def test_every_subcommand_has_usage() -> None:
 
 _words = st.sampled_from(
     list(SUBCOMMANDS)
-    + ["--on", "--mention", "--profile", "--help", "'", '"', "‘", "”", "<@U1A|x y>", "<!subteam^S1A>", "34765", "-1",
-       "job_batch", "'etl_*'", "[", "]", "%2F", "..", "&amp;", "&lt;", "\\", "="]
+    + [
+        "--on",
+        "--mention",
+        "--profile",
+        "--help",
+        "'",
+        '"',
+        "‘",
+        "”",
+        "<@U1A|x y>",
+        "<!subteam^S1A>",
+        "34765",
+        "-1",
+        "job_batch",
+        "'etl_*'",
+        "[",
+        "]",
+        "%2F",
+        "..",
+        "&amp;",
+        "&lt;",
+        "\\",
+        "=",
+    ]
 )
 
 

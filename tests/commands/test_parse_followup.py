@@ -28,7 +28,10 @@ VALID = [
     ("instances job_batch --status fail", InstancesCommand(job="job_batch", status="fail")),
     ("instances job_batch --status FAILED --since 6h", InstancesCommand(job="job_batch", status="fail", since_s=6 * H)),
     ("instances job_batch --since=1h30m", InstancesCommand(job="job_batch", since_s=90 * 60)),
-    ("instances job_batch --since 7d --status running", InstancesCommand(job="job_batch", status="running", since_s=7 * D)),
+    (
+        "instances job_batch --since 7d --status running",
+        InstancesCommand(job="job_batch", status="running", since_s=7 * D),
+    ),
     ("instances 作业 --profile prod", InstancesCommand(job="作业", profile="prod")),
     ("instances job_batch --status success", InstancesCommand(job="job_batch", status="success")),
     ("mute job_batch 1h", MuteCommand(target="job_batch", duration_s=H)),

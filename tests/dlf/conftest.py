@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from dlf_rig import C, MakeClient, RecordingSleep, credentials_of
 
+from bot.dlf.auth import Credentials
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
-from bot.dlf.auth import Credentials
 from dlf_sandbox import ManualClock, Sandbox
 
 
@@ -37,9 +37,7 @@ def sleep() -> RecordingSleep:
 
 
 @pytest.fixture
-async def make_client(
-    base_url: str, sb_clock: ManualClock, sleep: RecordingSleep
-) -> AsyncIterator[MakeClient]:
+async def make_client(base_url: str, sb_clock: ManualClock, sleep: RecordingSleep) -> AsyncIterator[MakeClient]:
     """`make_client(kind="aksk", credentials=None, **config)`: a client on the sandbox with short backoffs."""
     clients: list[DlfClient] = []
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.dlf.auth import AkSk, IamPassword, StaticToken
+from bot.dlf.auth import AkSk, Credentials, IamPassword, StaticToken
 from bot.dlf.client import DlfClient
-from bot.dlf.auth import Credentials
 from dlf_sandbox import SANDBOX_CREDENTIALS
 
 C = SANDBOX_CREDENTIALS

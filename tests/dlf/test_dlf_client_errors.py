@@ -250,8 +250,14 @@ def _closed_port() -> int:
 
 
 async def test_connect_error_is_retried_even_for_a_rerun(sleep: RecordingSleep, debug_logs):
-    config = DlfConfig(endpoint=f"http://127.0.0.1:{_closed_port()}", project_id=C.project_id, max_retries=2,
-                       backoff_base=0.001, backoff_cap=0.01, rate_limit=None)
+    config = DlfConfig(
+        endpoint=f"http://127.0.0.1:{_closed_port()}",
+        project_id=C.project_id,
+        max_retries=2,
+        backoff_base=0.001,
+        backoff_cap=0.01,
+        rate_limit=None,
+    )
     async with DlfClient(config=config, credentials=AkSk(access_key=C.ak, secret_key=C.sk), sleep=sleep) as client:
         with pytest.raises(DlfUnavailable) as info:
             await client.rerun_instance(SEED.job, SEED.instance_id)

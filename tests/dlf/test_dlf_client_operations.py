@@ -55,8 +55,12 @@ async def test_workspace_header_selects_the_workspace(make_client: MakeClient):
 
 async def test_list_one_page_with_filters(make_client: MakeClient, sb: Sandbox):
     page = await make_client().list_instances(
-        job_name="dws_load_customers", status="fail", precise=True, limit=10,
-        min_plan_time=sb.clock() - 6 * 24 * 3600 * 1000, max_plan_time=sb.clock(),
+        job_name="dws_load_customers",
+        status="fail",
+        precise=True,
+        limit=10,
+        min_plan_time=sb.clock() - 6 * 24 * 3600 * 1000,
+        max_plan_time=sb.clock(),
     )
     ids = {row.instance_id for row in page.instances}
     assert ids == {SEEDED["failed_node"].instance_id, SEEDED["ignored_failure"].instance_id}
@@ -138,8 +142,14 @@ async def test_job_list_and_job_exists(make_client: MakeClient):
 
 @pytest.mark.parametrize(
     ("job", "instance_id", "error"),
-    [("", 1, ValueError), ("..", 1, ValueError), ("job_batch", "34765", TypeError), ("job_batch", True, TypeError),
-     ("job_batch", -1, ValueError), ("job_batch", 2**63, ValueError)],
+    [
+        ("", 1, ValueError),
+        ("..", 1, ValueError),
+        ("job_batch", "34765", TypeError),
+        ("job_batch", True, TypeError),
+        ("job_batch", -1, ValueError),
+        ("job_batch", 2**63, ValueError),
+    ],
 )
 async def test_bad_arguments_send_nothing(make_client: MakeClient, sb: Sandbox, job, instance_id, error):
     client = make_client()

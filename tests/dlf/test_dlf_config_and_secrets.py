@@ -25,16 +25,30 @@ def test_credential_reprs_hide_every_secret():
 
 
 def test_signed_request_repr_hides_the_authorization():
-    signed = sign(method="GET", host="h", path="/v1/p/jobs", access_key="AK", secret_key="SK",
-                  now=datetime(2026, 1, 1, tzinfo=UTC),
-                  security_token="tok-SECRET")
+    signed = sign(
+        method="GET",
+        host="h",
+        path="/v1/p/jobs",
+        access_key="AK",
+        secret_key="SK",
+        now=datetime(2026, 1, 1, tzinfo=UTC),
+        security_token="tok-SECRET",
+    )
     assert "tok-SECRET" not in repr(signed) and "Signature=" not in repr(signed)
 
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"project_id": ""}, {"timeout": 0}, {"max_retries": -1}, {"rate_limit": 0}, {"rate_burst": 0},
-     {"workspace": "工作区"}, {"project_id": "p\nX-Injected: 1"}, {"unknown_option": 1}],
+    [
+        {"project_id": ""},
+        {"timeout": 0},
+        {"max_retries": -1},
+        {"rate_limit": 0},
+        {"rate_burst": 0},
+        {"workspace": "工作区"},
+        {"project_id": "p\nX-Injected: 1"},
+        {"unknown_option": 1},
+    ],
 )
 def test_bad_config_is_refused_at_construction(overrides):
     with pytest.raises(ValidationError):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.dlf.models import Instance, InstancePage, JobPage
 from bot.dlf.failures import parse_error_body
+from bot.dlf.models import Instance, InstancePage, JobPage
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

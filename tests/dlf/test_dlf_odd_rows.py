@@ -22,8 +22,7 @@ from bot.dlf import paths
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
 from bot.dlf.metrics import DlfMetrics
-from bot.dlf.models import Instance, InstanceSummary
-from bot.dlf.models import unnamed_node
+from bot.dlf.models import Instance, InstanceSummary, unnamed_node
 from bot.errors import DlfBadResponse
 from bot.render.instance_card import render_instance
 from bot.render.limits import problems
@@ -211,7 +210,11 @@ async def test_a_node_without_a_name_or_with_unreadable_fields_keeps_its_place_a
     instance = await make_client().get_instance("job_a", 1001)
 
     assert [n.node_name for n in instance.nodes] == [
-        "extract", unnamed_node(2), unnamed_node(3), unnamed_node(4), "load"
+        "extract",
+        unnamed_node(2),
+        unnamed_node(3),
+        unnamed_node(4),
+        "load",
     ]
     assert [n.status for n in instance.nodes] == ["success", "fail", "fail", "unknown", "fail"]
     nameless = instance.nodes[1]
@@ -219,7 +222,10 @@ async def test_a_node_without_a_name_or_with_unreadable_fields_keeps_its_place_a
     load = instance.nodes[4]
     # Only what could not be read is left out: the time and retry count, not the node's type and log.
     assert (load.start_time, load.retry_times, load.type, load.log_path) == (
-        None, None, "DWSSQL", "obs://dlf-log/1001/load.log"
+        None,
+        None,
+        "DWSSQL",
+        "obs://dlf-log/1001/load.log",
     )
     card = render_instance(instance, now_ms=sb.clock())
     assert problems(card) == []

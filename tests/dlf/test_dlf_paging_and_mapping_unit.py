@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry
 from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
-from bot.dlf.metrics import DlfMetrics
 from bot.dlf.failures import error_from_response, retry_after_seconds
+from bot.dlf.metrics import DlfMetrics
 from bot.errors import (
     DlfAuthError,
     DlfBadResponse,
@@ -29,8 +29,13 @@ from bot.errors import (
 
 
 def _client(handler, **config) -> DlfClient:
-    settings = {"endpoint": "https://dayu-dlf.cn-north-4.myhuaweicloud.com", "project_id": "p1", "rate_limit": None,
-                "backoff_base": 0.001, "backoff_cap": 0.002}
+    settings = {
+        "endpoint": "https://dayu-dlf.cn-north-4.myhuaweicloud.com",
+        "project_id": "p1",
+        "rate_limit": None,
+        "backoff_base": 0.001,
+        "backoff_cap": 0.002,
+    }
     settings.update(config)
     return DlfClient(
         config=DlfConfig(**settings),
@@ -112,7 +117,9 @@ def test_every_answer_maps_to_one_error(status, body, expected, extra):
 
 def test_request_id_from_the_body_when_the_header_is_missing():
     err = error_from_response(
-        status=429, headers={}, body=b'{"error_code": "APIG.0308", "error_msg": "x", "request_id": "r9"}',
+        status=429,
+        headers={},
+        body=b'{"error_code": "APIG.0308", "error_msg": "x", "request_id": "r9"}',
         operation="op",
     )
     assert isinstance(err, DlfThrottled) and err.request_id == "r9"
@@ -128,8 +135,13 @@ def test_retry_after_as_seconds_or_http_date():
 
 async def test_metrics_count_calls_by_operation_and_outcome():
     registry = CollectorRegistry()
-    answers = iter([httpx.Response(503), httpx.Response(200, json={"total": 0, "jobs": []}),
-                    httpx.Response(400, json={"error_code": "DLF.0100", "error_msg": "x"})])
+    answers = iter(
+        [
+            httpx.Response(503),
+            httpx.Response(200, json={"total": 0, "jobs": []}),
+            httpx.Response(400, json={"error_code": "DLF.0100", "error_msg": "x"}),
+        ]
+    )
     client = DlfClient(
         config=DlfConfig(endpoint="https://h", project_id="p", rate_limit=None, backoff_base=0.001, backoff_cap=0.001),
         credentials=AkSk(access_key="AK", secret_key="SK"),

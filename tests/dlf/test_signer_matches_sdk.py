@@ -139,8 +139,14 @@ def test_authorization_matches_sdk_byte_for_byte(method, path, query, headers, b
 
 def test_project_and_token_headers_are_signed():
     ours = sign(
-        method="GET", host=HOST, path=f"/v1/{PROJECT}/jobs", access_key=AK, secret_key=SK, now=NOW,
-        project_id=PROJECT, security_token="tok",
+        method="GET",
+        host=HOST,
+        path=f"/v1/{PROJECT}/jobs",
+        access_key=AK,
+        secret_key=SK,
+        now=NOW,
+        project_id=PROJECT,
+        security_token="tok",
     )
     signed = ours.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
     assert signed == ["host", "x-project-id", "x-sdk-date", "x-security-token"]
@@ -155,14 +161,22 @@ def test_trailing_slash_is_for_signing_only():
 
 def test_a_different_secret_gives_a_different_signature():
     common = dict(method="GET", host=HOST, path="/v1/p/jobs", access_key=AK, now=NOW)
-    assert sign(secret_key=SK, **common).headers["Authorization"] != sign(secret_key=SK + "x", **common).headers[
-        "Authorization"
-    ]
+    assert (
+        sign(secret_key=SK, **common).headers["Authorization"]
+        != sign(secret_key=SK + "x", **common).headers["Authorization"]
+    )
 
 
 def test_repr_hides_header_values():
-    ours = sign(method="GET", host=HOST, path="/v1/p/jobs", access_key=AK, secret_key=SK, now=NOW,
-                security_token="very-secret-token")
+    ours = sign(
+        method="GET",
+        host=HOST,
+        path="/v1/p/jobs",
+        access_key=AK,
+        secret_key=SK,
+        now=NOW,
+        security_token="very-secret-token",
+    )
     assert "very-secret-token" not in repr(ours)
     assert AK not in repr(ours)
 
@@ -183,8 +197,17 @@ def test_any_name_query_and_body_sign_like_the_sdk(job, query, body, token):
     headers = {"Content-Type": "application/json"}
     expected_auth, expected_uri = _sdk_authorization(method, path, list(query.items()), headers, body, token)
     ours = sign(
-        method=method, host=HOST, path=path, query=list(query.items()), headers=headers, body=body,
-        access_key=AK, secret_key=SK, now=NOW, project_id=PROJECT, security_token=token,
+        method=method,
+        host=HOST,
+        path=path,
+        query=list(query.items()),
+        headers=headers,
+        body=body,
+        access_key=AK,
+        secret_key=SK,
+        now=NOW,
+        project_id=PROJECT,
+        security_token=token,
     )
     assert ours.headers["Authorization"] == expected_auth
     assert path + (f"?{ours.query_string}" if ours.query_string else "") == expected_uri

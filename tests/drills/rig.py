@@ -64,8 +64,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-async def wait_for(condition: Callable[[], bool | Awaitable[bool]], *, timeout: float, every: float = 0.1,
-                   what: str = "condition") -> float:
+async def wait_for(
+    condition: Callable[[], bool | Awaitable[bool]], *, timeout: float, every: float = 0.1, what: str = "condition"
+) -> float:
     """Wait until `condition()` holds; returns the seconds it took. Raises AssertionError after `timeout`."""
     started = time.monotonic()
     while True:
@@ -133,13 +134,22 @@ class BotProcess:
         async with httpx.AsyncClient(timeout=timeout) as http:
             return await http.post(f"{self.base_url}/slack/events", content=body, headers=dict(headers))
 
-    async def command(self, text: str, *, channel: str, response_url: str, user: str = "U0DRILL",
-                      team: str = "T0DRILL") -> httpx.Response:
+    async def command(
+        self, text: str, *, channel: str, response_url: str, user: str = "U0DRILL", team: str = "T0DRILL"
+    ) -> httpx.Response:
         """A signed `/dlf <text>` slash command, as Slack sends it."""
-        body = urlencode({
-            "team_id": team, "channel_id": channel, "user_id": user, "command": "/dlf", "text": text,
-            "response_url": response_url, "trigger_id": "0.0.0", "api_app_id": "A0DRILL",
-        })
+        body = urlencode(
+            {
+                "team_id": team,
+                "channel_id": channel,
+                "user_id": user,
+                "command": "/dlf",
+                "text": text,
+                "response_url": response_url,
+                "trigger_id": "0.0.0",
+                "api_app_id": "A0DRILL",
+            }
+        )
         return await self.post(body, headers=signed_headers(body, "application/x-www-form-urlencoded"))
 
 
@@ -175,9 +185,13 @@ async def outbox_rows(database_url: str) -> list[dict[str, Any]]:
     finally:
         await engine.dispose()
     return [
-        {**{k: row[k] for k in ("key", "channel", "kind", "status", "parent_key", "sent_ts", "sent_thread_ts",
-                                "last_error")},
-         "text": (row["payload"] or {}).get("text")}
+        {
+            **{
+                k: row[k]
+                for k in ("key", "channel", "kind", "status", "parent_key", "sent_ts", "sent_thread_ts", "last_error")
+            },
+            "text": (row["payload"] or {}).get("text"),
+        }
         for row in rows
     ]
 
@@ -190,8 +204,9 @@ def metric(text: str, name: str) -> float | None:
     return None
 
 
-def signed_headers(body: str | bytes, content_type: str, *, secret: str = SIGNING_SECRET,
-                   timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    body: str | bytes, content_type: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     """Headers Slack would send with `body`: content type, timestamp and a valid v0 signature."""
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     text = body.decode() if isinstance(body, bytes) else body
@@ -283,21 +298,35 @@ class World:
     def bot_env(self, database_url: str, **settings: str) -> dict[str, str]:
         """The environment of a `dlf-bot run` on these peers: HTTP mode, AK/SK on the sandbox, `settings` on top."""
         base = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": self.slack_url,
-            "DLF_ENDPOINT": self.dlf_url, "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_CREDENTIALS.project_id,
-            "HUAWEICLOUD_SDK_AK": SANDBOX_CREDENTIALS.ak, "HUAWEICLOUD_SDK_SK": SANDBOX_CREDENTIALS.sk,
-            "PORT": "0", "LOG_LEVEL": "INFO", "DATABASE_URL": database_url, "DLF_POLL_INTERVAL": "1",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack_url,
+            "DLF_ENDPOINT": self.dlf_url,
+            "HUAWEICLOUD_SDK_PROJECT_ID": SANDBOX_CREDENTIALS.project_id,
+            "HUAWEICLOUD_SDK_AK": SANDBOX_CREDENTIALS.ak,
+            "HUAWEICLOUD_SDK_SK": SANDBOX_CREDENTIALS.sk,
+            "PORT": "0",
+            "LOG_LEVEL": "INFO",
+            "DATABASE_URL": database_url,
+            "DLF_POLL_INTERVAL": "1",
         }
         return clean_env(**{**base, **settings})
 
-    async def start_bot(self, database_url: str, *, log: Path, startup_timeout: float = 60,
-                        **settings: str) -> BotProcess:
+    async def start_bot(
+        self, database_url: str, *, log: Path, startup_timeout: float = 60, **settings: str
+    ) -> BotProcess:
         """Start `dlf-bot run --host 127.0.0.1`; returns once it serves HTTP (its port read from its log)."""
         env = self.bot_env(database_url, **settings)
         sink = log.open("wb")
         try:
             process = await asyncio.create_subprocess_exec(
-                DLF_BOT, "run", "--host", "127.0.0.1", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=sink,
+                DLF_BOT,
+                "run",
+                "--host",
+                "127.0.0.1",
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=sink,
             )
         finally:
             sink.close()
@@ -320,8 +349,9 @@ class World:
         """`/dlf watch <target> [options]` in `channel` through the bot; returns the answer it posted."""
         response_id = f"watch-{channel}-{len(self.slack.responses)}-{time.monotonic_ns()}"
         quoted = f"'{target}'" if any(c in target for c in "*?[") else target
-        ack = await bot.command(" ".join(["watch", quoted, *options]), channel=channel,
-                                response_url=self.slack.response_url(response_id))
+        ack = await bot.command(
+            " ".join(["watch", quoted, *options]), channel=channel, response_url=self.slack.response_url(response_id)
+        )
         assert ack.status_code == 200, ack.text
         answers = await self.slack.wait_for_responses(response_id, timeout=30)
         self.watching.setdefault(channel, []).append((target, any(c in target for c in "*?[")))
@@ -387,7 +417,8 @@ class World:
     def cards(self, channel: str) -> list[dict[str, Any]]:
         """The alert cards at the top of `channel`, as they look now (after every chat.update)."""
         return [
-            m for m in self.slack.channel_messages(channel)
+            m
+            for m in self.slack.channel_messages(channel)
             if m.get("thread_ts") in (None, m["ts"]) and metadata_of(m).get("event") in FAILURE_EVENTS
         ]
 

@@ -80,8 +80,11 @@ async def test_postgresql_killed_and_restarted_mid_burst_loses_and_duplicates_no
     body = await _unhealthy_because(bot, "database not answering")
     assert body["database"]["problem"] == "unreachable"
     assert "Nothing was changed" in await _answer(world, bot, "watch dbjob_00")
-    await wait_for(lambda: "the poll cycle failed, the database is not available" in bot.log_text(), timeout=60,
-                   what="a poll cycle failing for want of the database")
+    await wait_for(
+        lambda: "the poll cycle failed, the database is not available" in bot.log_text(),
+        timeout=60,
+        what="a poll cycle failing for want of the database",
+    )
     said_down_s = time.monotonic() - killed_at
     await asyncio.sleep(max(0.0, OUTAGE_S - said_down_s))  # the outage lasts; the bot keeps trying every tick
     assert bot.running
@@ -98,8 +101,10 @@ async def test_postgresql_killed_and_restarted_mid_burst_loses_and_duplicates_no
     # A message posted just before the kill, whose ts could not be recorded, waits for its claim to expire
     # (DLF_OUTBOX_CLAIM_TTL) and is then found in the channel's history instead of being posted again.
     found_again = log.count("was already posted")
-    print(f"postgresql: /healthz said down {said_down_s:.1f} s after the kill; down {OUTAGE_S:.0f} s; every failure "
-          f"in its channels {caught_up_s:.1f} s after the restart; {found_again} message(s) found in history")
+    print(
+        f"postgresql: /healthz said down {said_down_s:.1f} s after the kill; down {OUTAGE_S:.0f} s; every failure "
+        f"in its channels {caught_up_s:.1f} s after the restart; {found_again} message(s) found in history"
+    )
     assert log.count("the poll cycle failed, the database is not available") == 1  # once per outage, not per tick
     assert log.count("the delivery pass failed, the database is not available") <= 1
     assert await bot.stop() == 0
@@ -116,13 +121,15 @@ async def test_sqlite_locked_by_another_process_answers_clearly_and_loses_nothin
     database = sqlite_db.removeprefix("sqlite:///")
     # Another program (a `sqlite3` shell in a transaction, a backup tool) holds the write lock until told to stop.
     holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "import sqlite3, sys\n"
         f"c = sqlite3.connect({database!r}, isolation_level=None)\n"
         "c.execute('BEGIN IMMEDIATE')\n"
         "print('locked', flush=True)\n"
         "sys.stdin.read()\n",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert holder.stdout is not None and await holder.stdout.readline() == b"locked\n"
@@ -135,8 +142,10 @@ async def test_sqlite_locked_by_another_process_answers_clearly_and_loses_nothin
         health_s = time.monotonic() - started
         started = time.monotonic()
         answer = await _answer(world, bot, "watch dbjob_11")
-        print(f"sqlite lock: /healthz answered 503 in {health_s:.2f} s; /dlf watch answered in "
-              f"{time.monotonic() - started:.2f} s")
+        print(
+            f"sqlite lock: /healthz answered 503 in {health_s:.2f} s; /dlf watch answered in "
+            f"{time.monotonic() - started:.2f} s"
+        )
         assert "database is busy" in answer and "Nothing was changed" in answer and "Try again" in answer
         assert (await _answer(world, bot, "watches", channel="C_NEW")) == "This channel watches no DLF job yet."
         assert bot.running
@@ -159,7 +168,9 @@ async def test_sqlite_locked_by_another_process_answers_clearly_and_loses_nothin
     assert await bot.stop() == 0
 
 
-async def test_sqlite_read_only_at_start_is_a_clear_start_up_error(world: World, sqlite_db: str, tmp_path: Path) -> None:
+async def test_sqlite_read_only_at_start_is_a_clear_start_up_error(
+    world: World, sqlite_db: str, tmp_path: Path
+) -> None:
     reason = immutable_files_unavailable()
     if reason:
         pytest.skip(reason)
@@ -168,8 +179,13 @@ async def test_sqlite_read_only_at_start_is_a_clear_start_up_error(world: World,
     database = Path(sqlite_db.removeprefix("sqlite:///"))
     with immutable_files(database, database.with_name(database.name + "-wal")):
         process = await asyncio.create_subprocess_exec(
-            DLF_BOT, "run", "--host", "127.0.0.1", env=world.bot_env(sqlite_db),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            DLF_BOT,
+            "run",
+            "--host",
+            "127.0.0.1",
+            env=world.bot_env(sqlite_db),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
@@ -206,8 +222,11 @@ async def test_sqlite_turning_read_only_while_running_is_said_and_recovered_from
         assert body["database"]["problem"] == "read_only"
         answer = await _answer(world, bot, "watch dbjob_11")
         assert "cannot save anything" in answer and "Nothing was changed" in answer
-        await wait_for(lambda: "the poll cycle failed, the database is not available" in bot.log_text(), timeout=60,
-                       what="the watcher logging that it cannot write")
+        await wait_for(
+            lambda: "the poll cycle failed, the database is not available" in bot.log_text(),
+            timeout=60,
+            what="the watcher logging that it cannot write",
+        )
         await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - read_only_at)))  # it stays read-only a while
         assert bot.running
     finally:
@@ -220,8 +239,10 @@ async def test_sqlite_turning_read_only_while_running_is_said_and_recovered_from
     await asyncio.sleep(3)
     world.assert_exactly_once()
     log = bot.log_text()
-    print(f"sqlite read-only: every failure in its channels {caught_up_s:.1f} s after the file was writable again; "
-          f"{log.count('was already posted')} message(s) found in history")
+    print(
+        f"sqlite read-only: every failure in its channels {caught_up_s:.1f} s after the file was writable again; "
+        f"{log.count('was already posted')} message(s) found in history"
+    )
     assert log.count("the poll cycle failed, the database is not available") == 1  # once, not every tick
     assert log.count("answered that the database is unavailable") == 1
     assert await bot.stop() == 0

@@ -36,8 +36,9 @@ CRASH_LINE = "Something went wrong on the bot's side"
 async def _ask(world: World, bot: BotProcess, job: str, instance_id: int, tag: str) -> str:
     """`/dlf instance <job> <id>` in C_ASK; the answer's text."""
     response_id = f"ask-{tag}-{time.monotonic_ns()}"
-    ack = await bot.command(f"instance {job} {instance_id}", channel="C_ASK",
-                            response_url=world.slack.response_url(response_id))
+    ack = await bot.command(
+        f"instance {job} {instance_id}", channel="C_ASK", response_url=world.slack.response_url(response_id)
+    )
     assert ack.status_code == 200, ack.text
     (answer,) = await world.slack.wait_for_responses(response_id, timeout=90)
     return str(answer.get("text", "")) + str(answer.get("blocks", ""))
@@ -64,16 +65,21 @@ async def test_a_dlf_outage_of_every_kind_loses_no_alert_and_every_command_answe
         world.fail(jobs[n % len(jobs)])  # fails while DLF is down: must be alerted once DLF is back
         answers[what] = await _ask(world, bot, "etl_0", known, what)
         # At least one poll cycle met this fault too (beyond the command's own requests).
-        await wait_for(lambda before=calls_before: len(world.sandbox.calls) - before >= 6, timeout=90,
-                       what=f"poll cycles meeting DLF's {what}")
+        await wait_for(
+            lambda before=calls_before: len(world.sandbox.calls) - before >= 6,
+            timeout=90,
+            what=f"poll cycles meeting DLF's {what}",
+        )
     # The outage goes on (503) until /healthz says so: its first failed cycle was long ago, within the start-up
     # grace or not.
     world.sandbox.faults.clear()
     world.sandbox.faults.server_error(status=503, for_s=PHASE_S)
     reported = await wait_for(lambda: _reports_outage(bot), timeout=120, what="/healthz reporting the outage")
     status, health = await bot.healthz()
-    print(f"outage reported by /healthz {time.monotonic() - outage_began:.1f} s after it began "
-          f"(the last {reported:.1f} s of waiting after the six kinds)")
+    print(
+        f"outage reported by /healthz {time.monotonic() - outage_began:.1f} s after it began "
+        f"(the last {reported:.1f} s of waiting after the six kinds)"
+    )
     world.fail("etl_3")
 
     world.sandbox.faults.clear()

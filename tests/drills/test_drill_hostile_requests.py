@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from rig import SIGNING_SECRET, BotProcess, Stranger, World, rss_bytes, stranger, wait_for
+from rig import SIGNING_SECRET, BotProcess, World, rss_bytes, stranger, wait_for
 
 pytestmark = [pytest.mark.drill, pytest.mark.slow]
 
@@ -34,29 +34,58 @@ def sign(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
 
 
 def command(target: str, *, text: str = f"instance job_batch 34765 {MARKER}", channel: str = "C0TARGET") -> bytes:
-    return urlencode({
-        "team_id": "T0DRILL", "channel_id": channel, "user_id": "U0DRILL", "command": "/dlf", "text": text,
-        "response_url": f"{target}/admin/{MARKER}", "trigger_id": "1.2.3", "api_app_id": "A0DRILL",
-    }).encode()
+    return urlencode(
+        {
+            "team_id": "T0DRILL",
+            "channel_id": channel,
+            "user_id": "U0DRILL",
+            "command": "/dlf",
+            "text": text,
+            "response_url": f"{target}/admin/{MARKER}",
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0DRILL",
+        }
+    ).encode()
 
 
 def click(target: str) -> bytes:
     payload = {
-        "type": "block_actions", "user": {"id": "U0DRILL"}, "team": {"id": "T0DRILL"}, "api_app_id": "A0DRILL",
+        "type": "block_actions",
+        "user": {"id": "U0DRILL"},
+        "team": {"id": "T0DRILL"},
+        "api_app_id": "A0DRILL",
         "container": {"type": "message", "channel_id": "C0TARGET", "is_ephemeral": False},
-        "channel": {"id": "C0TARGET"}, "trigger_id": "1.2.3", "response_url": f"{target}/admin/{MARKER}",
-        "actions": [{"action_id": "dlf.instance.share", "block_id": "b", "type": "button",
-                     "value": json.dumps({"job": "job_batch", "instance": 34765})}],
+        "channel": {"id": "C0TARGET"},
+        "trigger_id": "1.2.3",
+        "response_url": f"{target}/admin/{MARKER}",
+        "actions": [
+            {
+                "action_id": "dlf.instance.share",
+                "block_id": "b",
+                "type": "button",
+                "value": json.dumps({"job": "job_batch", "instance": 34765}),
+            }
+        ],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def mention(event_id: str, *, channel: str = "C0TARGET", ts: str = "1700000000.000100") -> bytes:
-    return json.dumps({
-        "type": "event_callback", "team_id": "T0DRILL", "api_app_id": "A0DRILL", "event_id": event_id,
-        "event": {"type": "app_mention", "channel": channel, "user": "U0DRILL", "ts": ts,
-                  "text": f"<@U0BOT> instance job_batch 34765 {MARKER}"},
-    }).encode()
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0DRILL",
+            "api_app_id": "A0DRILL",
+            "event_id": event_id,
+            "event": {
+                "type": "app_mention",
+                "channel": channel,
+                "user": "U0DRILL",
+                "ts": ts,
+                "text": f"<@U0BOT> instance job_batch 34765 {MARKER}",
+            },
+        }
+    ).encode()
 
 
 def headers(kind: str, body: bytes, now: int) -> dict[str, str]:
@@ -75,10 +104,15 @@ def headers(kind: str, body: bytes, now: int) -> dict[str, str]:
 
 # (what, body given the stranger's URL, content type, signature kind, expected status)
 HOSTILE = [
-    *[(f"{what} with {kind}", body, ctype, kind, 401)
-      for what, body, ctype in [("command", command, FORM), ("block_actions", click, FORM),
-                                ("event", lambda _t: mention("Ev0FORGED"), JSON)]
-      for kind in ("timestamp-abc", "timestamp-1.5", "forged", "signature-only", "missing", "stale")],
+    *[
+        (f"{what} with {kind}", body, ctype, kind, 401)
+        for what, body, ctype in [
+            ("command", command, FORM),
+            ("block_actions", click, FORM),
+            ("event", lambda _t: mention("Ev0FORGED"), JSON),
+        ]
+        for kind in ("timestamp-abc", "timestamp-1.5", "forged", "signature-only", "missing", "stale")
+    ],
     ("unsigned {not json", lambda _t: b"{not json " + MARKER.encode(), JSON, "missing", 401),
     ("unsigned [1,2]", lambda _t: b"[1,2]", JSON, "missing", 401),
     ("unsigned payload=%7Bnot-json", lambda _t: b"payload=%7Bnot-json" + MARKER.encode(), FORM, "missing", 401),
@@ -131,8 +165,11 @@ async def test_nothing_leaves_the_bot_for_a_request_it_cannot_verify(world: Worl
     assert len(lines) == len(HOSTILE)  # one line per refused request ...
     assert MARKER not in log and "/admin/" not in log  # ... and never its body
     assert "Traceback" not in log
-    refused = sum(float(line.rsplit(" ", 1)[1]) for line in (await bot.metrics()).splitlines()
-                  if line.startswith("dlf_bot_refused_requests_total{"))
+    refused = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in (await bot.metrics()).splitlines()
+        if line.startswith("dlf_bot_refused_requests_total{")
+    )
     assert refused == len(HOSTILE)
 
 
@@ -144,10 +181,24 @@ async def test_bodies_of_several_megabytes_are_refused_fast_with_bounded_memory(
             now = str(int(time.time()))
             answers = await asyncio.gather(
                 http.post(f"{bot.base_url}/slack/events", content=big, headers={"Content-Type": FORM}),
-                http.post(f"{bot.base_url}/slack/events", content=big, headers={
-                    "Content-Type": FORM, "X-Slack-Request-Timestamp": now, "X-Slack-Signature": sign(big, now)}),
-                http.post(f"{bot.base_url}/slack/events", content=_chunks(big), headers={
-                    "Content-Type": FORM, "X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=" + "0" * 64}),
+                http.post(
+                    f"{bot.base_url}/slack/events",
+                    content=big,
+                    headers={
+                        "Content-Type": FORM,
+                        "X-Slack-Request-Timestamp": now,
+                        "X-Slack-Signature": sign(big, now),
+                    },
+                ),
+                http.post(
+                    f"{bot.base_url}/slack/events",
+                    content=_chunks(big),
+                    headers={
+                        "Content-Type": FORM,
+                        "X-Slack-Request-Timestamp": now,
+                        "X-Slack-Signature": "v0=" + "0" * 64,
+                    },
+                ),
             )
             assert [a.status_code for a in answers] == [401, 413, 413], round_
     grown = rss_bytes(bot.process.pid) - before
@@ -159,7 +210,7 @@ async def test_bodies_of_several_megabytes_are_refused_fast_with_bounded_memory(
 
 async def _chunks(body: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(body), MB):
-        yield body[start:start + MB]
+        yield body[start : start + MB]
 
 
 async def test_a_redelivered_event_and_a_replayed_command_are_answered_once(world: World, bot: BotProcess) -> None:
@@ -173,16 +224,27 @@ async def test_a_redelivered_event_and_a_replayed_command_are_answered_once(worl
         for sent in (first, first):
             assert (await http.post(url, content=event, headers=sent)).status_code == 200
         for retry in (1, 2):
-            sent = {"Content-Type": JSON, **headers("signed", event, int(time.time()) - retry),
-                    "X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            sent = {
+                "Content-Type": JSON,
+                **headers("signed", event, int(time.time()) - retry),
+                "X-Slack-Retry-Num": str(retry),
+                "X-Slack-Retry-Reason": "http_timeout",
+            }
             assert (await http.post(url, content=event, headers=sent)).status_code == 200
         # A slash command replayed within the signature's window: handled once. Sent again by the user, it is a new
         # request (a new signature) and answered again.
-        body = urlencode({
-            "team_id": "T0DRILL", "channel_id": "C0REPLY", "user_id": "U0DRILL", "command": "/dlf",
-            "text": "instance job_batch 1", "response_url": world.slack.response_url("replayed"),
-            "trigger_id": "1.2.3", "api_app_id": "A0DRILL",
-        }).encode()
+        body = urlencode(
+            {
+                "team_id": "T0DRILL",
+                "channel_id": "C0REPLY",
+                "user_id": "U0DRILL",
+                "command": "/dlf",
+                "text": "instance job_batch 1",
+                "response_url": world.slack.response_url("replayed"),
+                "trigger_id": "1.2.3",
+                "api_app_id": "A0DRILL",
+            }
+        ).encode()
         stamp = int(time.time())
         replay = {"Content-Type": FORM, **headers("signed", body, stamp)}
         for _ in range(3):

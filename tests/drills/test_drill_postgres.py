@@ -42,8 +42,11 @@ async def test_hundreds_of_incidents_open_repeat_and_resolve_through_one_bot(
         await asyncio.sleep(1.5)
     await world.wait_until_all_said(timeout=240)
     try:
-        await wait_for(lambda: world.recoveries_said() == world.expected_recoveries(), timeout=120,
-                       what="every recovery reaching its incident's thread")
+        await wait_for(
+            lambda: world.recoveries_said() == world.expected_recoveries(),
+            timeout=120,
+            what="every recovery reaching its incident's thread",
+        )
     except AssertionError:
         said, expected = world.recoveries_said(), world.expected_recoveries()
         print("missing recoveries:", dict(expected - said), "unexpected:", dict(said - expected))
@@ -85,8 +88,10 @@ async def test_two_replicas_survive_a_sigkill_of_the_lease_holder_mid_burst(
     for job in JOBS[:8]:
         world.fail(job)
     await world.wait_until_all_said(timeout=300)
-    print(f"takeover: every failure of the burst in its channel {time.monotonic() - killed_at:.1f} s after the "
-          "SIGKILL of the lease holder")
+    print(
+        f"takeover: every failure of the burst in its channel {time.monotonic() - killed_at:.1f} s after the "
+        "SIGKILL of the lease holder"
+    )
     await asyncio.sleep(3)
 
     world.assert_exactly_once()

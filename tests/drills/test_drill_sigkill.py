@@ -51,8 +51,10 @@ async def test_sigkill_mid_burst_again_and_again_with_default_ttls_loses_and_rep
         since_kill.append(time.monotonic() - killed)
         posts = world.slack.calls_to("chat.postMessage")
         first_posts.append(max(posts[posted_at_kill].at - restarted, 0.0) if len(posts) > posted_at_kill else 0.0)
-        print(f"trial {trial}: every failure said {recoveries[-1]:.1f} s after the restarted process served "
-              f"({since_kill[-1]:.1f} s after the SIGKILL); its first post {first_posts[-1]:.1f} s after it served")
+        print(
+            f"trial {trial}: every failure said {recoveries[-1]:.1f} s after the restarted process served "
+            f"({since_kill[-1]:.1f} s after the SIGKILL); its first post {first_posts[-1]:.1f} s after it served"
+        )
 
     async def all_sent() -> bool:
         return all(row["status"] == "sent" for row in await outbox_rows(database))
@@ -61,10 +63,12 @@ async def test_sigkill_mid_burst_again_and_again_with_default_ttls_loses_and_rep
     while not await all_sent() and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
     await asyncio.sleep(3)  # time for a duplicate to show
-    print(f"recovery after restart over {TRIALS} SIGKILLs: median {statistics.median(recoveries):.1f} s, "
-          f"max {max(recoveries):.1f} s (from the SIGKILL: median {statistics.median(since_kill):.1f} s, max "
-          f"{max(since_kill):.1f} s; first post after the restart: median {statistics.median(first_posts):.1f} s, "
-          f"max {max(first_posts):.1f} s)")
+    print(
+        f"recovery after restart over {TRIALS} SIGKILLs: median {statistics.median(recoveries):.1f} s, "
+        f"max {max(recoveries):.1f} s (from the SIGKILL: median {statistics.median(since_kill):.1f} s, max "
+        f"{max(since_kill):.1f} s; first post after the restart: median {statistics.median(first_posts):.1f} s, "
+        f"max {max(first_posts):.1f} s)"
+    )
 
     world.assert_exactly_once()
     world.assert_cards_and_threads_complete(await outbox_rows(database))

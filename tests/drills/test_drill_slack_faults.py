@@ -63,22 +63,29 @@ async def test_slack_failing_four_ways_for_half_a_minute_each_loses_and_repeats_
         await asyncio.sleep(max(phase_ends - time.monotonic(), 0))
         if kind == "slow":
             posted_unanswered = sum(world.said().values()) - said_before
-        print(f"after the {kind} half minute: {sum(world.said().values())} of {sum(world.expected().values())} "
-              "failures in their channels")
+        print(
+            f"after the {kind} half minute: {sum(world.said().values())} of {sum(world.expected().values())} "
+            "failures in their channels"
+        )
 
     healthy_from = time.monotonic()
     await world.wait_until_all_said(timeout=150)
-    await wait_for(lambda: world.recoveries_said() == world.expected_recoveries(), timeout=120,
-                   what="every recovery reaching its incident's thread")
+    await wait_for(
+        lambda: world.recoveries_said() == world.expected_recoveries(),
+        timeout=120,
+        what="every recovery reaching its incident's thread",
+    )
 
     async def all_sent() -> bool:
         return all(row["status"] == "sent" for row in await outbox_rows(database))
 
     await wait_for(all_sent, timeout=120, what="every queued message delivered")
     found_in_history = metric(await bot.metrics(), 'dlf_bot_outbox_lookups_total{result="found"}') or 0
-    print(f"recovery: every failure in its channels {time.monotonic() - healthy_from:.1f} s after Slack was "
-          f"healthy again; during the slow half minute {posted_unanswered} alert(s) reached Slack unanswered and "
-          f"{in_doubt_seen:.0f} message(s) were held in doubt; {found_in_history:.0f} found in history afterwards")
+    print(
+        f"recovery: every failure in its channels {time.monotonic() - healthy_from:.1f} s after Slack was "
+        f"healthy again; during the slow half minute {posted_unanswered} alert(s) reached Slack unanswered and "
+        f"{in_doubt_seen:.0f} message(s) were held in doubt; {found_in_history:.0f} found in history afterwards"
+    )
     await asyncio.sleep(3)  # time for a duplicate to show
 
     world.assert_exactly_once()

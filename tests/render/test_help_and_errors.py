@@ -32,8 +32,17 @@ def test_help_overview_names_every_subcommand_with_usage_and_example() -> None:
     for name, entry in HELP.items():
         assert entry.usage in text, name
         assert entry.examples[0] in text, name
-    assert set(SUBCOMMANDS) == {"instance", "instances", "watch", "unwatch", "watches", "mute", "unmute", "audit",
-                                "help"}
+    assert set(SUBCOMMANDS) == {
+        "instance",
+        "instances",
+        "watch",
+        "unwatch",
+        "watches",
+        "mute",
+        "unmute",
+        "audit",
+        "help",
+    }
     assert message.text == (
         "/dlf subcommands: instance, instances, watch, unwatch, watches, mute, unmute, audit, help."
         " Try /dlf help watch."

@@ -24,20 +24,36 @@ def _headline(view: IncidentView) -> str:
         # A new incident: open, and the on-call person is asked to look.
         (IncidentView(instance=FAILED), ["Open", "cc <@U0ONCALL>"], ["Acknowledged"]),
         # Someone took it: the card says who, whatever redraws it next.
-        (IncidentView(instance=FAILED, state="acknowledged", acknowledged_by="U0ACK", failure_count=2),
-         ["Acknowledged by <@U0ACK>", "failed 2 times"], ["Open"]),
+        (
+            IncidentView(instance=FAILED, state="acknowledged", acknowledged_by="U0ACK", failure_count=2),
+            ["Acknowledged by <@U0ACK>", "failed 2 times"],
+            ["Open"],
+        ),
         # A name that is not a user id pings no one.
-        (IncidentView(instance=FAILED, state="acknowledged", acknowledged_by="<!channel>"),
-         ["Acknowledged by `&lt;!channel&gt;`"], ["<!channel>"]),
+        (
+            IncidentView(instance=FAILED, state="acknowledged", acknowledged_by="<!channel>"),
+            ["Acknowledged by `&lt;!channel&gt;`"],
+            ["<!channel>"],
+        ),
         # Resolved by a rerun of the failed instance: how, and nobody is pinged any more.
-        (IncidentView(instance=FAILED, resolved_by=InstanceSummary(job_name="job_a", instance_id=7, status="success")),
-         ["Resolved", "The rerun of instance 7 succeeded"], ["cc "]),
+        (
+            IncidentView(
+                instance=FAILED, resolved_by=InstanceSummary(job_name="job_a", instance_id=7, status="success")
+            ),
+            ["Resolved", "The rerun of instance 7 succeeded"],
+            ["cc "],
+        ),
         # Resolved by a person: what they said.
-        (IncidentView(instance=FAILED, state="resolved", resolution="fixed upstream"),
-         ["Resolved", "fixed upstream"], ["cc "]),
+        (
+            IncidentView(instance=FAILED, state="resolved", resolution="fixed upstream"),
+            ["Resolved", "fixed upstream"],
+            ["cc "],
+        ),
     ],
 )
-def test_the_headline_says_where_the_incident_stands(view: IncidentView, expected: list[str], absent: list[str]) -> None:
+def test_the_headline_says_where_the_incident_stands(
+    view: IncidentView, expected: list[str], absent: list[str]
+) -> None:
     headline = _headline(view)
     for text in expected:
         assert text in headline

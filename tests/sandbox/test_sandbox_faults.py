@@ -94,8 +94,10 @@ async def test_calls_are_recorded_with_operation_and_decoded_query(call: Call, s
 async def test_admin_endpoints_drive_faults_and_calls(
     call: Call, sb: Sandbox, base_url: str, http: httpx.AsyncClient
 ) -> None:
-    response = await http.post(base_url + "/_sandbox/faults",
-                               json={"kind": "server_error", "n": 1, "status": 502, "operation": "show_instance"})
+    response = await http.post(
+        base_url + "/_sandbox/faults",
+        json={"kind": "server_error", "n": 1, "status": 502, "operation": "show_instance"},
+    )
     assert response.status_code == 200
     assert (await call("GET", DETAILS)).status_code == 502
     counted = (await http.get(base_url + "/_sandbox/calls")).json()
@@ -110,8 +112,9 @@ async def test_admin_endpoints_drive_faults_and_calls(
     assert bad.status_code == 400
 
 
-async def test_faults_do_not_touch_admin_or_unrecorded_paths(sb: Sandbox, base_url: str,
-                                                             http: httpx.AsyncClient) -> None:
+async def test_faults_do_not_touch_admin_or_unrecorded_paths(
+    sb: Sandbox, base_url: str, http: httpx.AsyncClient
+) -> None:
     sb.faults.throttle(n=1)
     assert (await http.get(base_url + "/_sandbox/health")).status_code == 200
     assert len(sb.faults.pending()) == 1
@@ -129,8 +132,9 @@ def test_rate_limit_counts_per_operation_within_the_window() -> None:
     assert not any(faults.over_rate("show_instance") for _ in range(100))
 
 
-async def test_rate_limit_answers_429_like_the_gateway(call: Call, sb: Sandbox, base_url: str,
-                                                       http: httpx.AsyncClient) -> None:
+async def test_rate_limit_answers_429_like_the_gateway(
+    call: Call, sb: Sandbox, base_url: str, http: httpx.AsyncClient
+) -> None:
     await http.post(base_url + "/_sandbox/faults", json={"rate_limits": {"show_instance": 2}, "rate_window_s": 600})
     statuses = [(await call("GET", DETAILS)).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]

@@ -30,8 +30,11 @@ async def test_offset_is_a_page_number(call: Call, sb: Sandbox, clock: ManualClo
     ids = add_history(sb, clock, "paged", 25)
     pages = []
     for page in range(4):
-        response = await call("GET", LIST, query=[("jobName", "paged"), ("preciseQuery", True), ("limit", 10),
-                                                  ("offset", page), *window(clock)])
+        response = await call(
+            "GET",
+            LIST,
+            query=[("jobName", "paged"), ("preciseQuery", True), ("limit", 10), ("offset", page), *window(clock)],
+        )
         assert response.status_code == 200
         assert response.json()["total"] == 25
         pages.append([row["instanceId"] for row in response.json()["instances"]])
@@ -88,13 +91,26 @@ async def test_rows_have_the_documented_fields(call: Call, sb: Sandbox, clock: M
     failed = sb.seeded["failed_node"]
     body = (await call("GET", LIST, query=[("jobName", failed.job), ("preciseQuery", True), *window(clock)])).json()
     row = next(r for r in body["instances"] if r["instanceId"] == failed.instance_id)
-    assert set(row) >= {"jobName", "instanceId", "jobId", "status", "planTime", "startTime", "endTime",
-                        "executeTime", "submitTime", "version", "instanceType", "forceSuccess", "ignoreSuccess",
-                        "jobInstanceName", "errorMessage"}
+    assert set(row) >= {
+        "jobName",
+        "instanceId",
+        "jobId",
+        "status",
+        "planTime",
+        "startTime",
+        "endTime",
+        "executeTime",
+        "submitTime",
+        "version",
+        "instanceType",
+        "forceSuccess",
+        "ignoreSuccess",
+        "jobInstanceName",
+        "errorMessage",
+    }
 
 
-async def test_junk_job_id_row_is_served_as_documented_in_the_wild(call: Call, sb: Sandbox,
-                                                                   clock: ManualClock) -> None:
+async def test_junk_job_id_row_is_served_as_documented_in_the_wild(call: Call, sb: Sandbox, clock: ManualClock) -> None:
     junk = sb.seeded["junk_job_id"]
     body = (await call("GET", LIST, query=[("jobName", junk.job), *window(clock)])).json()
     assert body["instances"][0]["jobId"] == "868641,"
@@ -121,8 +137,9 @@ def test_many_instances_filter_by_status_and_window(clock: ManualClock) -> None:
     failed = set()
     for i in range(100_000):
         status = "fail" if i % 200 == 0 else "success"
-        iid = sb.state.add_instance(f"bulk_{i % 1000:05d}", status=status, plan_time=now - (i * 7919) % (3 * DAY),
-                                    nodes=1)
+        iid = sb.state.add_instance(
+            f"bulk_{i % 1000:05d}", status=status, plan_time=now - (i * 7919) % (3 * DAY), nodes=1
+        )
         if status == "fail" and now - (i * 7919) % (3 * DAY) >= now - DAY:
             failed.add(iid)
     total, rows = sb.state.list_instances(min_plan_time=now - DAY, max_plan_time=now, status="fail", limit=1000)

@@ -113,9 +113,10 @@ async def test_job_list_pages_by_page_number_and_filters(call: Call, sb: Sandbox
     for i in range(12):
         sb.state.add_job(f"paged_job_{i:02d}")
     sb.state.add_job("paged_job_stream", job_type="REAL_TIME")
-    first = (await call("GET", dlf_path(), query=[("jobName", "paged_job"), ("jobType", "BATCH"), ("limit", 5)]))
-    second = await call("GET", dlf_path(), query=[("jobName", "paged_job"), ("jobType", "BATCH"), ("limit", 5),
-                                                   ("offset", 1)])
+    first = await call("GET", dlf_path(), query=[("jobName", "paged_job"), ("jobType", "BATCH"), ("limit", 5)])
+    second = await call(
+        "GET", dlf_path(), query=[("jobName", "paged_job"), ("jobType", "BATCH"), ("limit", 5), ("offset", 1)]
+    )
     assert first.json()["total"] == 12
     names = [job["name"] for job in first.json()["jobs"] + second.json()["jobs"]]
     assert names == [f"paged_job_{i:02d}" for i in range(10)]
@@ -142,8 +143,9 @@ async def test_workspace_header_scopes_jobs(call: Call, sb: Sandbox) -> None:
     path = dlf_path(seeded.job, "instances", seeded.instance_id)
     assert (await call("GET", path)).json()["error_code"] == "DLF.0100"
     assert (await call("GET", path, headers={"workspace": ANALYTICS_WORKSPACE_ID})).status_code == 200
-    seed_in_analytics = await call("GET", dlf_path("job_batch", "instances", 34765),
-                                   headers={"workspace": ANALYTICS_WORKSPACE_ID})
+    seed_in_analytics = await call(
+        "GET", dlf_path("job_batch", "instances", 34765), headers={"workspace": ANALYTICS_WORKSPACE_ID}
+    )
     assert seed_in_analytics.json()["error_code"] == "DLF.0100"
 
 

@@ -47,8 +47,12 @@ def test_state_changes_from_another_thread_while_serving() -> None:
         try:
             totals = []
             for _ in range(20):
-                signed = sdk_sign(base_url=base_url, method="GET", path=dlf_path("instances", "detail"),
-                                  query=[("jobName", "busy"), ("preciseQuery", True), ("limit", 50)])
+                signed = sdk_sign(
+                    base_url=base_url,
+                    method="GET",
+                    path=dlf_path("instances", "detail"),
+                    query=[("jobName", "busy"), ("preciseQuery", True), ("limit", 50)],
+                )
                 response = http.get(signed.url, headers=signed.headers)
                 assert response.status_code == 200
                 body = response.json()
@@ -95,6 +99,11 @@ def test_module_entry_point_prints_url_and_credentials() -> None:
 
 def test_banner_names_every_way_to_authenticate() -> None:
     text = banner(Sandbox(seed=False), "http://127.0.0.1:1")
-    for value in (SANDBOX_CREDENTIALS.sk, SANDBOX_CREDENTIALS.iam_password, SANDBOX_CREDENTIALS.static_token,
-                  SANDBOX_CREDENTIALS.security_token, "DLF_IAM_ENDPOINT=http://127.0.0.1:1"):
+    for value in (
+        SANDBOX_CREDENTIALS.sk,
+        SANDBOX_CREDENTIALS.iam_password,
+        SANDBOX_CREDENTIALS.static_token,
+        SANDBOX_CREDENTIALS.security_token,
+        "DLF_IAM_ENDPOINT=http://127.0.0.1:1",
+    ):
         assert value in text

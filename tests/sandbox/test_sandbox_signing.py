@@ -39,8 +39,14 @@ async def test_sdk_signed_query_needing_encoding_is_accepted(call: Call, sb: San
     response = await call(
         "GET",
         dlf_path("instances", "detail"),
-        query=[("jobName", "销售日报_汇总"), ("preciseQuery", True), ("minPlanTime", now - 5 * 3600_000),
-               ("maxPlanTime", now), ("limit", 100), ("offset", 0)],
+        query=[
+            ("jobName", "销售日报_汇总"),
+            ("preciseQuery", True),
+            ("minPlanTime", now - 5 * 3600_000),
+            ("maxPlanTime", now),
+            ("limit", 100),
+            ("offset", 0),
+        ],
     )
     assert response.status_code == 200, response.text
     assert [row["instanceId"] for row in response.json()["instances"]] == [sb.seeded["chinese"].instance_id]
@@ -92,8 +98,9 @@ async def test_date_more_than_15_minutes_off_is_rejected(
 async def test_date_header_changed_after_signing_is_rejected(
     base_url: str, http: httpx.AsyncClient, clock: ManualClock
 ) -> None:
-    signed = sdk_sign(base_url=base_url, method="GET", path=dlf_path("job_batch", "instances", 34765),
-                      sdk_date=clock_date(clock))
+    signed = sdk_sign(
+        base_url=base_url, method="GET", path=dlf_path("job_batch", "instances", 34765), sdk_date=clock_date(clock)
+    )
     headers = {**signed.headers, "X-Sdk-Date": clock_date(clock, timedelta(seconds=1))}
     assert (await http.get(signed.url, headers=headers)).status_code == 401
 
@@ -114,15 +121,12 @@ async def test_unsigned_request_is_rejected(base_url: str, http: httpx.AsyncClie
     assert response.headers["X-Request-Id"]
 
 
-async def test_temporary_credentials_need_the_matching_security_token(
-    base_url: str, http: httpx.AsyncClient
-) -> None:
+async def test_temporary_credentials_need_the_matching_security_token(base_url: str, http: httpx.AsyncClient) -> None:
     path = dlf_path("job_batch", "instances", 34765)
 
     def signed_with(token: str | None) -> object:
         headers = {} if token is None else {"X-Security-Token": token}
-        return sdk_sign(base_url=base_url, method="GET", path=path, ak=CREDS.temp_ak, sk=CREDS.temp_sk,
-                        headers=headers)
+        return sdk_sign(base_url=base_url, method="GET", path=path, ak=CREDS.temp_ak, sk=CREDS.temp_sk, headers=headers)
 
     assert (await send(http, signed_with(CREDS.security_token))).status_code == 200  # type: ignore[arg-type]
     assert (await send(http, signed_with(None))).status_code == 401  # type: ignore[arg-type]
@@ -130,8 +134,9 @@ async def test_temporary_credentials_need_the_matching_security_token(
 
 
 async def test_missing_project_header_gives_the_workspace_error(base_url: str, http: httpx.AsyncClient) -> None:
-    signed = sdk_sign(base_url=base_url, method="GET", path=dlf_path("job_batch", "instances", 34765),
-                      project_header=False)
+    signed = sdk_sign(
+        base_url=base_url, method="GET", path=dlf_path("job_batch", "instances", 34765), project_header=False
+    )
     response = await send(http, signed)
     assert response.status_code == 400
     assert "Workspace does not exist" in response.json()["error_msg"]
@@ -150,8 +155,11 @@ segment = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs"
 @settings(max_examples=150, deadline=None)
 @given(
     segments=st.lists(segment, min_size=1, max_size=4),
-    query=st.dictionaries(st.one_of(st.sampled_from(["jobName", "a", "b~", "x y"]), segment),
-                          st.one_of(segment, st.integers(), st.booleans()), max_size=5),
+    query=st.dictionaries(
+        st.one_of(st.sampled_from(["jobName", "a", "b~", "x y"]), segment),
+        st.one_of(segment, st.integers(), st.booleans()),
+        max_size=5,
+    ),
     body=st.binary(max_size=64),
     method=st.sampled_from(["GET", "POST"]),
 )
@@ -164,8 +172,15 @@ def test_pure_verification_agrees_with_the_sdk_signer(
     headers = {"X-Project-Id": PROJECT, "X-Sdk-Date": clock_date(clock)}
     if body:
         headers["Content-Type"] = "application/json"
-    request = SdkRequest(method=method, schema="http", host="127.0.0.1:1", resource_path=path,
-                         query_params=list(query.items()), header_params=headers, body=body)
+    request = SdkRequest(
+        method=method,
+        schema="http",
+        host="127.0.0.1:1",
+        resource_path=path,
+        query_params=list(query.items()),
+        header_params=headers,
+        body=body,
+    )
 
     class Keys:
         ak, sk = CREDS.ak, CREDS.sk
@@ -173,6 +188,13 @@ def test_pure_verification_agrees_with_the_sdk_signer(
     Signer(Keys).sign(request)
     raw_query = request.uri.partition("?")[2]
     lower = {k.lower(): v.encode("iso-8859-1").decode("utf-8") for k, v in request.header_params.items()}
-    auth = signing.verify(method=method, raw_path=request.resource_path, raw_query=raw_query, headers=lower,
-                          body=body, secret_for={CREDS.ak: CREDS.sk}, now_ms=clock())
+    auth = signing.verify(
+        method=method,
+        raw_path=request.resource_path,
+        raw_query=raw_query,
+        headers=lower,
+        body=body,
+        secret_for={CREDS.ak: CREDS.sk},
+        now_ms=clock(),
+    )
     assert auth.access_key == CREDS.ak

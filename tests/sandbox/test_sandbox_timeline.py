@@ -119,15 +119,19 @@ async def test_play_applies_events_as_the_clock_reaches_them(call: Call, sb: San
     assert (await call("GET", path)).json()["status"] == "fail"
 
 
-async def test_admin_endpoints_script_the_timeline(sb: Sandbox, base_url: str, http: httpx.AsyncClient,
-                                                   clock: ManualClock) -> None:
+async def test_admin_endpoints_script_the_timeline(
+    sb: Sandbox, base_url: str, http: httpx.AsyncClient, clock: ManualClock
+) -> None:
     await http.post(base_url + "/_sandbox/jobs", json={"name": "remote_job"})
     t = clock()
-    appeared = await http.post(base_url + "/_sandbox/timeline/events",
-                               json={"kind": "appear", "job": "remote_job", "at": t + 1})
+    appeared = await http.post(
+        base_url + "/_sandbox/timeline/events", json={"kind": "appear", "job": "remote_job", "at": t + 1}
+    )
     iid = appeared.json()["instanceId"]
-    await http.post(base_url + "/_sandbox/timeline/events",
-                    json={"kind": "status", "job": "remote_job", "instance_id": iid, "status": "fail", "at": t + 2})
+    await http.post(
+        base_url + "/_sandbox/timeline/events",
+        json={"kind": "status", "job": "remote_job", "instance_id": iid, "status": "fail", "at": t + 2},
+    )
     stepped = await http.post(base_url + "/_sandbox/timeline/step_until", json={"ms": t + 2})
     assert [e["kind"] for e in stepped.json()["applied"]] == ["appear", "status"]
     assert sb.state.instance("remote_job", iid).status == "fail"
@@ -143,8 +147,9 @@ def test_thousands_of_jobs_and_failures(clock: ManualClock) -> None:
     sandbox = Sandbox(seed=False, clock=clock)
     assert sandbox.state.add_jobs(f"job_{i:05d}" for i in range(10_000)) == 10_000
     ids = [sandbox.state.add_instance(f"job_{i * 20:05d}", status="fail") for i in range(500)]
-    total, rows = sandbox.state.list_instances(min_plan_time=clock() - 1, max_plan_time=clock(), status="fail",
-                                               limit=1000)
+    total, rows = sandbox.state.list_instances(
+        min_plan_time=clock() - 1, max_plan_time=clock(), status="fail", limit=1000
+    )
     assert total == 500 and {r.instance_id for r in rows} == set(ids)
 
 
@@ -154,8 +159,10 @@ def test_scheduled_activity_alternates_failures_and_successes(sb: Sandbox, clock
     sb.timeline.step_until(start + 3 * 60_000)
     ended = [sb.state.instance(beat.job, iid) for beat, iid in zip(DEFAULT_BEATS, ids, strict=True)]
     assert [(i.job_name, i.status) for i in ended] == [
-        ("etl_orders_daily", "success"), ("dws_load_customers", "fail"),
-        ("etl_orders_daily", "fail"), ("dws_load_customers", "running"),
+        ("etl_orders_daily", "success"),
+        ("dws_load_customers", "fail"),
+        ("etl_orders_daily", "fail"),
+        ("dws_load_customers", "running"),
     ]
     assert ended[1].end_time == start + 60_000 + 30_000
 
@@ -165,8 +172,11 @@ async def test_a_rerun_from_the_first_node_completes_its_nodes_one_by_one(
 ) -> None:
     seeded = sb.seeded["failed_node"]  # extract_crm, load_dim_customer (failed), refresh_mart
     sb.timeline.on_rerun("success", after_ms=40_000)
-    await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
-               body=b'{"retry_location": "first_node"}')
+    await call(
+        "POST",
+        dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+        body=b'{"retry_location": "first_node"}',
+    )
     statuses = []
     for at in (0, 10_000, 20_000, 30_000, 40_000):
         sb.timeline.step_until(clock() + at)
@@ -185,8 +195,11 @@ async def test_a_rerun_from_the_failed_node_keeps_what_succeeded(call: Call, sb:
     before = sb.state.instance(seeded.job, seeded.instance_id)
     extract_times = (before.nodes[0].start_time, before.nodes[0].end_time)
     sb.timeline.on_rerun("fail", after_ms=5_000, failed_node="refresh_mart")
-    response = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
-                          body=b'{"retry_location": "error_node"}')
+    response = await call(
+        "POST",
+        dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+        body=b'{"retry_location": "error_node"}',
+    )
     assert response.status_code == 204
     rerun = sb.state.instance(seeded.job, seeded.instance_id)
     assert [n.status for n in rerun.nodes] == ["success", "running", "waiting"]
@@ -198,9 +211,14 @@ async def test_a_rerun_from_the_failed_node_keeps_what_succeeded(call: Call, sb:
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"retry_location": "errorNode"}', b'{"retry_location": "specified_node"}',
-     b'{"retry_location": "specified_node", "node_name": "no_such_node"}', b"{not json", b"[1]",
-     b'{"job_param_version": "current_version"}'],
+    [
+        b'{"retry_location": "errorNode"}',
+        b'{"retry_location": "specified_node"}',
+        b'{"retry_location": "specified_node", "node_name": "no_such_node"}',
+        b"{not json",
+        b"[1]",
+        b'{"job_param_version": "current_version"}',
+    ],
 )
 async def test_a_rerun_body_dlf_would_refuse_is_dlf_3051_and_changes_nothing(
     call: Call, sb: Sandbox, body: bytes
@@ -214,7 +232,10 @@ async def test_a_rerun_body_dlf_would_refuse_is_dlf_3051_and_changes_nothing(
 
 async def test_a_rerun_from_a_specified_node(call: Call, sb: Sandbox) -> None:
     seeded = sb.seeded["failed_node"]
-    await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
-               body=b'{"retry_location": "specified_node", "node_name": "refresh_mart"}')
+    await call(
+        "POST",
+        dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+        body=b'{"retry_location": "specified_node", "node_name": "refresh_mart"}',
+    )
     rerun = sb.state.instance(seeded.job, seeded.instance_id)
     assert [n.status for n in rerun.nodes] == ["success", "fail", "running"]

@@ -37,8 +37,7 @@ async def get_token(http: httpx.AsyncClient, base_url: str) -> str:
 async def test_password_token_is_issued_and_accepted(
     http: httpx.AsyncClient, base_url: str, clock: ManualClock, sb: Sandbox
 ) -> None:
-    response = await http.post(base_url + "/v3/auth/tokens",
-                               json=password_body(project={"id": CREDS.project_id}))
+    response = await http.post(base_url + "/v3/auth/tokens", json=password_body(project={"id": CREDS.project_id}))
     assert response.status_code == 201
     token = response.headers["X-Subject-Token"]
     expires = datetime.fromisoformat(response.json()["token"]["expires_at"].replace("Z", "+00:00"))

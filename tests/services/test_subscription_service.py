@@ -40,8 +40,9 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         )
         store = await Store.open(f"sqlite:///{tmp_path}/bot.db")
         try:
-            yield Setup(service=SubscriptionService(store=store, clients={"default": client}), store=store,
-                        sandbox=sandbox)
+            yield Setup(
+                service=SubscriptionService(store=store, clients={"default": client}), store=store, sandbox=sandbox
+            )
         finally:
             await store.aclose()
             await client.aclose()
@@ -63,14 +64,18 @@ async def test_watching_a_job_dlf_knows_subscribes_and_audits(setup: Setup) -> N
         (sub,) = await tx.subscriptions.list_for_channel("C1")
         (entry,) = await tx.audit.recent()
     assert (sub.target, sub.profile, sub.mention, sub.created_by, sub.team) == (
-        "job_batch", "default", "<!subteam^S123>", "U1", "T1")
+        "job_batch",
+        "default",
+        "<!subteam^S123>",
+        "U1",
+        "T1",
+    )
     assert (entry.actor, entry.action, entry.channel, entry.target) == ("U1", "watch", "C1", "job_batch")
 
 
 async def test_watching_a_job_dlf_does_not_know_is_refused_with_the_reason_and_saves_nothing(setup: Setup) -> None:
     result = await setup.service.watch(WatchCommand(target="no_such_job"), channel_id="C1", user_id="U1")
-    answer = await setup.service.handle(WatchCommand(target="no_such_job"), channel_id="C1", user_id="U1",
-                                        team_id=None)
+    answer = await setup.service.handle(WatchCommand(target="no_such_job"), channel_id="C1", user_id="U1", team_id=None)
 
     assert isinstance(result, Refused) and result.dlf_error is not None
     assert "no job named" in text_of(answer)
@@ -101,7 +106,8 @@ async def test_a_pattern_is_not_checked_against_dlf(setup: Setup) -> None:
 
 async def test_following_one_instance_checks_that_it_exists(setup: Setup) -> None:
     ok = await setup.service.watch(
-        WatchCommand(target="job_batch", instance_id=34765, events=("failure", "success")), channel_id="C1",
+        WatchCommand(target="job_batch", instance_id=34765, events=("failure", "success")),
+        channel_id="C1",
         user_id="U1",
     )
     missing = await setup.service.handle(
@@ -125,10 +131,10 @@ async def test_unwatch_removes_and_audits_and_unwatching_again_changes_nothing(s
     await setup.service.watch(WatchCommand(target="job_batch"), channel_id="C1", user_id="U1")
     await setup.service.watch(WatchCommand(target="etl_*", is_pattern=True), channel_id="C1", user_id="U1")
 
-    removed = await setup.service.handle(UnwatchCommand(target="job_batch"), channel_id="C1", user_id="U2",
-                                         team_id=None)
-    again = await setup.service.handle(UnwatchCommand(target="job_batch"), channel_id="C1", user_id="U2",
-                                       team_id=None)
+    removed = await setup.service.handle(
+        UnwatchCommand(target="job_batch"), channel_id="C1", user_id="U2", team_id=None
+    )
+    again = await setup.service.handle(UnwatchCommand(target="job_batch"), channel_id="C1", user_id="U2", team_id=None)
 
     assert "no longer watches" in text_of(removed)
     assert "was not watching" in text_of(again)
@@ -161,7 +167,8 @@ async def test_an_unknown_profile_is_refused(setup: Setup) -> None:
 async def test_watching_again_without_options_keeps_the_mention_and_events_and_says_so(setup: Setup) -> None:
     await setup.service.watch(
         parse_watch("watch job_batch --on failure,running-exception --mention <!subteam^S123|@oncall>"),
-        channel_id="C1", user_id="U1",
+        channel_id="C1",
+        user_id="U1",
     )
 
     again = await setup.service.watch(parse_watch("watch job_batch"), channel_id="C1", user_id="U2")
@@ -169,14 +176,14 @@ async def test_watching_again_without_options_keeps_the_mention_and_events_and_s
 
     assert isinstance(again, WatchResult) and again.already
     assert (again.subscription.events, again.subscription.mention) == (
-        ("failure", "running-exception"), "<!subteam^S123>")
+        ("failure", "running-exception"),
+        "<!subteam^S123>",
+    )
     assert "fails or runs into an exception, mentioning <!subteam^S123>" in text_of(answer)
 
 
 async def test_watching_again_changes_only_the_options_given(setup: Setup) -> None:
-    await setup.service.watch(
-        parse_watch("watch job_batch --mention <@U999|bob>"), channel_id="C1", user_id="U1"
-    )
+    await setup.service.watch(parse_watch("watch job_batch --mention <@U999|bob>"), channel_id="C1", user_id="U1")
 
     events_only = await setup.service.handle(
         parse_watch("watch job_batch --on running-exception"), channel_id="C1", user_id="U1", team_id=None

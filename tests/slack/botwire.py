@@ -16,9 +16,9 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 from slack_sdk.signature import SignatureVerifier
 
+from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
-from bot.dlf.auth import AkSk
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
@@ -44,7 +44,9 @@ class BotUnderTest:
     dlf: Any  # tests/conftest.py's RunningSandbox: .sandbox and .url
     registry: CollectorRegistry
 
-    def signed_headers(self, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    def signed_headers(
+        self, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None
+    ) -> dict[str, str]:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
         return {
@@ -54,25 +56,44 @@ class BotUnderTest:
         }
 
     def command_body(self, text: str, response_id: str) -> str:
-        return urlencode({
-            "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "fake", "channel_id": CHANNEL,
-            "channel_name": "data", "user_id": USER, "user_name": "alice", "command": "/dlf", "text": text,
-            "api_app_id": "A0DLFBOT", "response_url": self.fake.response_url(response_id), "trigger_id": "1.2.3",
-        })
+        return urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "team_domain": "fake",
+                "channel_id": CHANNEL,
+                "channel_name": "data",
+                "user_id": USER,
+                "user_name": "alice",
+                "command": "/dlf",
+                "text": text,
+                "api_app_id": "A0DLFBOT",
+                "response_url": self.fake.response_url(response_id),
+                "trigger_id": "1.2.3",
+            }
+        )
 
     async def command(self, text: str, response_id: str, **sign: Any) -> httpx.Response:
         body = self.command_body(text, response_id)
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body, **sign))
 
-    async def event(self, event: dict[str, Any], *, event_id: str | None = None,
-                    retry: int | None = None) -> httpx.Response:
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None
+    ) -> httpx.Response:
         """An Events API callback carrying `event` (a fresh `event_id` unless given); `retry` marks it as Slack's
         redelivery number `retry` (`X-Slack-Retry-Num`), signed anew as Slack does."""
-        body = json.dumps({
-            "token": "legacy-verification-token", "team_id": TEAM_ID, "api_app_id": "A0DLFBOT", "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:16].upper()}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": "U0FAKEBOT", "is_bot": True}], "event": event,
-        })
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0DLFBOT",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{uuid.uuid4().hex[:16].upper()}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM_ID, "user_id": "U0FAKEBOT", "is_bot": True}],
+                "event": event,
+            }
+        )
         headers = {**self.signed_headers(body), "Content-Type": "application/json"}
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -80,14 +101,30 @@ class BotUnderTest:
 
     async def click(self, action_id: str, value: str, response_id: str, *, ephemeral: bool = True) -> httpx.Response:
         payload = {
-            "type": "block_actions", "user": {"id": USER, "username": "alice", "team_id": TEAM_ID},
-            "api_app_id": "A0DLFBOT", "token": "legacy-verification-token", "team": {"id": TEAM_ID, "domain": "fake"},
-            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL,
-                          "is_ephemeral": ephemeral},
-            "channel": {"id": CHANNEL, "name": "data"}, "trigger_id": "1.2.3",
+            "type": "block_actions",
+            "user": {"id": USER, "username": "alice", "team_id": TEAM_ID},
+            "api_app_id": "A0DLFBOT",
+            "token": "legacy-verification-token",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            "container": {
+                "type": "message",
+                "message_ts": "1700000000.000100",
+                "channel_id": CHANNEL,
+                "is_ephemeral": ephemeral,
+            },
+            "channel": {"id": CHANNEL, "name": "data"},
+            "trigger_id": "1.2.3",
             "response_url": self.fake.response_url(response_id),
-            "actions": [{"action_id": action_id, "block_id": "b1", "value": value, "type": "button",
-                         "action_ts": "1700000001.000000", "text": {"type": "plain_text", "text": "x"}}],
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": "1700000001.000000",
+                    "text": {"type": "plain_text", "text": "x"},
+                }
+            ],
         }
         body = urlencode({"payload": json.dumps(payload)})
         return await self.http.post(f"{self.url}/slack/events", content=body, headers=self.signed_headers(body))
@@ -134,8 +171,15 @@ def button_value(message: dict[str, Any], action_id: str) -> str:
 
 def dlf_client(url: str, *, sk: str = SANDBOX_CREDENTIALS.sk, workspace: str | None = None) -> DlfClient:
     """A DLF client for the sandbox that gives up quickly (tests of failures need no long back-off)."""
-    config = DlfConfig(endpoint=url, project_id=SANDBOX_CREDENTIALS.project_id, workspace=workspace, max_retries=1,
-                       backoff_base=0.01, backoff_cap=0.05, max_retry_after=0.05)
+    config = DlfConfig(
+        endpoint=url,
+        project_id=SANDBOX_CREDENTIALS.project_id,
+        workspace=workspace,
+        max_retries=1,
+        backoff_base=0.01,
+        backoff_cap=0.05,
+        max_retry_after=0.05,
+    )
     return DlfClient(config=config, credentials=AkSk(access_key=SANDBOX_CREDENTIALS.ak, secret_key=sk))
 
 
@@ -164,14 +208,22 @@ async def running_bot(
             subscriptions = SubscriptionService(store=store, clients={"default": client})
             ledger = StoreRequestLedger(store=store)
         assert fake.base_url is not None
-        app = build_app(AppDeps(
-            client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=SIGNING_SECRET,
-            instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
-            subscriptions=subscriptions, metrics=SlackMetrics(registry=registry), ledger=ledger,
-        ))
+        app = build_app(
+            AppDeps(
+                client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url),
+                signing_secret=SIGNING_SECRET,
+                instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
+                subscriptions=subscriptions,
+                metrics=SlackMetrics(registry=registry),
+                ledger=ledger,
+            )
+        )
         port = await stack.enter_async_context(
-            serve_http(build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SIGNING_SECRET)),
-                       host="127.0.0.1", port=0)
+            serve_http(
+                build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SIGNING_SECRET)),
+                host="127.0.0.1",
+                port=0,
+            )
         )
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox, registry=registry)

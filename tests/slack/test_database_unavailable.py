@@ -27,8 +27,8 @@ from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, build_web
 from bot.slack.ingress import SlackGate
 from bot.slack.server import HEALTH_TIMEOUT_S, HealthReport
 from bot.store import Store, create_engine
-from bot.watcher.scheduler import build_watcher
 from bot.watcher.health import WatcherHealthProbe
+from bot.watcher.scheduler import build_watcher
 from slack_fake import FakeSlack
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "Dockerfile"
@@ -65,16 +65,27 @@ async def bot_on(sandbox: Any, fake: FakeSlack, database_url: str) -> AsyncItera
         store = await Store.open(database_url)
         stack.push_async_callback(store.aclose)
         assert fake.base_url is not None
-        app = build_app(AppDeps(
-            client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=SIGNING_SECRET,
-            instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
-            subscriptions=SubscriptionService(store=store, clients={"default": client}, lock_wait_s=LOCK_WAIT_S),
-            metrics=SlackMetrics(registry=registry),
-        ))
+        app = build_app(
+            AppDeps(
+                client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url),
+                signing_secret=SIGNING_SECRET,
+                instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
+                subscriptions=SubscriptionService(store=store, clients={"default": client}, lock_wait_s=LOCK_WAIT_S),
+                metrics=SlackMetrics(registry=registry),
+            )
+        )
         watcher = build_watcher(store=store, clients={"default": client}, slack=app.client)
-        health = bot_health(store, watcher_health(WatcherHealthProbe(watcher=watcher, clock=lambda: int(time.time() * 1000))))
+        health = bot_health(
+            store, watcher_health(WatcherHealthProbe(watcher=watcher, clock=lambda: int(time.time() * 1000)))
+        )
         port = await stack.enter_async_context(
-            serve_http(build_web_app(bolt=app, registry=registry, health=health, gate=SlackGate(signing_secret=SIGNING_SECRET)), host="127.0.0.1", port=0)
+            serve_http(
+                build_web_app(
+                    bolt=app, registry=registry, health=health, gate=SlackGate(signing_secret=SIGNING_SECRET)
+                ),
+                host="127.0.0.1",
+                port=0,
+            )
         )
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
         bot = BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox, registry=registry)
@@ -105,7 +116,10 @@ async def test_a_command_on_a_locked_database_says_so_and_changes_nothing(
         assert "reference" not in text
         assert listed["text"] == "This channel watches no DLF job yet."
         assert status == 503 and health["database"] == {
-            "ok": False, "problem": "locked", "detail": "OperationalError: database is locked"}
+            "ok": False,
+            "problem": "locked",
+            "detail": "OperationalError: database is locked",
+        }
         assert health["reasons"] == [
             "database not answering: the database is locked by another program (OperationalError: database is locked)"
         ]
@@ -137,8 +151,9 @@ async def test_healthz_answers_in_time_whatever_the_probe_does() -> None:
     async with serve_http(app, host="127.0.0.1", port=0) as port, httpx.AsyncClient() as http:
         answer = await http.get(f"http://127.0.0.1:{port}/healthz", timeout=healthcheck_timeout_s())
     assert answer.status_code == 503
-    assert answer.json()["reasons"] == [f"database not answering: the health check did not finish within "
-                                        f"{HEALTH_TIMEOUT_S:g} s"]
+    assert answer.json()["reasons"] == [
+        f"database not answering: the health check did not finish within {HEALTH_TIMEOUT_S:g} s"
+    ]
 
 
 async def test_healthz_says_an_unreachable_postgresql_is_not_answering(sandbox: Any) -> None:

@@ -17,8 +17,11 @@ def _headers(body: bytes, *, timestamp: int | str = NOW, secret: str = SECRET, *
     stamp = str(timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     assert signature is not None
-    return {"x-slack-request-timestamp": [stamp], "x-slack-signature": [signature],
-            "content-type": [extra.get("content_type", "application/json")]}
+    return {
+        "x-slack-request-timestamp": [stamp],
+        "x-slack-signature": [signature],
+        "content-type": [extra.get("content_type", "application/json")],
+    }
 
 
 def _gate(now: float = NOW) -> SlackGate:
@@ -47,8 +50,7 @@ def test_a_body_slack_sdk_signs_is_accepted_and_any_change_refused(text: str) ->
         gate.check_signature(gate.check_headers(headers), body + b"x")
 
 
-@pytest.mark.parametrize("timestamp", ["abc", "1.5", "", " 1790000000", "1_790_000_000", "١٧٩٠٠٠٠٠٠٠", "-1",
-                                       "1" * 16])
+@pytest.mark.parametrize("timestamp", ["abc", "1.5", "", " 1790000000", "1_790_000_000", "١٧٩٠٠٠٠٠٠٠", "-1", "1" * 16])
 def test_a_timestamp_that_is_not_plain_digits_is_refused_not_raised(timestamp: str) -> None:
     headers = {"x-slack-request-timestamp": [timestamp], "x-slack-signature": ["v0=" + "0" * 64]}
     with pytest.raises(Refused) as refused:
@@ -56,8 +58,9 @@ def test_a_timestamp_that_is_not_plain_digits_is_refused_not_raised(timestamp: s
     assert refused.value.status == 401
 
 
-@pytest.mark.parametrize("signature", ["", "v0=", "v1=" + "0" * 64, "v0=" + "0" * 63, "v0=" + "Ä" * 64,
-                                       "v0=" + "A" * 64])
+@pytest.mark.parametrize(
+    "signature", ["", "v0=", "v1=" + "0" * 64, "v0=" + "0" * 63, "v0=" + "Ä" * 64, "v0=" + "A" * 64]
+)
 def test_a_signature_that_is_not_slacks_format_is_refused_not_raised(signature: str) -> None:
     headers = {"x-slack-request-timestamp": [str(NOW)], "x-slack-signature": [signature]}
     with pytest.raises(Refused) as refused:
@@ -88,12 +91,21 @@ def test_a_verified_request_is_marked_and_keyed_by_its_signature() -> None:
 @pytest.mark.parametrize(
     ("text", "content_type", "expected"),
     [
-        ("command=%2Fdlf&text=instance+payload_loader+1", "application/x-www-form-urlencoded",
-         {"command": "/dlf", "text": "instance payload_loader 1"}),
-        ("payload=%7B%22type%22%3A%22block_actions%22%7D", "application/x-www-form-urlencoded",
-         {"type": "block_actions"}),
-        ('{"type": "url_verification", "challenge": "c"}', "application/json",
-         {"type": "url_verification", "challenge": "c"}),
+        (
+            "command=%2Fdlf&text=instance+payload_loader+1",
+            "application/x-www-form-urlencoded",
+            {"command": "/dlf", "text": "instance payload_loader 1"},
+        ),
+        (
+            "payload=%7B%22type%22%3A%22block_actions%22%7D",
+            "application/x-www-form-urlencoded",
+            {"type": "block_actions"},
+        ),
+        (
+            '{"type": "url_verification", "challenge": "c"}',
+            "application/json",
+            {"type": "url_verification", "challenge": "c"},
+        ),
         ("", "application/x-www-form-urlencoded", {}),
     ],
 )

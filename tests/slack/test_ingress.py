@@ -36,29 +36,51 @@ def _sign(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
 
 
 def command_body(target: str) -> bytes:
-    return urlencode({
-        "team_id": TEAM_ID, "channel_id": "C0TRAP", "user_id": USER, "command": "/dlf",
-        "text": f"instance job_batch 34765 {MARKER}", "response_url": f"{target}/admin/{MARKER}",
-        "trigger_id": "1.2.3", "api_app_id": "A0DLFBOT",
-    }).encode()
+    return urlencode(
+        {
+            "team_id": TEAM_ID,
+            "channel_id": "C0TRAP",
+            "user_id": USER,
+            "command": "/dlf",
+            "text": f"instance job_batch 34765 {MARKER}",
+            "response_url": f"{target}/admin/{MARKER}",
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0DLFBOT",
+        }
+    ).encode()
 
 
 def action_body(target: str) -> bytes:
     payload = {
-        "type": "block_actions", "user": {"id": USER}, "team": {"id": TEAM_ID}, "api_app_id": "A0DLFBOT",
+        "type": "block_actions",
+        "user": {"id": USER},
+        "team": {"id": TEAM_ID},
+        "api_app_id": "A0DLFBOT",
         "container": {"type": "message", "channel_id": "C0TRAP", "is_ephemeral": True},
-        "channel": {"id": "C0TRAP"}, "trigger_id": "1.2.3", "response_url": f"{target}/admin/{MARKER}",
+        "channel": {"id": "C0TRAP"},
+        "trigger_id": "1.2.3",
+        "response_url": f"{target}/admin/{MARKER}",
         "actions": [{"action_id": INSTANCE_REFRESH, "value": MARKER, "block_id": "b", "type": "button"}],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def event_body(_: str) -> bytes:
-    return json.dumps({
-        "type": "event_callback", "team_id": TEAM_ID, "api_app_id": "A0DLFBOT", "event_id": "EvTRAP1",
-        "event": {"type": "app_mention", "channel": "C0TRAP", "user": USER, "ts": "1.000100",
-                  "text": f"<@U0FAKEBOT> instance job_batch 34765 {MARKER}"},
-    }).encode()
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0DLFBOT",
+            "event_id": "EvTRAP1",
+            "event": {
+                "type": "app_mention",
+                "channel": "C0TRAP",
+                "user": USER,
+                "ts": "1.000100",
+                "text": f"<@U0FAKEBOT> instance job_batch 34765 {MARKER}",
+            },
+        }
+    ).encode()
 
 
 @dataclass(frozen=True)
@@ -151,8 +173,11 @@ def _log_problems(records: list[logging.LogRecord]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("case", list(UNVERIFIED.values()) + list(MALFORMED_BUT_SIGNED.values()),
-                         ids=list(UNVERIFIED) + list(MALFORMED_BUT_SIGNED))
+@pytest.mark.parametrize(
+    "case",
+    list(UNVERIFIED.values()) + list(MALFORMED_BUT_SIGNED.values()),
+    ids=list(UNVERIFIED) + list(MALFORMED_BUT_SIGNED),
+)
 async def test_a_request_refused_at_the_door_reaches_nothing_and_is_one_log_line(
     bot: BotUnderTest, case: Hostile, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -169,7 +194,9 @@ async def test_a_request_refused_at_the_door_reaches_nothing_and_is_one_log_line
     assert MARKER not in response.text
 
 
-async def test_too_large_a_body_is_refused_before_it_is_read(bot: BotUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+async def test_too_large_a_body_is_refused_before_it_is_read(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     big = b"payload=" + b"x" * (5 * MAX_BODY_BYTES)
     async with trap() as stranger:
@@ -179,8 +206,9 @@ async def test_too_large_a_body_is_refused_before_it_is_read(bot: BotUnderTest, 
             (forged(str(int(time.time())))(big, 0), 413),  # the length is checked before the signature is computed
         ]:
             caplog.clear()
-            response = await bot.http.post(f"{bot.url}/slack/events", content=big,
-                                           headers={"Content-Type": FORM, **headers})
+            response = await bot.http.post(
+                f"{bot.url}/slack/events", content=big, headers={"Content-Type": FORM, **headers}
+            )
             assert response.status_code == status
             assert _log_problems(caplog.records) == []
         # Without a declared length (chunked), aiohttp stops reading at the limit.
@@ -191,9 +219,15 @@ async def test_too_large_a_body_is_refused_before_it_is_read(bot: BotUnderTest, 
                 yield b"x" * MAX_BODY_BYTES
 
         stamp = str(int(time.time()))
-        response = await bot.http.post(f"{bot.url}/slack/events", content=chunks(), headers={
-            "Content-Type": FORM, "X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=" + "0" * 64,
-        })
+        response = await bot.http.post(
+            f"{bot.url}/slack/events",
+            content=chunks(),
+            headers={
+                "Content-Type": FORM,
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": "v0=" + "0" * 64,
+            },
+        )
         assert response.status_code == 413
         assert _log_problems(caplog.records) == []
     assert stranger.hits == [] and bot.fake.calls == []
@@ -204,16 +238,24 @@ async def test_the_error_hook_never_answers_a_request_that_was_not_verified(
 ) -> None:
     # Straight into Bolt, past the gate, as defect 4 arrived: Bolt's verifier raises on the timestamp, and the error
     # hook is ours. It must neither answer on the response_url nor log what the request said.
-    app = build_app(AppDeps(
-        client=build_web_client(token="xoxb-test", base_url=fake_slack.base_url or ""), signing_secret=SIGNING_SECRET,
-        instances=InstanceService(clients={"default": _NoDlf()}, clock=lambda: 0),
-    ))
+    app = build_app(
+        AppDeps(
+            client=build_web_client(token="xoxb-test", base_url=fake_slack.base_url or ""),
+            signing_secret=SIGNING_SECRET,
+            instances=InstanceService(clients={"default": _NoDlf()}, clock=lambda: 0),
+        )
+    )
     caplog.set_level(logging.DEBUG)
     async with trap() as stranger:
         for body in (command_body(stranger.url), action_body(stranger.url)):
-            request = AsyncBoltRequest(body=body.decode(), headers={
-                "content-type": [FORM], "x-slack-request-timestamp": ["abc"], "x-slack-signature": ["v0=" + "0" * 64],
-            })
+            request = AsyncBoltRequest(
+                body=body.decode(),
+                headers={
+                    "content-type": [FORM],
+                    "x-slack-request-timestamp": ["abc"],
+                    "x-slack-signature": ["v0=" + "0" * 64],
+                },
+            )
             caplog.clear()
             # The hook runs inside the dispatch: once it returns, whatever the hook would send has been sent.
             response = await app.async_dispatch(request)
@@ -254,8 +296,17 @@ async def test_huge_instance_ids_get_a_usage_answer_everywhere(bot: BotUnderTest
         answer = (await bot.command(text, "r1")).json()
         assert "too large" in answer["text"], text
     bot.fake.messages[CHANNEL] = [{"type": "message", "ts": "1700000000.000200", "text": "x", "user": USER}]
-    assert (await bot.event({"type": "app_mention", "channel": CHANNEL, "user": USER, "ts": "1700000000.000200",
-                             "text": f"<@U0FAKEBOT> instance job_batch {number}"})).status_code == 200
+    assert (
+        await bot.event(
+            {
+                "type": "app_mention",
+                "channel": CHANNEL,
+                "user": USER,
+                "ts": "1700000000.000200",
+                "text": f"<@U0FAKEBOT> instance job_batch {number}",
+            }
+        )
+    ).status_code == 200
     (reply,) = await bot.fake.wait_for_calls("chat.postMessage")
     assert "too large" in reply.params["text"]
     # A button whose value carries such a number: the "cannot read this button" line, not a crash.

@@ -41,8 +41,9 @@ async def test_no_response_url_in_a_debug_log_of_an_unsigned_request_and_a_comma
 ) -> None:
     async with running_bot(sandbox, fake_slack) as bot:
         unsigned = bot.command_body("instance job_batch 34765", "forged")
-        refused = await bot.http.post(f"{bot.url}/slack/events", content=unsigned,
-                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        refused = await bot.http.post(
+            f"{bot.url}/slack/events", content=unsigned, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         await bot.command("instance job_batch 34765", "r1")
         await bot.fake.wait_for_responses("r1", timeout=15)
 

@@ -30,12 +30,20 @@ async def two_profile_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[BotUnd
             clients={"default": default_client, "analytics": analytics_client}, clock=lambda: int(time.time() * 1000)
         )
         assert fake.base_url is not None
-        app = build_app(AppDeps(client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=SIGNING_SECRET,
-                                instances=service))
+        app = build_app(
+            AppDeps(
+                client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url),
+                signing_secret=SIGNING_SECRET,
+                instances=service,
+            )
+        )
         registry = CollectorRegistry()
         async with (
-            serve_http(build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SIGNING_SECRET)),
-                       host="127.0.0.1", port=0) as port,
+            serve_http(
+                build_web_app(bolt=app, registry=registry, gate=SlackGate(signing_secret=SIGNING_SECRET)),
+                host="127.0.0.1",
+                port=0,
+            ) as port,
             httpx.AsyncClient(timeout=30) as http,
         ):
             yield BotUnderTest(url=f"http://127.0.0.1:{port}", http=http, fake=fake, dlf=sandbox, registry=registry)

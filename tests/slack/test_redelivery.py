@@ -16,8 +16,13 @@ from prometheus_client import generate_latest
 from bot.render.actions import INSTANCE_REFRESH, InstanceRef, encode_instance_ref
 from slack_fake import FakeSlack
 
-MENTION = {"type": "app_mention", "channel": CHANNEL, "user": USER, "ts": "1700000000.000300",
-           "text": "<@U0FAKEBOT> instance job_batch 34765"}
+MENTION = {
+    "type": "app_mention",
+    "channel": CHANNEL,
+    "user": USER,
+    "ts": "1700000000.000300",
+    "text": "<@U0FAKEBOT> instance job_batch 34765",
+}
 
 
 def _thread(bot: BotUnderTest) -> None:
@@ -43,8 +48,9 @@ async def _counted(bot: BotUnderTest, sample: str, timeout: float = 15.0) -> boo
     return True
 
 
-async def test_an_event_redelivered_by_slack_is_answered_once(sandbox: Any, fake_slack: FakeSlack,
-                                                               sqlite_url: str) -> None:
+async def test_an_event_redelivered_by_slack_is_answered_once(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
     async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
         _thread(bot)
         first = await bot.event(MENTION, event_id="Ev0REDELIVERED1")
@@ -62,14 +68,18 @@ async def test_an_event_redelivered_by_slack_is_answered_once(sandbox: Any, fake
         await bot.fake.wait_for_calls("chat.postMessage", count=2, timeout=15)
 
 
-async def test_a_redelivery_reaching_another_replica_is_recognised(sandbox: Any, fake_slack: FakeSlack,
-                                                                   sqlite_url: str) -> None:
-    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as one, \
-            running_bot(sandbox, fake_slack, database_url=sqlite_url) as other:
+async def test_a_redelivery_reaching_another_replica_is_recognised(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with (
+        running_bot(sandbox, fake_slack, database_url=sqlite_url) as one,
+        running_bot(sandbox, fake_slack, database_url=sqlite_url) as other,
+    ):
         _thread(one)
         # Both replicas receive the event at once (the first delivery timed out at Slack's end while being handled).
-        await asyncio.gather(one.event(MENTION, event_id="Ev0TWOREPLICAS"),
-                             other.event(MENTION, event_id="Ev0TWOREPLICAS", retry=1))
+        await asyncio.gather(
+            one.event(MENTION, event_id="Ev0TWOREPLICAS"), other.event(MENTION, event_id="Ev0TWOREPLICAS", retry=1)
+        )
         await _answers_settle(one, "chat.postMessage", 1)
         await _answers_settle(other, "chat.postMessage", 1)
         assert len(fake_slack.calls_to("chat.postMessage")) == 1
@@ -104,12 +114,28 @@ async def test_a_replayed_button_click_is_handled_once_and_a_double_click_twice(
     value = encode_instance_ref(InstanceRef(job="job_batch", instance_id=34765))
     assert value is not None
     payload = {
-        "type": "block_actions", "user": {"id": USER}, "team": {"id": "T0FAKE"}, "api_app_id": "A0DLFBOT",
-        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": CHANNEL,
-                      "is_ephemeral": True},
-        "channel": {"id": CHANNEL}, "trigger_id": "1.2.3", "response_url": bot.fake.response_url("clicked"),
-        "actions": [{"action_id": INSTANCE_REFRESH, "block_id": "b1", "value": value, "type": "button",
-                     "action_ts": "1700000001.000000"}],
+        "type": "block_actions",
+        "user": {"id": USER},
+        "team": {"id": "T0FAKE"},
+        "api_app_id": "A0DLFBOT",
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": CHANNEL,
+            "is_ephemeral": True,
+        },
+        "channel": {"id": CHANNEL},
+        "trigger_id": "1.2.3",
+        "response_url": bot.fake.response_url("clicked"),
+        "actions": [
+            {
+                "action_id": INSTANCE_REFRESH,
+                "block_id": "b1",
+                "value": value,
+                "type": "button",
+                "action_ts": "1700000001.000000",
+            }
+        ],
     }
     body = urlencode({"payload": json.dumps(payload)})
     headers = bot.signed_headers(body)

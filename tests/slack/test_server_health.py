@@ -31,15 +31,30 @@ async def test_healthz_is_503_once_a_background_service_died(sandbox: Any) -> No
         return HealthReport(details={"watcher": {"profiles": {}}})
 
     async with fake.serve() as slack_url, dlf_client(sandbox.url) as client:
-        app = build_app(AppDeps(client=build_web_client(token="xoxb-health-test", base_url=slack_url), signing_secret="health-secret",
-                                instances=InstanceService(clients={"default": client}, clock=lambda: 0), subscriptions=None, metrics=SlackMetrics(registry=registry)))
+        app = build_app(
+            AppDeps(
+                client=build_web_client(token="xoxb-health-test", base_url=slack_url),
+                signing_secret="health-secret",
+                instances=InstanceService(clients={"default": client}, clock=lambda: 0),
+                subscriptions=None,
+                metrics=SlackMetrics(registry=registry),
+            )
+        )
         stop = asyncio.Event()
         ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        server = asyncio.create_task(run_bot(
-            bolt=app, registry=registry, stop=stop, port=0, host="127.0.0.1", health=healthy_probe,
-            background=[BackgroundService(name="watcher", run=watcher)], on_ready=ready.set_result,
-            gate=SlackGate(signing_secret="health-secret"),
-        ))
+        server = asyncio.create_task(
+            run_bot(
+                bolt=app,
+                registry=registry,
+                stop=stop,
+                port=0,
+                host="127.0.0.1",
+                health=healthy_probe,
+                background=[BackgroundService(name="watcher", run=watcher)],
+                on_ready=ready.set_result,
+                gate=SlackGate(signing_secret="health-secret"),
+            )
+        )
         try:
             url = f"http://127.0.0.1:{await asyncio.wait_for(ready, 10)}/healthz"
             async with httpx.AsyncClient(timeout=10) as http:

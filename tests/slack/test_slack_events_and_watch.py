@@ -13,9 +13,15 @@ from slack_fake import BOT_USER_ID, FakeSlack
 
 
 async def test_mention_in_a_thread_answers_in_that_thread(bot: BotUnderTest) -> None:
-    event = {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "1700000100.000200",
-             "thread_ts": "1700000000.000100", "text": f"<@{BOT_USER_ID}> instance job_batch 34765",
-             "event_ts": "1700000100.000200"}
+    event = {
+        "type": "app_mention",
+        "user": USER,
+        "channel": CHANNEL,
+        "ts": "1700000100.000200",
+        "thread_ts": "1700000000.000100",
+        "text": f"<@{BOT_USER_ID}> instance job_batch 34765",
+        "event_ts": "1700000100.000200",
+    }
     # Slack's thread exists in the fake so the reply can be filed under it.
     bot.fake.messages[CHANNEL] = [{"type": "message", "ts": "1700000000.000100", "text": "alert", "user": "U0X"}]
     assert (await bot.event(event)).status_code == 200
@@ -27,8 +33,14 @@ async def test_mention_in_a_thread_answers_in_that_thread(bot: BotUnderTest) -> 
 
 
 async def test_mention_with_bad_input_gets_the_usage_in_thread(bot: BotUnderTest) -> None:
-    event = {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "1700000200.000100",
-             "text": f"<@{BOT_USER_ID}> instance job_batch", "event_ts": "1700000200.000100"}
+    event = {
+        "type": "app_mention",
+        "user": USER,
+        "channel": CHANNEL,
+        "ts": "1700000200.000100",
+        "text": f"<@{BOT_USER_ID}> instance job_batch",
+        "event_ts": "1700000200.000100",
+    }
     bot.fake.messages[CHANNEL] = [{"type": "message", "ts": "1700000200.000100", "text": "x", "user": USER}]
     await bot.event(event)
     (call,) = await bot.fake.wait_for_calls("chat.postMessage")
@@ -38,8 +50,9 @@ async def test_mention_with_bad_input_gets_the_usage_in_thread(bot: BotUnderTest
 
 
 async def test_app_home_shows_help(bot: BotUnderTest) -> None:
-    await bot.event({"type": "app_home_opened", "user": USER, "channel": "D0HOME", "tab": "home",
-                     "event_ts": "1700000300.000100"})
+    await bot.event(
+        {"type": "app_home_opened", "user": USER, "channel": "D0HOME", "tab": "home", "event_ts": "1700000300.000100"}
+    )
     (call,) = await bot.fake.wait_for_calls("views.publish")
     assert call.params["user_id"] == USER
     assert call.params["view"]["type"] == "home"

@@ -46,7 +46,9 @@ async def test_post_thread_update_history_and_metadata() -> None:
         client = _client(base_url)
         assert (await client.auth_test())["user_id"] == BOT_USER_ID
         root = await client.chat_postMessage(
-            channel="C1", text="alert", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+            channel="C1",
+            text="alert",
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
             metadata={"event_type": "dlf_alert", "event_payload": {"key": "k1"}},
         )
         reply = await client.chat_postMessage(channel="C1", text="reply", thread_ts=root["ts"])

@@ -195,4 +195,3 @@ async def test_metrics_and_health(bot: BotUnderTest) -> None:
     assert health.status_code == 200 and health.json()["status"] == "ok"
     metrics = await bot.http.get(f"{bot.url}/metrics")
     assert 'dlf_bot_commands_total{outcome="usage",subcommand="invalid"} 1.0' in metrics.text
-

@@ -26,16 +26,26 @@ async def socket_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[int]:
     """`run_bot` in Socket Mode; yields the health server's port once the socket is connected."""
     async with dlf_client(sandbox.url) as client:
         assert fake.base_url is not None
-        app = build_app(AppDeps(
-            client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url), signing_secret=None,
-            instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
-        ))
+        app = build_app(
+            AppDeps(
+                client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url),
+                signing_secret=None,
+                instances=InstanceService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
+            )
+        )
         stop = asyncio.Event()
         ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(run_bot(
-            bolt=app, registry=CollectorRegistry(), stop=stop, port=0, host="127.0.0.1",
-            app_token="xapp-test-app-token", on_ready=ready.set_result,
-        ))
+        task = asyncio.create_task(
+            run_bot(
+                bolt=app,
+                registry=CollectorRegistry(),
+                stop=stop,
+                port=0,
+                host="127.0.0.1",
+                app_token="xapp-test-app-token",
+                on_ready=ready.set_result,
+            )
+        )
         try:
             port = await asyncio.wait_for(ready, timeout=30)
             await fake.wait_for_socket()
@@ -46,14 +56,24 @@ async def socket_bot(sandbox: Any, fake: FakeSlack) -> AsyncIterator[int]:
 
 
 def _command(fake: FakeSlack, text: str, response_id: str) -> dict[str, Any]:
-    return {"token": "legacy", "team_id": TEAM_ID, "channel_id": CHANNEL, "user_id": USER, "command": "/dlf",
-            "text": text, "api_app_id": "A0FAKEAPP", "response_url": fake.response_url(response_id),
-            "trigger_id": "1.2.3"}
+    return {
+        "token": "legacy",
+        "team_id": TEAM_ID,
+        "channel_id": CHANNEL,
+        "user_id": USER,
+        "command": "/dlf",
+        "text": text,
+        "api_app_id": "A0FAKEAPP",
+        "response_url": fake.response_url(response_id),
+        "trigger_id": "1.2.3",
+    }
 
 
 async def test_slash_command_over_the_socket(sandbox: Any, fake_slack: FakeSlack) -> None:
     async with socket_bot(sandbox, fake_slack) as port:
-        envelope = await fake_slack.socket_send("slash_commands", _command(fake_slack, "instance job_batch 34765", "s1"))
+        envelope = await fake_slack.socket_send(
+            "slash_commands", _command(fake_slack, "instance job_batch 34765", "s1")
+        )
         ack = await fake_slack.wait_for_socket_ack(envelope)
         assert not ack.get("payload")  # an empty ack; the card follows on the response_url
         (card,) = await fake_slack.wait_for_responses("s1")
@@ -76,11 +96,23 @@ async def test_buttons_and_mentions_over_the_socket(sandbox: Any, fake_slack: Fa
         await fake_slack.socket_send("slash_commands", _command(fake_slack, "instance job_batch 34765", "s1"))
         (card,) = await fake_slack.wait_for_responses("s1")
         click = {
-            "type": "block_actions", "user": {"id": USER}, "team": {"id": TEAM_ID}, "api_app_id": "A0FAKEAPP",
+            "type": "block_actions",
+            "user": {"id": USER},
+            "team": {"id": TEAM_ID},
+            "api_app_id": "A0FAKEAPP",
             "container": {"type": "message", "message_ts": "1.1", "channel_id": CHANNEL, "is_ephemeral": True},
-            "channel": {"id": CHANNEL}, "response_url": fake_slack.response_url("s2"), "trigger_id": "1.2.3",
-            "actions": [{"action_id": INSTANCE_SHARE, "block_id": "b", "type": "button",
-                         "value": button_value(card, INSTANCE_SHARE), "action_ts": "1.2"}],
+            "channel": {"id": CHANNEL},
+            "response_url": fake_slack.response_url("s2"),
+            "trigger_id": "1.2.3",
+            "actions": [
+                {
+                    "action_id": INSTANCE_SHARE,
+                    "block_id": "b",
+                    "type": "button",
+                    "value": button_value(card, INSTANCE_SHARE),
+                    "action_ts": "1.2",
+                }
+            ],
         }
         await fake_slack.wait_for_socket_ack(await fake_slack.socket_send("interactive", click))
         shared, deleted = await fake_slack.wait_for_responses("s2", count=2)
@@ -88,10 +120,19 @@ async def test_buttons_and_mentions_over_the_socket(sandbox: Any, fake_slack: Fa
 
         fake_slack.messages[CHANNEL] = [{"type": "message", "ts": "1700000000.000100", "text": "x", "user": USER}]
         mention = {
-            "team_id": TEAM_ID, "api_app_id": "A0FAKEAPP", "type": "event_callback", "event_id": "Ev1",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0FAKEAPP",
+            "type": "event_callback",
+            "event_id": "Ev1",
             "event_time": 1700000001,
-            "event": {"type": "app_mention", "user": USER, "channel": CHANNEL, "ts": "1700000000.000100",
-                      "text": "<@U0FAKEBOT> help", "event_ts": "1700000000.000100"},
+            "event": {
+                "type": "app_mention",
+                "user": USER,
+                "channel": CHANNEL,
+                "ts": "1700000000.000100",
+                "text": "<@U0FAKEBOT> help",
+                "event_ts": "1700000000.000100",
+            },
         }
         await fake_slack.socket_send("events_api", mention)
         (reply,) = await fake_slack.wait_for_calls("chat.postMessage")
@@ -104,13 +145,14 @@ async def test_buttons_and_mentions_over_the_socket(sandbox: Any, fake_slack: Fa
         pytest.param("{not json", None, id="not-json"),
         pytest.param("[1,2]", None, id="json-array"),
         pytest.param('{"envelope_id": "e1", "type": "events_api", "payload": [1, 2]}', "e1", id="payload-array"),
-        pytest.param('{"envelope_id": "e2", "type": "slash_commands", "payload": "text=x"}', "e2",
-                     id="payload-string"),
-        pytest.param('{"envelope_id": "e3", "type": "events_api", "payload": {"enterprise": 5}}', "e3",
-                     id="odd-fields"),
+        pytest.param('{"envelope_id": "e2", "type": "slash_commands", "payload": "text=x"}', "e2", id="payload-string"),
+        pytest.param(
+            '{"envelope_id": "e3", "type": "events_api", "payload": {"enterprise": 5}}', "e3", id="odd-fields"
+        ),
         # Unreadable, so its envelope id cannot be read to acknowledge it either.
-        pytest.param('{"envelope_id": "e4", "type": "events_api", "payload": {"n": ' + "9" * 5000 + "}}", None,
-                     id="huge-number"),
+        pytest.param(
+            '{"envelope_id": "e4", "type": "events_api", "payload": {"n": ' + "9" * 5000 + "}}", None, id="huge-number"
+        ),
     ],
 )
 async def test_a_malformed_envelope_is_one_log_line_and_the_socket_goes_on(

@@ -105,7 +105,7 @@ async def test_reading_the_unresolved_incidents_does_not_read_the_resolved_ones(
 
     async with store.transaction(read_only=True) as tx:
         await tx.incidents.unresolved(P)
-    (statement, parameters), = [s for s in statements if s[0].startswith("SELECT")]
+    ((statement, parameters),) = [s for s in statements if s[0].startswith("SELECT")]
     database = store.engine.url.database
     assert database is not None
     with sqlite3.connect(database) as raw:

@@ -113,13 +113,15 @@ async def test_a_lookup_seeks_each_key_instead_of_reading_every_seen_instance(st
 
     async with store.transaction(read_only=True) as tx:
         await tx.instances.lookup("default", [("job_a", 1), ("job_b", 2)])
-    (statement, parameters), = [s for s in statements if "instances_seen" in s[0]]
+    ((statement, parameters),) = [s for s in statements if "instances_seen" in s[0]]
     async with store.transaction(read_only=True) as tx:
         explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
         if store.dialect == "sqlite":
             plan = [str(row[3]) for row in await tx.conn.exec_driver_sql(explain + statement, parameters)]
-            assert any("sqlite_autoindex_instances_seen_1 (profile=? AND job_name=? AND instance_id=?)" in step
-                       for step in plan), plan
+            assert any(
+                "sqlite_autoindex_instances_seen_1 (profile=? AND job_name=? AND instance_id=?)" in step
+                for step in plan
+            ), plan
         else:
             await tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # an empty table: cost says scan
             plan = [str(row[0]) for row in await tx.conn.exec_driver_sql(explain + statement, parameters)]

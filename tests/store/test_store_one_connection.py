@@ -98,7 +98,10 @@ async def _one_round(store: Store, clock: ManualClock, n: int) -> None:
         assert await tx.outbox.enqueue(key=f"alert:{channel}:{n}", channel=channel, kind="alert", payload=CARD)
         assert not await tx.outbox.enqueue(key=f"alert:{channel}:{n}", channel=channel, kind="alert", payload=CARD)
         assert await tx.outbox.enqueue(
-            key=f"reply:{channel}:{n}", channel=channel, kind="thread_reply", payload=CARD,
+            key=f"reply:{channel}:{n}",
+            channel=channel,
+            kind="thread_reply",
+            payload=CARD,
             parent_key=f"alert:{channel}:{n}",
         )
         assert await tx.outbox.pending_count(channel) == 2

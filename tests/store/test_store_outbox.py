@@ -169,15 +169,15 @@ async def test_sending_the_alert_card_gives_its_incident_the_root_ts(store: Stor
 async def test_purging_old_rows_keeps_what_is_still_needed(store: Store, clock: ManualClock) -> None:
     await _enqueue(store, ("old-sent", "C1"), ("open-card", "C2"), ("parent", "C3"), ("old-pending", "C4"))
     async with store.transaction() as tx:
-        await tx.incidents.open_or_get(channel="C2", profile="default", job_name="job_a", instance_id=1,
-                                       root_key="open-card")
+        await tx.incidents.open_or_get(
+            channel="C2", profile="default", job_name="job_a", instance_id=1, root_key="open-card"
+        )
         for row in await tx.outbox.claim_heads(holder="d", limit=10, claim_ttl_ms=60_000):
             if row.key != "old-pending":
                 await tx.outbox.mark_sent(row.id, ts=f"1.{row.id}", thread_ts=None)
             else:
                 await tx.outbox.mark_retry(row.id, error="http_500", next_attempt_at=tx.now)
-        await tx.outbox.enqueue(key="late-reply", channel="C3", kind="thread_reply", payload=CARD,
-                                parent_key="parent")
+        await tx.outbox.enqueue(key="late-reply", channel="C3", kind="thread_reply", payload=CARD, parent_key="parent")
         await tx.instances.record("default", [("job_old", 9, "fail")])
     clock.advance(30 * 86400)
     async with store.transaction() as tx:

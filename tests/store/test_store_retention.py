@@ -43,9 +43,12 @@ async def test_old_history_goes_and_what_is_still_needed_stays(store: Store, clo
         # Outbox: an old card and its reply whose incident is resolved (both go); the card of an open incident and
         # its sent reply (the card stays, the reply goes); a parent whose reply is still pending (both stay).
         for key, channel, parent in [
-            ("card-resolved", "C1", None), ("reply-resolved", "C1", "card-resolved"),
-            ("card-open", "C2", None), ("reply-open", "C2", "card-open"),
-            ("card-parent", "C3", None), ("reply-pending", "C3", "card-parent"),
+            ("card-resolved", "C1", None),
+            ("reply-resolved", "C1", "card-resolved"),
+            ("card-open", "C2", None),
+            ("reply-open", "C2", "card-open"),
+            ("card-parent", "C3", None),
+            ("reply-pending", "C3", "card-parent"),
         ]:
             kind = "thread_reply" if parent else "alert"
             await tx.outbox.enqueue(key=key, channel=channel, kind=kind, payload=CARD, parent_key=parent)
@@ -79,11 +82,19 @@ async def test_old_history_goes_and_what_is_still_needed_stays(store: Store, clo
     pruned = await prune(store, cutoffs=_cutoffs(clock))
 
     assert pruned == {
-        "outbox": 3, "incidents": 1, "instances_seen": 3, "audit": 1, "request_keys": 1, "channel_pace": 1,
+        "outbox": 3,
+        "incidents": 1,
+        "instances_seen": 3,
+        "audit": 1,
+        "request_keys": 1,
+        "channel_pace": 1,
     }
     async with store.transaction(read_only=True) as tx:
-        kept = {key for key in ("card-resolved", "reply-resolved", "card-open", "reply-open", "card-parent",
-                                "reply-pending") if await tx.outbox.get(key) is not None}
+        kept = {
+            key
+            for key in ("card-resolved", "reply-resolved", "card-open", "reply-open", "card-parent", "reply-pending")
+            if await tx.outbox.get(key) is not None
+        }
         assert kept == {"card-open", "card-parent", "reply-pending"}
         assert [i.job_name for i in await tx.incidents.unresolved(P)] == ["job_b"]
         assert await tx.incidents.get(resolved.id) is None and await tx.incidents.get(late.id) is not None
@@ -99,7 +110,9 @@ async def test_a_seen_instance_planned_after_the_cutoff_is_kept_whatever_its_las
     async with store.transaction() as tx:
         await tx.instances.record(P, [("job_a", 1, "fail"), ("job_a", 2, "fail")])
         await tx.conn.execute(
-            instances_seen.update().where(instances_seen.c.instance_id == 2).values(plan_time=clock() + 40 * DAY_S * 1000)
+            instances_seen.update()
+            .where(instances_seen.c.instance_id == 2)
+            .values(plan_time=clock() + 40 * DAY_S * 1000)
         )
     clock.advance(31 * DAY_S)
     async with store.transaction() as tx:
@@ -114,27 +127,41 @@ async def test_a_backlog_goes_in_bounded_batches_over_several_runs(store: Store,
         await tx.conn.execute(
             insert(outbox),
             [
-                {"key": f"k{n}", "channel": "C1", "kind": "alert", "payload": CARD, "status": "sent",
-                 "next_attempt_at": clock(), "created_at": clock()}
+                {
+                    "key": f"k{n}",
+                    "channel": "C1",
+                    "kind": "alert",
+                    "payload": CARD,
+                    "status": "sent",
+                    "next_attempt_at": clock(),
+                    "created_at": clock(),
+                }
                 for n in range(25)
             ],
         )
         await tx.conn.execute(
             insert(incidents),
             [
-                {"channel": "C1", "profile": P, "job_name": f"job_{n}", "first_instance_id": n, "last_instance_id": n,
-                 "failure_count": 1, "state": "resolved", "root_key": f"k{n}", "opened_at": clock(),
-                 "updated_at": clock(), "resolved_at": clock()}
+                {
+                    "channel": "C1",
+                    "profile": P,
+                    "job_name": f"job_{n}",
+                    "first_instance_id": n,
+                    "last_instance_id": n,
+                    "failure_count": 1,
+                    "state": "resolved",
+                    "root_key": f"k{n}",
+                    "opened_at": clock(),
+                    "updated_at": clock(),
+                    "resolved_at": clock(),
+                }
                 for n in range(25)
             ],
         )
     clock.advance(31 * DAY_S)
     runs = []
     for _ in range(3):
-        runs.append(
-            await prune(store, cutoffs=_cutoffs(clock), batch_rows=4,
-                        max_batches=3)
-        )
+        runs.append(await prune(store, cutoffs=_cutoffs(clock), batch_rows=4, max_batches=3))
     # At most 4 rows a statement, 3 statements a table a run: 12, 12, then the last 1.
     assert [(r["audit"], r["outbox"], r["incidents"]) for r in runs] == [(12, 12, 12), (12, 12, 12), (1, 1, 1)]
     assert await _count(store, audit) == 0 and await _count(store, outbox) == 0 and await _count(store, incidents) == 0

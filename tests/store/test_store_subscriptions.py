@@ -134,7 +134,9 @@ async def test_a_repair_queues_again_only_what_the_rule_it_is_given_names(store:
         await tx.subscriptions.mark_broken("C1", "not_in_channel")
     rule = RequeueOnRepair(errors=frozenset({"not_in_channel"}), window_ms=3_600_000)
     async with store.transaction() as tx:
-        await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", created_by="U2", requeue_on_repair=rule)
+        await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", created_by="U2", requeue_on_repair=rule
+        )
         after = {key: (await tx.outbox.get(key)).status for key in ("refused", "gone")}  # type: ignore[union-attr]
 
     assert untouched == {"refused": "failed_permanent", "gone": "failed_permanent"}  # no rule: nothing re-queued
@@ -191,11 +193,13 @@ async def test_one_active_subscription_is_enough_for_a_channel_to_be_delivered_t
     assert [row.key for row in claimed] == ["alert"]
 
 
-async def _queue(store: Store, key: str, *, job: str | None, channel: str = "C1", kind: str = "alert",
-                 parent_key: str | None = None) -> None:
+async def _queue(
+    store: Store, key: str, *, job: str | None, channel: str = "C1", kind: str = "alert", parent_key: str | None = None
+) -> None:
     async with store.transaction() as tx:
-        await tx.outbox.enqueue(key=key, channel=channel, kind=kind, payload={"text": key}, parent_key=parent_key,
-                                profile=P, job_name=job)
+        await tx.outbox.enqueue(
+            key=key, channel=channel, kind=kind, payload={"text": key}, parent_key=parent_key, profile=P, job_name=job
+        )
 
 
 async def test_unwatching_cancels_what_is_still_queued_about_jobs_the_channel_no_longer_watches(store: Store) -> None:
@@ -204,10 +208,12 @@ async def test_unwatching_cancels_what_is_still_queued_about_jobs_the_channel_no
         await tx.subscriptions.subscribe(channel="C1", profile=P, target="etl_*", is_pattern=True, created_by="U1")
         await tx.subscriptions.subscribe(channel="C1", profile=P, target="etl_x", created_by="U1")
         await tx.subscriptions.subscribe(channel="C2", profile=P, target="job_a", created_by="U1")
-        unposted, _ = await tx.incidents.open_or_get(channel="C1", profile=P, job_name="job_a", instance_id=1,
-                                                     root_key="a1")
-        posted, _ = await tx.incidents.open_or_get(channel="C1", profile=P, job_name="etl_y", instance_id=5,
-                                                   root_key="y1")
+        unposted, _ = await tx.incidents.open_or_get(
+            channel="C1", profile=P, job_name="job_a", instance_id=1, root_key="a1"
+        )
+        posted, _ = await tx.incidents.open_or_get(
+            channel="C1", profile=P, job_name="etl_y", instance_id=5, root_key="y1"
+        )
     await _queue(store, "y1", job="etl_y")
     async with store.transaction() as tx:
         (card,) = await tx.outbox.claim_heads(holder="t", limit=1, claim_ttl_ms=1000)
@@ -224,8 +230,9 @@ async def test_unwatching_cancels_what_is_still_queued_about_jobs_the_channel_no
         # etl_x is still covered by the pattern: removing its exact watch cancels nothing.
         assert await tx.subscriptions.unsubscribe(channel="C1", profile=P, target="etl_x")
     async with store.transaction() as tx:
-        after_job_a = {k: (await tx.outbox.get(k)).status for k in ("digest", "a1", "a1-reply", "x1", "y1-update",
-                                                                     "c2-a1")}
+        after_job_a = {
+            k: (await tx.outbox.get(k)).status for k in ("digest", "a1", "a1-reply", "x1", "y1-update", "c2-a1")
+        }
         incidents = {i.root_key: i for i in await tx.incidents.unresolved(P)}
         resolved = await tx.incidents.get(unposted.id)
     async with store.transaction() as tx:
@@ -268,8 +275,9 @@ async def test_an_ended_follow_is_no_longer_watched_but_stays_until_deleted_and_
     store: Store, clock
 ) -> None:
     async with store.transaction() as tx:
-        follow, _ = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", instance_id=7,
-                                                     created_by="U1")
+        follow, _ = await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", instance_id=7, created_by="U1"
+        )
         await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_b", created_by="U1")
         await tx.subscriptions.end(follow.id)
     async with store.transaction() as tx:
@@ -278,8 +286,9 @@ async def test_an_ended_follow_is_no_longer_watched_but_stays_until_deleted_and_
         listed = await tx.subscriptions.list_for_channel("C1")
     clock.advance(60)
     async with store.transaction() as tx:
-        again, created = await tx.subscriptions.subscribe(channel="C1", profile=P, target="job_a", instance_id=7,
-                                                          created_by="U2")
+        again, created = await tx.subscriptions.subscribe(
+            channel="C1", profile=P, target="job_a", instance_id=7, created_by="U2"
+        )
         revived = await tx.subscriptions.list_watching(P)
 
     assert [s.target for s in watching] == ["job_b"]

@@ -137,8 +137,10 @@ def _wrapped(orig: Exception, *, invalidated: bool = False) -> sa_exc.DBAPIError
     [
         # SQLite, by result code: another writer past the busy timeout; a file or disk that refuses writes.
         (_wrapped(_DriverError("database is locked", sqlite_errorname="SQLITE_BUSY")), "locked"),
-        (_wrapped(_DriverError("attempt to write a readonly database", sqlite_errorname="SQLITE_READONLY")),
-         "read_only"),
+        (
+            _wrapped(_DriverError("attempt to write a readonly database", sqlite_errorname="SQLITE_READONLY")),
+            "read_only",
+        ),
         (_wrapped(_DriverError("disk I/O error", sqlite_errorname="SQLITE_IOERR_WRITE")), "unwritable"),
         (_wrapped(_DriverError("database or disk is full", sqlite_errorname="SQLITE_FULL")), "unwritable"),
         (_wrapped(_DriverError("unable to open database file", sqlite_errorname="SQLITE_CANTOPEN")), "unreachable"),
@@ -147,11 +149,12 @@ def _wrapped(orig: Exception, *, invalidated: bool = False) -> sa_exc.DBAPIError
         # PostgreSQL, by SQLSTATE: a standby or read-only default; lock_timeout; a connection gone; restarting.
         (_wrapped(_DriverError("cannot execute INSERT in a read-only transaction", sqlstate="25006")), "read_only"),
         (_wrapped(_DriverError("canceling statement due to lock timeout", sqlstate="55P03")), "locked"),
-        (_wrapped(_DriverError("connection was closed in the middle of operation", sqlstate="08003")),
-         "unreachable"),
+        (_wrapped(_DriverError("connection was closed in the middle of operation", sqlstate="08003")), "unreachable"),
         (_wrapped(_DriverError("the database system is starting up", sqlstate="57P03")), "unreachable"),
-        (_wrapped(_DriverError("terminating connection due to administrator command", sqlstate="57P01")),
-         "unreachable"),
+        (
+            _wrapped(_DriverError("terminating connection due to administrator command", sqlstate="57P01")),
+            "unreachable",
+        ),
         (_wrapped(_DriverError("could not extend file: No space left on device", sqlstate="53100")), "unwritable"),
         # A unique violation or a syntax error is a bug.
         (_wrapped(_DriverError("duplicate key value", sqlstate="23505")), None),

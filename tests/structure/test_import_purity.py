@@ -13,13 +13,42 @@ import sys
 
 import pytest
 
-FORBIDDEN_LIBRARIES = ("httpx", "httpcore", "aiohttp", "sqlalchemy", "alembic", "asyncpg", "aiosqlite", "apscheduler",
-                       "slack_bolt", "prometheus_client")
-FORBIDDEN_MODULES = ("bot.store", "bot.services", "bot.slack", "bot.dlf.client", "bot.dlf.session", "bot.dlf.auth",
-                     "bot.dlf.metrics", "bot.watcher.scheduler", "bot.watcher.poller", "bot.watcher.deliver",
-                     "bot.cli", "bot.settings")
-PURE = ["bot.render", "bot.commands", "bot.watcher.decide", "bot.watcher.staging", "bot.watcher.compose",
-        "bot.incidents.outbox", "bot.dlf.models", "bot.messages"]
+FORBIDDEN_LIBRARIES = (
+    "httpx",
+    "httpcore",
+    "aiohttp",
+    "sqlalchemy",
+    "alembic",
+    "asyncpg",
+    "aiosqlite",
+    "apscheduler",
+    "slack_bolt",
+    "prometheus_client",
+)
+FORBIDDEN_MODULES = (
+    "bot.store",
+    "bot.services",
+    "bot.slack",
+    "bot.dlf.client",
+    "bot.dlf.session",
+    "bot.dlf.auth",
+    "bot.dlf.metrics",
+    "bot.watcher.scheduler",
+    "bot.watcher.poller",
+    "bot.watcher.deliver",
+    "bot.cli",
+    "bot.settings",
+)
+PURE = [
+    "bot.render",
+    "bot.commands",
+    "bot.watcher.decide",
+    "bot.watcher.staging",
+    "bot.watcher.compose",
+    "bot.incidents.outbox",
+    "bot.dlf.models",
+    "bot.messages",
+]
 
 
 def _loaded_by(module: str) -> list[str]:

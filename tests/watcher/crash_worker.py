@@ -31,8 +31,13 @@ from bot.watcher.scheduler import WatcherOptions, build_watcher
 async def main(args: argparse.Namespace) -> int:
     store = await Store.open(args.db)
     client = DlfClient(
-        config=DlfConfig(endpoint=args.dlf, project_id=os.environ["DLF_BOT_TEST_PROJECT"], max_retries=1,
-                         backoff_base=0.01, rate_limit=None),
+        config=DlfConfig(
+            endpoint=args.dlf,
+            project_id=os.environ["DLF_BOT_TEST_PROJECT"],
+            max_retries=1,
+            backoff_base=0.01,
+            rate_limit=None,
+        ),
         credentials=AkSk(access_key=os.environ["DLF_BOT_TEST_AK"], secret_key=SecretStr(os.environ["DLF_BOT_TEST_SK"])),
     )
     watcher = build_watcher(

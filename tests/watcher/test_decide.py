@@ -53,19 +53,27 @@ def said(decision: Decision) -> list[str]:
         match intent:
             case Alert():
                 mention = f" {' '.join(intent.mentions)}" if intent.mentions else ""
-                lines.append(f"alert {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
-                             f" {intent.event}{mention}")
+                lines.append(
+                    f"alert {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
+                    f" {intent.event}{mention}"
+                )
             case Digest():
                 lines.append(f"digest {intent.channel} x{len(intent.alerts)}")
             case RepeatFailure():
-                lines.append(f"repeat {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
-                             f" count={intent.failure_count}")
+                lines.append(
+                    f"repeat {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
+                    f" count={intent.failure_count}"
+                )
             case Recovery():
-                lines.append(f"recovered {intent.channel} {intent.recovered_by.job_name}"
-                             f" by {intent.recovered_by.instance_id} ({intent.reason})")
+                lines.append(
+                    f"recovered {intent.channel} {intent.recovered_by.job_name}"
+                    f" by {intent.recovered_by.instance_id} ({intent.reason})"
+                )
             case FollowOutcome():
-                lines.append(f"follow {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
-                             f" {intent.instance.status}")
+                lines.append(
+                    f"follow {intent.channel} {intent.instance.job_name}/{intent.instance.instance_id}"
+                    f" {intent.instance.status}"
+                )
     return lines
 
 
@@ -323,17 +331,17 @@ ROWS = {
     # The channel follows the instance and watches its job: the failure is one message (the alert card, which pings
     # the follower's mention too), not an alert and a follow outcome saying the same thing; the follow ends.
     "follow and watch of the job in one channel: one alert with both mentions": Row(
-        watches=[watch("C1", "job_a", mention="<@U1>"),
-                 watch("C1", "job_a", instance_id=101, events=("success", "failure"), mention="<@U2>",
-                       subscription_id=3)],
+        watches=[
+            watch("C1", "job_a", mention="<@U1>"),
+            watch("C1", "job_a", instance_id=101, events=("success", "failure"), mention="<@U2>", subscription_id=3),
+        ],
         listed=[inst("job_a", 101, "fail")],
         expected=["alert C1 job_a/101 failure <@U1> <@U2>"],
         ended=(3,),
     ),
     # ...and when the job's incident is already open, the failure is its thread reply: still no second message.
     "follow and watch with an open incident: the thread reply only": Row(
-        watches=[watch("C1", "job_a"),
-                 watch("C1", "job_a", instance_id=102, events=("failure",), subscription_id=3)],
+        watches=[watch("C1", "job_a"), watch("C1", "job_a", instance_id=102, events=("failure",), subscription_id=3)],
         listed=[inst("job_a", 102, "fail")],
         known={("job_a", 101): "fail"},
         incidents=[incident("C1", "job_a", 101)],
@@ -342,16 +350,14 @@ ROWS = {
     ),
     # The watch is in another channel: the follower's channel hears of the failure only through its follow.
     "follow in one channel, watch in another: each told once": Row(
-        watches=[watch("C2", "job_a"),
-                 watch("C1", "job_a", instance_id=101, events=("failure",), subscription_id=3)],
+        watches=[watch("C2", "job_a"), watch("C1", "job_a", instance_id=101, events=("failure",), subscription_id=3)],
         listed=[inst("job_a", 101, "fail")],
         expected=["alert C2 job_a/101 failure", "follow C1 job_a/101 fail"],
         ended=(3,),
     ),
     # The watch asked for failures only, the follow for the success: the success is the follow's to say.
     "follow's success is said beside a failure-only watch": Row(
-        watches=[watch("C1", "job_a"),
-                 watch("C1", "job_a", instance_id=101, events=("success",), subscription_id=3)],
+        watches=[watch("C1", "job_a"), watch("C1", "job_a", instance_id=101, events=("success",), subscription_id=3)],
         listed=[inst("job_a", 101, "success")],
         expected=["follow C1 job_a/101 success"],
         ended=(3,),
@@ -428,8 +434,11 @@ def test_re_failure_after_recovery_gets_a_new_key() -> None:
     """The outbox ignores a known key: the second failure of a rerun instance must not reuse the first alert's."""
     first = decide(cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101)]))
     again = decide(
-        cycle_of(watches=[watch("C1", "job_a")], listed=[inst("job_a", 101, startTime=9_999)],
-                 known={("job_a", 101): "success"})
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 101, startTime=9_999)],
+            known={("job_a", 101): "success"},
+        )
     )
     assert first.intents[0].key != again.intents[0].key
 
@@ -451,9 +460,12 @@ def test_store_changes_follow_the_intents() -> None:
     # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
     # is remembered because it resolved an incident.
     # Each with its run (start time), so a rerun that fails again is told apart, and its planned time.
-    assert set(decision.seen) == {("job_a", 102, "fail", 102_000, 91_800), ("job_b", 103, "fail", 103_000, 92_700),
-                                  ("job_c", 104, "fail", 104_000, 93_600),
-                                  ("job_b", 110, "success", 110_000, 99_000)}
+    assert set(decision.seen) == {
+        ("job_a", 102, "fail", 102_000, 91_800),
+        ("job_b", 103, "fail", 103_000, 92_700),
+        ("job_c", 104, "fail", 104_000, 93_600),
+        ("job_b", 110, "success", 110_000, 99_000),
+    }
 
 
 def test_a_rerun_that_failed_again_is_keyed_by_its_run_and_counted_once() -> None:
@@ -491,8 +503,9 @@ def test_a_known_row_recorded_without_its_run_learns_it_quietly() -> None:
 def test_a_followed_running_exception_is_said_once_per_run() -> None:
     def seen_running_exception(start: int) -> list[str]:
         follow = watch("C1", "job_a", instance_id=101, events=("running-exception", "success"), subscription_id=3)
-        details = {("job_a", 101): Instance(job_name="job_a", instance_id=101, status="running-exception",
-                                            start_time=start)}
+        details = {
+            ("job_a", 101): Instance(job_name="job_a", instance_id=101, status="running-exception", start_time=start)
+        }
         return [i.key for i in decide(cycle_of(watches=[follow], details=details)).intents]
 
     assert seen_running_exception(5_000) == seen_running_exception(5_000)  # each cycle sees it again: one message
@@ -517,16 +530,18 @@ def test_digest_threads_the_alerts_and_pings_once() -> None:
 
 
 def test_details_feed_the_alert_and_are_requested_only_for_relevant_new_failures() -> None:
-    detailed = Instance(job_name="job_a", instance_id=101, status="fail",
-                        nodes=(Node(node_name="load", status="fail"),))
+    detailed = Instance(
+        job_name="job_a", instance_id=101, status="fail", nodes=(Node(node_name="load", status="fail"),)
+    )
     cycle = cycle_of(
         watches=[watch("C1", "job_a")],
         listed=[inst("job_a", 101), inst("job_a", 100), inst("job_b", 102), inst("job_a", 103, forceSuccess=True)],
         known={("job_a", 100): "fail"},
     )
     assert relevant_failures(cycle) == [("job_a", 101)]
-    decision = decide(cycle_of(watches=cycle.watches, listed=cycle.listed, known=cycle.known,
-                               details={("job_a", 101): detailed}))
+    decision = decide(
+        cycle_of(watches=cycle.watches, listed=cycle.listed, known=cycle.known, details={("job_a", 101): detailed})
+    )
     (alert,) = decision.intents
     assert isinstance(alert, Alert) and alert.instance.nodes == detailed.nodes
 
@@ -579,10 +594,19 @@ def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
 
     decision = decide(
         cycle_of(
-            watches=[watch("C1", "job_*", is_pattern=True), watch("C2", "job_a"),
-                     watch("C2", "job_z", instance_id=300, events=("success",), subscription_id=9)],
-            listed=[inst("job_a", 102), inst("job_b", 103), inst("job_a", 101), inst("job_c", 110, "success"),
-                    inst("job_z", 300, "success"), *[inst(f"job_s{n}", 200 + n) for n in range(3)]],
+            watches=[
+                watch("C1", "job_*", is_pattern=True),
+                watch("C2", "job_a"),
+                watch("C2", "job_z", instance_id=300, events=("success",), subscription_id=9),
+            ],
+            listed=[
+                inst("job_a", 102),
+                inst("job_b", 103),
+                inst("job_a", 101),
+                inst("job_c", 110, "success"),
+                inst("job_z", 300, "success"),
+                *[inst(f"job_s{n}", 200 + n) for n in range(3)],
+            ],
             incidents=[incident("C2", "job_c", 104)],
             ended=[("job_q", 5)],
             digest_threshold=4,
@@ -594,8 +618,14 @@ def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
     # first; its alerts are in their failures' parts.
     (digest,) = staged.digests
     assert digest.channel == "C1" and len(digest.alerts) == 5
-    assert staged.failures == (("job_a", 101), ("job_a", 102), ("job_b", 103), ("job_s0", 200), ("job_s1", 201),
-                               ("job_s2", 202))
+    assert staged.failures == (
+        ("job_a", 101),
+        ("job_a", 102),
+        ("job_b", 103),
+        ("job_s0", 200),
+        ("job_s1", 201),
+        ("job_s2", 202),
+    )
     everything = merge([*staged.parts.values(), staged.rest])
     alerts_in_parts = [i for p in staged.parts.values() for i in p.intents]
     assert sorted(i.key for i in alerts_in_parts) == sorted(
@@ -608,11 +638,15 @@ def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
     assert staged.rest.finished_follows == (9,)
     # Both channels hear job_a twice: the card (101) and, in its thread, the second failure (102) — each failure
     # in its own part, with its incident change.
-    assert [(type(i), i.channel) for i in staged.parts[("job_a", 102)].intents] == [(RepeatFailure, "C1"),
-                                                                                    (RepeatFailure, "C2")]
+    assert [(type(i), i.channel) for i in staged.parts[("job_a", 102)].intents] == [
+        (RepeatFailure, "C1"),
+        (RepeatFailure, "C2"),
+    ]
     assert [type(c) for c in staged.parts[("job_a", 102)].incident_changes] == [IncidentFailedAgain] * 2
 
-    detailed = Instance(job_name="job_a", instance_id=101, status="fail", nodes=(Node(node_name="load", status="fail"),))
+    detailed = Instance(
+        job_name="job_a", instance_id=101, status="fail", nodes=(Node(node_name="load", status="fail"),)
+    )
     done = complete(staged.parts[("job_a", 101)], {("job_a", 101): detailed}, {})
     assert {i.instance.nodes for i in done.intents if isinstance(i, Alert)} == {detailed.nodes}
     failed = complete(staged.parts[("job_b", 103)], {}, {("job_b", 103): "DLF refused the request."})
@@ -622,18 +656,26 @@ def test_staging_cuts_a_decision_into_parts_that_hold_everything_once() -> None:
 def test_unfinished_instances_are_remembered_only_when_someone_will_care_how_they_end() -> None:
     decision = decide(
         cycle_of(
-            watches=[watch("C1", "etl_*", is_pattern=True),
-                     watch("C2", "job_f", instance_id=7, subscription_id=3)],
-            listed=[inst("etl_a", 101, "waiting", startTime=None), inst("etl_b", 102, "running"),
-                    inst("other", 103, "running"), inst("job_f", 7, "running"), inst("job_i", 104, "running"),
-                    inst("etl_c", 105, "pause")],
+            watches=[watch("C1", "etl_*", is_pattern=True), watch("C2", "job_f", instance_id=7, subscription_id=3)],
+            listed=[
+                inst("etl_a", 101, "waiting", startTime=None),
+                inst("etl_b", 102, "running"),
+                inst("other", 103, "running"),
+                inst("job_f", 7, "running"),
+                inst("job_i", 104, "running"),
+                inst("etl_c", 105, "pause"),
+            ],
             incidents=[incident("C1", "job_i", 99)],
         )
     )
     # Watched by a glob, followed, or with an open incident: remembered with their planned time, so the poller can
     # follow them until they end however late. Another job's run, or a status the poller does not list, is not.
-    assert set(decision.seen) == {("etl_a", 101, "waiting", None, 90_900), ("etl_b", 102, "running", 102_000, 91_800),
-                                  ("job_f", 7, "running", 7_000, 6_300), ("job_i", 104, "running", 104_000, 93_600)}
+    assert set(decision.seen) == {
+        ("etl_a", 101, "waiting", None, 90_900),
+        ("etl_b", 102, "running", 102_000, 91_800),
+        ("job_f", 7, "running", 7_000, 6_300),
+        ("job_i", 104, "running", 104_000, 93_600),
+    }
     assert decision.intents == ()
 
 

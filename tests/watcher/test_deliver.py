@@ -62,8 +62,15 @@ def card(text: str) -> dict[str, Any]:
     }
 
 
-async def enqueue(store: Store, key: str, channel: str = "C1", *, kind: str = "alert", parent: str | None = None,
-                  text: str | None = None) -> None:
+async def enqueue(
+    store: Store,
+    key: str,
+    channel: str = "C1",
+    *,
+    kind: str = "alert",
+    parent: str | None = None,
+    text: str | None = None,
+) -> None:
     async with store.transaction() as tx:
         await tx.outbox.enqueue(key=key, channel=channel, kind=kind, payload=card(text or key), parent_key=parent)
 
@@ -79,8 +86,9 @@ def keys_in(fake: FakeSlack, channel: str) -> list[str]:
 async def test_an_alert_its_thread_reply_and_its_card_update_arrive_in_place(store: Store, slack) -> None:
     fake, client = slack
     async with store.transaction() as tx:
-        await tx.incidents.open_or_get(channel="C1", profile="default", job_name="job_a", instance_id=1,
-                                       root_key="alert:1")
+        await tx.incidents.open_or_get(
+            channel="C1", profile="default", job_name="job_a", instance_id=1, root_key="alert:1"
+        )
     await enqueue(store, "alert:1")
     await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1", text="failed again")
     await enqueue(store, "update:1", kind="update", parent="alert:1", text="2 failures")
@@ -203,9 +211,7 @@ async def test_a_message_slack_rejects_is_not_retried_and_is_logged_loudly(
     assert "alert:bad" in caplog.text and "invalid_blocks" in caplog.text and "header too long" in caplog.text
 
 
-async def test_a_crash_between_slacks_ok_and_the_database_write_does_not_post_twice(
-    store: Store, slack, clock
-) -> None:
+async def test_a_crash_between_slacks_ok_and_the_database_write_does_not_post_twice(store: Store, slack, clock) -> None:
     fake, client = slack
     await enqueue(store, "alert:1")
     await enqueue(store, "reply:1", kind="thread_reply", parent="alert:1")
@@ -215,10 +221,15 @@ async def test_a_crash_between_slacks_ok_and_the_database_write_does_not_post_tw
         assert [r.key for r in claimed] == ["alert:1"]
         reply_row = await tx.outbox.claim_key("reply:1", holder="crashed-replica", claim_ttl_ms=120_000)
         assert reply_row is not None
-    root = await client.chat_postMessage(channel="C1", text="alert:1", metadata={
-        "event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "alert:1"}})
-    reply = await client.chat_postMessage(channel="C1", text="reply:1", thread_ts=root["ts"], metadata={
-        "event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "reply:1"}})
+    root = await client.chat_postMessage(
+        channel="C1", text="alert:1", metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "alert:1"}}
+    )
+    reply = await client.chat_postMessage(
+        channel="C1",
+        text="reply:1",
+        thread_ts=root["ts"],
+        metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "reply:1"}},
+    )
     posts_before = len(posted(fake))
 
     clock.advance(121)  # the dead replica's claims expire
@@ -285,17 +296,29 @@ async def test_a_reply_waits_for_its_parent_card(store: Store, slack, clock) -> 
     assert reply["thread_ts"] == root["ts"]
 
 
-async def test_two_deliverers_on_one_database_send_each_row_once(store: Store, migrated_database_url: str, clock) -> None:
+async def test_two_deliverers_on_one_database_send_each_row_once(
+    store: Store, migrated_database_url: str, clock
+) -> None:
     fake = FakeSlack(validator=problems)
     other = Store(engine=create_engine(migrated_database_url), clock=clock)
     try:
         async with fake.serve() as base_url:
             for i in range(30):
                 await enqueue(store, f"alert:{i}", channel=f"C{i % 6}")
-            one = OutboxDeliverer(store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url),
-                                  holder="replica-1", pace_s=0, idle_s=0)
-            two = OutboxDeliverer(store=other, slack=make_delivery_client(token=TOKEN, base_url=base_url),
-                                  holder="replica-2", pace_s=0, idle_s=0)
+            one = OutboxDeliverer(
+                store=store,
+                slack=make_delivery_client(token=TOKEN, base_url=base_url),
+                holder="replica-1",
+                pace_s=0,
+                idle_s=0,
+            )
+            two = OutboxDeliverer(
+                store=other,
+                slack=make_delivery_client(token=TOKEN, base_url=base_url),
+                holder="replica-2",
+                pace_s=0,
+                idle_s=0,
+            )
             await asyncio.gather(one.drain(), two.drain())
             await one.drain()
     finally:
@@ -464,7 +487,9 @@ async def test_a_reply_to_a_deleted_alert_is_posted_in_the_channel_saying_so_and
         update_row = await tx.outbox.get("update:1")
     assert reply_row is not None and (reply_row.status, reply_row.sent_ts) == ("sent", reply["ts"])
     assert update_row is not None and (update_row.status, update_row.last_error) == (
-        "failed_permanent", "message_not_found")
+        "failed_permanent",
+        "message_not_found",
+    )
     assert any(r.levelno == logging.INFO and "update:1" in r.getMessage() for r in caplog.records)
     assert not any(r.levelno >= logging.ERROR for r in caplog.records)
 
@@ -479,8 +504,9 @@ async def test_a_detached_reply_retried_after_a_crash_is_not_posted_twice(store:
     # A replica claims the reply, finds the thread gone, posts it in the channel, and dies before recording it.
     async with store.transaction() as tx:
         assert await tx.outbox.claim_key("reply:1", holder="crashed-replica", claim_ttl_ms=120_000) is not None
-    await client.chat_postMessage(channel="C1", text="reply:1", metadata={
-        "event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "reply:1"}})
+    await client.chat_postMessage(
+        channel="C1", text="reply:1", metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"key": "reply:1"}}
+    )
     clock.advance(121)
 
     report = await sender.drain()
@@ -527,10 +553,14 @@ async def test_alerts_queued_while_a_channel_is_broken_are_held_and_all_arrive_i
         assert [s.state for s in await tx.subscriptions.list_for_channel("C1")] == ["broken"]
 
     fake.faults.clear()  # someone invites the bot back
-    answer = subscription_message(await watch_service.handle(
-        WatchCommand(target="job_batch", events_given=False, mention_given=False),
-        channel_id="C1", user_id="U2", team_id=None,
-    ))
+    answer = subscription_message(
+        await watch_service.handle(
+            WatchCommand(target="job_batch", events_given=False, mention_given=False),
+            channel_id="C1",
+            user_id="U2",
+            team_id=None,
+        )
+    )
     assert "6 messages held back" in str(answer.blocks)
     await sender.drain()
 
@@ -540,8 +570,11 @@ async def test_alerts_queued_while_a_channel_is_broken_are_held_and_all_arrive_i
     for n, root in zip((1, 2), top, strict=True):
         (reply,) = fake.thread("C1", root["ts"])
         assert reply["text"] == f"details {n}"
-    sent_keys = [c.params["metadata"]["event_payload"]["key"] for c in fake.calls_to("chat.postMessage")
-                 if c.outcome == "ok" and c.params.get("channel") == "C1"]
+    sent_keys = [
+        c.params["metadata"]["event_payload"]["key"]
+        for c in fake.calls_to("chat.postMessage")
+        if c.outcome == "ok" and c.params.get("channel") == "C1"
+    ]
     assert sorted(sent_keys) == ["alert:1", "alert:2", "reply:1", "reply:2"]  # each exactly once
     async with store.transaction() as tx:
         assert await tx.outbox.pending_count() == 0
@@ -666,8 +699,9 @@ async def test_a_deliverer_whose_claim_was_taken_over_records_nothing_over_the_n
     await deliverer(store, client).drain()  # takes the expired claim over and posts
     async with store.transaction() as tx:
         # The stuck replica comes back with its old claim: its failure and its "sent" change nothing.
-        assert not await tx.outbox.mark_retry(stale.id, holder="stuck-replica", error="http_500",
-                                              next_attempt_at=tx.now)
+        assert not await tx.outbox.mark_retry(
+            stale.id, holder="stuck-replica", error="http_500", next_attempt_at=tx.now
+        )
         assert not await tx.outbox.mark_failed(stale.id, holder="stuck-replica", error="invalid_blocks")
         assert not await tx.outbox.mark_sent(stale.id, ts="1.000001", thread_ts=None)
         row = await tx.outbox.get("alert:1")

@@ -24,8 +24,13 @@ START = 1_790_000_000_000
 
 def state(*, success: int | None, error: str | None = None, failing_since: int | None = None) -> WatcherState:
     return WatcherState(
-        profile="default", cursor=success, heartbeat_at=success, last_success_at=success, last_error=error,
-        last_error_at=failing_since, failing_since=failing_since,
+        profile="default",
+        cursor=success,
+        heartbeat_at=success,
+        last_success_at=success,
+        last_error=error,
+        last_error_at=failing_since,
+        failing_since=failing_since,
     )
 
 
@@ -40,8 +45,12 @@ def test_limits_follow_the_poll_interval() -> None:
 def test_verdicts() -> None:
     def judge(*, running: bool = True, ever: bool = True, success: int | None, now: int) -> tuple[str, ...]:
         return judge_watcher(
-            running=running, ever_started=ever, states={"default": state(success=success)}, now_ms=now,
-            started_ms=START, limits=LIMITS,
+            running=running,
+            ever_started=ever,
+            states={"default": state(success=success)},
+            now_ms=now,
+            started_ms=START,
+            limits=LIMITS,
         ).reasons
 
     assert judge(success=None, now=START + 1_000) == ()  # start-up: nothing polled yet, within the grace
@@ -67,7 +76,11 @@ def test_failing_cycles_are_judged_from_their_first_failure_without_the_start_up
 
     def judge(watcher_state: WatcherState | None, now: int) -> tuple[str, ...]:
         return judge_watcher(
-            running=True, ever_started=True, states={"default": watcher_state}, now_ms=now, started_ms=START,
+            running=True,
+            ever_started=True,
+            states={"default": watcher_state},
+            now_ms=now,
+            started_ms=START,
             limits=LIMITS,
         ).reasons
 
@@ -98,11 +111,15 @@ def test_health_details_say_which_of_the_situations_each_profile_is_in() -> None
         "down": state(success=START, error="DlfUnavailable: 503", failing_since=START + 50_000),
         "hung": state(success=START),
     }
-    verdict = judge_watcher(running=True, ever_started=True, states=states, now_ms=START + 300_000,
-                            started_ms=START, limits=LIMITS)
+    verdict = judge_watcher(
+        running=True, ever_started=True, states=states, now_ms=START + 300_000, started_ms=START, limits=LIMITS
+    )
     details = verdict.details["profiles"]
     assert {name: p["state"] for name, p in details.items()} == {
-        "fresh": "not yet polled", "ok": "polling", "down": "polling fails", "hung": "stale"
+        "fresh": "not yet polled",
+        "ok": "polling",
+        "down": "polling fails",
+        "hung": "stale",
     }
     assert details["down"]["failing_for_s"] == 250.0 and details["down"]["last_error"] == "DlfUnavailable: 503"
     assert [r.split(":")[0] for r in verdict.reasons] == ["profile down"]  # "hung" is still within the grace

@@ -34,7 +34,9 @@ def card(text: str) -> dict[str, Any]:
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}]}
 
 
-async def enqueue(store: Store, key: str, channel: str = "C1", *, kind: str = "alert", parent: str | None = None) -> None:
+async def enqueue(
+    store: Store, key: str, channel: str = "C1", *, kind: str = "alert", parent: str | None = None
+) -> None:
     async with store.transaction() as tx:
         await tx.outbox.enqueue(key=key, channel=channel, kind=kind, payload=card(key), parent_key=parent)
 
@@ -48,8 +50,9 @@ async def test_a_channel_gets_its_next_post_only_after_its_pace_and_a_card_updat
 ) -> None:
     fake = FakeSlack(validator=problems)
     async with fake.serve() as base_url:
-        sender = OutboxDeliverer(store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url),
-                                 holder="r1", pace_s=1.0)
+        sender = OutboxDeliverer(
+            store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url), holder="r1", pace_s=1.0
+        )
         await enqueue(store, "alert:1")
         await enqueue(store, "update:1", kind="update", parent="alert:1")
         await enqueue(store, "alert:2")
@@ -71,10 +74,12 @@ async def test_a_channel_gets_its_next_post_only_after_its_pace_and_a_card_updat
 async def test_a_429_holds_the_whole_channel_for_every_replica(store: Store, clock: ManualClock) -> None:
     fake = FakeSlack(validator=problems)
     async with fake.serve() as base_url:
-        one = OutboxDeliverer(store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url),
-                              holder="r1", pace_s=1.0)
-        two = OutboxDeliverer(store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url),
-                              holder="r2", pace_s=1.0)
+        one = OutboxDeliverer(
+            store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url), holder="r1", pace_s=1.0
+        )
+        two = OutboxDeliverer(
+            store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url), holder="r2", pace_s=1.0
+        )
         fake.faults.ratelimit("chat.postMessage", n=1, retry_after=30)
         await enqueue(store, "alert:1")
         await enqueue(store, "alert:2")
@@ -103,8 +108,13 @@ async def test_the_delivery_loop_keeps_each_channel_at_slacks_rate_without_a_sin
             for n in range(4):
                 for channel in ("C1", "C2", "C3"):
                     await enqueue(store, f"{channel}:{n}", channel)
-            sender = OutboxDeliverer(store=store, slack=make_delivery_client(token=TOKEN, base_url=base_url),
-                                     holder="r1", pace_s=1.0, idle_s=5.0)
+            sender = OutboxDeliverer(
+                store=store,
+                slack=make_delivery_client(token=TOKEN, base_url=base_url),
+                holder="r1",
+                pace_s=1.0,
+                idle_s=5.0,
+            )
             stop = asyncio.Event()
             task = asyncio.create_task(sender.run(stop))
             await fake.wait_for_calls("chat.postMessage", count=12, timeout=30)

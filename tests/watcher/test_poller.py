@@ -140,8 +140,11 @@ def test_the_window_starts_at_the_cursor_minus_the_overlap_and_never_before_the_
 def test_spans_longer_than_dlf_accepts_are_split() -> None:
     assert time_windows(0, 10) == [(0, 10)]
     windows = time_windows(0, 2 * DLF_MAX_RANGE_MS + 5)
-    assert windows == [(0, DLF_MAX_RANGE_MS), (DLF_MAX_RANGE_MS, 2 * DLF_MAX_RANGE_MS),
-                       (2 * DLF_MAX_RANGE_MS, 2 * DLF_MAX_RANGE_MS + 5)]
+    assert windows == [
+        (0, DLF_MAX_RANGE_MS),
+        (DLF_MAX_RANGE_MS, 2 * DLF_MAX_RANGE_MS),
+        (2 * DLF_MAX_RANGE_MS, 2 * DLF_MAX_RANGE_MS + 5),
+    ]
 
 
 @pytest.mark.parametrize("lookback_hours", [0, 24 * 7 + 1])

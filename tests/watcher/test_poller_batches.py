@@ -42,8 +42,12 @@ async def test_the_first_alert_reaches_slack_while_the_other_details_are_still_b
         rig.fail(job)
     await rig.subscribe("C1", "job_*", is_pattern=True)
     rig.sandbox.faults.latency_ms = 150
-    poller = ProfilePoller(profile=P, client=dlf_client(rig.dlf_url, rate_limit=20.0), store=rig.store,
-                           options=PollOptions(digest_threshold=1000))
+    poller = ProfilePoller(
+        profile=P,
+        client=dlf_client(rig.dlf_url, rate_limit=20.0),
+        store=rig.store,
+        options=PollOptions(digest_threshold=1000),
+    )
     try:
         cycle = asyncio.create_task(poller.run_cycle())
         posted_while_fetching = 0
@@ -76,8 +80,9 @@ async def test_dlf_failing_mid_cycle_keeps_what_was_written_and_the_next_cycle_d
         rig.fail(job)
     await rig.subscribe("C1", "job_*", is_pattern=True)
     options = PollOptions(digest_threshold=1000, detail_batch=5, detail_concurrency=2)
-    failing = ProfilePoller(profile=P, client=dlf_client(rig.dlf_url, client_class=_DlfGoesDown), store=rig.store,
-                            options=options)
+    failing = ProfilePoller(
+        profile=P, client=dlf_client(rig.dlf_url, client_class=_DlfGoesDown), store=rig.store, options=options
+    )
     try:
         broken = await failing.run_cycle()
     finally:
@@ -109,8 +114,9 @@ async def test_a_storm_posts_its_digest_first_and_every_alert_once_in_its_thread
         rig.fail(job)
     await rig.subscribe("C1", "job_*", is_pattern=True)
     options = PollOptions(digest_threshold=5, detail_batch=5, detail_concurrency=2)
-    failing = ProfilePoller(profile=P, client=dlf_client(rig.dlf_url, client_class=_DlfGoesDown), store=rig.store,
-                            options=options)
+    failing = ProfilePoller(
+        profile=P, client=dlf_client(rig.dlf_url, client_class=_DlfGoesDown), store=rig.store, options=options
+    )
     try:
         await failing.run_cycle()
     finally:

@@ -119,7 +119,9 @@ async def test_a_quiet_cycle_lists_only_what_is_recent_or_still_running_whatever
         rig.sandbox.state.add_instance(f"job_{n}", status="fail", plan_time=planned, at=planned + 60_000)
     running = rig.sandbox.state.add_instance("job_a", status="running", plan_time=now - 5 * HOUR_MS)
     poller = ProfilePoller(
-        profile=P, client=dlf_client(rig.dlf_url), store=rig.store,
+        profile=P,
+        client=dlf_client(rig.dlf_url),
+        store=rig.store,
         options=PollOptions(digest_threshold=100),  # the next sweep is ten minutes away
     )
     try:
@@ -142,7 +144,10 @@ async def test_the_sweep_finds_a_quick_backfill_of_an_old_date_within_its_interv
     rig.add_job("job_a")
     await rig.subscribe("C1", "job_a")
     poller = ProfilePoller(
-        profile=P, client=dlf_client(rig.dlf_url), store=rig.store, options=PollOptions(sweep_interval_ms=0),
+        profile=P,
+        client=dlf_client(rig.dlf_url),
+        store=rig.store,
+        options=PollOptions(sweep_interval_ms=0),
     )
     try:
         await poller.run_cycle()

@@ -13,9 +13,8 @@ from watcher_rig import dlf_client, slack_client
 from bot.store import Store
 from bot.store.testing import ManualClock
 from bot.watcher.poller import PollOptions
-from bot.watcher.scheduler import WatcherOptions, build_watcher
 from bot.watcher.retention import Retention, RetentionMetrics, RetentionOptions
-from bot.watcher.scheduler import Watcher
+from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
 from dlf_sandbox import Sandbox
 from slack_fake import FakeSlack
 

@@ -135,8 +135,13 @@ async def test_a_deliverer_whose_heartbeat_is_stale_starts_no_slack_call(
     monotonic = Monotonic()
     heartbeat = Heartbeat(store=store, holder="r1", liveness=Liveness(TTL), clock=monotonic)
     assert fake.base_url is not None
-    sender = OutboxDeliverer(store=store, slack=make_delivery_client(token="xoxb-t", base_url=fake.base_url),
-                             holder="r1", pace_s=0, heartbeat=heartbeat)
+    sender = OutboxDeliverer(
+        store=store,
+        slack=make_delivery_client(token="xoxb-t", base_url=fake.base_url),
+        holder="r1",
+        pace_s=0,
+        heartbeat=heartbeat,
+    )
     await enqueue(store, "alert:1")
     await heartbeat.beat()
 
@@ -155,8 +160,13 @@ async def test_claims_taken_before_a_heartbeat_lapse_are_abandoned_not_sent(
     monotonic = Monotonic()
     heartbeat = Heartbeat(store=store, holder="r1", liveness=Liveness(TTL), clock=monotonic)
     assert fake.base_url is not None
-    sender = OutboxDeliverer(store=store, slack=make_delivery_client(token="xoxb-t", base_url=fake.base_url),
-                             holder="r1", pace_s=0, heartbeat=heartbeat)
+    sender = OutboxDeliverer(
+        store=store,
+        slack=make_delivery_client(token="xoxb-t", base_url=fake.base_url),
+        holder="r1",
+        pace_s=0,
+        heartbeat=heartbeat,
+    )
     await enqueue(store, "alert:1")
     await heartbeat.beat()
     generation = heartbeat.generation

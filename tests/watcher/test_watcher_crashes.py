@@ -63,9 +63,20 @@ class World:
             "DLF_BOT_TEST_PROJECT": SANDBOX_CREDENTIALS.project_id,
         }
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(WORKER), "--dlf", self.dlf_url, "--slack", self.slack_url, "--db", db,
-            "--holder", holder, *extra,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env,
+            sys.executable,
+            str(WORKER),
+            "--dlf",
+            self.dlf_url,
+            "--slack",
+            self.slack_url,
+            "--db",
+            db,
+            "--holder",
+            holder,
+            *extra,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            env=env,
         )
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
@@ -189,10 +200,19 @@ async def start_dlf_bot(world: World, db: str, log: Path) -> asyncio.subprocess.
     # poll lease and row claim so that a restart takes over from a SIGKILLed process within seconds.
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SLACK_", "DLF_", "HUAWEICLOUD_"))}
     env.update(
-        SLACK_BOT_TOKEN="xoxb-crash-test-token", SLACK_SIGNING_SECRET="crash-test-secret", SLACK_API_URL=world.slack_url,
-        DLF_ENDPOINT=world.dlf_url, HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
-        HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak, HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk, PORT="0",
-        LOG_LEVEL="INFO", DATABASE_URL=db, DLF_POLL_INTERVAL="1", DLF_WATCHER_LEASE_TTL="2", DLF_OUTBOX_CLAIM_TTL="2",
+        SLACK_BOT_TOKEN="xoxb-crash-test-token",
+        SLACK_SIGNING_SECRET="crash-test-secret",
+        SLACK_API_URL=world.slack_url,
+        DLF_ENDPOINT=world.dlf_url,
+        HUAWEICLOUD_SDK_PROJECT_ID=SANDBOX_CREDENTIALS.project_id,
+        HUAWEICLOUD_SDK_AK=SANDBOX_CREDENTIALS.ak,
+        HUAWEICLOUD_SDK_SK=SANDBOX_CREDENTIALS.sk,
+        PORT="0",
+        LOG_LEVEL="INFO",
+        DATABASE_URL=db,
+        DLF_POLL_INTERVAL="1",
+        DLF_WATCHER_LEASE_TTL="2",
+        DLF_OUTBOX_CLAIM_TTL="2",
     )
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
@@ -208,9 +228,7 @@ async def start_dlf_bot(world: World, db: str, log: Path) -> asyncio.subprocess.
 
 
 @pytest.mark.slow
-async def test_sigkill_of_the_real_dlf_bot_run_neither_loses_nor_repeats_an_alert(
-    world: World, tmp_path: Path
-) -> None:
+async def test_sigkill_of_the_real_dlf_bot_run_neither_loses_nor_repeats_an_alert(world: World, tmp_path: Path) -> None:
     rng = random.Random(8)
     db = f"sqlite:///{tmp_path}/bot.db"
     await subscribe_all(db)

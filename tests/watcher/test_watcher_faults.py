@@ -90,13 +90,15 @@ async def test_one_profile_failing_does_not_block_the_other_and_catches_up(
     alpha, beta, slack, store, urls, slack_url = two_sandboxes
     alpha_url, beta_url = urls.split("|")
     clients = {"alpha": dlf_client(alpha_url), "beta": dlf_client(beta_url)}
-    watcher = build_watcher(store=store, clients=clients, slack=slack_client(slack_url),
-                            options=WatcherOptions(pace_s=0.0))
+    watcher = build_watcher(
+        store=store, clients=clients, slack=slack_client(slack_url), options=WatcherOptions(pace_s=0.0)
+    )
     try:
         async with store.transaction() as tx:
             for profile in ("alpha", "beta"):
-                await tx.subscriptions.subscribe(channel=f"C_{profile}", profile=profile, target="job_a",
-                                                 created_by="U1")
+                await tx.subscriptions.subscribe(
+                    channel=f"C_{profile}", profile=profile, target="job_a", created_by="U1"
+                )
         failures = {}
         for name, sandbox in (("alpha", alpha), ("beta", beta)):
             now = sandbox.clock()

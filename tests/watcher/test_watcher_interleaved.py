@@ -13,13 +13,16 @@ def _events(rig: Rig, channel: str) -> list[str]:
     return [str(metadata_of(m).get("event")) for m in rig.slack.channel_messages(channel)]
 
 
-@pytest.mark.parametrize("plan", [
-    "F S | F | | S",
-    "F S F | S",
-    "F | F | F | F | S",
-    "F | S F | S",
-    "F S | F S | F | S",
-])
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "F S | F | | S",
+        "F S F | S",
+        "F | F | F | F | S",
+        "F | S F | S",
+        "F S | F S | F | S",
+    ],
+)
 async def test_every_success_after_a_failure_resolves_exactly_its_incident(rig: Rig, plan: str) -> None:
     """`plan`: F a failure, S a success, `|` a poll cycle."""
     rig.add_job("job_a")

@@ -12,9 +12,9 @@ from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
 from bot.store import Store, Subscription
+from bot.watcher.outbox import REQUEUE_ON_REPAIR
 from bot.watcher.poller import CycleReport, PollOptions
 from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
-from bot.watcher.outbox import REQUEUE_ON_REPAIR
 from dlf_sandbox import ANALYTICS_WORKSPACE_ID, SANDBOX_CREDENTIALS, Sandbox
 from slack_fake import FakeSlack
 
@@ -132,8 +132,6 @@ def build_rig_watcher(store: Store, dlf_url: str, slack_url: str, **options: Any
         slack=slack_client(slack_url),
         options=WatcherOptions(pace_s=0.0, poll=poll, **options),
     )
-
-
 
 
 def blocks_text(message: dict[str, Any]) -> str:

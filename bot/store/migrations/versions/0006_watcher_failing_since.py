@@ -13,31 +13,32 @@ Revises: 0005
 Create Date: 2026-12-02 09:00:00.000000
 
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0005'
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table('watcher_state', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('failing_since', sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("watcher_state", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("failing_since", sa.BigInteger(), nullable=True))
 
-    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_subscriptions_profile_target'), ['profile', 'target'], unique=False)
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_subscriptions_profile_target"), ["profile", "target"], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_subscriptions_profile_target'))
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subscriptions_profile_target"))
 
-    with op.batch_alter_table('watcher_state', schema=None) as batch_op:
-        batch_op.drop_column('failing_since')
+    with op.batch_alter_table("watcher_state", schema=None) as batch_op:
+        batch_op.drop_column("failing_since")
