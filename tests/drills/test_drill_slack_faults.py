@@ -1,4 +1,4 @@
-"""Slack failing, as deployed: one `dlf-bot run` through half a minute each of answers slower than the bot's timeout (the
+"""Slack failing, as deployed: one `dlf-bot run` through a minute each of answers slower than the bot's timeout (the
 message posted, the answer too late), 500s, 429s with Retry-After and reset connections, then a healthy Slack. Failures, repeats (thread replies and card updates) and recoveries keep coming throughout. Afterwards every
 failure is in every channel that watches it exactly once, every reply in its thread, every card up to date."""
 
@@ -16,7 +16,7 @@ from rig import World, metric, outbox_rows, wait_for
 pytestmark = [pytest.mark.drill, pytest.mark.slow]
 
 JOBS = [f"fault_{n}" for n in range(6)]
-PHASE_S = 30.0  # a message caught in a phase meets the fault several times (backoff 2, 4, 8, 16 s)
+PHASE_S = 60.0  # a minute of each fault, as the issue asks: a message meets it many times (backoff 2, 4, 8, 16, 32 s)
 ROUNDS_PER_PHASE = 3
 # Longer than the deliverer's Slack timeout (a third of the default 15 s heartbeat TTL: 5 s).
 SLOW_ANSWER_S = 8.0
@@ -30,7 +30,7 @@ PHASES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-async def test_slack_failing_four_ways_for_half_a_minute_each_loses_and_repeats_nothing(
+async def test_slack_failing_four_ways_for_a_minute_each_loses_and_repeats_nothing(
     world: World, database: str, tmp_path: Path
 ) -> None:
     world.slack.post_interval_per_channel = 1.0  # Slack's own pace: 429 beyond one post a second per channel
@@ -64,7 +64,7 @@ async def test_slack_failing_four_ways_for_half_a_minute_each_loses_and_repeats_
         if kind == "slow":
             posted_unanswered = sum(world.said().values()) - said_before
         print(
-            f"after the {kind} half minute: {sum(world.said().values())} of {sum(world.expected().values())} "
+            f"after the {kind} minute: {sum(world.said().values())} of {sum(world.expected().values())} "
             "failures in their channels"
         )
 
@@ -83,7 +83,7 @@ async def test_slack_failing_four_ways_for_half_a_minute_each_loses_and_repeats_
     found_in_history = metric(await bot.metrics(), 'dlf_bot_outbox_lookups_total{result="found"}') or 0
     print(
         f"recovery: every failure in its channels {time.monotonic() - healthy_from:.1f} s after Slack was "
-        f"healthy again; during the slow half minute {posted_unanswered} alert(s) reached Slack unanswered and "
+        f"healthy again; during the slow minute {posted_unanswered} alert(s) reached Slack unanswered and "
         f"{in_doubt_seen:.0f} message(s) were held in doubt; {found_in_history:.0f} found in history afterwards"
     )
     await asyncio.sleep(3)  # time for a duplicate to show
