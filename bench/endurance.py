@@ -11,10 +11,9 @@ succeed. The other process is the bot as deployed, measured on its own: the real
 SQLite store (`build_watcher`), its clock set to the simulated time before each cycle; after each cycle it delivers
 the outbox to the fake Slack and, every simulated hour, prunes with retention (`--retention-days`).
 
-Retention: the store's own pruning is being written in parallel (by the "store" helper). `--retention-hook
-module:function` names it (called as `await function(store, now_ms=..., retention_days=...)`); without one the
-benchmark prunes with what the store offers today plus plain deletes of old resolved incidents and audit rows,
-under the rule agreed with the store helper (finished instances only). Re-measure after the merge with the real one.
+Retention: the store's own pruning (`bot.store.retention.prune`, with the cutoffs the watcher computes from
+`DLF_RETENTION_DAYS`), every simulated hour. `--retention-hook module:function` names another one to compare (called
+as `await function(store, now_ms=..., retention_days=...)`).
 
 Figures at the end of the warm-up ("start": the retention horizon is reached, everything that accumulates is at its
 steady state), in the middle and at the end of the measured cycles: RSS, open files, database size (file + WAL),
@@ -110,32 +109,19 @@ def _db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
-async def _bench_retention(store: Any, *, now_ms: int, retention_days: float) -> None:
-    """What retention will do, with what the store offers today (see the module docstring)."""
-    from sqlalchemy import delete
+async def _store_retention(store: Any, *, now_ms: int, retention_days: float) -> None:
+    """The store's own retention, as the watcher runs it (`bot.store.retention.prune` with the watcher's cutoffs)."""
+    from bot.store.retention import prune
+    from bot.watcher.retention import RetentionOptions
 
-    from bot.store.tables import audit, incidents, instances_seen
-    from bot.watcher.inputs import TRACKED_STATUSES
-
-    cutoff = now_ms - int(retention_days * DAY_MS)
-    async with store.transaction() as tx:
-        await tx.outbox.purge_before(cutoff)
-        await tx.conn.execute(
-            delete(instances_seen).where(
-                instances_seen.c.last_status_at < cutoff, instances_seen.c.status.not_in(TRACKED_STATUSES)
-            )
-        )
-        await tx.conn.execute(
-            delete(incidents).where(incidents.c.state == "resolved", incidents.c.resolved_at < cutoff)
-        )
-        await tx.conn.execute(delete(audit).where(audit.c.at < cutoff))
+    await prune(store, cutoffs=RetentionOptions(days=retention_days).cutoffs(now_ms))
 
 
 def _retention(hook: str | None) -> tuple[str, Callable[..., Awaitable[None]]]:
     if hook:
         module, _, name = hook.partition(":")
         return hook, getattr(importlib.import_module(module), name)
-    return "benchmark's own (store retention not merged yet)", _bench_retention
+    return "the store's own (bot.store.retention.prune)", _store_retention
 
 
 async def bot_process(args: argparse.Namespace) -> None:
@@ -469,7 +455,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--step-s", type=float, default=60.0, help="simulated seconds per cycle")
     parser.add_argument("--retention-days", type=float, default=2.0)
-    parser.add_argument("--retention-hook", help="module:function of the store's retention, once merged")
+    parser.add_argument("--retention-hook", help="module:function of another retention to compare")
     parser.add_argument("--window", type=int, default=500)
     parser.add_argument("--count-objects", action="store_true", help="also count Python objects (slower)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the bot's cycles into FILE (pstats)")

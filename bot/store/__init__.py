@@ -10,6 +10,7 @@ from bot.store.migrate import migrate, migrate_engine
 from bot.store.records import (
     AuditEntry,
     Incident,
+    Mute,
     OutboxRow,
     SeenInstance,
     Subscription,
@@ -28,6 +29,7 @@ __all__ = [
     "AuditEntry",
     "Clock",
     "Incident",
+    "Mute",
     "OutboxRow",
     "SeenInstance",
     "Store",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import RowMapping
@@ -36,12 +36,23 @@ class Incidents:
         self._now = now
 
     async def open_or_get(
-        self, *, channel: str, profile: str, job_name: str, instance_id: int, root_key: str
+        self,
+        *,
+        channel: str,
+        profile: str,
+        job_name: str,
+        instance_id: int,
+        root_key: str,
+        team: str | None = None,
+        escalate_at: int | None = None,
+        escalation_mention: str | None = None,
     ) -> tuple[Incident, bool]:
         """Open an incident for a failure of `job_name` in `channel`, or return the unresolved one already there.
 
         At most one unresolved incident exists per (channel, profile, job) — a unique partial index enforces it even
-        when two poll cycles overlap. `root_key` is the outbox key of the alert card. Returns (incident, created).
+        when two poll cycles overlap. `root_key` is the outbox key of the alert card; `team` the channel's Slack team;
+        `escalate_at` when the reminder is due if nobody acknowledges (None: no reminder), mentioning
+        `escalation_mention`. Returns (incident, created).
         """
         insert = (
             insert_for(self._dialect, incidents)
@@ -56,6 +67,9 @@ class Incidents:
                 root_key=root_key,
                 opened_at=self._now,
                 updated_at=self._now,
+                team=team,
+                escalate_at=escalate_at,
+                escalation_mention=escalation_mention,
             )
             .on_conflict_do_nothing(
                 index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED_INDEX_WHERE
@@ -121,22 +135,153 @@ class Incidents:
         )
 
     async def acknowledge(self, incident_id: int, *, by: str) -> Incident:
-        """Someone took the incident (no-op on a resolved one, so a late click cannot reopen it)."""
-        await self._conn.execute(
+        """Someone took the incident (no-op unless open, so a late click cannot reopen it)."""
+        return (await self.try_acknowledge(incident_id, by=by))[0]
+
+    async def try_acknowledge(self, incident_id: int, *, by: str) -> tuple[Incident, bool]:
+        """Acknowledge an open incident; (incident as it now is, whether this call acknowledged it). Cancels the
+        pending escalation reminder."""
+        result = await self._conn.execute(
             update(incidents)
-            .where(incidents.c.id == incident_id, incidents.c.state == "open")
-            .values(state="acknowledged", acknowledged_by=by, acknowledged_at=self._now, updated_at=self._now)
+            .where(incidents.c.id == incident_id, incidents.c.state == constant("open"))
+            .values(
+                state="acknowledged",
+                acknowledged_by=by,
+                acknowledged_at=self._now,
+                escalate_at=None,
+                updated_at=self._now,
+            )
         )
-        return await self._get_existing(incident_id)
+        return await self._get_existing(incident_id), result.rowcount == 1
 
     async def resolve(self, incident_id: int, *, by: str | None, reason: str) -> Incident:
         """Close the incident: `by` a person, or None when a successful (re)run resolved it."""
-        await self._conn.execute(
+        return (await self.try_resolve(incident_id, by=by, reason=reason))[0]
+
+    async def try_resolve(
+        self, incident_id: int, *, by: str | None, reason: str, rerun_of: str | None = None
+    ) -> tuple[Incident, bool]:
+        """Resolve an unresolved incident; (incident as it now is, whether this call resolved it). `rerun_of`: who
+        asked for the rerun whose success resolves it. Ends the rerun followed and the pending reminder."""
+        result = await self._conn.execute(
             update(incidents)
             .where(incidents.c.id == incident_id, _UNRESOLVED)
-            .values(state="resolved", resolved_by=by, resolved_at=self._now, resolution=reason, updated_at=self._now)
+            .values(
+                state="resolved",
+                resolved_by=by,
+                resolved_at=self._now,
+                resolution=reason,
+                recovered_by_rerun_of=rerun_of,
+                escalate_at=None,
+                rerun_state=None,
+                updated_at=self._now,
+            )
         )
+        return await self._get_existing(incident_id), result.rowcount == 1
+
+    # ---------------------------------------------------------------------------------------------- the rerun
+    async def claim_rerun(
+        self, incident_id: int, *, by: str, retry_location: str, instance_id: int, run_start: int | None
+    ) -> Incident | None:
+        """Take the incident's one rerun slot before DLF is asked: only one caller wins (a double click, two
+        replicas), and only while the incident is unresolved and no rerun is in flight. Returns the incident with the
+        new rerun (`rerun_seq` + 1, state "requested"), or None when the claim was refused (see `get` for why)."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, _UNRESOLVED, incidents.c.rerun_state.is_(None))
+            .values(
+                rerun_state="requested",
+                rerun_seq=incidents.c.rerun_seq + 1,
+                rerun_by=by,
+                rerun_from=retry_location,
+                rerun_instance_id=instance_id,
+                rerun_run_start=run_start,
+                rerun_requested_at=self._now,
+                rerun_progress=None,
+                updated_at=self._now,
+            )
+        )
+        if result.rowcount != 1:
+            return None
         return await self._get_existing(incident_id)
+
+    async def set_rerun_state(self, incident_id: int, *, seq: int, state: str) -> bool:
+        """Move rerun number `seq` to "running" (DLF accepted it) or "unknown" (DLF's answer was lost); False if
+        that rerun is no longer the one in flight."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, incidents.c.rerun_seq == seq, incidents.c.rerun_state.is_not(None))
+            .values(rerun_state=state, updated_at=self._now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def set_rerun_progress(self, incident_id: int, *, seq: int, progress: str) -> bool:
+        """Record the progress shown for rerun `seq` ("3/7"); True if it changed (a reply edit is due)."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(
+                incidents.c.id == incident_id,
+                incidents.c.rerun_seq == seq,
+                incidents.c.rerun_state.is_not(None),
+                (incidents.c.rerun_progress.is_(None)) | (incidents.c.rerun_progress != progress),
+            )
+            .values(rerun_progress=progress, updated_at=self._now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def end_rerun(self, incident_id: int, *, seq: int) -> bool:
+        """Rerun `seq` is over (DLF refused it, or it ended): the slot is free again. False if it already was."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, incidents.c.rerun_seq == seq, incidents.c.rerun_state.is_not(None))
+            .values(rerun_state=None, updated_at=self._now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def reruns_in_flight(self, profile: str) -> list[Incident]:
+        """Unresolved incidents of `profile` with a rerun being followed (what a cycle looks up; bounded by reruns,
+        not by jobs)."""
+        rows = await self._conn.execute(
+            select(incidents)
+            .where(incidents.c.rerun_state.is_not(None), incidents.c.profile == profile, _UNRESOLVED)
+            .order_by(incidents.c.id)
+        )
+        return [_to_record(r) for r in rows.mappings()]
+
+    # ---------------------------------------------------------------------------------------------- escalation
+    async def due_escalations(self, *, limit: int = 100) -> list[Incident]:
+        """Open (unacknowledged) incidents whose reminder is due now, oldest due first."""
+        rows = await self._conn.execute(
+            select(incidents)
+            .where(incidents.c.escalate_at <= self._now, incidents.c.state == constant("open"))
+            .order_by(incidents.c.escalate_at)
+            .limit(limit)
+        )
+        return [_to_record(r) for r in rows.mappings()]
+
+    async def mark_escalated(self, incident_id: int) -> bool:
+        """Take the due reminder of an open incident (one caller wins); False if acknowledged, resolved or sent."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(
+                incidents.c.id == incident_id,
+                incidents.c.escalate_at.is_not(None),
+                incidents.c.state == constant("open"),
+            )
+            .values(escalate_at=None, escalated_at=self._now, updated_at=self._now)
+        )
+        return bool(result.rowcount == 1)
+
+    # ---------------------------------------------------------------------------------------------- reading
+    async def in_channels(self, channels: Sequence[str], *, unresolved_only: bool = True) -> list[Incident]:
+        """Incidents of `channels` (App Home), unresolved only by default, newest first."""
+        found: list[Incident] = []
+        for batch in chunks(dict.fromkeys(channels)):
+            statement = select(incidents).where(one_of(self._dialect, incidents.c.channel, batch))
+            if unresolved_only:
+                statement = statement.where(_OPEN_STATES)
+            found.extend(_to_record(r) for r in (await self._conn.execute(statement)).mappings())
+        return sorted(found, key=lambda i: -i.id)
 
     async def purge_resolved_before(self, cutoff: int, *, limit: int | None = None) -> int:
         """Delete incidents resolved before `cutoff` (ms), at most `limit` of them (oldest first); returns how many.

@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 SubscriptionState = Literal["active", "broken"]
 IncidentState = Literal["open", "acknowledged", "resolved"]
+# "requested": the claim is taken, DLF not yet answered; "running": DLF accepted it, the poll cycle follows it;
+# "unknown": DLF's answer was lost (a timeout after sending) — the poll cycle finds out from the instance.
+RerunState = Literal["requested", "running", "unknown"]
 OutboxKind = Literal["alert", "digest", "thread_reply", "update", "follow_outcome"]
 # "cancelled": the channel stopped watching the job before the message went out (`/dlf unwatch`).
 OutboxStatus = Literal["pending", "sent", "failed_permanent", "cancelled"]
@@ -33,6 +36,7 @@ class Subscription:
     created_by: str
     created_at: int
     ended_at: int | None = None  # a follow whose instance ended while its channel was broken (held until repair)
+    escalate_after_s: int | None = None  # None: the bot's default; 0: never remind
 
 
 def watch_repairs_channel(channel_states: Iterable[str], *, existing_state: str | None) -> bool:
@@ -81,6 +85,41 @@ class Incident:
     resolved_by: str | None
     resolved_at: int | None
     resolution: str | None
+    team: str | None = None
+    escalate_at: int | None = None  # the reminder is due then (None: none pending)
+    escalation_mention: str | None = None
+    escalated_at: int | None = None
+    rerun_state: RerunState | None = None  # None: no rerun in flight
+    rerun_seq: int = 0  # how many reruns were asked for (the current one's number)
+    rerun_by: str | None = None
+    rerun_from: str | None = None  # "error_node" | "first_node"
+    rerun_instance_id: int | None = None
+    rerun_run_start: int | None = None  # DLF's start of the run before the rerun: a later start is the rerun's
+    rerun_requested_at: int | None = None
+    rerun_progress: str | None = None  # the last progress shown, "3/7"
+    recovered_by_rerun_of: str | None = None  # who asked for the rerun that resolved it
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != "resolved"
+
+
+@dataclass(frozen=True)
+class Mute:
+    """A job muted in a channel: its failures are recorded but not posted until `until_at` (None: until unmuted)."""
+
+    id: int
+    team: str | None
+    channel: str
+    profile: str
+    job_name: str
+    until_at: int | None
+    created_by: str
+    created_at: int
+    suppressed: int = 0
+
+    def active_at(self, now_ms: int) -> bool:
+        return self.until_at is None or now_ms < self.until_at
 
 
 @dataclass(frozen=True)
@@ -120,6 +159,7 @@ class AuditEntry:
     channel: str | None
     target: str | None
     details: dict[str, Any] | None
+    outcome: str | None = None  # "ok" | "refused" | "failed" | "unknown"
 
 
 @dataclass(frozen=True)
@@ -140,6 +180,8 @@ __all__ = [
     "AuditEntry",
     "Incident",
     "IncidentState",
+    "Mute",
+    "RerunState",
     "OutboxKind",
     "OutboxRow",
     "OutboxStatus",

@@ -11,6 +11,7 @@ What goes, per table (cutoffs in epoch ms, computed by the caller from its setti
 - instances_seen: instances whose status last changed, and that were planned, before the cutoff — older than
   anything the watcher lists or tracks, finished or not (`Instances.forget_before`);
 - audit: entries recorded before the cutoff;
+- mutes: mutes that ended (their time ran out) before the cutoff — a mute until unmuted stays;
 - request_keys: keys seen before their own (much shorter) cutoff: they only recognise Slack's redeliveries;
 - channel_pace: channels whose next post was allowed before the cutoff (idle since: a missing row means "may post").
 """
@@ -25,7 +26,7 @@ from sqlalchemy import delete, select
 from bot.store.store import Store, Transaction
 from bot.store.tables import channel_pace, request_keys
 
-TABLES = ("outbox", "incidents", "instances_seen", "audit", "request_keys", "channel_pace")
+TABLES = ("outbox", "incidents", "instances_seen", "audit", "mutes", "request_keys", "channel_pace")
 DEFAULT_BATCH_ROWS = 500
 DEFAULT_MAX_BATCHES = 20
 
@@ -34,7 +35,7 @@ DEFAULT_MAX_BATCHES = 20
 class Cutoffs:
     """Per table, rows older than this (epoch ms) may go."""
 
-    history: int  # outbox, incidents, instances_seen, audit
+    history: int  # outbox, incidents, instances_seen, audit, mutes
     request_keys: int
     channel_pace: int
 
@@ -57,6 +58,7 @@ async def prune(
         "incidents": lambda tx: tx.incidents.purge_resolved_before(cutoffs.history, limit=batch_rows),
         "instances_seen": lambda tx: tx.instances.forget_before(cutoffs.history, limit=batch_rows),
         "audit": lambda tx: tx.audit.purge_before(cutoffs.history, limit=batch_rows),
+        "mutes": lambda tx: tx.mutes.purge_ended_before(cutoffs.history, limit=batch_rows),
         "request_keys": lambda tx: _purge_request_keys(tx, cutoffs.request_keys, batch_rows),
         "channel_pace": lambda tx: _purge_channel_pace(tx, cutoffs.channel_pace, batch_rows),
     }

@@ -28,6 +28,7 @@ from bot.store.failures import store_unavailable
 from bot.store.incidents import Incidents
 from bot.store.instances import Instances
 from bot.store.migrate import migrate_engine
+from bot.store.mutes import Mutes
 from bot.store.outbox import Outbox
 from bot.store.request_keys import RequestKeys
 from bot.store.subscriptions import Subscriptions
@@ -58,6 +59,7 @@ class Transaction:
     audit: Audit = field(init=False)
     watcher_state: WatcherStates = field(init=False)
     request_keys: RequestKeys = field(init=False)
+    mutes: Mutes = field(init=False)
 
     def __post_init__(self) -> None:
         conn, dialect, now = self.conn, self.dialect, self.now
@@ -68,6 +70,7 @@ class Transaction:
         self.audit = Audit(conn=conn, dialect=dialect, now=now)
         self.watcher_state = WatcherStates(conn=conn, dialect=dialect, now=now)
         self.request_keys = RequestKeys(conn=conn, dialect=dialect, now=now)
+        self.mutes = Mutes(conn=conn, dialect=dialect, now=now)
 
 
 class Store:

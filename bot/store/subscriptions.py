@@ -47,6 +47,7 @@ def _to_record(row: RowMapping) -> Subscription:
         created_by=row["created_by"],
         created_at=row["created_at"],
         ended_at=row["ended_at"],
+        escalate_after_s=row["escalate_after_s"],
     )
 
 
@@ -71,11 +72,12 @@ class Subscriptions:
         mention: str | None = None,
         team: str | None = None,
         requeue_on_repair: RequeueRule | None = None,
+        escalate_after_s: int | None = None,
     ) -> tuple[Subscription, bool]:
         """Subscribe `channel`; returns the subscription and whether it is new.
 
         Subscribing twice is harmless: the existing row keeps its id and creator, takes the events and mention given
-        (the service passes the stored ones for options the user left out),
+        and escalation (the service passes the stored ones for options the user left out),
         and becomes active again (re-subscribing is how a channel repairs a broken subscription).
 
         A subscribe that repairs the channel (it re-activates a broken subscription, or every subscription of the
@@ -94,6 +96,7 @@ class Subscriptions:
                 is_pattern=is_pattern,
                 events=events_text,
                 mention=mention,
+                escalate_after_s=escalate_after_s,
                 state="active",
                 created_by=created_by,
                 created_at=self._now,
@@ -110,6 +113,7 @@ class Subscriptions:
                 .values(
                     events=events_text,
                     mention=mention,
+                    escalate_after_s=escalate_after_s,
                     state="active",
                     broken_reason=None,
                     broken_at=None,

@@ -54,6 +54,9 @@ subscriptions = Table(
     # A one-off follow whose instance ended while its channel was broken: kept (and its channel held) until the
     # channel is repaired, so the held outcome is delivered instead of lost; the decision no longer matches it.
     Column("ended_at", BigInteger, nullable=True),
+    # `/dlf watch job --escalate 30m`: seconds after which an unacknowledged incident gets one reminder; NULL: the
+    # bot's default (`DLF_ESCALATE_AFTER`), 0: never (`--escalate off`).
+    Column("escalate_after_s", Integer, nullable=True),
     UniqueConstraint("channel", "profile", "target", "instance_id"),
     Index(None, "profile", "state"),
     # A cycle reads the exact watches of the jobs it listed, not all 10,000 subscriptions.
@@ -100,6 +103,26 @@ incidents = Table(
     Column("resolved_by", String(64), nullable=True),
     Column("resolved_at", BigInteger, nullable=True),
     Column("resolution", String(255), nullable=True),
+    # The Slack team of the channel (from the subscription that opened it): an action must come from it.
+    Column("team", String(32), nullable=True),
+    # Escalation: when the one reminder is due (NULL: none pending — acknowledged, resolved, off, or sent), whom it
+    # mentions, and when it was sent.
+    Column("escalate_at", BigInteger, nullable=True),
+    Column("escalation_mention", String(255), nullable=True),
+    Column("escalated_at", BigInteger, nullable=True),
+    # The rerun being followed (NULL state: none in flight). `rerun_seq` numbers the incident's reruns (their thread
+    # replies' keys); `rerun_instance_id` is the instance rerun; `rerun_run_start` DLF's start time of the run before
+    # the rerun (a later start is the rerun's run); `rerun_progress` the last progress shown ("3/7").
+    Column("rerun_state", String(16), nullable=True),  # "requested" | "running" | "unknown"
+    Column("rerun_seq", Integer, nullable=False, server_default=text("0")),
+    Column("rerun_by", String(64), nullable=True),
+    Column("rerun_from", String(16), nullable=True),  # "error_node" | "first_node"
+    Column("rerun_instance_id", BigInteger, nullable=True),
+    Column("rerun_run_start", BigInteger, nullable=True),
+    Column("rerun_requested_at", BigInteger, nullable=True),
+    Column("rerun_progress", String(32), nullable=True),
+    # A success resolved it by a rerun someone asked for: who (for "recovered … by alice's rerun").
+    Column("recovered_by_rerun_of", String(64), nullable=True),
     # At most one unresolved incident per job per channel, even if two poll cycles overlap.
     Index(
         "uq_incidents_unresolved",
@@ -113,6 +136,28 @@ incidents = Table(
     Index(None, "root_key"),
     Index(None, "profile", "state"),
     Index(None, "resolved_at"),
+    Index(None, "escalate_at"),
+    Index(None, "rerun_state"),
+    Index(None, "channel", "state"),
+)
+
+# `/dlf mute job 4h` (or the card's Mute): the job's failures in the channel are recorded (the incident still counts
+# them and resolves) but not posted until `until_at` (NULL: until unmuted). `suppressed` counts what was held back.
+mutes = Table(
+    "mutes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", String(32), nullable=True),
+    Column("channel", String(32), nullable=False),
+    Column("profile", String(64), nullable=False),
+    Column("job_name", String(255), nullable=False),
+    Column("until_at", BigInteger, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("suppressed", Integer, nullable=False, server_default=text("0")),
+    UniqueConstraint("channel", "profile", "job_name"),
+    Index(None, "profile", "job_name"),
+    Index(None, "until_at"),
 )
 
 outbox = Table(
@@ -161,7 +206,10 @@ audit = Table(
     Column("channel", String(32), nullable=True),
     Column("target", String(255), nullable=True),
     Column("details", JSON, nullable=True),
+    # "ok" | "refused" | "failed" | "unknown" (DLF's answer, if any, in details)
+    Column("outcome", String(16), nullable=True),
     Index(None, "at"),
+    Index(None, "target", "at"),
 )
 
 watcher_state = Table(
@@ -212,6 +260,7 @@ __all__ = [
     "instances_seen",
     "leases",
     "metadata",
+    "mutes",
     "outbox",
     "request_keys",
     "subscriptions",

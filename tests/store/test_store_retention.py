@@ -60,6 +60,9 @@ async def test_old_history_goes_and_what_is_still_needed_stays(store: Store, clo
         # Seen instances, all old: finished or not, nothing lists or tracks an instance planned that long ago.
         await tx.instances.record(P, [("job_a", 1, "fail"), ("job_b", 2, "running"), ("job_c", 3, "success")])
         await tx.audit.record(actor="U1", action="watch")
+        # Mutes: one that ended an hour later (goes once its end is past the cutoff), one until unmuted (stays).
+        await tx.mutes.mute(channel="C1", profile=P, job_name="job_a", until_at=clock() + 3_600_000, by="U1")
+        await tx.mutes.mute(channel="C1", profile=P, job_name="job_b", until_at=None, by="U1")
         await tx.conn.execute(insert(request_keys).values(key="ev-old", seen_at=clock()))
         await tx.conn.execute(insert(channel_pace).values(channel="C1", next_post_at=clock()))
     await _sent(store, "card-resolved", "reply-resolved", "card-open", "reply-open", "card-parent")
@@ -86,6 +89,7 @@ async def test_old_history_goes_and_what_is_still_needed_stays(store: Store, clo
         "incidents": 1,
         "instances_seen": 3,
         "audit": 1,
+        "mutes": 1,
         "request_keys": 1,
         "channel_pace": 1,
     }
@@ -98,6 +102,7 @@ async def test_old_history_goes_and_what_is_still_needed_stays(store: Store, clo
         assert kept == {"card-open", "card-parent", "reply-pending"}
         assert [i.job_name for i in await tx.incidents.unresolved(P)] == ["job_b"]
         assert await tx.incidents.get(resolved.id) is None and await tx.incidents.get(late.id) is not None
+        assert [m.job_name for m in await tx.mutes.in_channel("C1")] == ["job_b"]
         known = await tx.instances.lookup(P, [("job_a", 1), ("job_b", 2), ("job_c", 3), ("job_d", 4)])
         assert sorted(known) == [("job_d", 4)]
         assert [e.actor for e in await tx.audit.recent()] == ["U2"]
@@ -202,7 +207,7 @@ async def test_each_batch_reads_only_rows_older_than_its_cutoff_on_sqlite(store:
 
     await prune(store, cutoffs=_cutoffs(clock))
     database = store.engine.url.database
-    assert database is not None and len(statements) == 6
+    assert database is not None and len(statements) == 7
     with sqlite3.connect(database) as raw:
         for statement, parameters in statements:
             plan = [row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
