@@ -37,6 +37,17 @@ _STATE_LINES = {
 
 
 @dataclass(frozen=True, kw_only=True)
+class RerunView:
+    """The rerun in flight: who asked, from where ("error_node" | "first_node"), its state ("requested" | "running" |
+    "unknown": DLF's answer was lost) and the progress last seen ("3/7" nodes done, None before the first look)."""
+
+    by: str
+    retry_location: str
+    state: str
+    progress: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class IncidentView:
     """Where an incident stands, as its card shows it.
 
@@ -54,6 +65,16 @@ class IncidentView:
     resolution: str | None = None
     details_error: str | None = None
     error_message: str | None = None  # DLF's errorMessage from the list row (shown with details_error)
+    # The stored incident, for the card's actions and timings (None: a preview, drawn without actions).
+    incident_id: int | None = None
+    opened_at: int | None = None  # ms
+    acknowledged_at: int | None = None  # ms: "acknowledged after 4 min"
+    resolved_at: int | None = None  # ms: "recovered after 42 min"
+    resolver: str | None = None  # the Slack user who resolved it by hand
+    recovered_by_rerun_of: str | None = None  # who asked for the rerun whose success resolved it
+    rerun: RerunView | None = None  # the rerun in flight
+    muted_until: int | None = None  # ms; set with `muted`
+    muted: bool = False  # the job is muted in this channel (until `muted_until`, or until unmuted when None)
 
     @property
     def shown_state(self) -> str:
@@ -158,6 +179,7 @@ __all__ = [
     "STATE_OPEN",
     "STATE_RESOLVED",
     "IncidentView",
+    "RerunView",
     "ended",
     "mention_text",
     "ping_prefix",
