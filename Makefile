@@ -22,8 +22,11 @@ check: install
 	$(BIN)/ruff check bot tests bench dlf_sandbox slack_fake
 	$(BIN)/ruff format --check bot tests bench dlf_sandbox slack_fake
 
+# The whole suite: everything but the drills and crash tests on both CPUs (pytest-xdist; each worker has its own
+# databases and ports), then those one at a time — they count what reached Slack against real time.
 test: install
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not drill" --durations=10
+	$(BIN)/python -m pytest -q -m "slow or drill" --durations=10
 
 bench: install
 	$(BIN)/python bench/watcher_poll.py
