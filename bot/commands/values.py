@@ -102,12 +102,16 @@ def profile(parsed: Words, name: str) -> str | None:
     """`--profile NAME`, or None when not given."""
     if "--profile" not in parsed.options:
         return None
-    value = parsed.options["--profile"]
+    return profile_name(parsed.options["--profile"], subcommand=name)
+
+
+def profile_name(value: str, *, subcommand: str = "instance") -> str:
+    """A profile name as `--profile` takes it (also checked on the value of a button that names one)."""
     if not PROFILE_NAME.fullmatch(value):
         raise CommandError(
             f"Profile `{shorten(value)}` is not a profile name: 1–64 letters, digits, `-` or `_`,"
             " e.g. `--profile prod`.",
-            usage=usage(name),
+            usage=usage(subcommand),
         )
     return value
 
@@ -125,4 +129,14 @@ def instance_status(word: str) -> str:
     )
 
 
-__all__ = ["NO_MENTION", "PROFILE_NAME", "duration", "events", "human", "instance_status", "mention", "profile"]
+__all__ = [
+    "NO_MENTION",
+    "PROFILE_NAME",
+    "duration",
+    "events",
+    "human",
+    "instance_status",
+    "mention",
+    "profile",
+    "profile_name",
+]

@@ -33,6 +33,9 @@ from bot.commands import (
     WatchesCommand,
     command_text_of_mention,
     parse_command,
+    parse_instance_id,
+    profile_name,
+    validate_job_name,
 )
 from bot.errors import CommandError
 from bot.render.actions import InstanceRef, decode_instance_ref
@@ -337,9 +340,12 @@ def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
         return None
     try:
         ref = decode_instance_ref(str(actions[0].get("value") or ""))
-    except ValueError:
-        return None
-    if ref.instance_id < 1 or set(ref.job) <= {"."}:
+        # The value is the sender's to write: it meets the rules of a typed command before anything reaches DLF.
+        validate_job_name(ref.job)
+        parse_instance_id(str(ref.instance_id))
+        if ref.profile is not None:
+            profile_name(ref.profile)
+    except (ValueError, CommandError):
         return None
     return ref
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botwire import CHANNEL, USER, running_bot
 
+from bot.render.actions import INSTANCE_REFRESH
 from slack_fake import FakeSlack
 
 
@@ -45,3 +46,22 @@ async def test_a_subcommand_not_active_yet_says_so_and_changes_nothing(
         assert "does not do it yet" in answer["text"] and "Nothing was changed" in answer["text"]
         assert "reference" not in answer["text"]
         assert bot.dlf.sandbox.calls.count("show_job") == 0  # a watch checks the job first: nothing asked
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"job": "../../jobs", "instance": 34765}',
+        '{"job": "' + "j" * 1900 + '", "instance": 34765}',
+        '{"job": "job_batch/../x", "instance": 34765}',
+        '{"job": "job%2Fbatch", "instance": 34765}',
+        '{"job": "job_batch", "instance": 34765, "profile": "../prod"}',
+    ],
+    ids=["dot-dot-path", "1900-characters", "slash", "url-encoded", "bad-profile"],
+)
+async def test_a_button_value_the_parser_would_refuse_never_reaches_dlf(bot: Any, value: str) -> None:
+    await bot.click(INSTANCE_REFRESH, value, "r1")
+    (answer,) = await bot.fake.wait_for_responses("r1", timeout=15)
+    assert answer["response_type"] == "ephemeral" and "can no longer read" in answer["text"]
+    assert "reference" not in answer["text"]
+    assert len(bot.dlf.sandbox.calls) == 0
