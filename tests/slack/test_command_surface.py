@@ -4,6 +4,7 @@ says so plainly (and changes nothing) instead of showing help or crashing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -64,4 +65,35 @@ async def test_a_button_value_the_parser_would_refuse_never_reaches_dlf(bot: Any
     (answer,) = await bot.fake.wait_for_responses("r1", timeout=15)
     assert answer["response_type"] == "ephemeral" and "can no longer read" in answer["text"]
     assert "reference" not in answer["text"]
+    assert len(bot.dlf.sandbox.calls) == 0
+
+
+# A code span whose content draws nothing: what the user would see as "``".
+_CODE_SPAN = re.compile(r"`([^`]*)`")
+_DRAWS_NOTHING = re.compile(
+    r"[\s\u00ad\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u2800\u3164\ufeff\uffa0]*"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b\u200b",  # zero-width spaces
+        "\u3164",  # a Hangul filler: a "letter" that draws nothing
+        "\u2800 instance job_batch 34765",  # the braille blank
+        "help \u200b",
+        "instance \u200b 34765",
+        "instance job_batch \u2060",
+        "watch \u3164",
+        "watch job_batch --mention \u200b",
+        "watch job_batch --profile=",
+    ],
+)
+async def test_invisible_or_empty_words_are_said_in_words_not_echoed_as_empty_code(bot: Any, text: str) -> None:
+    answer = (await bot.command(text, "r1")).json()
+    assert answer["response_type"] == "ephemeral"
+    shown = [answer["text"]] + [block["text"]["text"] for block in answer["blocks"] if "text" in block]
+    assert "invisible" in shown[0] or "⟨nothing⟩" in shown[0]
+    for line in shown:
+        assert not any(_DRAWS_NOTHING.fullmatch(span) for span in _CODE_SPAN.findall(line)), line
     assert len(bot.dlf.sandbox.calls) == 0
