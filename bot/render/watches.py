@@ -104,8 +104,18 @@ def watch_line(sub: SubscriptionLike) -> str:
     return "• " + " · ".join(parts)
 
 
-def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
-    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none."""
+def render_watches(subscriptions: Sequence[SubscriptionLike], *, profile: str | None = None) -> Message:
+    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none.
+    `profile`: they are the subscriptions of that profile only (`/dlf watches --profile NAME`)."""
+    if not subscriptions and profile is not None:
+        line = (
+            f":eyes: This channel watches no DLF job of profile {code(profile, 60)}. "
+            f"{code(f'/dlf watch job_batch --profile {profile}', 120)} alerts it when an instance of `job_batch` "
+            "there fails; `/dlf watches` lists every profile's subscriptions."
+        )
+        return Message(
+            text=f"This channel watches no DLF job of profile {one_line(profile, 60)}.", blocks=[section(line)]
+        )
     if not subscriptions:
         line = (
             ":eyes: This channel watches no DLF job yet. `/dlf watch job_batch` alerts it when an instance of "
@@ -113,7 +123,8 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
         )
         return Message(text="This channel watches no DLF job yet.", blocks=[section(line)])
     broken = sum(1 for sub in subscriptions if sub.state == "broken")
-    title = f":eyes: This channel's DLF watches ({len(subscriptions):,})"
+    of_profile = f" of profile {one_line(profile, 60)}" if profile is not None else ""
+    title = f":eyes: This channel's DLF watches{of_profile} ({len(subscriptions):,})"
     lines = [watch_line(sub) for sub in subscriptions]
     blocks = [header(title)]
     blocks.extend(
@@ -124,7 +135,7 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
     )
     if broken:
         blocks.append(context(f"{plural(broken, 'subscription')} broken: fix the cause, then `/dlf watch` it again."))
-    text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}"
+    text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}{of_profile}"
     text += f" ({broken:,} broken)" if broken else ""
     return Message(text=text, blocks=blocks)
 

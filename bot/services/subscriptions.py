@@ -63,9 +63,11 @@ class UnwatchResult:
 
 @dataclass(frozen=True)
 class ChannelWatches:
-    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why)."""
+    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why); `profile`: the one
+    profile they were listed for (`--profile`), None for every profile."""
 
     subscriptions: Sequence[Subscription]
+    profile: str | None = None
 
 
 # What `SubscriptionService.handle` answers; `bot.slack.answers.subscription_message` renders each.
@@ -122,7 +124,13 @@ class SubscriptionService:
             return await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
         if isinstance(command, UnwatchCommand):
             return await self.unwatch(command, channel_id=channel_id, user_id=user_id)
-        return ChannelWatches(subscriptions=await self.watches(channel_id))
+        if command.profile is None:
+            return ChannelWatches(subscriptions=await self.watches(channel_id))
+        try:
+            profile = self._profile(command.profile)
+        except CommandError as err:
+            return Refused(command_error=err)
+        return ChannelWatches(subscriptions=await self.watches(channel_id, profile=profile), profile=profile)
 
     async def watch(
         self, command: WatchCommand, *, channel_id: str, user_id: str, team_id: str | None = None
@@ -208,10 +216,11 @@ class SubscriptionService:
             removed=removed,
         )
 
-    async def watches(self, channel_id: str) -> Sequence[Subscription]:
-        """The channel's subscriptions, whatever their state (broken ones say why)."""
+    async def watches(self, channel_id: str, *, profile: str | None = None) -> Sequence[Subscription]:
+        """The channel's subscriptions (of `profile` only, when given), whatever their state."""
         async with self._store.transaction(read_only=True, lock_wait_s=self._lock_wait_s) as tx:
-            return await tx.subscriptions.list_for_channel(channel_id)
+            found = await tx.subscriptions.list_for_channel(channel_id)
+        return found if profile is None else [sub for sub in found if sub.profile == profile]
 
     def _profile(self, name: str | None) -> str:
         chosen = name or self._default

@@ -42,7 +42,7 @@ def subscription_message(outcome: SubscriptionOutcome) -> Message:
             outcome.target, is_pattern=outcome.is_pattern, instance_id=outcome.instance_id, removed=outcome.removed
         )
     if isinstance(outcome, ChannelWatches):
-        return render_watches(outcome.subscriptions)
+        return render_watches(outcome.subscriptions, profile=outcome.profile)
     if isinstance(outcome, DatabaseUnavailable):
         return render_notice(messages.database_unavailable(outcome.kind, wait_s=outcome.wait_s))
     return refusal_message(outcome)

@@ -97,3 +97,20 @@ async def test_invisible_or_empty_words_are_said_in_words_not_echoed_as_empty_co
     for line in shown:
         assert not any(_DRAWS_NOTHING.fullmatch(span) for span in _CODE_SPAN.findall(line)), line
     assert len(bot.dlf.sandbox.calls) == 0
+
+
+async def test_watches_with_a_profile_is_honoured_through_slack(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
+        await bot.command("watch job_batch", "r0")
+        await bot.fake.wait_for_responses("r0", timeout=15)
+
+        await bot.command("watches --profile default", "r1")
+        (listed,) = await bot.fake.wait_for_responses("r1", timeout=15)
+        assert "job_batch" in str(listed["blocks"]) and "of profile default" in listed["text"]
+
+        await bot.command("watches --profile nope", "r2")
+        (refused,) = await bot.fake.wait_for_responses("r2", timeout=15)
+        assert "`nope` is not configured" in str(refused["blocks"]) and "`default`" in str(refused["blocks"])
+        assert "job_batch" not in str(refused["blocks"])
