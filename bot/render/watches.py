@@ -15,7 +15,8 @@ from bot.profiles import DEFAULT_PROFILE
 from bot.render.blocks import context, header, section
 from bot.render.layout import pack_lines
 from bot.render.message import Message
-from bot.render.mrkdwn import code, escape_truncated, mention_or_text, one_line, plural
+from bot.render.mrkdwn import code, date_token, escape_truncated, mention_or_text, one_line, plural
+from bot.render.status import instance_look
 
 TARGET_LIMIT = 160
 REASON_LIMIT = 200
@@ -179,6 +180,22 @@ def render_subscribed(
     return Message(text=text, blocks=[*blocks, context(hint)])
 
 
+def render_follow_ended(job: str, *, instance_id: int, status: str, ended_at_ms: int | None) -> Message:
+    """The answer to `/dlf watch job 34765` when that instance has already ended: how (status, end time), and that
+    no follow was made (there is nothing left to hear)."""
+    look = instance_look(status)
+    word = look.word if look.known else code(status, 40)
+    when = f" at {date_token(ended_at_ms)}" if ended_at_ms is not None else ""
+    what = _what(SubscriptionView(target=job, instance_id=instance_id))
+    line = (
+        f":information_source: {what[0].upper()}{what[1:]} has already ended: {look.emoji} {word}{when}. "
+        "There is nothing left to follow, so this channel was not subscribed."
+    )
+    hint = f"{code(f'/dlf instance {job} {instance_id}', TARGET_LIMIT)} shows its card; `/dlf watch` the job to hear of its next failures."
+    text = f"{one_line(job, TARGET_LIMIT)} instance {instance_id} has already ended ({one_line(look.word, 40)})"
+    return Message(text=text, blocks=[section(line), context(hint)])
+
+
 def render_unsubscribed(
     target: str, *, is_pattern: bool = False, instance_id: int | None = None, removed: bool = True
 ) -> Message:
@@ -199,6 +216,7 @@ def render_unsubscribed(
 __all__ = [
     "SubscriptionLike",
     "SubscriptionView",
+    "render_follow_ended",
     "render_subscribed",
     "render_unsubscribed",
     "render_watches",

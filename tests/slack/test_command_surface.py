@@ -114,3 +114,17 @@ async def test_watches_with_a_profile_is_honoured_through_slack(
         (refused,) = await bot.fake.wait_for_responses("r2", timeout=15)
         assert "`nope` is not configured" in str(refused["blocks"]) and "`default`" in str(refused["blocks"])
         assert "job_batch" not in str(refused["blocks"])
+
+
+async def test_watching_an_instance_that_ended_long_ago_says_how_it_ended(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
+        await bot.command("watch job_batch 34765", "r1")
+        (answer,) = await bot.fake.wait_for_responses("r1", timeout=15)
+        assert "has already ended" in str(answer["blocks"]) and "failed" in str(answer["blocks"])
+        assert "you will hear" not in str(answer).lower() and "will hear how" not in str(answer)
+
+        await bot.command("watches", "r2")
+        (listed,) = await bot.fake.wait_for_responses("r2", timeout=15)
+        assert "watches no DLF job yet" in listed["text"]  # no follow was made
