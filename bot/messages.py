@@ -125,6 +125,19 @@ def log_respond_unreachable(error: str) -> str:
     return f"posting to response_url failed: {error} (Slack unreachable)"
 
 
+def log_thread_reply_rerouted(user: str, channel: str, failure: str) -> str:
+    """A mention's answer could not be posted in its thread; its author got it privately instead."""
+    return f"the answer to a mention by {user} in {channel} could not go in its thread ({failure}); sent to {user} privately"
+
+
+def log_thread_reply_lost(user: str, channel: str, failure: str, private_failure: str) -> str:
+    """A mention's answer could be posted neither in its thread nor privately."""
+    return (
+        f"the answer to a mention by {user} in {channel} was lost: its thread reply failed ({failure}),"
+        f" and chat.postEphemeral failed too ({private_failure})"
+    )
+
+
 def log_refused(source: str, why: str, status: int) -> str:
     """A request refused before the app read it: where it came from and why, in the bot's words (never its body)."""
     return f"refused a Slack request from {source}: {why} (HTTP {status})"

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -53,9 +52,10 @@ from bot.slack.replies import (
     RESPOND_RETRY_DELAY_S,
     Fallback,
     Replier,
+    Thread,
+    answer_in_thread,
     delete_original,
     ephemeral,
-    say_in_thread,
 )
 
 log = logging.getLogger(__name__)
@@ -203,17 +203,17 @@ class Listeners:
 
     # ------------------------------------------------------------------ events
     async def on_app_mention(
-        self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay, request: AsyncBoltRequest
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
+        """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread (privately to
+        its author when the thread refuses it)."""
         if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
-        thread_ts = event.get("thread_ts") or event.get("ts")
         try:
             message = await self._mention_answer(event, bot_user_id=_bot_user_id(body))
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
             message = render_crash(self._log_crash(error, event))
-        await say_in_thread(say, message, thread_ts=thread_ts)
+        await answer_in_thread(_thread_of(event, client), message)
 
     async def _mention_answer(self, event: dict[str, Any], *, bot_user_id: str | None) -> Message:
         # The bot's mention anywhere in the message: `hey @dlf instance job_batch 34765` is a command too.
@@ -248,7 +248,12 @@ class Listeners:
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(
-        self, error: Exception, body: dict[str, Any], request: AsyncBoltRequest, respond: AsyncRespond | None = None
+        self,
+        error: Exception,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        respond: AsyncRespond | None = None,
+        client: AsyncWebClient | None = None,
     ) -> BoltResponse | None:
         """Bolt's error hook. An exception no listener expected: traceback to the log with a reference, one calm
         line to the user. A request that was not verified is answered nowhere and nothing of it is logged."""
@@ -260,12 +265,17 @@ class Listeners:
         if isinstance(error, BoltUnhandledRequestError):
             log.warning(messages.log_unhandled_request(str(body.get("type") or body.get("command") or "unknown")))
             return None
+        event = body.get("event")
+        if isinstance(event, dict) and client is not None and event.get("channel"):
+            # An event has no response_url to answer at: the calm line goes in the event's thread.
+            await answer_in_thread(_thread_of(event, client), render_crash(self._log_crash(error, body)))
+            return None
         await self._answer_crash(error, body, respond)
         return None
 
     async def _answer_crash(self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         reference = self._log_crash(error, body)
-        if respond is not None:
+        if respond is not None and body.get("response_url"):
             await self._replies.send(
                 respond, render_crash(reference), response_type="ephemeral", replace_original=False
             )
@@ -323,6 +333,16 @@ def _line(text: str) -> Message:
 
 def _subcommand(parsed: Command) -> str:
     return parsed.subcommand
+
+
+def _thread_of(event: dict[str, Any], client: AsyncWebClient) -> Thread:
+    """Where an event's answer goes: the thread it was written in (or starts), its author as the fallback."""
+    return Thread(
+        client=client,
+        channel=str(event.get("channel") or ""),
+        thread_ts=event.get("thread_ts") or event.get("ts"),
+        user=str(event.get("user") or ""),
+    )
 
 
 def _bot_user_id(body: dict[str, Any]) -> str | None:

@@ -4,6 +4,8 @@ says so plainly (and changes nothing) instead of showing help or crashing."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import Any
 
@@ -128,3 +130,56 @@ async def test_watching_an_instance_that_ended_long_ago_says_how_it_ended(
         await bot.command("watches", "r2")
         (listed,) = await bot.fake.wait_for_responses("r2", timeout=15)
         assert "watches no DLF job yet" in listed["text"]  # no follow was made
+
+
+def _mention(text: str) -> dict[str, Any]:
+    return {"type": "app_mention", "channel": CHANNEL, "user": USER, "ts": "1700000000.000400", "text": text}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("hey <@U0FAKEBOT> instance job_batch 34765", "34765"), ("hey <@U0FAKEBOT> bogus", "not a /dlf subcommand")],
+)
+async def test_a_mention_whose_thread_reply_fails_still_answers_its_author(
+    bot: Any, caplog: pytest.LogCaptureFixture, text: str, expected: str
+) -> None:
+    # The mention's message is not in the fake's history: a reply in its thread gets `thread_not_found`.
+    caplog.set_level(logging.INFO)
+    await bot.event(_mention(text))
+
+    (private,) = await bot.fake.wait_for_calls("chat.postEphemeral", timeout=15)
+    assert private.outcome == "ok" and private.params["user"] == USER and expected in private.params["text"]
+    assert [call.outcome for call in bot.fake.calls_to("chat.postMessage")] == ["error:thread_not_found"]
+    await asyncio.sleep(0.2)
+    (line,) = [r for r in caplog.records if "could not go in its thread" in r.getMessage()]
+    assert "thread_not_found" in line.getMessage() and line.exc_info is None and "\n" not in line.getMessage()
+    assert not [r for r in caplog.records if "unsupported" in r.getMessage() or r.levelno >= logging.ERROR]
+
+
+async def test_a_mention_answer_that_cannot_be_sent_anywhere_is_one_log_line(
+    bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.fake.faults.channel_error(CHANNEL, "not_in_channel")
+    await bot.event(_mention("<@U0FAKEBOT> instance job_batch 34765"))
+
+    await bot.fake.wait_for_calls("chat.postEphemeral", timeout=15)
+    await asyncio.sleep(0.2)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert "was lost" in errors[0].getMessage() and "not_in_channel" in errors[0].getMessage()
+
+
+async def test_a_crash_answering_a_mention_is_one_calm_line_in_its_thread(
+    sandbox: Any, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        async def get_instance(self, job_name: str, instance_id: int) -> Any:
+            raise RuntimeError("boom")
+
+    async with running_bot(sandbox, fake_slack, instances=Broken()) as bot:
+        bot.fake.messages[CHANNEL] = [{"type": "message", "ts": "1700000000.000400", "text": "x", "user": USER}]
+        await bot.event(_mention("<@U0FAKEBOT> instance job_batch 34765"))
+        (reply,) = await bot.fake.wait_for_calls("chat.postMessage", timeout=15)
+        assert reply.outcome == "ok" and "reference" in reply.params["text"]
+        assert reply.params.get("thread_ts") == "1700000000.000400"
+    assert not [r for r in caplog.records if "unsupported" in r.getMessage()]
