@@ -326,6 +326,17 @@ def test_preview_does_not_change_real_subscriptions(tmp_path: Path) -> None:
     assert not database.exists()
 
 
+@pytest.mark.parametrize("line", ["/dlf watches", "/dlf watch job_batch", "/dlf unwatch 'etl_*'"])
+def test_preview_of_a_channel_command_without_sandbox_says_why_without_demanding_settings(
+    tmp_path: Path, line: str
+) -> None:
+    done = dlf_bot("preview", line, cwd=tmp_path)  # no DLF settings, no database
+    assert done.returncode == 0, done.stderr
+    assert "cannot start" not in done.stderr and "HUAWEICLOUD" not in done.stderr
+    assert "preview (which has no channel) does not run it" in done.stdout and "--sandbox" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # no database was created
+
+
 def test_preview_runs_channel_commands_on_a_throwaway_store_with_sandbox(tmp_path: Path) -> None:
     done = dlf_bot("preview", "/dlf watch job_batch --mention <@U0ONCALL>", "--sandbox", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
