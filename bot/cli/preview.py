@@ -107,14 +107,14 @@ async def _answer_on_response_url(fake: Any, *, timeout: float) -> Preview:
     return Preview(message=answer, problems=problems(answer))
 
 
-def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
-    """The answer as Block Kit JSON, or as readable text followed by a Block Kit Builder link."""
+def print_preview(result: Preview, *, as_json: bool, out: TextIO, links: bool = True) -> None:
+    """The answer as Block Kit JSON, or as readable text followed (`links`) by a Block Kit Builder link."""
     message: dict[str, Any] = {key: result.message[key] for key in ("text", "blocks") if key in result.message}
     if as_json:
         print(json.dumps(message, ensure_ascii=False, indent=2), file=out)
     else:
         print(to_text(message), file=out)
-        if message.get("blocks"):
+        if links and message.get("blocks"):
             print(f"\nBlock Kit Builder: {builder_url(message)}", file=out)
     for problem in result.problems:
         print(f"Slack would refuse this message: {problem}", file=sys.stderr)
