@@ -8,6 +8,7 @@ is a uniquely named method (Bolt's logs name listeners by function); `bot.slack.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import uuid
@@ -31,6 +32,7 @@ from bot.commands import (
     WatchCommand,
     WatchesCommand,
     command_text_of_mention,
+    is_handle,
     parse_command,
     parse_instance_id,
     profile_name,
@@ -43,6 +45,7 @@ from bot.render.help import render_help
 from bot.render.home import render_home
 from bot.render.message import Message
 from bot.services.instances import InstanceService, InstanceShown
+from bot.services.mentions import MentionResolver, Unresolved
 from bot.services.subscriptions import SubscriptionOutcome
 from bot.slack.answers import instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
@@ -87,6 +90,7 @@ class Listeners:
         self,
         *,
         instances: InstanceService,
+        mentions: MentionResolver,
         subscriptions: SubscriptionCommands | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
@@ -94,6 +98,7 @@ class Listeners:
         request_key_wait_s: float = REQUEST_KEY_WAIT_S,
     ) -> None:
         self._instances = instances
+        self._mentions = mentions
         self._subscriptions = subscriptions
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
@@ -312,6 +317,12 @@ class Listeners:
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
+            if isinstance(parsed, WatchCommand) and parsed.mention is not None and is_handle(parsed.mention):
+                # `--mention @oncall` typed as text: the parser cannot know whom it names, Slack's directory does.
+                found = await self._mentions.resolve(parsed.mention)
+                if isinstance(found, Unresolved):
+                    return _line(found.message), False
+                parsed = dataclasses.replace(parsed, mention=found.token)
             outcome = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
             return subscription_message(outcome), True
         # Written right, but what it does comes with the incident actions: said plainly, nothing done.

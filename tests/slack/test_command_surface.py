@@ -183,3 +183,67 @@ async def test_a_crash_answering_a_mention_is_one_calm_line_in_its_thread(
         assert reply.outcome == "ok" and "reference" in reply.params["text"]
         assert reply.params.get("thread_ts") == "1700000000.000400"
     assert not [r for r in caplog.records if "unsupported" in r.getMessage()]
+
+
+async def _watch_answer(bot: Any, text: str, response_id: str) -> dict[str, Any]:
+    await bot.command(text, response_id)
+    (answer,) = await bot.fake.wait_for_responses(response_id, timeout=15)
+    return answer
+
+
+async def test_the_readmes_mention_of_a_handle_typed_as_text_is_resolved_through_slack(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    fake_slack.add_user_group("S0ONCALL", "oncall", name="On-call")
+    fake_slack.add_user_group("S0OLD", "retired", disabled=True)
+    fake_slack.add_user("U0ALICE", "alice", display_name="Alice W")
+    for number in range(450):  # more than two pages of users.list
+        fake_slack.add_user(f"U{number:04d}X", f"user{number}", display_name=f"Person {number}")
+    fake_slack.add_user("U0BOB", "bob.k", display_name="bobby")
+    fake_slack.add_user("U0GONE", "gone", deleted=True)
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
+        group = await _watch_answer(bot, "watch 'etl_*' --mention @oncall", "r1")
+        assert "<!subteam^S0ONCALL>" in str(group["blocks"])
+        assert len(bot.fake.calls_to("usergroups.list")) == 1 and bot.fake.calls_to("users.list") == []
+
+        by_display_name = await _watch_answer(bot, "watch job_batch --mention @Bobby", "r2")
+        assert "<@U0BOB>" in str(by_display_name["blocks"])
+        users_calls = len(bot.fake.calls_to("users.list"))
+        assert users_calls == 3  # 453 people, 200 a page
+
+        by_username = await _watch_answer(bot, "watch etl_orders_daily --mention @alice", "r3")
+        assert "<@U0ALICE>" in str(by_username["blocks"])
+        # Read once for the burst: the cache answered the third command.
+        assert len(bot.fake.calls_to("users.list")) == users_calls and len(bot.fake.calls_to("usergroups.list")) == 1
+
+        watches = await _watch_answer(bot, "watches", "r4")
+        assert "<!subteam^S0ONCALL>" in str(watches["blocks"]) and "<@U0BOB>" in str(watches["blocks"])
+
+        for handle in ("@nobody", "@retired", "@gone"):
+            unknown = await _watch_answer(bot, f"watch job_batch --mention {handle}", f"r-{handle}")
+            shown = str(unknown["blocks"])
+            assert f"`{handle}` is not a user group" in shown and "&lt;@U…&gt;" in shown, shown
+            assert "Nothing was changed" in shown
+
+        watches = await _watch_answer(bot, "watches", "r5")
+        assert "<@U0BOB>" in str(watches["blocks"])  # the refused re-watch left the mention as it was
+
+
+async def test_a_handle_slack_cannot_look_up_is_refused_saying_why(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_slack.faults.api_error("usergroups.list", "missing_scope")
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
+        answer = await _watch_answer(bot, "watch job_batch --mention @oncall", "r1")
+        shown = str(answer["blocks"])
+        assert "could not look `@oncall` up" in shown and "usergroups:read" in shown and "Nothing was changed" in shown
+        watches = await _watch_answer(bot, "watches", "r2")
+        assert "watches no DLF job yet" in watches["text"]
+    (line,) = [r for r in caplog.records if "--mention handle" in r.getMessage()]
+    assert "missing_scope" in line.getMessage() and line.exc_info is None
+
+
+async def test_a_broadcast_is_never_a_subscriptions_mention(bot: Any) -> None:
+    answer = (await bot.command("watch job_batch --mention @channel", "r1")).json()
+    assert "notify everyone" in answer["text"]
+    assert bot.fake.calls_to("usergroups.list") == [] and len(bot.dlf.sandbox.calls) == 0
