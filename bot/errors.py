@@ -15,6 +15,7 @@
     │   └── UnknownSubcommand         with the closest known subcommand, if any
     ├── StoreUnavailable              the bot's database did not do it: locked, read-only or unreachable (kind);
     │                                 the transaction rolled back, so nothing was changed
+    ├── SlackLookupFailed             reading Slack's directory (users.list, usergroups.list) failed (method, error)
     └── ConfigError                   a setting is missing or malformed at start-up
 
 Known business failures are shown plainly to the user; anything else is a crash: logged with its traceback and a
@@ -142,6 +143,17 @@ class StoreUnavailable(BotError):
         super().__init__(f"database {kind.replace('_', '-')}: {detail}")
         self.kind = kind
         self.detail = detail
+
+
+class SlackLookupFailed(BotError):
+    """Slack's directory could not be read: `method` (e.g. "usergroups.list") answered `error` (Slack's code, e.g.
+    `missing_scope`, or the kind of transport failure); `needed` is the scope Slack says is missing, if any."""
+
+    def __init__(self, method: str, error: str, *, needed: str | None = None) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method = method
+        self.error = error
+        self.needed = needed
 
 
 class ConfigError(BotError):

@@ -16,6 +16,35 @@ def unknown_profile(name: str, known: Iterable[str]) -> str:
     return f"DLF profile `{name}` is not configured here. The configured profiles are {names}."
 
 
+_HANDLE_FORMS = (
+    "Type `@` and pick the person or group from Slack's list (the command then carries the mention itself), or write"
+    " a person as `<@U…>` (their member ID, from their profile's ⋮ menu) or a user group as `<!subteam^S…>`;"
+    " `--mention none` for no mention. Nothing was changed."
+)
+
+
+def handle_unknown(handle: str) -> str:
+    """`--mention @x`: no user group has that handle and no person that username or display name."""
+    return f"`{handle}` is not a user group's handle, nor a person's username or display name, in this workspace. {_HANDLE_FORMS}"
+
+
+def handle_ambiguous(handle: str, count: int) -> str:
+    """`--mention @x`: several people have that display name."""
+    return (
+        f"`{handle}` is the display name of {count} people here, so the bot cannot tell whom you mean. {_HANDLE_FORMS}"
+    )
+
+
+def handle_lookup_failed(handle: str, error: str, *, needed: str | None) -> str:
+    """`--mention @x`: Slack's directory could not be read."""
+    if error == "missing_scope":
+        scope = f"the `{needed}` scope" if needed else "the `usergroups:read` and `users:read` scopes"
+        why = f"the bot's Slack app lacks {scope} (see manifest.yml; reinstall the app after adding it)"
+    else:
+        why = f"Slack answered `{error}`; try again in a minute"
+    return f"The bot could not look `{handle}` up in Slack: {why}. {_HANDLE_FORMS}"
+
+
 def bad_button() -> str:
     """A button's value could not be decoded (an old card from another version of the bot)."""
     return "This button belongs to a card the bot can no longer read. Run the command again, e.g. `/dlf instance job_batch 34765`."
@@ -123,6 +152,24 @@ def log_respond_failed(status: int, body: str) -> str:
 def log_respond_unreachable(error: str) -> str:
     """The response_url could not be reached at all."""
     return f"posting to response_url failed: {error} (Slack unreachable)"
+
+
+def log_thread_reply_rerouted(user: str, channel: str, failure: str) -> str:
+    """A mention's answer could not be posted in its thread; its author got it privately instead."""
+    return f"the answer to a mention by {user} in {channel} could not go in its thread ({failure}); sent to {user} privately"
+
+
+def log_thread_reply_lost(user: str, channel: str, failure: str, private_failure: str) -> str:
+    """A mention's answer could be posted neither in its thread nor privately."""
+    return (
+        f"the answer to a mention by {user} in {channel} was lost: its thread reply failed ({failure}),"
+        f" and chat.postEphemeral failed too ({private_failure})"
+    )
+
+
+def log_handle_lookup_failed(method: str, error: str) -> str:
+    """A `--mention @handle` could not be looked up: Slack's directory answered an error."""
+    return f"looking a --mention handle up failed: {method} answered {error}"
 
 
 def log_refused(source: str, why: str, status: int) -> str:

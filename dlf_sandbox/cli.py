@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
 from dlf_sandbox.activity import schedule_activity
-from dlf_sandbox.sandbox import Sandbox
+from dlf_sandbox.sandbox import WORKSPACES, Sandbox
 
 ACTIVITY_CYCLES = 10_000
+# The banner's last words: a reader of its output knows the block is complete.
+LAST_LINE = "Ctrl-C stops the sandbox."
 
 
 def build_parser(prog: str = "python -m dlf_sandbox") -> argparse.ArgumentParser:
@@ -32,29 +35,46 @@ def build_parser(prog: str = "python -m dlf_sandbox") -> argparse.ArgumentParser
 
 
 def banner(sandbox: Sandbox, base_url: str) -> str:
-    """What to tell the person who started the sandbox: where it is and which (public test) credentials to use."""
+    """What to tell the person who started the sandbox, as one block to paste into a shell as it is: `export` lines
+    (shell-quoted) for ONE kind of credentials, everything else a `#` comment. The credentials are public test ones,
+    valid only against this sandbox."""
     creds = sandbox.credentials
+
+    def export(*pairs: tuple[str, str]) -> str:
+        return "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in pairs)
+
+    other_workspaces = [workspace for workspace in WORKSPACES if workspace != creds.workspace]
     lines = [
-        f"DLF sandbox listening on {base_url}",
-        "Public test credentials (valid only against this sandbox):",
-        f"  DLF_ENDPOINT={base_url}",
-        f"  DLF_REGION={creds.region}",
-        f"  HUAWEICLOUD_SDK_PROJECT_ID={creds.project_id}",
-        f"  HUAWEICLOUD_SDK_AK={creds.ak}",
-        f"  HUAWEICLOUD_SDK_SK={creds.sk}",
-        f"  temporary: AK={creds.temp_ak} SK={creds.temp_sk} HUAWEICLOUD_SDK_SECURITY_TOKEN={creds.security_token}",
-        f"  IAM: DLF_IAM_ENDPOINT={base_url} DLF_IAM_USERNAME={creds.iam_username} "
-        f"DLF_IAM_PASSWORD={creds.iam_password} DLF_IAM_DOMAIN={creds.iam_domain}",
-        f"  DLF_AUTH_TOKEN={creds.static_token}",
-        f"  DLF_WORKSPACE={creds.workspace} (default workspace)",
+        f"# DLF sandbox listening on {base_url}",
+        "# Paste this block into a shell as it is, add your Slack settings (SLACK_BOT_TOKEN, and SLACK_APP_TOKEN or",
+        "# SLACK_SIGNING_SECRET), then `dlf-bot run`. Public test credentials, valid only against this sandbox:",
+        export(("DLF_ENDPOINT", base_url)),
+        export(("DLF_REGION", creds.region)),
+        export(("HUAWEICLOUD_SDK_PROJECT_ID", creds.project_id)),
+        export(("HUAWEICLOUD_SDK_AK", creds.ak)),
+        export(("HUAWEICLOUD_SDK_SK", creds.sk)),
+        f"# DLF_WORKSPACE unset: the default workspace ({creds.workspace}).",
+        *(f"#   another workspace: {export(('DLF_WORKSPACE', workspace))}" for workspace in other_workspaces),
+        "# Other ways to authenticate, one kind at a time (first: unset HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK):",
+        "#   temporary AK/SK: "
+        + export(
+            ("HUAWEICLOUD_SDK_AK", creds.temp_ak),
+            ("HUAWEICLOUD_SDK_SK", creds.temp_sk),
+            ("HUAWEICLOUD_SDK_SECURITY_TOKEN", creds.security_token),
+        ),
+        "#   IAM password:    "
+        + export(
+            ("DLF_IAM_ENDPOINT", base_url),
+            ("DLF_IAM_USERNAME", creds.iam_username),
+            ("DLF_IAM_PASSWORD", creds.iam_password),
+            ("DLF_IAM_DOMAIN", creds.iam_domain),
+        ),
+        "#   IAM token:       " + export(("DLF_AUTH_TOKEN", creds.static_token)),
     ]
     if sandbox.seeded:
-        lines.append(
-            "Seeded instances: "
-            + ", ".join(f"{s.job} {s.instance_id} ({s.status})" for s in list(sandbox.seeded.values())[:6])
-            + ", ..."
-        )
-    lines.append("Admin endpoints under /_sandbox/ (faults, calls, timeline). Ctrl-C to stop.")
+        seeded = ", ".join(f"{s.job} {s.instance_id} ({s.status})" for s in list(sandbox.seeded.values())[:6])
+        lines.append(f"# Seeded instances: {' '.join(seeded.splitlines())}, ...")
+    lines.append(f"# Admin endpoints under {base_url.rstrip('/')}/_sandbox/ (faults, calls, timeline). {LAST_LINE}")
     return "\n".join(lines)
 
 

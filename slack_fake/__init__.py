@@ -5,13 +5,15 @@
         ...
     fake.calls, fake.messages[channel], fake.responses_for(id), fake.response_url(id)
     fake.faults.ratelimit("chat.postMessage", n=2, retry_after=1); fake.faults.server_error(...); fake.faults.reset(...)
-    fake.faults.channel_error("C1", "not_in_channel"); fake.faults.invalid_auth("xoxb-bad")
+    fake.faults.api_error("usergroups.list", "missing_scope"); fake.faults.channel_error("C1", "not_in_channel"); fake.faults.invalid_auth("xoxb-bad")
     fake.faults.not_a_member("C1")    # history/replies refused with not_in_channel, posting works (chat:write.public)
     fake.faults.refuse_join("C1")     # conversations.join answers missing_scope (default) instead of joining
     fake.faults.outage("server_error" | "ratelimited" | "reset" | "slow", seconds=60, methods=None, status=500,
                        retry_after=1, delay_s=0.0, before=False)   # time-based: every call fails for a while
     fake.connections                  # TCP connections that carried Web API calls (connection reuse)
     fake.delete_message("C1", ts)     # a member deleted the message: replies to it get thread_not_found
+    fake.add_user("U1", "alice", display_name="Alice W")      # users.list (paged with cursors)
+    fake.add_user_group("S1", "oncall", name="On-call")       # usergroups.list
 
 It stands for Slack's side of the wire, so it imports nothing of the bot.
 """

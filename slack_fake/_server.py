@@ -30,6 +30,8 @@ TEAM_ID = "T0FAKE"
 _JSON_ARGS = ("blocks", "attachments", "metadata", "view")
 _MAX_TEXT = 40_000
 _POSTING_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
+# What a `missing_scope` answer names as `needed`, by method.
+_SCOPES_NEEDED = {"usergroups.list": "usergroups:read", "users.list": "users:read"}
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -74,6 +76,9 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        # The workspace's directory, as users.list and usergroups.list answer it: seed with add_user/add_user_group.
+        self.users: list[dict[str, Any]] = []
+        self.user_groups: list[dict[str, Any]] = []
         self.rejected: list[tuple[str, list[str]]] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -93,6 +98,8 @@ class FakeSlack:
             "conversations.replies": self._replies,
             "conversations.join": self._join,
             "views.publish": self._views_publish,
+            "users.list": self._users_list,
+            "usergroups.list": self._usergroups_list,
             "apps.connections.open": self._connections_open,
         }
 
@@ -154,6 +161,55 @@ class FakeSlack:
         if self.base_url is None:
             raise RuntimeError("serve() the fake before asking for a response_url")
         return self.base_url.removesuffix("api/") + f"response/{response_id}"
+
+    # ---------------------------------------------------------------- directory
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        display_name: str = "",
+        real_name: str = "",
+        deleted: bool = False,
+        is_bot: bool = False,
+    ) -> dict[str, Any]:
+        """A member of the workspace, listed by users.list (`name` is the unique username; the display name is what
+        people see and need not be unique)."""
+        user = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name,
+            "deleted": deleted,
+            "is_bot": is_bot,
+            "real_name": real_name,
+            "profile": {
+                "display_name": display_name,
+                "display_name_normalized": display_name,
+                "real_name": real_name,
+                "real_name_normalized": real_name,
+            },
+        }
+        with self._lock:
+            self.users.append(user)
+        return user
+
+    def add_user_group(
+        self, group_id: str, handle: str, *, name: str = "", disabled: bool = False, users: list[str] | None = None
+    ) -> dict[str, Any]:
+        """A user group (`@handle`), listed by usergroups.list (a disabled one only with `include_disabled`)."""
+        group = {
+            "id": group_id,
+            "team_id": TEAM_ID,
+            "is_usergroup": True,
+            "name": name or handle,
+            "handle": handle,
+            "date_delete": 1700000000 if disabled else 0,
+            "users": list(users or []),
+            "user_count": len(users or []),
+        }
+        with self._lock:
+            self.user_groups.append(group)
+        return group
 
     # ---------------------------------------------------------------- inspection
     @property
@@ -345,6 +401,11 @@ class FakeSlack:
             self._record(method, params, token, "reset")
             _reset(request)
             raise asyncio.CancelledError
+        if fault.kind == "api_error":
+            body: dict[str, Any] = {"ok": False, "error": fault.error}
+            if fault.error == "missing_scope":
+                body["needed"] = _SCOPES_NEEDED.get(method, "unknown")
+            return self._answer(method, params, token, body)
         self._record(method, params, token, f"http:{fault.status}")
         if fault.kind == "ratelimited":
             return web.json_response(
@@ -490,6 +551,31 @@ class FakeSlack:
         with self._lock:
             self.views[str(user_id)] = view
         return {"ok": True, "view": {"id": f"V{abs(hash(user_id)) % 10**8}", **view}}
+
+    async def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        # Paged like Slack: `limit` (at most 1000; Slack suggests 200) and an opaque `next_cursor`.
+        limit = max(1, min(int(params.get("limit") or 100), 1000))
+        start = int(params.get("cursor") or 0)
+        with self._lock:
+            members = [dict(user) for user in self.users]
+        page = members[start : start + limit]
+        more = start + limit < len(members)
+        return {
+            "ok": True,
+            "members": page,
+            "cache_ts": int(self._wall_clock()),
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    async def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        include_disabled = _truthy(params.get("include_disabled"))
+        include_users = _truthy(params.get("include_users"))
+        with self._lock:
+            groups = [dict(group) for group in self.user_groups if include_disabled or not group["date_delete"]]
+        if not include_users:
+            for group in groups:
+                group.pop("users", None)
+        return {"ok": True, "usergroups": groups}
 
     # ---------------------------------------------------------------- rules
     def _postable_channel(self, params: dict[str, Any]) -> str:

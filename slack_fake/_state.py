@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 Validator = Callable[[dict[str, Any]], list[str]]
 
-FaultKind = Literal["ratelimited", "server_error", "reset"]
+FaultKind = Literal["ratelimited", "server_error", "reset", "api_error"]
 OutageKind = Literal["ratelimited", "server_error", "reset", "slow"]
 # Errors Slack answers for a channel the bot can no longer post to: retrying never helps.
 CHANNEL_ERRORS = ("channel_not_found", "not_in_channel", "is_archived")
@@ -33,6 +33,7 @@ class _FaultRule:
     remaining: int
     status: int = 429
     retry_after: int = 1
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ class Faults:
     def server_error(self, method: str, n: int = 1, *, status: int = 500) -> None:
         """The next `n` calls of `method` get an HTTP 5xx (500, 502, 503 …)."""
         self._add(method, _FaultRule(kind="server_error", remaining=n, status=status))
+
+    def api_error(self, method: str, error: str, n: int = 1) -> None:
+        """The next `n` calls of `method` get `{"ok": false, "error": error}` (HTTP 200), e.g. `missing_scope`."""
+        self._add(method, _FaultRule(kind="api_error", remaining=n, status=200, error=error))
 
     def reset(self, method: str, n: int = 1) -> None:
         """The next `n` calls of `method` see their connection reset without an answer."""

@@ -18,10 +18,14 @@ from bot.watcher.demo import run_watch_demo
 # Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
 DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
 SIX_MINUTES_MS = 6 * 60_000
+# Who speaks in the demo's channel.
+DEMO_USER = "alice"
+BOT_NAME = "dlf-bot"
 
 
-async def demo_main(out: TextIO) -> int:
-    """Print each seeded instance's card, then the watch demo; 1 when Slack would refuse any of it."""
+async def demo_main(out: TextIO, *, links: bool = False) -> int:
+    """Print each seeded instance's card, then the watch demo, as the channel would show them: who wrote what,
+    then the bot's answer; `links`: a Block Kit Builder link under each card. 1 when Slack would refuse any of it."""
     from dlf_sandbox import SEEDED
 
     status = 0
@@ -30,8 +34,9 @@ async def demo_main(out: TextIO) -> int:
             seeded = SEEDED[key]
             line = f"/dlf instance {seeded.job} {seeded.instance_id}"
             result = await preview(line, clients=embedded.clients)
-            print(f"\n$ {line}    ({key}: {seeded.status})\n", file=out)
-            print_preview(result, as_json=False, out=out)
+            print(f"\n{DEMO_USER}: {line}    ({key}: {seeded.status})", file=out)
+            print(f"{BOT_NAME} (only visible to you):\n", file=out)
+            print_preview(result, as_json=False, out=out, links=links)
             status = status or (1 if result.problems else 0)
         status = status or await _watch_demo(embedded, out)
     return status
@@ -58,9 +63,11 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
             slack=make_delivery_client(token="xoxb-demo", base_url=slack_url),
             fail_instance=fail_instance,
         )
-    print(f"\n$ /dlf watch {demo.job}    (in channel {demo.channel}; then instance {demo.instance_id} fails)", file=out)
+    print(
+        f"\n{DEMO_USER} in #{demo.channel}: /dlf watch {demo.job}    (then instance {demo.instance_id} fails)", file=out
+    )
     for message in demo.messages:
-        print(f"\n--- posted in {demo.channel} ---\n", file=out)
+        print(f"\n{BOT_NAME}, posted in #{demo.channel}:\n", file=out)
         print(to_text(message), file=out)
     for method, found in fake.rejected:
         print(f"Slack would refuse a {method}: {'; '.join(found)}", file=sys.stderr)

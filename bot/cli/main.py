@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("command", help='the command as typed in Slack, e.g. "/dlf instance job_batch 34765"')
     show.add_argument("--json", action="store_true", help="print the Block Kit JSON instead of text")
     show.add_argument("--sandbox", action="store_true", help="ask the embedded DLF sandbox, not the configured DLF")
-    commands.add_parser("demo", help="show cards of seeded sandbox instances (offline, no credentials)")
+    demo = commands.add_parser("demo", help="show cards of seeded sandbox instances (offline, no credentials)")
+    demo.add_argument("--links", action="store_true", help="print a Block Kit Builder link under each card")
     commands.add_parser("migrate", help="apply the database migrations (DATABASE_URL)")
     return parser
 
@@ -74,7 +75,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     if args.subcommand == "preview":
         return _preview_main(args, out)
     configure_logging(level="WARNING")
-    return asyncio.run(demo_main(out))
+    return asyncio.run(demo_main(out, links=args.links))
 
 
 def _run_main(args: argparse.Namespace) -> int:

@@ -58,16 +58,11 @@ async def preview(
     `throwaway_subscriptions` (`--sandbox`), against a temporary database deleted afterwards; otherwise the answer
     explains why they are not run (they would change the real subscriptions)."""
     text = command_text(line)
-    try:
-        parsed = parse_command(text)
-    except CommandError:
-        parsed = None
-    if not isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+    subcommand = channel_subcommand(line)
+    if subcommand is None:
         return await _preview_through_app(text, clients=clients, timeout=timeout, store=None)
     if not throwaway_subscriptions:
-        subcommand = {WatchCommand: "watch", UnwatchCommand: "unwatch", WatchesCommand: "watches"}[type(parsed)]
-        explained = f"{messages.preview_read_only(subcommand)} {PREVIEW_SANDBOX_SUBSCRIPTIONS}"
-        return Preview(message={"text": explained}, problems=[])
+        return not_run_without_sandbox(subcommand)
     async with temporary_store("dlf-bot-preview-") as store:
         return await _preview_through_app(text, clients=clients, timeout=timeout, store=store)
 
@@ -112,31 +107,54 @@ async def _answer_on_response_url(fake: Any, *, timeout: float) -> Preview:
     return Preview(message=answer, problems=problems(answer))
 
 
-def print_preview(result: Preview, *, as_json: bool, out: TextIO) -> None:
-    """The answer as Block Kit JSON, or as readable text followed by a Block Kit Builder link."""
+def print_preview(result: Preview, *, as_json: bool, out: TextIO, links: bool = True) -> None:
+    """The answer as Block Kit JSON, or as readable text followed (`links`) by a Block Kit Builder link."""
     message: dict[str, Any] = {key: result.message[key] for key in ("text", "blocks") if key in result.message}
     if as_json:
         print(json.dumps(message, ensure_ascii=False, indent=2), file=out)
     else:
         print(to_text(message), file=out)
-        if message.get("blocks"):
+        if links and message.get("blocks"):
             print(f"\nBlock Kit Builder: {builder_url(message)}", file=out)
     for problem in result.problems:
         print(f"Slack would refuse this message: {problem}", file=sys.stderr)
 
 
 def asks_dlf(line: str) -> bool:
-    """Whether answering `line` can call DLF: help and input the parser refuses never do, so previewing them needs
-    no DLF settings."""
+    """Whether previewing `line` without `--sandbox` calls the configured DLF: help and input the parser refuses
+    never do, nor do `watch`/`unwatch`/`watches` (not run without `--sandbox`), so they need no DLF settings."""
     try:
-        return not isinstance(parse_command(command_text(line)), HelpCommand)
+        parsed = parse_command(command_text(line))
     except CommandError:
         return False
+    return not isinstance(parsed, HelpCommand) and channel_subcommand(line) is None
+
+
+def channel_subcommand(line: str) -> str | None:
+    """`watch`, `unwatch` or `watches` when `line` is one (they act on a channel's subscriptions), else None."""
+    try:
+        parsed = parse_command(command_text(line))
+    except CommandError:
+        return None
+    if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+        return parsed.subcommand
+    return None
+
+
+def not_run_without_sandbox(subcommand: str) -> Preview:
+    """Why preview does not run a channel command on the real store, and how to see it anyway."""
+    return Preview(
+        message={"text": f"{messages.preview_read_only(subcommand)} {PREVIEW_SANDBOX_SUBSCRIPTIONS}"}, problems=[]
+    )
 
 
 async def preview_main(args: argparse.Namespace, out: TextIO) -> int:
     """`dlf-bot preview`: against the sandbox (`--sandbox`, or a line that never reaches DLF) or the configured DLF."""
-    if args.sandbox or not asks_dlf(args.command):
+    subcommand = channel_subcommand(args.command)
+    if subcommand is not None and not args.sandbox:
+        # Said at once: neither DLF nor the database is needed to say so.
+        result = not_run_without_sandbox(subcommand)
+    elif args.sandbox or not asks_dlf(args.command):
         # Help and refused input never reach DLF: the offline sandbox stands in so they need no settings.
         async with embedded_sandbox() as embedded:
             result = await preview(args.command, clients=embedded.clients, throwaway_subscriptions=True)
@@ -151,4 +169,13 @@ async def preview_main(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if result.problems else 0
 
 
-__all__ = ["PREVIEW_TIMEOUT_S", "Preview", "asks_dlf", "preview", "preview_main", "print_preview"]
+__all__ = [
+    "PREVIEW_TIMEOUT_S",
+    "Preview",
+    "asks_dlf",
+    "channel_subcommand",
+    "not_run_without_sandbox",
+    "preview",
+    "preview_main",
+    "print_preview",
+]

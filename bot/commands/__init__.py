@@ -24,6 +24,7 @@ from bot.commands.model import (
 from bot.commands.names import parse_instance_id, validate_job_name, validate_pattern
 from bot.commands.parse import parse_command
 from bot.commands.text import command_text_of_mention
+from bot.commands.values import is_handle, profile_name
 
 __all__ = [
     "ESCALATION_OFF",
@@ -41,8 +42,10 @@ __all__ = [
     "WatchCommand",
     "WatchesCommand",
     "command_text_of_mention",
+    "is_handle",
     "parse_command",
     "parse_instance_id",
+    "profile_name",
     "validate_job_name",
     "validate_pattern",
 ]

@@ -53,7 +53,9 @@ class WatchCommand:
     is_pattern: bool = False
     instance_id: int | None = None
     events: tuple[str, ...] = ("failure",)
-    mention: str | None = None  # a Slack mention token as Slack sent it: "<@U123>" or "<!subteam^S123>"
+    # A Slack mention token as Slack sent it ("<@U123>", "<!subteam^S123>"), or a handle typed as text ("@oncall",
+    # `bot.commands.is_handle`) that the caller looks up in Slack before subscribing.
+    mention: str | None = None
     profile: str | None = None
     # Whether the user gave `--on` / `--mention` (`--mention none` gives "no mention"). Re-running `watch` on a
     # subscription keeps what it has for an option not given; a new subscription takes the defaults above.

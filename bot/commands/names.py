@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.commands.text import shorten
+from bot.commands.text import is_invisible, shorten
 from bot.commands.usage import FULL_EXAMPLES, usage
 from bot.errors import CommandError
 
@@ -74,6 +74,8 @@ def _name_problem(name: str, *, allow_glob: bool) -> str | None:
         return "is empty"
     if len(name) > JOB_NAME_MAX:
         return f"is {len(name)} characters long; the limit is {JOB_NAME_MAX}"
+    if is_invisible(name):
+        return "shows nothing (it was pasted with zero-width or blank characters); retype the name"
     if "%" in name:
         return "contains `%`; write the name itself, not URL-encoded"
     if "/" in name or "\\" in name:

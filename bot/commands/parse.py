@@ -15,7 +15,7 @@ from bot.commands import parse_watch, values
 from bot.commands.model import AuditCommand, Command, HelpCommand, InstanceCommand, InstancesCommand
 from bot.commands.names import parse_instance_id, validate_job_name, validate_pattern
 from bot.commands.options import Words, no_extra, split_options
-from bot.commands.text import shorten, split_words
+from bot.commands.text import is_invisible, shorten, split_words
 from bot.commands.usage import EXAMPLES, SUBCOMMANDS, usage
 from bot.errors import CommandError, UnknownSubcommand
 
@@ -45,9 +45,8 @@ def _unknown_subcommand(word: str) -> UnknownSubcommand:
     suggestion = close[0] if close else None
     hint = f" Did you mean `{suggestion}`?" if suggestion else ""
     known = ", ".join(f"`{name}`" for name in SUBCOMMANDS)
-    shown = shorten(word)
     # A word of only invisible characters would be an empty code span: say what it is instead.
-    quoted = f"`{shown}`" if shown.strip() else "A word of only invisible characters"
+    quoted = "A word of only invisible characters" if is_invisible(word) else f"`{shorten(word)}`"
     return UnknownSubcommand(
         f"{quoted} is not a /dlf subcommand.{hint} The subcommands are {known}; `/dlf help` explains them.",
         word=word,

@@ -19,6 +19,11 @@ _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>")
 _GROUP_MENTION = re.compile(r"<!subteam\^(S[A-Z0-9]{2,})(?:\|[^<>]*)?>")
 MENTION_TOKEN = re.compile(r"<@[UW][A-Z0-9]{2,}>|<!subteam\^S[A-Z0-9]{2,}>")
 _ANY_LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(?:\|[^<>]*)?>")
+# Letters and symbols Unicode files as visible that draw nothing: Hangul fillers, the braille blank, Khmer vowels.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5")
+# How `shorten` says a word nothing of which would show, or an empty one.
+INVISIBLE_TEXT = "⟨invisible characters only⟩"
+EMPTY_TEXT = "⟨nothing⟩"
 # Spaces Slack clients and keyboards produce besides the ASCII ones.
 _EXTRA_SPACES = "\u00a0\u2007\u202f\u3000"
 
@@ -50,9 +55,22 @@ def unescape(word: str) -> str:
 
 
 def shorten(text: str, limit: int = 60) -> str:
-    """User text quoted back in a message: bounded, on one line, and without backticks that would end the span."""
+    """User text quoted back in a message: bounded, on one line, and without backticks that would end the span.
+
+    Text of which nothing would show (zero-width spaces, a Hangul filler) or no text at all is said in words
+    (`INVISIBLE_TEXT`, `EMPTY_TEXT`) rather than quoted as an empty-looking code span."""
+    if not text:
+        return EMPTY_TEXT
+    if is_invisible(text):
+        return INVISIBLE_TEXT
     flat = "".join(" " if unicodedata.category(char).startswith("C") else char for char in text).replace("`", "'")
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def is_invisible(text: str) -> bool:
+    """Whether none of `text` would show: only control, format (zero-width) and space characters, or letters that
+    draw nothing."""
+    return all(unicodedata.category(char)[0] in "CZ" or char in _BLANK_LETTERS for char in text)
 
 
 def command_text_of_mention(text: str, bot_user_id: str | None) -> str:
@@ -75,4 +93,13 @@ def command_text_of_mention(text: str, bot_user_id: str | None) -> str:
     return own.sub(" ", text[: found.start()]).strip()
 
 
-__all__ = ["MENTION_TOKEN", "command_text_of_mention", "shorten", "split_words", "unescape"]
+__all__ = [
+    "EMPTY_TEXT",
+    "INVISIBLE_TEXT",
+    "MENTION_TOKEN",
+    "command_text_of_mention",
+    "is_invisible",
+    "shorten",
+    "split_words",
+    "unescape",
+]

@@ -78,7 +78,11 @@ HELP: dict[str, SubcommandHelp] = {
                         "following one instance"
                     ),
                 ),
-                ("--mention @user|@group|none", "who the alert mentions (pick them from Slack's list); `none`: no one"),
+                (
+                    "--mention @user|@group|none",
+                    "who the alert mentions: pick them from Slack's list, or type a handle (`@oncall`, `@alice`);"
+                    " `none`: no one",
+                ),
                 _PROFILE,
             ),
         ),

@@ -17,6 +17,18 @@ from bot.commands.usage import usage
 from bot.errors import CommandError
 
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A person's or a user group's handle typed as text (`@oncall`, `@alice.w`): letters of any script, digits, `.`,
+# `-`, `_`, `'`, at most 80 (Slack's limit for display names). The caller resolves it through Slack's directory.
+HANDLE = re.compile(r"@[^\W][\w.'-]{0,79}")
+# Slack's broadcast mentions: never a subscription's target.
+BROADCASTS = frozenset({"here", "channel", "everyone"})
+
+
+def is_handle(mention_: str | None) -> bool:
+    """Whether a parsed `--mention` is a plain handle still to be looked up (not a mention token)."""
+    return mention_ is not None and HANDLE.fullmatch(mention_) is not None
+
+
 # `--mention none`: the subscription mentions no one (a repeat without `--mention` keeps the stored one).
 NO_MENTION = "none"
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -86,11 +98,20 @@ def events(parsed: Words, *, follow: bool) -> tuple[str, ...]:
 
 
 def mention(word: str) -> str | None:
-    """A Slack user or user-group mention token, or None for `none`."""
+    """A Slack user or user-group mention token, a plain handle (`@oncall`, to be looked up in Slack by the caller:
+    see `is_handle`), or None for `none`."""
     if MENTION_TOKEN.fullmatch(word):
         return word
     if word.lower() == NO_MENTION:
         return None
+    if word.lower().lstrip("@!") in BROADCASTS and word[:1] in "@!":
+        raise CommandError(
+            f"`--mention {shorten(word)}` would notify everyone in the channel at every alert. Mention a person or a"
+            " user group instead, e.g. `--mention @data-oncall`.",
+            usage=usage("watch"),
+        )
+    if HANDLE.fullmatch(word):
+        return word
     raise CommandError(
         f"`--mention {shorten(word)}` is not a Slack user or user group. Type `@` and pick the person or group"
         f" from Slack's list, e.g. `--mention @data-oncall`; `--mention {NO_MENTION}` removes the mention.",
@@ -102,12 +123,16 @@ def profile(parsed: Words, name: str) -> str | None:
     """`--profile NAME`, or None when not given."""
     if "--profile" not in parsed.options:
         return None
-    value = parsed.options["--profile"]
+    return profile_name(parsed.options["--profile"], subcommand=name)
+
+
+def profile_name(value: str, *, subcommand: str = "instance") -> str:
+    """A profile name as `--profile` takes it (also checked on the value of a button that names one)."""
     if not PROFILE_NAME.fullmatch(value):
         raise CommandError(
             f"Profile `{shorten(value)}` is not a profile name: 1–64 letters, digits, `-` or `_`,"
             " e.g. `--profile prod`.",
-            usage=usage(name),
+            usage=usage(subcommand),
         )
     return value
 
@@ -125,4 +150,14 @@ def instance_status(word: str) -> str:
     )
 
 
-__all__ = ["NO_MENTION", "PROFILE_NAME", "duration", "events", "human", "instance_status", "mention", "profile"]
+__all__ = [
+    "NO_MENTION",
+    "PROFILE_NAME",
+    "duration",
+    "events",
+    "human",
+    "instance_status",
+    "mention",
+    "profile",
+    "profile_name",
+]

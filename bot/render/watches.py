@@ -15,7 +15,8 @@ from bot.profiles import DEFAULT_PROFILE
 from bot.render.blocks import context, header, section
 from bot.render.layout import pack_lines
 from bot.render.message import Message
-from bot.render.mrkdwn import code, escape_truncated, mention_or_text, one_line, plural
+from bot.render.mrkdwn import code, date_token, escape_truncated, mention_or_text, one_line, plural
+from bot.render.status import instance_look
 
 TARGET_LIMIT = 160
 REASON_LIMIT = 200
@@ -104,8 +105,18 @@ def watch_line(sub: SubscriptionLike) -> str:
     return "• " + " · ".join(parts)
 
 
-def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
-    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none."""
+def render_watches(subscriptions: Sequence[SubscriptionLike], *, profile: str | None = None) -> Message:
+    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none.
+    `profile`: they are the subscriptions of that profile only (`/dlf watches --profile NAME`)."""
+    if not subscriptions and profile is not None:
+        line = (
+            f":eyes: This channel watches no DLF job of profile {code(profile, 60)}. "
+            f"{code(f'/dlf watch job_batch --profile {profile}', 120)} alerts it when an instance of `job_batch` "
+            "there fails; `/dlf watches` lists every profile's subscriptions."
+        )
+        return Message(
+            text=f"This channel watches no DLF job of profile {one_line(profile, 60)}.", blocks=[section(line)]
+        )
     if not subscriptions:
         line = (
             ":eyes: This channel watches no DLF job yet. `/dlf watch job_batch` alerts it when an instance of "
@@ -113,7 +124,8 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
         )
         return Message(text="This channel watches no DLF job yet.", blocks=[section(line)])
     broken = sum(1 for sub in subscriptions if sub.state == "broken")
-    title = f":eyes: This channel's DLF watches ({len(subscriptions):,})"
+    of_profile = f" of profile {one_line(profile, 60)}" if profile is not None else ""
+    title = f":eyes: This channel's DLF watches{of_profile} ({len(subscriptions):,})"
     lines = [watch_line(sub) for sub in subscriptions]
     blocks = [header(title)]
     blocks.extend(
@@ -124,7 +136,7 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
     )
     if broken:
         blocks.append(context(f"{plural(broken, 'subscription')} broken: fix the cause, then `/dlf watch` it again."))
-    text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}"
+    text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}{of_profile}"
     text += f" ({broken:,} broken)" if broken else ""
     return Message(text=text, blocks=blocks)
 
@@ -168,6 +180,22 @@ def render_subscribed(
     return Message(text=text, blocks=[*blocks, context(hint)])
 
 
+def render_follow_ended(job: str, *, instance_id: int, status: str, ended_at_ms: int | None) -> Message:
+    """The answer to `/dlf watch job 34765` when that instance has already ended: how (status, end time), and that
+    no follow was made (there is nothing left to hear)."""
+    look = instance_look(status)
+    word = look.word if look.known else code(status, 40)
+    when = f" at {date_token(ended_at_ms)}" if ended_at_ms is not None else ""
+    what = _what(SubscriptionView(target=job, instance_id=instance_id))
+    line = (
+        f":information_source: {what[0].upper()}{what[1:]} has already ended: {look.emoji} {word}{when}. "
+        "There is nothing left to follow, so this channel was not subscribed."
+    )
+    hint = f"{code(f'/dlf instance {job} {instance_id}', TARGET_LIMIT)} shows its card; `/dlf watch` the job to hear of its next failures."
+    text = f"{one_line(job, TARGET_LIMIT)} instance {instance_id} has already ended ({one_line(look.word, 40)})"
+    return Message(text=text, blocks=[section(line), context(hint)])
+
+
 def render_unsubscribed(
     target: str, *, is_pattern: bool = False, instance_id: int | None = None, removed: bool = True
 ) -> Message:
@@ -188,6 +216,7 @@ def render_unsubscribed(
 __all__ = [
     "SubscriptionLike",
     "SubscriptionView",
+    "render_follow_ended",
     "render_subscribed",
     "render_unsubscribed",
     "render_watches",

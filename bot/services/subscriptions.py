@@ -18,7 +18,7 @@ from typing import Protocol
 
 from bot import messages
 from bot.commands.model import UnwatchCommand, WatchCommand, WatchesCommand
-from bot.dlf.models import Instance
+from bot.dlf.models import FINISHED_INSTANCE_STATUSES, Instance
 from bot.errors import CommandError, DlfError, DlfNotFound, StoreUnavailable
 from bot.profiles import DEFAULT_PROFILE
 from bot.services.outcomes import DatabaseUnavailable, Refused
@@ -63,13 +63,26 @@ class UnwatchResult:
 
 @dataclass(frozen=True)
 class ChannelWatches:
-    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why)."""
+    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why); `profile`: the one
+    profile they were listed for (`--profile`), None for every profile."""
 
     subscriptions: Sequence[Subscription]
+    profile: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceEnded:
+    """`/dlf watch job 34765` for an instance that has already ended: there is nothing to follow, so no follow was
+    made; how it ended (its status, and when, `ended_at_ms`, when DLF says) is the answer instead."""
+
+    job: str
+    instance_id: int
+    status: str
+    ended_at_ms: int | None
 
 
 # What `SubscriptionService.handle` answers; `bot.slack.answers.subscription_message` renders each.
-SubscriptionOutcome = WatchResult | UnwatchResult | ChannelWatches | Refused | DatabaseUnavailable
+SubscriptionOutcome = WatchResult | UnwatchResult | ChannelWatches | InstanceEnded | Refused | DatabaseUnavailable
 
 
 def is_pattern(target: str) -> bool:
@@ -122,12 +135,19 @@ class SubscriptionService:
             return await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
         if isinstance(command, UnwatchCommand):
             return await self.unwatch(command, channel_id=channel_id, user_id=user_id)
-        return ChannelWatches(subscriptions=await self.watches(channel_id))
+        if command.profile is None:
+            return ChannelWatches(subscriptions=await self.watches(channel_id))
+        try:
+            profile = self._profile(command.profile)
+        except CommandError as err:
+            return Refused(command_error=err)
+        return ChannelWatches(subscriptions=await self.watches(channel_id, profile=profile), profile=profile)
 
     async def watch(
         self, command: WatchCommand, *, channel_id: str, user_id: str, team_id: str | None = None
-    ) -> WatchResult | Refused:
-        """Subscribe the channel after checking the job (or instance) exists; patterns are not checked."""
+    ) -> WatchResult | InstanceEnded | Refused:
+        """Subscribe the channel after checking the job (or instance) exists; patterns are not checked. An instance
+        that has already ended is not followed: the answer says how it ended."""
         try:
             profile = self._profile(command.profile)
         except CommandError as err:
@@ -208,10 +228,11 @@ class SubscriptionService:
             removed=removed,
         )
 
-    async def watches(self, channel_id: str) -> Sequence[Subscription]:
-        """The channel's subscriptions, whatever their state (broken ones say why)."""
+    async def watches(self, channel_id: str, *, profile: str | None = None) -> Sequence[Subscription]:
+        """The channel's subscriptions (of `profile` only, when given), whatever their state."""
         async with self._store.transaction(read_only=True, lock_wait_s=self._lock_wait_s) as tx:
-            return await tx.subscriptions.list_for_channel(channel_id)
+            found = await tx.subscriptions.list_for_channel(channel_id)
+        return found if profile is None else [sub for sub in found if sub.profile == profile]
 
     def _profile(self, name: str | None) -> str:
         chosen = name or self._default
@@ -219,11 +240,16 @@ class SubscriptionService:
             raise CommandError(messages.unknown_profile(chosen, self._clients), usage=None)
         return chosen
 
-    async def _check_exists(self, profile: str, job: str, instance_id: int | None) -> Refused | None:
+    async def _check_exists(self, profile: str, job: str, instance_id: int | None) -> Refused | InstanceEnded | None:
         client = self._clients[profile]
         try:
             if instance_id is not None:
-                await client.get_instance(job, instance_id)
+                instance = await client.get_instance(job, instance_id)
+                if instance.status in FINISHED_INSTANCE_STATUSES:
+                    # Following it would only post this old outcome later as if it were news.
+                    return InstanceEnded(
+                        job=job, instance_id=instance_id, status=instance.status, ended_at_ms=instance.end_time
+                    )
             elif not await client.job_exists(job):
                 return Refused(
                     dlf_error=DlfNotFound(f"job {job} does not exist", kind="job"), job=job, instance_id=instance_id
@@ -248,6 +274,7 @@ def _subcommand(command: WatchCommand | UnwatchCommand | WatchesCommand) -> str:
 __all__ = [
     "ChannelWatches",
     "DatabaseUnavailable",
+    "InstanceEnded",
     "JobDirectory",
     "Refused",
     "SubscriptionOutcome",

@@ -51,7 +51,13 @@ def load_settings(
             settings = Settings(**{key: value for key, value in values.items() if key not in malformed})
         except ValidationError:
             raise ConfigError(_summary(problems)) from None
-    problems.extend(problem for problem in settings.problems(needs) if problem not in problems)
+    malformed_names = {problem.split(":", 1)[0] for problem in problems}
+    # A malformed setting was left out above: "X is not set" would contradict "X: malformed".
+    problems.extend(
+        problem
+        for problem in settings.problems(needs)
+        if problem not in problems and problem.split(" ", 1)[0] not in malformed_names
+    )
     if problems:
         raise ConfigError(_summary(problems))
     return settings

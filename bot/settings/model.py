@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -15,6 +15,13 @@ from bot.settings.dlf_profile import ENV_PROFILE_NAMES, DlfProfile
 from bot.store.url import DEFAULT_DATABASE_URL, parse_database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# The prefixes Slack gives each kind of token (`xoxe.` marks a rotating token of the same kind). A token of the
+# wrong kind (a user token `xoxp-` as the bot token, the bot token as the app token) or a pasted placeholder is
+# caught at start-up, named without its value, instead of failing as `invalid_auth` on the first message.
+TOKEN_PREFIXES = {
+    "slack_bot_token": (("xoxb-", "xoxe.xoxb-"), "the Bot User OAuth Token (OAuth & Permissions)"),
+    "slack_app_token": (("xapp-",), "an app-level token (Basic Information → App-Level Tokens)"),
+}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -99,6 +106,18 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto the base URL: it must end with a slash.
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("slack_bot_token", "slack_app_token")
+    @classmethod
+    def _slack_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return None
+        prefixes, kind = TOKEN_PREFIXES[str(info.field_name)]
+        token = value.get_secret_value().strip()
+        # Never quote the value: only its shape is described.
+        if not token.startswith(prefixes) or len(token) <= len(prefixes[0]) or any(c.isspace() for c in token):
+            raise ValueError(f"is malformed: {kind} starts with {prefixes[0]} (the value is not shown)")
+        return SecretStr(token)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: SecretStr) -> SecretStr:
@@ -178,4 +197,4 @@ def _env_field(env: str) -> str:
     return env.lower()
 
 
-__all__ = ["DEFAULT_SLACK_API_URL", "DLF_ONLY", "LOG_LEVELS", "NOTHING", "RUN", "Needs", "Settings"]
+__all__ = ["DEFAULT_SLACK_API_URL", "DLF_ONLY", "LOG_LEVELS", "NOTHING", "RUN", "TOKEN_PREFIXES", "Needs", "Settings"]

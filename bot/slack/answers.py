@@ -10,10 +10,10 @@ from bot import messages
 from bot.render.errors import render_command_error, render_dlf_error, render_notice
 from bot.render.instance_card import render_instance
 from bot.render.message import Message
-from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
+from bot.render.watches import render_follow_ended, render_subscribed, render_unsubscribed, render_watches
 from bot.services.instances import InstanceShown
 from bot.services.outcomes import DatabaseUnavailable, Refused
-from bot.services.subscriptions import ChannelWatches, SubscriptionOutcome, UnwatchResult, WatchResult
+from bot.services.subscriptions import ChannelWatches, InstanceEnded, SubscriptionOutcome, UnwatchResult, WatchResult
 
 
 def instance_message(
@@ -41,8 +41,12 @@ def subscription_message(outcome: SubscriptionOutcome) -> Message:
         return render_unsubscribed(
             outcome.target, is_pattern=outcome.is_pattern, instance_id=outcome.instance_id, removed=outcome.removed
         )
+    if isinstance(outcome, InstanceEnded):
+        return render_follow_ended(
+            outcome.job, instance_id=outcome.instance_id, status=outcome.status, ended_at_ms=outcome.ended_at_ms
+        )
     if isinstance(outcome, ChannelWatches):
-        return render_watches(outcome.subscriptions)
+        return render_watches(outcome.subscriptions, profile=outcome.profile)
     if isinstance(outcome, DatabaseUnavailable):
         return render_notice(messages.database_unavailable(outcome.kind, wait_s=outcome.wait_s))
     return refusal_message(outcome)

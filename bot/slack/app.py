@@ -17,6 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
+from bot.services.mentions import MentionResolver
+from bot.slack.directory import SlackDirectory
 from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
 from bot.slack.once import RequestLedger
@@ -49,7 +51,9 @@ class AppDeps:
 
     `client` answers Slack (`build_web_client`: the bot token, SLACK_API_URL, the process's aiohttp session).
     `signing_secret` None means Socket Mode (Slack's requests arrive over the socket, unsigned). `ledger` (the
-    store's request keys) makes each request handled once though Slack delivers it twice.
+    store's request keys) makes each request handled once though Slack delivers it twice. `mentions` turns a
+    `--mention @handle` typed as text into a mention token (by default through `client`: usergroups.list,
+    users.list).
     """
 
     client: AsyncWebClient
@@ -58,6 +62,7 @@ class AppDeps:
     subscriptions: SubscriptionCommands | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
+    mentions: MentionResolver | None = None  # None: one reading Slack's directory with `client`
 
 
 class _ClientTokenNoticeFilter(logging.Filter):
@@ -90,7 +95,11 @@ def build_app(deps: AppDeps) -> AsyncApp:
         name="dlf-bot",
     )
     listeners = Listeners(
-        instances=deps.instances, subscriptions=deps.subscriptions, metrics=deps.metrics, ledger=deps.ledger
+        instances=deps.instances,
+        mentions=deps.mentions or MentionResolver(directory=SlackDirectory(deps.client)),
+        subscriptions=deps.subscriptions,
+        metrics=deps.metrics,
+        ledger=deps.ledger,
     )
     for spec in LISTENERS:
         function = getattr(listeners, spec.method)

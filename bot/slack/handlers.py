@@ -8,6 +8,7 @@ is a uniquely named method (Bolt's logs name listeners by function); `bot.slack.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 import uuid
@@ -17,7 +18,6 @@ from typing import Any, Protocol
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -32,7 +32,11 @@ from bot.commands import (
     WatchCommand,
     WatchesCommand,
     command_text_of_mention,
+    is_handle,
     parse_command,
+    parse_instance_id,
+    profile_name,
+    validate_job_name,
 )
 from bot.errors import CommandError
 from bot.render.actions import InstanceRef, decode_instance_ref
@@ -41,6 +45,7 @@ from bot.render.help import render_help
 from bot.render.home import render_home
 from bot.render.message import Message
 from bot.services.instances import InstanceService, InstanceShown
+from bot.services.mentions import MentionResolver, Unresolved
 from bot.services.subscriptions import SubscriptionOutcome
 from bot.slack.answers import instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
@@ -50,9 +55,10 @@ from bot.slack.replies import (
     RESPOND_RETRY_DELAY_S,
     Fallback,
     Replier,
+    Thread,
+    answer_in_thread,
     delete_original,
     ephemeral,
-    say_in_thread,
 )
 
 log = logging.getLogger(__name__)
@@ -84,6 +90,7 @@ class Listeners:
         self,
         *,
         instances: InstanceService,
+        mentions: MentionResolver,
         subscriptions: SubscriptionCommands | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
@@ -91,6 +98,7 @@ class Listeners:
         request_key_wait_s: float = REQUEST_KEY_WAIT_S,
     ) -> None:
         self._instances = instances
+        self._mentions = mentions
         self._subscriptions = subscriptions
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
@@ -200,17 +208,17 @@ class Listeners:
 
     # ------------------------------------------------------------------ events
     async def on_app_mention(
-        self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay, request: AsyncBoltRequest
+        self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread."""
+        """`@dlf-bot instance job_batch 34765` in a channel or thread: the answer goes in the thread (privately to
+        its author when the thread refuses it)."""
         if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
-        thread_ts = event.get("thread_ts") or event.get("ts")
         try:
             message = await self._mention_answer(event, bot_user_id=_bot_user_id(body))
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
             message = render_crash(self._log_crash(error, event))
-        await say_in_thread(say, message, thread_ts=thread_ts)
+        await answer_in_thread(_thread_of(event, client), message)
 
     async def _mention_answer(self, event: dict[str, Any], *, bot_user_id: str | None) -> Message:
         # The bot's mention anywhere in the message: `hey @dlf instance job_batch 34765` is a command too.
@@ -245,7 +253,12 @@ class Listeners:
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(
-        self, error: Exception, body: dict[str, Any], request: AsyncBoltRequest, respond: AsyncRespond | None = None
+        self,
+        error: Exception,
+        body: dict[str, Any],
+        request: AsyncBoltRequest,
+        respond: AsyncRespond | None = None,
+        client: AsyncWebClient | None = None,
     ) -> BoltResponse | None:
         """Bolt's error hook. An exception no listener expected: traceback to the log with a reference, one calm
         line to the user. A request that was not verified is answered nowhere and nothing of it is logged."""
@@ -257,12 +270,17 @@ class Listeners:
         if isinstance(error, BoltUnhandledRequestError):
             log.warning(messages.log_unhandled_request(str(body.get("type") or body.get("command") or "unknown")))
             return None
+        event = body.get("event")
+        if isinstance(event, dict) and client is not None and event.get("channel"):
+            # An event has no response_url to answer at: the calm line goes in the event's thread.
+            await answer_in_thread(_thread_of(event, client), render_crash(self._log_crash(error, body)))
+            return None
         await self._answer_crash(error, body, respond)
         return None
 
     async def _answer_crash(self, error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         reference = self._log_crash(error, body)
-        if respond is not None:
+        if respond is not None and body.get("response_url"):
             await self._replies.send(
                 respond, render_crash(reference), response_type="ephemeral", replace_original=False
             )
@@ -299,6 +317,12 @@ class Listeners:
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
+            if isinstance(parsed, WatchCommand) and parsed.mention is not None and is_handle(parsed.mention):
+                # `--mention @oncall` typed as text: the parser cannot know whom it names, Slack's directory does.
+                found = await self._mentions.resolve(parsed.mention)
+                if isinstance(found, Unresolved):
+                    return _line(found.message), False
+                parsed = dataclasses.replace(parsed, mention=found.token)
             outcome = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
             return subscription_message(outcome), True
         # Written right, but what it does comes with the incident actions: said plainly, nothing done.
@@ -322,6 +346,16 @@ def _subcommand(parsed: Command) -> str:
     return parsed.subcommand
 
 
+def _thread_of(event: dict[str, Any], client: AsyncWebClient) -> Thread:
+    """Where an event's answer goes: the thread it was written in (or starts), its author as the fallback."""
+    return Thread(
+        client=client,
+        channel=str(event.get("channel") or ""),
+        thread_ts=event.get("thread_ts") or event.get("ts"),
+        user=str(event.get("user") or ""),
+    )
+
+
 def _bot_user_id(body: dict[str, Any]) -> str | None:
     """The bot's own user id, from the (verified) event callback's authorizations."""
     for authorization in body.get("authorizations") or ():
@@ -337,9 +371,12 @@ def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
         return None
     try:
         ref = decode_instance_ref(str(actions[0].get("value") or ""))
-    except ValueError:
-        return None
-    if ref.instance_id < 1 or set(ref.job) <= {"."}:
+        # The value is the sender's to write: it meets the rules of a typed command before anything reaches DLF.
+        validate_job_name(ref.job)
+        parse_instance_id(str(ref.instance_id))
+        if ref.profile is not None:
+            profile_name(ref.profile)
+    except (ValueError, CommandError):
         return None
     return ref
 

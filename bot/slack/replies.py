@@ -1,4 +1,5 @@
-"""Answering a Slack request: at its response_url (tried twice), else privately with chat.postEphemeral.
+"""Answering a Slack request: at its response_url (tried twice), else privately with chat.postEphemeral; a mention
+in its thread with chat.postMessage, else privately.
 
 A response_url is a credential: nothing here logs one. A lost answer is said in the log with what it answered.
 """
@@ -12,7 +13,6 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.say.async_say import AsyncSay
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -86,9 +86,50 @@ async def delete_original(respond: AsyncRespond) -> None:
         log.warning(messages.log_respond_failed(response.status_code, str(response.body)))
 
 
-async def say_in_thread(say: AsyncSay, message: Message, *, thread_ts: str | None) -> None:
-    """Post `message` in the conversation, in the thread of `thread_ts` when given."""
-    await say(text=message.text, blocks=message.blocks, thread_ts=thread_ts)
+@dataclass(frozen=True)
+class Thread:
+    """Where a mention is answered: the thread of `thread_ts` in `channel`; `user` asked (and gets the answer
+    privately when the thread refuses it)."""
+
+    client: AsyncWebClient
+    channel: str
+    thread_ts: str | None
+    user: str
+
+
+async def answer_in_thread(thread: Thread, message: Message) -> bool:
+    """Post `message` in the thread with chat.postMessage; when Slack refuses it there (the message was deleted, the
+    blocks were refused, Slack stayed down through the client's retries), send it to the user with
+    chat.postEphemeral. Never raises for Slack's failures: a reply that could not be sent is one log line."""
+    try:
+        await thread.client.chat_postMessage(
+            channel=thread.channel, thread_ts=thread.thread_ts, text=message.text, blocks=message.blocks
+        )
+        return True
+    except _SLACK_FAILURES as exc:
+        failure = _reason(exc)
+    if not thread.channel or not thread.user:
+        log.error(messages.log_thread_reply_lost(thread.user or "someone", thread.channel or "?", failure, "no user"))
+        return False
+    try:
+        await thread.client.chat_postEphemeral(
+            channel=thread.channel, user=thread.user, text=message.text, blocks=message.blocks
+        )
+    except _SLACK_FAILURES as exc:
+        log.error(messages.log_thread_reply_lost(thread.user, thread.channel, failure, _reason(exc)))
+        return False
+    log.warning(messages.log_thread_reply_rerouted(thread.user, thread.channel, failure))
+    return True
+
+
+_SLACK_FAILURES = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)
+
+
+def _reason(exc: BaseException) -> str:
+    """Slack's error code, or the kind of transport failure: never the request (it may carry a response_url)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return type(exc).__name__
 
 
 async def _post_ephemeral(fallback: Fallback, message: Message, failure: str) -> bool:
@@ -96,8 +137,8 @@ async def _post_ephemeral(fallback: Fallback, message: Message, failure: str) ->
         await fallback.client.chat_postEphemeral(
             channel=fallback.channel, user=fallback.user, text=message.text, blocks=message.blocks
         )
-    except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as exc:
-        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+    except _SLACK_FAILURES as exc:
+        reason = _reason(exc)
         log.error(
             "the answer to %s for %s in %s was lost: %s, and chat.postEphemeral failed too (%s)",
             fallback.what,
@@ -111,4 +152,12 @@ async def _post_ephemeral(fallback: Fallback, message: Message, failure: str) ->
     return True
 
 
-__all__ = ["RESPOND_RETRY_DELAY_S", "Fallback", "Replier", "delete_original", "ephemeral", "say_in_thread"]
+__all__ = [
+    "RESPOND_RETRY_DELAY_S",
+    "Fallback",
+    "Replier",
+    "Thread",
+    "answer_in_thread",
+    "delete_original",
+    "ephemeral",
+]

@@ -76,6 +76,51 @@ def test_preview_of_help_and_refused_input_needs_no_dlf_settings(tmp_path: Path,
     assert "cannot start" not in done.stderr
 
 
+def _sandbox_banner(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """`dlf-bot sandbox --port 0` running, and the block it printed."""
+    from dlf_sandbox.cli import LAST_LINE
+
+    process = subprocess.Popen(
+        [DLF_BOT, "sandbox", "--port", "0"], cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not lines or LAST_LINE not in lines[-1]:
+        line = process.stdout.readline()
+        assert line, "the sandbox stopped before printing its settings"
+        lines.append(line)
+    return process, "".join(lines)
+
+
+def test_the_block_dlf_bot_sandbox_prints_can_be_pasted_into_a_shell_as_it_is(tmp_path: Path) -> None:
+    process, block = _sandbox_banner(tmp_path)
+    try:
+        assert all(line.startswith(("export ", "#")) for line in block.splitlines())
+        done = subprocess.run(
+            ["bash", "-c", block + '\nexec dlf-bot preview "/dlf instance job_batch 34765"'],
+            cwd=tmp_path,
+            env=clean_env(PATH=str(Path(DLF_BOT).parent) + os.pathsep + os.environ.get("PATH", "")),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "job_batch · instance 34765 · failed" in done.stdout  # the settings loaded and reached the sandbox
+        # Every other kind of credentials it offers loads as well, after the `unset` it says to run first.
+        alternatives = [line.split(": ", 1)[1] for line in block.splitlines() if line.startswith("#   ")]
+        assert len(alternatives) == 4  # the other workspace, temporary AK/SK, IAM password, IAM token
+        load = f"exec {sys.executable} -c 'import os; from bot.settings import DLF_ONLY, load_settings; load_settings(os.environ, env_file=None, needs=DLF_ONLY)'"
+        for alternative in alternatives:
+            unset = "" if "DLF_WORKSPACE" in alternative else "unset HUAWEICLOUD_SDK_AK HUAWEICLOUD_SDK_SK\n"
+            script = f"{block}\n{unset}{alternative}\n{load}"
+            loaded = subprocess.run(["bash", "-c", script], env=clean_env(), capture_output=True, text=True, timeout=60)
+            assert loaded.returncode == 0, (alternative, loaded.stderr)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def test_preview_against_configured_dlf(tmp_path: Path) -> None:
     from dlf_sandbox import Sandbox
 
@@ -158,10 +203,18 @@ def test_demo_shows_the_seeded_cards_offline(tmp_path: Path) -> None:
     for key in ("seed", "running", "succeeded", "large"):
         seeded = SEEDED[key]
         assert f"{seeded.job} · instance {seeded.instance_id}" in done.stdout
-    assert done.stdout.count("Block Kit Builder: ") >= 4
+    assert "alice: /dlf instance job_batch 34765" in done.stdout and "dlf-bot (only visible to you):" in done.stdout
+    assert "Block Kit Builder" not in done.stdout and "https://" not in done.stdout  # reads like the channel
     assert "…and" in done.stdout or "more" in done.stdout  # the 5,000-node instance is cut, not overflowing
-    watch_part = done.stdout.split("$ /dlf watch job_batch", 1)[1]  # then the watcher: a watched job fails
-    assert "posted in C0DEMO" in watch_part and "Failure alert" in watch_part
+    watch_part = done.stdout.split("alice in #C0DEMO: /dlf watch job_batch", 1)[1]  # then a watched job fails
+    assert "dlf-bot, posted in #C0DEMO" in watch_part and "Failure alert" in watch_part
+    assert max(len(line) for line in done.stdout.splitlines()) < 1000
+
+
+def test_demo_links_on_request(tmp_path: Path) -> None:
+    done = dlf_bot("demo", "--links", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Block Kit Builder: https://app.slack.com/block-kit-builder/#") >= 4
 
 
 def test_run_needs_its_settings(tmp_path: Path) -> None:
@@ -324,6 +377,17 @@ def test_preview_does_not_change_real_subscriptions(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "changes a channel's subscriptions" in done.stdout and "--sandbox" in done.stdout
     assert not database.exists()
+
+
+@pytest.mark.parametrize("line", ["/dlf watches", "/dlf watch job_batch", "/dlf unwatch 'etl_*'"])
+def test_preview_of_a_channel_command_without_sandbox_says_why_without_demanding_settings(
+    tmp_path: Path, line: str
+) -> None:
+    done = dlf_bot("preview", line, cwd=tmp_path)  # no DLF settings, no database
+    assert done.returncode == 0, done.stderr
+    assert "cannot start" not in done.stderr and "HUAWEICLOUD" not in done.stderr
+    assert "preview (which has no channel) does not run it" in done.stdout and "--sandbox" in done.stdout
+    assert list(tmp_path.iterdir()) == []  # no database was created
 
 
 def test_preview_runs_channel_commands_on_a_throwaway_store_with_sandbox(tmp_path: Path) -> None:

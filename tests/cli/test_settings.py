@@ -197,3 +197,35 @@ def test_retention_must_outlast_the_lookback() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"DLF_RETENTION_DAYS": "0"}, env_file=None)
     assert "DLF_RETENTION_DAYS" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "notatoken"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-a-user-token"}, "SLACK_BOT_TOKEN"),  # a user token where the bot's belongs
+        ({"SLACK_BOT_TOKEN": "xoxb-"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-the-bot-token-again"}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_a_malformed_slack_token_is_named_without_its_value(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**DLF_ENV, "SLACK_SIGNING_SECRET": "s", **env}, env_file=None, needs=RUN)
+    message = str(caught.value)
+    (line,) = [line for line in message.splitlines() if named in line]
+    assert "malformed" in line and "the value is not shown" in line
+    assert f"{named} is not set" not in message  # malformed, not missing
+    for value in env.values():
+        if value not in ("xoxb-1", "xoxb-"):  # the well-formed one, and the bare prefix the message names
+            assert value not in message
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": "s"},  # what the tests and the fake use
+        {"SLACK_BOT_TOKEN": "xoxe.xoxb-1-rotating", "SLACK_APP_TOKEN": "xapp-1-A1-x"},  # a rotating bot token
+    ],
+)
+def test_well_formed_slack_tokens_load(env: dict[str, str]) -> None:
+    assert load_settings({**DLF_ENV, **env}, env_file=None, needs=RUN).slack_bot_token is not None

@@ -93,6 +93,12 @@ VALID = [
     ("unwatch job_batch 34765", UnwatchCommand(target="job_batch", instance_id=34765)),
     ("watches", WatchesCommand()),
     ("watches --profile prod", WatchesCommand(profile="prod")),
+    # a handle typed as text: looked up in Slack by the caller (the parser does no I/O)
+    ("watch job_batch --mention @bob", WatchCommand(target="job_batch", mention="@bob", events_given=False)),
+    (
+        "watch 'etl_*' --mention @data-oncall",
+        WatchCommand(target="etl_*", is_pattern=True, mention="@data-oncall", events_given=False),
+    ),
     # `--mention none` removes the mention (a repeat without `--mention` keeps the stored one)
     ("watch job_batch --mention none", WatchCommand(target="job_batch", mention=None, events_given=False)),
     ("watch job_batch --mention=NONE --on failure", WatchCommand(target="job_batch", mention=None)),
@@ -153,7 +159,10 @@ INVALID = [
     ("watch job_batch --on succes", ["Did you mean `success`"]),
     ("watch job_batch --on success", ["following one instance"]),
     ("watch job_batch --on ,", ["at least one event"]),
-    ("watch job_batch --mention @bob", ["not a Slack user or user group"]),
+    ("watch job_batch --mention @here", ["notify everyone"]),
+    ("watch job_batch --mention !channel", ["notify everyone"]),
+    ("watch job_batch --mention @", ["not a Slack user or user group"]),
+    ("watch job_batch --mention bob", ["not a Slack user or user group"]),
     ("watch job_batch --mention <#C123|general>", ["not a Slack user"]),
     ("watch job_batch --mention <!channel>", ["not a Slack user"]),
     ("watch job_batch --mention <!subteam^X123>", ["not a Slack user"]),

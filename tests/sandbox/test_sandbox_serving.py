@@ -80,7 +80,7 @@ def test_module_entry_point_prints_url_and_credentials() -> None:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert first.startswith("DLF sandbox listening on http://127.0.0.1:")
+        assert first.startswith("# DLF sandbox listening on http://127.0.0.1:")
         base_url = first.rsplit(" ", 1)[1].strip()
         rest = "".join(process.stdout.readline() for _ in range(6))
         assert SANDBOX_CREDENTIALS.ak in rest and SANDBOX_CREDENTIALS.project_id in rest

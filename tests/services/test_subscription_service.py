@@ -26,6 +26,7 @@ class Setup:
     service: SubscriptionService
     store: Store
     sandbox: Sandbox
+    client: DlfClient
 
 
 @pytest.fixture
@@ -41,7 +42,10 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         store = await Store.open(f"sqlite:///{tmp_path}/bot.db")
         try:
             yield Setup(
-                service=SubscriptionService(store=store, clients={"default": client}), store=store, sandbox=sandbox
+                service=SubscriptionService(store=store, clients={"default": client}),
+                store=store,
+                sandbox=sandbox,
+                client=client,
             )
         finally:
             await store.aclose()
@@ -106,7 +110,7 @@ async def test_a_pattern_is_not_checked_against_dlf(setup: Setup) -> None:
 
 async def test_following_one_instance_checks_that_it_exists(setup: Setup) -> None:
     ok = await setup.service.watch(
-        WatchCommand(target="job_batch", instance_id=34765, events=("failure", "success")),
+        WatchCommand(target="etl_orders_daily", instance_id=40001, events=("failure", "success")),
         channel_id="C1",
         user_id="U1",
     )
@@ -114,9 +118,9 @@ async def test_following_one_instance_checks_that_it_exists(setup: Setup) -> Non
         WatchCommand(target="job_batch", instance_id=99999999), channel_id="C1", user_id="U1", team_id=None
     )
 
-    assert isinstance(ok, WatchResult) and ok.subscription.instance_id == 34765
+    assert isinstance(ok, WatchResult) and ok.subscription.instance_id == 40001
     assert "no instance" in text_of(missing)
-    assert [s.instance_id for s in await setup.service.watches("C1")] == [34765]
+    assert [s.instance_id for s in await setup.service.watches("C1")] == [40001]
 
 
 async def test_dlf_being_down_refuses_the_watch_instead_of_guessing(setup: Setup) -> None:
@@ -214,3 +218,60 @@ def parse_watch(text: str) -> WatchCommand:
     command = parse_command(text)
     assert isinstance(command, WatchCommand)
     return command
+
+
+async def test_watches_with_a_profile_lists_only_that_profiles_subscriptions(setup: Setup) -> None:
+    # Two profiles on the same sandbox: what matters is which profile a subscription was made for.
+    service = SubscriptionService(
+        store=setup.store,
+        clients={"default": setup.client, "prod": setup.client},
+    )
+    for line in ("watch job_batch", "watch 'etl_*' --profile prod"):
+        assert isinstance(
+            await service.handle(parse_command(line), channel_id="C1", user_id="U1", team_id="T1"), WatchResult
+        )
+
+    prod = text_of(
+        await service.handle(parse_command("watches --profile prod"), channel_id="C1", user_id="U1", team_id="T1")
+    )
+    assert "etl_*" in prod and "job_batch" not in prod and "of profile prod" in prod
+    default = text_of(
+        await service.handle(parse_command("watches --profile default"), channel_id="C1", user_id="U1", team_id="T1")
+    )
+    assert "job_batch" in default and "etl_*" not in default
+    every = text_of(await service.handle(parse_command("watches"), channel_id="C1", user_id="U1", team_id="T1"))
+    assert "job_batch" in every and "etl_*" in every
+    none_here = text_of(
+        await service.handle(parse_command("watches --profile prod"), channel_id="C2", user_id="U1", team_id="T1")
+    )
+    assert "watches no DLF job of profile" in none_here and "prod" in none_here
+
+
+async def test_watches_with_an_unknown_profile_names_the_known_ones(setup: Setup) -> None:
+    await setup.service.handle(parse_command("watch job_batch"), channel_id="C1", user_id="U1", team_id="T1")
+    answer = await setup.service.handle(
+        parse_command("watches --profile nope"), channel_id="C1", user_id="U1", team_id="T1"
+    )
+    assert isinstance(answer, Refused)
+    shown = text_of(answer)
+    assert "nope" in shown and "is not configured" in shown and "`default`" in shown
+    assert "job_batch" not in shown
+
+
+@pytest.mark.parametrize(
+    ("job", "instance_id", "how"),
+    [("job_batch", 34765, "failed"), ("etl_orders_daily", 40000, "succeeded"), ("etl_orders_daily", 40002, "stopped")],
+)
+async def test_following_an_instance_that_has_ended_says_how_it_ended_and_follows_nothing(
+    setup: Setup, job: str, instance_id: int, how: str
+) -> None:
+    answer = await setup.service.handle(
+        parse_command(f"watch {job} {instance_id}"), channel_id="C1", user_id="U1", team_id="T1"
+    )
+
+    shown = text_of(answer)
+    assert "has already ended" in shown and how in shown and "<!date^" in shown  # the end time, in each reader's zone
+    assert "will hear" not in shown
+    assert await setup.service.watches("C1") == []
+    async with setup.store.transaction(read_only=True) as tx:
+        assert await tx.audit.recent() == []  # nothing was changed
