@@ -157,6 +157,11 @@ def log_command_store_unavailable(what: str, channel: str, error: Exception) -> 
     return f"{what} in {channel or 'an unknown channel'} answered that the database is unavailable: {error}"
 
 
+def log_usergroup_unchecked(group: str, reason: str) -> str:
+    """Slack could not say who is in an operators' user group: the operator check refused (never granted)."""
+    return f"could not check the members of user group {group} ({reason}); the operator check refused"
+
+
 def log_listening(host: str, port: int, *, socket_mode: bool) -> str:
     """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
     if socket_mode:
@@ -190,6 +195,7 @@ __all__ = [
     "log_refused",
     "log_request_keys_unavailable",
     "log_unhandled_request",
+    "log_usergroup_unchecked",
     "log_unverified_crash",
     "log_respond_failed",
     "log_respond_unreachable",

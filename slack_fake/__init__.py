@@ -12,6 +12,7 @@
                        retry_after=1, delay_s=0.0, before=False)   # time-based: every call fails for a while
     fake.connections                  # TCP connections that carried Web API calls (connection reuse)
     fake.delete_message("C1", ts)     # a member deleted the message: replies to it get thread_not_found
+    fake.seed_usergroup("S1", ["U1"]) # usergroups.users.list answers these members (no_such_subteam otherwise)
 
 It stands for Slack's side of the wire, so it imports nothing of the bot.
 """

@@ -74,6 +74,8 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        # User groups by id: their members (`seed_usergroup`), answered by usergroups.users.list.
+        self.usergroups: dict[str, list[str]] = {}
         self.rejected: list[tuple[str, list[str]]] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -93,6 +95,7 @@ class FakeSlack:
             "conversations.replies": self._replies,
             "conversations.join": self._join,
             "views.publish": self._views_publish,
+            "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
         }
 
@@ -154,6 +157,11 @@ class FakeSlack:
         if self.base_url is None:
             raise RuntimeError("serve() the fake before asking for a response_url")
         return self.base_url.removesuffix("api/") + f"response/{response_id}"
+
+    def seed_usergroup(self, group_id: str, members: list[str]) -> None:
+        """A user group (`S…`) and its members (user ids), as `usergroups.users.list` will answer (replaces any)."""
+        with self._lock:
+            self.usergroups[group_id] = list(members)
 
     # ---------------------------------------------------------------- inspection
     @property
@@ -490,6 +498,16 @@ class FakeSlack:
         with self._lock:
             self.views[str(user_id)] = view
         return {"ok": True, "view": {"id": f"V{abs(hash(user_id)) % 10**8}", **view}}
+
+    async def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = params.get("usergroup")
+        if not group:
+            raise SlackError("invalid_arguments")
+        with self._lock:
+            members = self.usergroups.get(str(group))
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"ok": True, "users": list(members)}
 
     # ---------------------------------------------------------------- rules
     def _postable_channel(self, params: dict[str, Any]) -> str:

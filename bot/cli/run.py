@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import messages
 from bot.cli.health import bot_health, combined_health, outbox_health, watcher_health
-from bot.cli.wiring import build_dlf_clients, close_all, epoch_ms, open_store
+from bot.cli.wiring import build_dlf_clients, build_operators, close_all, epoch_ms, open_store
 from bot.dlf.client import DlfClient
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import Priority
@@ -150,17 +150,19 @@ def _slack_app(
     metrics: SlackMetrics,
 ) -> AsyncApp:
     assert settings.slack_bot_token is not None
+    # Bolt's per-request clients reuse this client's session (connection pool), retries and base URL.
+    client = build_web_client(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
+    )
     return build_app(
         AppDeps(
-            # Bolt's per-request clients reuse this client's session (connection pool), retries and base URL.
-            client=build_web_client(
-                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
-            ),
+            client=client,
             signing_secret=signing_secret,
             instances=InstanceService(clients=clients, clock=epoch_ms),
             subscriptions=SubscriptionService(store=store, clients=clients),
             metrics=metrics,
             ledger=StoreRequestLedger(store=store),
+            operators=build_operators(settings, slack=client),
         )
     )
 

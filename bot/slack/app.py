@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
 from bot.services.instances import InstanceService
+from bot.services.operators import Operators
 from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
 from bot.slack.once import RequestLedger
@@ -49,7 +50,8 @@ class AppDeps:
 
     `client` answers Slack (`build_web_client`: the bot token, SLACK_API_URL, the process's aiohttp session).
     `signing_secret` None means Socket Mode (Slack's requests arrive over the socket, unsigned). `ledger` (the
-    store's request keys) makes each request handled once though Slack delivers it twice.
+    store's request keys) makes each request handled once though Slack delivers it twice. `operators` says who may
+    rerun, stop and read the audit (None: nobody is configured).
     """
 
     client: AsyncWebClient
@@ -58,6 +60,7 @@ class AppDeps:
     subscriptions: SubscriptionCommands | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
+    operators: Operators | None = None
 
 
 class _ClientTokenNoticeFilter(logging.Filter):

@@ -47,4 +47,6 @@ def test_manifest_declares_what_the_listeners_need(manifest: dict) -> None:
     assert {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history"} <= scopes
     # The deliverer joins a public channel it posts to unjoined (chat:write.public) to read its history.
     assert {"chat:write.public", "channels:join"} <= scopes
+    # Operators named by user group (S…): their members come from usergroups.users.list.
+    assert "usergroups:read" in scopes
     assert manifest["settings"]["socket_mode_enabled"] is True
