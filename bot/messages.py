@@ -26,6 +26,11 @@ def watching_unavailable() -> str:
     return "Watching jobs is not available on this bot: it runs without its database. Ask its operators to enable it."
 
 
+def not_available(subcommand: str) -> str:
+    """A subcommand this bot was started without (preview and tests build only what they need)."""
+    return f"`/dlf {subcommand}` is not available on this bot. `/dlf help` lists what works."
+
+
 def not_active_yet(subcommand: str) -> str:
     """A subcommand the parser knows whose action is not in this version yet (it comes with incident actions)."""
     return (
@@ -196,6 +201,7 @@ __all__ = [
     "log_request_keys_unavailable",
     "log_unhandled_request",
     "log_usergroup_unchecked",
+    "not_available",
     "log_unverified_crash",
     "log_respond_failed",
     "log_respond_unreachable",

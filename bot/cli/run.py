@@ -20,6 +20,7 @@ from bot.cli.wiring import build_dlf_clients, build_operators, close_all, epoch_
 from bot.dlf.client import DlfClient
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import Priority
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
@@ -160,6 +161,7 @@ def _slack_app(
             signing_secret=signing_secret,
             instances=InstanceService(clients=clients, clock=epoch_ms),
             subscriptions=SubscriptionService(store=store, clients=clients),
+            instance_lists=InstanceListService(clients=clients, clock=epoch_ms),
             metrics=metrics,
             ledger=StoreRequestLedger(store=store),
             operators=build_operators(settings, slack=client),

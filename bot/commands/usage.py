@@ -41,7 +41,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="instances",
             usage=f"{COMMAND} instances <job> [--status fail|success|running] [--since 6h] [--profile NAME]",
-            summary="(not active yet) list a job's recent instances, newest first",
+            summary="list a job's recent instances, newest first",
             details="Shows the job's instances planned within the window (default: since midnight UTC, as DLF "
             "does; `--since` goes back at most 7 days), with status, planned time and duration, each with a "
             "button that opens its card. Only you see the list.",

@@ -9,8 +9,10 @@ from __future__ import annotations
 from bot import messages
 from bot.render.errors import render_command_error, render_dlf_error, render_notice
 from bot.render.instance_card import render_instance
+from bot.render.instance_list import render_instance_list
 from bot.render.message import Message
 from bot.render.watches import render_subscribed, render_unsubscribed, render_watches
+from bot.services.instance_list import InstancesListed
 from bot.services.instances import InstanceShown
 from bot.services.outcomes import DatabaseUnavailable, Refused
 from bot.services.subscriptions import ChannelWatches, SubscriptionOutcome, UnwatchResult, WatchResult
@@ -29,6 +31,13 @@ def instance_message(
         shareable=shareable,
         shared_by=shared_by,
     )
+
+
+def instance_list_message(outcome: InstancesListed | Refused) -> Message:
+    """One page of a job's recent instances, or why there is none (DLF's answer, an unknown profile)."""
+    if isinstance(outcome, Refused):
+        return refusal_message(outcome)
+    return render_instance_list(outcome)
 
 
 def subscription_message(outcome: SubscriptionOutcome) -> Message:
@@ -56,4 +65,4 @@ def refusal_message(refused: Refused) -> Message:
     return render_dlf_error(refused.dlf_error, job=refused.job, instance_id=refused.instance_id)
 
 
-__all__ = ["instance_message", "refusal_message", "subscription_message"]
+__all__ = ["instance_list_message", "instance_message", "refusal_message", "subscription_message"]

@@ -8,6 +8,7 @@ request.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,7 +16,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
+from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE, INSTANCES_OPEN, INSTANCES_PAGE
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.operators import Operators
 from bot.slack.handlers import Listeners, SubscriptionCommands
@@ -28,10 +30,11 @@ BOLT_LOGGER = "bot.slack.bolt"
 
 @dataclass(frozen=True)
 class ListenerSpec:
-    """One row of the listener table: what Slack sends (`kind` + `match`) and which `Listeners` method answers."""
+    """One row of the listener table: what Slack sends (`kind` + `match`, an exact id or a pattern of them) and
+    which `Listeners` method answers."""
 
     kind: Literal["command", "action", "event"]
-    match: str
+    match: str | re.Pattern[str]
     method: str
 
 
@@ -39,6 +42,9 @@ LISTENERS: tuple[ListenerSpec, ...] = (
     ListenerSpec("command", COMMAND, "on_dlf_command"),
     ListenerSpec("action", INSTANCE_REFRESH, "on_instance_refresh"),
     ListenerSpec("action", INSTANCE_SHARE, "on_instance_share"),
+    ListenerSpec("action", INSTANCES_OPEN, "on_instances_open"),
+    # Newer and Older sit in one actions block, where action ids must differ.
+    ListenerSpec("action", re.compile(rf"^{re.escape(INSTANCES_PAGE)}\.(newer|older)$"), "on_instances_page"),
     ListenerSpec("event", "app_mention", "on_app_mention"),
     ListenerSpec("event", "app_home_opened", "on_app_home_opened"),
 )
@@ -58,6 +64,7 @@ class AppDeps:
     signing_secret: str | None
     instances: InstanceService
     subscriptions: SubscriptionCommands | None = None
+    instance_lists: InstanceListService | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
     operators: Operators | None = None
@@ -93,11 +100,16 @@ def build_app(deps: AppDeps) -> AsyncApp:
         name="dlf-bot",
     )
     listeners = Listeners(
-        instances=deps.instances, subscriptions=deps.subscriptions, metrics=deps.metrics, ledger=deps.ledger
+        instances=deps.instances,
+        subscriptions=deps.subscriptions,
+        instance_lists=deps.instance_lists,
+        metrics=deps.metrics,
+        ledger=deps.ledger,
     )
     for spec in LISTENERS:
         function = getattr(listeners, spec.method)
         if spec.kind == "command":
+            assert isinstance(spec.match, str)
             app.command(spec.match)(function)
         elif spec.kind == "action":
             app.action(spec.match)(function)

@@ -28,21 +28,26 @@ from bot.commands import (
     Command,
     HelpCommand,
     InstanceCommand,
+    InstancesCommand,
     UnwatchCommand,
     WatchCommand,
     WatchesCommand,
     command_text_of_mention,
     parse_command,
 )
+from bot.commands.model import INSTANCE_STATUS_FILTERS
+from bot.commands.names import INT64_MAX, validate_job_name
+from bot.commands.parse import INSTANCES_SINCE_BOUNDS
 from bot.errors import CommandError
-from bot.render.actions import InstanceRef, decode_instance_ref
+from bot.render.actions import InstanceRef, ListPageRef, decode_instance_ref, decode_list_page
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
 from bot.render.home import render_home
 from bot.render.message import Message
+from bot.services.instance_list import InstanceListQuery, InstanceListService, InstancesListed
 from bot.services.instances import InstanceService, InstanceShown
 from bot.services.subscriptions import SubscriptionOutcome
-from bot.slack.answers import instance_message, subscription_message
+from bot.slack.answers import instance_list_message, instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
 from bot.slack.once import REQUEST_KEY_WAIT_S, FirstDelivery, RequestLedger, event_key, retry_num
@@ -85,6 +90,7 @@ class Listeners:
         *,
         instances: InstanceService,
         subscriptions: SubscriptionCommands | None = None,
+        instance_lists: InstanceListService | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
         respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
@@ -92,6 +98,7 @@ class Listeners:
     ) -> None:
         self._instances = instances
         self._subscriptions = subscriptions
+        self._instance_lists = instance_lists
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
         self._first_delivery = FirstDelivery(ledger=ledger, metrics=metrics, wait_s=request_key_wait_s)
@@ -198,6 +205,53 @@ class Listeners:
         if await self._replies.send(respond, card, response_type="in_channel", replace_original=False):
             await delete_original(respond)
 
+    async def on_instances_open(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Open, beside a row of `/dlf instances`: that instance's card, privately, below the list."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        async with self._crash_guard(body, respond):
+            ref = _checked_instance_ref(body)
+            if ref is None:
+                self._count_action("instances_open", "bad_value")
+                await self._replies.send(
+                    respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+                )
+                return
+            outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
+            self._count_action("instances_open", "ok" if isinstance(outcome, InstanceShown) else "error")
+            await self._replies.send(
+                respond, instance_message(outcome), response_type="ephemeral", replace_original=False
+            )
+
+    async def on_instances_page(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Newer / Older under `/dlf instances`: the list's other page, in place of the page shown."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        async with self._crash_guard(body, respond):
+            query = _checked_list_query(body)
+            if query is None or self._instance_lists is None:
+                self._count_action("instances_page", "bad_value")
+                await self._replies.send(
+                    respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+                )
+                return
+            outcome = await self._instance_lists.list(query)
+            ok = isinstance(outcome, InstancesListed)
+            self._count_action("instances_page", "ok" if ok else "error")
+            private = bool((body.get("container") or {}).get("is_ephemeral"))
+            if ok and private:
+                await self._replies.send(respond, instance_list_message(outcome), replace_original=True)
+            else:
+                await self._replies.send(
+                    respond, instance_list_message(outcome), response_type="ephemeral", replace_original=False
+                )
+
     # ------------------------------------------------------------------ events
     async def on_app_mention(
         self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay, request: AsyncBoltRequest
@@ -294,6 +348,11 @@ class Listeners:
         if isinstance(parsed, InstanceCommand):
             shown = await self._instances.show(job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile)
             return instance_message(shown, shareable=not in_channel), isinstance(shown, InstanceShown)
+        if isinstance(parsed, InstancesCommand):
+            if self._instance_lists is None:
+                return _line(messages.not_available("instances")), False
+            listed = await self._instance_lists.list(self._instance_lists.query(parsed))
+            return instance_list_message(listed), isinstance(listed, InstancesListed)
         if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
             return _line(messages.not_active_yet("watch --escalate")), False
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
@@ -342,6 +401,50 @@ def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
     if ref.instance_id < 1 or set(ref.job) <= {"."}:
         return None
     return ref
+
+
+def _button_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or []
+    return str((actions[0] or {}).get("value") or "") if actions and isinstance(actions[0], dict) else ""
+
+
+def _checked_instance_ref(body: dict[str, Any]) -> InstanceRef | None:
+    """The instance a button names, checked as a typed `/dlf instance` is (job name rules, id range); None when the
+    value is not one of ours or names what the parser would refuse."""
+    try:
+        ref = decode_instance_ref(_button_value(body))
+        validate_job_name(ref.job)
+    except (ValueError, CommandError):
+        return None
+    if not 1 <= ref.instance_id <= INT64_MAX:
+        return None
+    return ref
+
+
+def _checked_list_query(body: dict[str, Any]) -> InstanceListQuery | None:
+    """The page of `/dlf instances` a button asks for, checked as the typed command is (job name, status filter,
+    a window DLF accepts); None otherwise."""
+    try:
+        ref: ListPageRef = decode_list_page(_button_value(body))
+        if ref.job is None:
+            return None
+        validate_job_name(ref.job, subcommand="instances")
+    except (ValueError, CommandError):
+        return None
+    if ref.status is not None and ref.status not in INSTANCE_STATUS_FILTERS:
+        return None
+    longest_ms = INSTANCES_SINCE_BOUNDS[1] * 1000
+    if ref.until_ms is None or not 0 <= ref.until_ms - ref.since_ms <= longest_ms:
+        return None
+    return InstanceListQuery(
+        job=ref.job,
+        status=ref.status,
+        since_ms=ref.since_ms,
+        until_ms=ref.until_ms,
+        page=ref.page,
+        profile=ref.profile,
+        since_midnight=ref.since_midnight,
+    )
 
 
 __all__ = ["Listeners", "RequestLedger", "SubscriptionCommands"]

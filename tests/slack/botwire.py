@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
@@ -213,6 +214,7 @@ async def running_bot(
                 client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url),
                 signing_secret=SIGNING_SECRET,
                 instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
+                instance_lists=InstanceListService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
                 subscriptions=subscriptions,
                 metrics=SlackMetrics(registry=registry),
                 ledger=ledger,
