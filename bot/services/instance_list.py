@@ -157,7 +157,6 @@ class InstanceListService:
             profile=name if len(self._clients) > 1 else None,
         )
 
-
     async def _missing_job(self, profile: str, job: str) -> Refused | None:
         try:
             if await self._clients[profile].job_exists(job):
