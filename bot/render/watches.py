@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.profiles import DEFAULT_PROFILE
-from bot.render.blocks import context, header, section
+from bot.render.blocks import Block, context, header, section
 from bot.render.layout import pack_lines
 from bot.render.message import Message
-from bot.render.mrkdwn import code, escape_truncated, mention_or_text, one_line, plural
+from bot.render.mrkdwn import code, date_token, escape_truncated, mention_or_text, one_line, plural
 
 TARGET_LIMIT = 160
 REASON_LIMIT = 200
-WATCHES_BUDGET = 7000
+WATCHES_BUDGET = 6000
 MAX_WATCH_SECTIONS = 12
+MUTES_BUDGET = 2500
+MAX_MUTE_SECTIONS = 2
 
 _EVENT_WORDS = {"failure": "fails", "running-exception": "runs into an exception", "success": "succeeds"}
 # Why a subscription broke, in words a channel member can act on (Slack's permanent errors).
@@ -50,6 +52,32 @@ class SubscriptionLike(Protocol):
     def state(self) -> str: ...
     @property
     def broken_reason(self) -> str | None: ...
+
+
+class MuteLike(Protocol):
+    """What the renderers read of a mute (the store's mute record fits as it is)."""
+
+    @property
+    def job_name(self) -> str: ...
+    @property
+    def profile(self) -> str: ...
+    @property
+    def until_at(self) -> int | None: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def suppressed(self) -> int: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class MuteView:
+    """A mute as the renderers show it: `until_at` epoch ms (None: until unmuted)."""
+
+    job_name: str
+    until_at: int | None = None
+    created_by: str = ""
+    suppressed: int = 0
+    profile: str = DEFAULT_PROFILE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,14 +132,31 @@ def watch_line(sub: SubscriptionLike) -> str:
     return "• " + " · ".join(parts)
 
 
-def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
-    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none."""
+def mute_line(mute: MuteLike, *, now_ms: int) -> str:
+    """One mute: which job, until when (or that it ended), who muted it, how many failures it held back."""
+    job = code(mute.job_name, TARGET_LIMIT)
+    by = f" by {mention_or_text(f'<@{mute.created_by}>', 60)}" if mute.created_by else ""
+    held = f" · {plural(mute.suppressed, 'failure')} held back" if mute.suppressed else ""
+    profile = f" · profile {code(mute.profile, 60)}" if mute.profile and mute.profile != DEFAULT_PROFILE else ""
+    if mute.until_at is None:
+        return f"• :mute: {job} muted until `/dlf unmute`{by}{held}{profile}"
+    if now_ms < mute.until_at:
+        return f"• :mute: {job} muted until {date_token(mute.until_at)}{by}{held}{profile}"
+    return f"• :speaker: {job}: mute ended {date_token(mute.until_at)}{by}{held}{profile} — alerts are posted again"
+
+
+def render_watches(
+    subscriptions: Sequence[SubscriptionLike], mutes: Sequence[MuteLike] = (), *, now_ms: int = 0
+) -> Message:
+    """This channel's subscriptions with their state (active, or broken and why), then its mutes and when they end
+    (`now_ms` tells ended ones apart); a hint when there are no subscriptions."""
+    mute_sections = _mute_sections(mutes, now_ms=now_ms)
     if not subscriptions:
         line = (
             ":eyes: This channel watches no DLF job yet. `/dlf watch job_batch` alerts it when an instance of "
             "`job_batch` fails; `/dlf watch 'etl_*'` covers every job matching a pattern."
         )
-        return Message(text="This channel watches no DLF job yet.", blocks=[section(line)])
+        return Message(text="This channel watches no DLF job yet.", blocks=[section(line), *mute_sections])
     broken = sum(1 for sub in subscriptions if sub.state == "broken")
     title = f":eyes: This channel's DLF watches ({len(subscriptions):,})"
     lines = [watch_line(sub) for sub in subscriptions]
@@ -124,9 +169,22 @@ def render_watches(subscriptions: Sequence[SubscriptionLike]) -> Message:
     )
     if broken:
         blocks.append(context(f"{plural(broken, 'subscription')} broken: fix the cause, then `/dlf watch` it again."))
+    blocks.extend(mute_sections)
     text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}"
     text += f" ({broken:,} broken)" if broken else ""
+    muted = sum(1 for mute in mutes if mute.until_at is None or now_ms < mute.until_at)
+    text += f", {plural(muted, 'job')} muted" if muted else ""
     return Message(text=text, blocks=blocks)
+
+
+def _mute_sections(mutes: Sequence[MuteLike], *, now_ms: int) -> list[Block]:
+    if not mutes:
+        return []
+    lines = [mute_line(mute, now_ms=now_ms) for mute in mutes]
+    packed = pack_lines(
+        lines, heading="*Muted here*", budget=MUTES_BUDGET, max_sections=MAX_MUTE_SECTIONS, noun="mutes"
+    )
+    return [*(section(text) for text in packed), context("`/dlf unmute job` posts a muted job's alerts again.")]
 
 
 def render_subscribed(
@@ -186,10 +244,13 @@ def render_unsubscribed(
 
 
 __all__ = [
+    "MuteLike",
+    "MuteView",
     "SubscriptionLike",
     "SubscriptionView",
     "render_subscribed",
     "render_unsubscribed",
+    "mute_line",
     "render_watches",
     "watch_line",
 ]

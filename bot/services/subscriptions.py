@@ -24,7 +24,7 @@ from bot.profiles import DEFAULT_PROFILE
 from bot.services.outcomes import DatabaseUnavailable, Refused
 from bot.store import Store, Subscription
 from bot.store.engine import COMMAND_LOCK_WAIT_S
-from bot.store.records import watch_repairs_channel
+from bot.store.records import Mute, watch_repairs_channel
 from bot.watcher.outbox import REQUEUE_ON_REPAIR
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,12 @@ class UnwatchResult:
 
 @dataclass(frozen=True)
 class ChannelWatches:
-    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why)."""
+    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why), and its mutes (ended
+    ones too, to say so) as of `now_ms`."""
 
     subscriptions: Sequence[Subscription]
+    mutes: Sequence[Mute] = ()
+    now_ms: int = 0
 
 
 # What `SubscriptionService.handle` answers; `bot.slack.answers.subscription_message` renders each.
@@ -122,7 +125,7 @@ class SubscriptionService:
             return await self.watch(command, channel_id=channel_id, user_id=user_id, team_id=team_id)
         if isinstance(command, UnwatchCommand):
             return await self.unwatch(command, channel_id=channel_id, user_id=user_id)
-        return ChannelWatches(subscriptions=await self.watches(channel_id))
+        return await self.channel_watches(channel_id)
 
     async def watch(
         self, command: WatchCommand, *, channel_id: str, user_id: str, team_id: str | None = None
@@ -180,6 +183,7 @@ class SubscriptionService:
                         "mention": mention,
                         "created": created,
                     },
+                    outcome="ok",
                 )
         return WatchResult(subscription=subscription, already=unchanged, previous=before, resumed=resumed)
 
@@ -200,6 +204,7 @@ class SubscriptionService:
                     channel=channel_id,
                     target=command.target,
                     details={"profile": profile, "instance_id": command.instance_id},
+                    outcome="ok",
                 )
         return UnwatchResult(
             target=command.target,
@@ -207,6 +212,15 @@ class SubscriptionService:
             instance_id=command.instance_id,
             removed=removed,
         )
+
+    async def channel_watches(self, channel_id: str) -> ChannelWatches:
+        """The channel's subscriptions and mutes, read together."""
+        async with self._store.transaction(read_only=True, lock_wait_s=self._lock_wait_s) as tx:
+            return ChannelWatches(
+                subscriptions=await tx.subscriptions.list_for_channel(channel_id),
+                mutes=await tx.mutes.in_channel(channel_id),
+                now_ms=tx.now,
+            )
 
     async def watches(self, channel_id: str) -> Sequence[Subscription]:
         """The channel's subscriptions, whatever their state (broken ones say why)."""

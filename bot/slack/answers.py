@@ -51,7 +51,7 @@ def subscription_message(outcome: SubscriptionOutcome) -> Message:
             outcome.target, is_pattern=outcome.is_pattern, instance_id=outcome.instance_id, removed=outcome.removed
         )
     if isinstance(outcome, ChannelWatches):
-        return render_watches(outcome.subscriptions)
+        return render_watches(outcome.subscriptions, outcome.mutes, now_ms=outcome.now_ms)
     if isinstance(outcome, DatabaseUnavailable):
         return render_notice(messages.database_unavailable(outcome.kind, wait_s=outcome.wait_s))
     return refusal_message(outcome)
