@@ -31,6 +31,11 @@ def not_available(subcommand: str) -> str:
     return f"`/dlf {subcommand}` is not available on this bot. `/dlf help` lists what works."
 
 
+def audit_only_privately() -> str:
+    """`@dlf audit` in a channel: its answer would be posted for everyone, and the audit is for operators."""
+    return "The audit trail is shown only to operators, privately: type `/dlf audit` (only you see the answer)."
+
+
 def not_active_yet(subcommand: str) -> str:
     """A subcommand the parser knows whose action is not in this version yet (it comes with incident actions)."""
     return (
@@ -185,6 +190,7 @@ def log_background_failed(name: str) -> str:
 
 
 __all__ = [
+    "audit_only_privately",
     "bad_button",
     "database_unavailable",
     "database_unavailable_at_start",

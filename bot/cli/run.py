@@ -20,6 +20,7 @@ from bot.cli.wiring import build_dlf_clients, build_operators, close_all, epoch_
 from bot.dlf.client import DlfClient
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import Priority
+from bot.services.audit import AuditService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
@@ -155,6 +156,7 @@ def _slack_app(
     client = build_web_client(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
     )
+    operators = build_operators(settings, slack=client)
     return build_app(
         AppDeps(
             client=client,
@@ -164,7 +166,8 @@ def _slack_app(
             instance_lists=InstanceListService(clients=clients, clock=epoch_ms),
             metrics=metrics,
             ledger=StoreRequestLedger(store=store),
-            operators=build_operators(settings, slack=client),
+            audit=AuditService(store=store, operators=operators),
+            operators=operators,
         )
     )
 

@@ -129,7 +129,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="audit",
             usage=f"{COMMAND} audit [job] [--since 7d]",
-            summary="(not active yet) who acknowledged, reran, stopped, muted or resolved what (operators only)",
+            summary="who acknowledged, reran, stopped, muted or resolved what (operators only)",
             details="Lists the bot's audit entries for this channel, newest first: who, what, when, the target and "
             "the outcome (DLF's answer included). With a job, only that job's; `--since` from 1m to 90d.",
             examples=(f"{COMMAND} audit", f"{COMMAND} audit job_batch --since 24h"),

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.commands import (
+    AuditCommand,
     Command,
     HelpCommand,
     InstanceCommand,
@@ -44,10 +45,11 @@ from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
 from bot.render.home import render_home
 from bot.render.message import Message
+from bot.services.audit import AuditQuery, AuditService
 from bot.services.instance_list import InstanceListQuery, InstanceListService, InstancesListed
 from bot.services.instances import InstanceService, InstanceShown
 from bot.services.subscriptions import SubscriptionOutcome
-from bot.slack.answers import instance_list_message, instance_message, subscription_message
+from bot.slack.answers import audit_message, instance_list_message, instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
 from bot.slack.once import REQUEST_KEY_WAIT_S, FirstDelivery, RequestLedger, event_key, retry_num
@@ -91,6 +93,7 @@ class Listeners:
         instances: InstanceService,
         subscriptions: SubscriptionCommands | None = None,
         instance_lists: InstanceListService | None = None,
+        audit: AuditService | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
         respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
@@ -99,6 +102,7 @@ class Listeners:
         self._instances = instances
         self._subscriptions = subscriptions
         self._instance_lists = instance_lists
+        self._audit = audit
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
         self._first_delivery = FirstDelivery(ledger=ledger, metrics=metrics, wait_s=request_key_wait_s)
@@ -252,6 +256,31 @@ class Listeners:
                     respond, instance_list_message(outcome), response_type="ephemeral", replace_original=False
                 )
 
+    async def on_audit_page(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Older under `/dlf audit`: the next page, for an operator of the channel the click came from."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        async with self._crash_guard(body, respond):
+            query = _checked_audit_query(body)
+            if query is None or self._audit is None:
+                self._count_action("audit_page", "bad_value")
+                await self._replies.send(
+                    respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+                )
+                return
+            # The channel and the user are Slack's (the signed payload's), never the button value's.
+            channel = str((body.get("channel") or {}).get("id") or "")
+            user = str((body.get("user") or {}).get("id") or "")
+            outcome = await self._audit.show(query, user=user, channel=channel)
+            self._count_action("audit_page", "ok")
+            private = bool((body.get("container") or {}).get("is_ephemeral"))
+            await self._replies.send(
+                respond, audit_message(outcome), response_type="ephemeral", replace_original=private
+            )
+
     # ------------------------------------------------------------------ events
     async def on_app_mention(
         self, event: dict[str, Any], body: dict[str, Any], say: AsyncSay, request: AsyncBoltRequest
@@ -353,6 +382,14 @@ class Listeners:
                 return _line(messages.not_available("instances")), False
             listed = await self._instance_lists.list(self._instance_lists.query(parsed))
             return instance_list_message(listed), isinstance(listed, InstancesListed)
+        if isinstance(parsed, AuditCommand):
+            if self._audit is None:
+                return _line(messages.not_available("audit")), False
+            if in_channel:
+                # A mention's answer is posted where everyone sees it; the audit is for operators' eyes.
+                return _line(messages.audit_only_privately()), False
+            audited = await self._audit.show(self._audit.query(parsed), user=user_id, channel=channel_id)
+            return audit_message(audited), True
         if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
             return _line(messages.not_active_yet("watch --escalate")), False
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
@@ -445,6 +482,19 @@ def _checked_list_query(body: dict[str, Any]) -> InstanceListQuery | None:
         profile=ref.profile,
         since_midnight=ref.since_midnight,
     )
+
+
+def _checked_audit_query(body: dict[str, Any]) -> AuditQuery | None:
+    """The page of `/dlf audit` a button asks for, checked as the typed command is; None otherwise."""
+    try:
+        ref = decode_list_page(_button_value(body))
+        if ref.job is not None:
+            validate_job_name(ref.job, subcommand="audit")
+    except (ValueError, CommandError):
+        return None
+    if ref.before_id is None or ref.before_id < 1 or ref.until_ms is not None or ref.status is not None:
+        return None
+    return AuditQuery(job=ref.job, since_ms=ref.since_ms, before_id=ref.before_id, page=ref.page)
 
 
 __all__ = ["Listeners", "RequestLedger", "SubscriptionCommands"]
