@@ -21,6 +21,7 @@ from bot.dlf.client import DlfClient
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import Priority
 from bot.services.audit import AuditService
+from bot.services.home import HomeService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
@@ -167,6 +168,7 @@ def _slack_app(
             metrics=metrics,
             ledger=StoreRequestLedger(store=store),
             audit=AuditService(store=store, operators=operators),
+            home=HomeService(store=store),
             operators=operators,
         )
     )

@@ -20,6 +20,9 @@ INSTANCES_OPEN = "dlf.instances.open"
 INSTANCES_PAGE = "dlf.instances.page"
 # `/dlf audit`: another page of the audit entries.
 AUDIT_PAGE = "dlf.audit.page"
+# App Home: read the tab again; a link button opening a channel (Slack still reports its click: acknowledged).
+HOME_REFRESH = "dlf.home.refresh"
+HOME_OPEN = "dlf.home.open"
 MAX_VALUE_LENGTH = 2000
 
 
@@ -136,6 +139,8 @@ def _is_int(value: object) -> TypeGuard[int]:
 
 __all__ = [
     "AUDIT_PAGE",
+    "HOME_OPEN",
+    "HOME_REFRESH",
     "INSTANCES_OPEN",
     "INSTANCES_PAGE",
     "INSTANCE_REFRESH",

@@ -16,8 +16,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render.actions import AUDIT_PAGE, INSTANCE_REFRESH, INSTANCE_SHARE, INSTANCES_OPEN, INSTANCES_PAGE
+from bot.render.actions import (
+    AUDIT_PAGE,
+    HOME_OPEN,
+    HOME_REFRESH,
+    INSTANCE_REFRESH,
+    INSTANCE_SHARE,
+    INSTANCES_OPEN,
+    INSTANCES_PAGE,
+)
 from bot.services.audit import AuditService
+from bot.services.home import HomeService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.operators import Operators
@@ -45,6 +54,8 @@ LISTENERS: tuple[ListenerSpec, ...] = (
     ListenerSpec("action", INSTANCE_SHARE, "on_instance_share"),
     ListenerSpec("action", INSTANCES_OPEN, "on_instances_open"),
     ListenerSpec("action", AUDIT_PAGE, "on_audit_page"),
+    ListenerSpec("action", HOME_REFRESH, "on_home_refresh"),
+    ListenerSpec("action", HOME_OPEN, "on_home_open"),
     # Newer and Older sit in one actions block, where action ids must differ.
     ListenerSpec("action", re.compile(rf"^{re.escape(INSTANCES_PAGE)}\.(newer|older)$"), "on_instances_page"),
     ListenerSpec("event", "app_mention", "on_app_mention"),
@@ -68,6 +79,7 @@ class AppDeps:
     subscriptions: SubscriptionCommands | None = None
     instance_lists: InstanceListService | None = None
     audit: AuditService | None = None
+    home: HomeService | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
     operators: Operators | None = None
@@ -107,6 +119,7 @@ def build_app(deps: AppDeps) -> AsyncApp:
         subscriptions=deps.subscriptions,
         instance_lists=deps.instance_lists,
         audit=deps.audit,
+        home=deps.home,
         metrics=deps.metrics,
         ledger=deps.ledger,
     )

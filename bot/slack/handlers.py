@@ -46,6 +46,7 @@ from bot.render.help import render_help
 from bot.render.home import render_home
 from bot.render.message import Message
 from bot.services.audit import AuditQuery, AuditService
+from bot.services.home import HomeService
 from bot.services.instance_list import InstanceListQuery, InstanceListService, InstancesListed
 from bot.services.instances import InstanceService, InstanceShown
 from bot.services.subscriptions import SubscriptionOutcome
@@ -94,6 +95,7 @@ class Listeners:
         subscriptions: SubscriptionCommands | None = None,
         instance_lists: InstanceListService | None = None,
         audit: AuditService | None = None,
+        home: HomeService | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
         respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
@@ -103,6 +105,7 @@ class Listeners:
         self._subscriptions = subscriptions
         self._instance_lists = instance_lists
         self._audit = audit
+        self._home = home
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
         self._first_delivery = FirstDelivery(ledger=ledger, metrics=metrics, wait_s=request_key_wait_s)
@@ -319,12 +322,32 @@ class Listeners:
     async def on_app_home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        """The App Home tab shows what the bot can do."""
+        """The App Home tab: the open incidents of the user's channels, their subscriptions, what the bot can do."""
         if event.get("tab") != "home" or not event.get("user"):
             return
         if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
-        await client.views_publish(user_id=event["user"], view=render_home())
+        await self._publish_home(client, str(event["user"]))
+
+    async def on_home_refresh(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """Refresh on the Home tab: read it again for the user who clicked (Slack's, not the button's, user)."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        user = str((body.get("user") or {}).get("id") or "")
+        if _SLACK_USER_ID.fullmatch(user):
+            self._count_action("home_refresh", "ok")
+            await self._publish_home(client, user)
+
+    async def on_home_open(self, ack: AsyncAck) -> None:
+        """Open channel on the Home tab is a link Slack opens itself; its click is reported and only acknowledged."""
+        await ack()
+
+    async def _publish_home(self, client: AsyncWebClient, user: str) -> None:
+        view = await self._home.view(user) if self._home is not None else None
+        await client.views_publish(user_id=user, view=render_home(view))
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(

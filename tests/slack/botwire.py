@@ -20,6 +20,7 @@ from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
 from bot.services.audit import AuditService
+from bot.services.home import HomeService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.operators import Operators
@@ -206,13 +207,14 @@ async def running_bot(
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(dlf_client(sandbox.url, sk=sk))
         clients = {"default": instances or client}
-        subscriptions, ledger, audit = None, None, None
+        subscriptions, ledger, audit, home = None, None, None, None
         if database_url is not None:
             store = await Store.open(database_url)
             stack.push_async_callback(store.aclose)
             subscriptions = SubscriptionService(store=store, clients={"default": client})
             ledger = StoreRequestLedger(store=store)
             audit = AuditService(store=store, operators=operators)
+            home = HomeService(store=store)
         assert fake.base_url is not None
         app = build_app(
             AppDeps(
@@ -224,6 +226,7 @@ async def running_bot(
                 metrics=SlackMetrics(registry=registry),
                 ledger=ledger,
                 audit=audit,
+                home=home,
                 operators=operators,
             )
         )
