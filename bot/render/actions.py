@@ -23,6 +23,8 @@ AUDIT_PAGE = "dlf.audit.page"
 # App Home: read the tab again; a link button opening a channel (Slack still reports its click: acknowledged).
 HOME_REFRESH = "dlf.home.refresh"
 HOME_OPEN = "dlf.home.open"
+# App Home: remove one of the user's own subscriptions (the value is its id; the store checks who created it).
+HOME_UNWATCH = "dlf.home.unwatch"
 MAX_VALUE_LENGTH = 2000
 
 
@@ -141,6 +143,7 @@ __all__ = [
     "AUDIT_PAGE",
     "HOME_OPEN",
     "HOME_REFRESH",
+    "HOME_UNWATCH",
     "INSTANCES_OPEN",
     "INSTANCES_PAGE",
     "INSTANCE_REFRESH",

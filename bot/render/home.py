@@ -1,8 +1,9 @@
 """The App Home tab, as a `views.publish` view: the open incidents of the user's channels, the subscriptions they
 created, a Refresh button, then what the bot can do (the overview of `/dlf help`).
 
-Each incident and subscription has a button opening its channel. The incident card's own buttons are not repeated
-here: they act on the card in its channel, where the bot checks the action against the channel it came from.
+Each incident has a button opening its channel: the incident card's own buttons are not repeated here, since they
+act on the card in its channel, where the bot checks the action against the channel it came from. Each subscription
+has an Unwatch button (with a confirmation) that removes it — the bot checks that the user created it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from slack_sdk.models.blocks import ButtonElement, DividerBlock, SectionBlock
+from slack_sdk.models.blocks import ButtonElement, ConfirmObject, DividerBlock, PlainTextObject, SectionBlock
 
-from bot.render.actions import HOME_OPEN, HOME_REFRESH
+from bot.render.actions import HOME_OPEN, HOME_REFRESH, HOME_UNWATCH
 from bot.render.blocks import Block, actions, button, context, header, mrkdwn_text, section
 from bot.render.help import render_help
 from bot.render.mrkdwn import code, date_token, mention, plural
@@ -49,8 +50,10 @@ class IncidentLike(Protocol):
 
 
 class HomeSubscriptionLike(SubscriptionLike, Protocol):
-    """A subscription with its channel."""
+    """A subscription with its id and channel."""
 
+    @property
+    def id(self) -> int: ...
     @property
     def channel(self) -> str: ...
 
@@ -75,6 +78,16 @@ def _open_channel(channel: str) -> ButtonElement | None:
     if not _CHANNEL_ID.fullmatch(channel):
         return None
     return ButtonElement(text="Open channel", url=_CHANNEL_URL.format(channel=channel), action_id=HOME_OPEN)
+
+
+def _unwatch(sub: HomeSubscriptionLike) -> ButtonElement:
+    confirm = ConfirmObject(
+        title="Stop this subscription?",
+        text=PlainTextObject(text="Its channel will no longer get these alerts; /dlf watch there sets it up again."),
+        confirm="Unwatch",
+        deny="Keep it",
+    )
+    return ButtonElement(text="Unwatch", action_id=HOME_UNWATCH, value=str(sub.id), confirm=confirm)
 
 
 def _with_button(text: str, accessory: ButtonElement | None) -> Block:
@@ -125,8 +138,9 @@ def _subscription_blocks(subscriptions: Sequence[HomeSubscriptionLike]) -> list[
         )
         return blocks
     shown = subscriptions[:MAX_SUBSCRIPTIONS]
+    # The channel's name is a link already; the button removes the subscription (after a confirmation).
     blocks.extend(
-        _with_button(f"{channel_link(sub.channel)} {watch_line(sub).removeprefix('• ')}", _open_channel(sub.channel))
+        _with_button(f"{channel_link(sub.channel)} {watch_line(sub).removeprefix('• ')}", _unwatch(sub))
         for sub in shown
     )
     if len(subscriptions) > len(shown):

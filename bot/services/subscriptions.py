@@ -213,6 +213,35 @@ class SubscriptionService:
             removed=removed,
         )
 
+    async def unwatch_own(self, subscription_id: int, *, user_id: str) -> bool:
+        """Unwatch from App Home: remove subscription `subscription_id` if `user_id` created it (Home lists only
+        theirs, so anything else is a forged or stale value: refused and audited). True when it was removed."""
+        async with self._store.transaction(lock_wait_s=self._lock_wait_s) as tx:
+            sub = await tx.subscriptions.get(subscription_id)
+            if sub is None or sub.created_by != user_id:
+                await tx.audit.record(
+                    actor=user_id,
+                    action="unwatch",
+                    channel=sub.channel if sub is not None else None,
+                    target=sub.target if sub is not None else None,
+                    details={"via": "home", "subscription_id": subscription_id, "reason": _not_theirs(sub)},
+                    outcome="refused",
+                )
+                return False
+            removed = await tx.subscriptions.unsubscribe(
+                channel=sub.channel, profile=sub.profile, target=sub.target, instance_id=sub.instance_id
+            )
+            if removed:
+                await tx.audit.record(
+                    actor=user_id,
+                    action="unwatch",
+                    channel=sub.channel,
+                    target=sub.target,
+                    details={"via": "home", "profile": sub.profile, "instance_id": sub.instance_id},
+                    outcome="ok",
+                )
+            return removed
+
     async def channel_watches(self, channel_id: str) -> ChannelWatches:
         """The channel's subscriptions and mutes, read together."""
         async with self._store.transaction(read_only=True, lock_wait_s=self._lock_wait_s) as tx:
@@ -249,6 +278,10 @@ class SubscriptionService:
             )
             return Refused(dlf_error=err, job=job, instance_id=instance_id)
         return None
+
+
+def _not_theirs(sub: Subscription | None) -> str:
+    return "no such subscription" if sub is None else "created by someone else"
 
 
 def _same(before: Subscription, after: Subscription) -> bool:

@@ -20,6 +20,7 @@ from bot.render.actions import (
     AUDIT_PAGE,
     HOME_OPEN,
     HOME_REFRESH,
+    HOME_UNWATCH,
     INSTANCE_REFRESH,
     INSTANCE_SHARE,
     INSTANCES_OPEN,
@@ -56,6 +57,7 @@ LISTENERS: tuple[ListenerSpec, ...] = (
     ListenerSpec("action", AUDIT_PAGE, "on_audit_page"),
     ListenerSpec("action", HOME_REFRESH, "on_home_refresh"),
     ListenerSpec("action", HOME_OPEN, "on_home_open"),
+    ListenerSpec("action", HOME_UNWATCH, "on_home_unwatch"),
     # Newer and Older sit in one actions block, where action ids must differ.
     ListenerSpec("action", re.compile(rf"^{re.escape(INSTANCES_PAGE)}\.(newer|older)$"), "on_instances_page"),
     ListenerSpec("event", "app_mention", "on_app_mention"),

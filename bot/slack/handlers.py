@@ -80,6 +80,8 @@ class SubscriptionCommands(Protocol):
         team_id: str | None,
     ) -> SubscriptionOutcome: ...
 
+    async def unwatch_own(self, subscription_id: int, *, user_id: str) -> bool: ...
+
 
 class Listeners:
     """The bot's Slack listeners, bound to the services they call.
@@ -340,6 +342,24 @@ class Listeners:
         if _SLACK_USER_ID.fullmatch(user):
             self._count_action("home_refresh", "ok")
             await self._publish_home(client, user)
+
+    async def on_home_unwatch(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """Unwatch on the Home tab: remove one of the clicking user's own subscriptions, then show the Home again."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        user = str((body.get("user") or {}).get("id") or "")
+        value = _button_value(body)
+        if not _SLACK_USER_ID.fullmatch(user) or self._subscriptions is None:
+            return
+        if not re.fullmatch(r"[1-9][0-9]{0,17}", value):
+            self._count_action("home_unwatch", "bad_value")
+        else:
+            removed = await self._subscriptions.unwatch_own(int(value), user_id=user)
+            self._count_action("home_unwatch", "ok" if removed else "refused")
+        await self._publish_home(client, user)
 
     async def on_home_open(self, ack: AsyncAck) -> None:
         """Open channel on the Home tab is a link Slack opens itself; its click is reported and only acknowledged."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from botwire import USER, running_bot
 
-from bot.render.actions import HOME_OPEN, HOME_REFRESH
+from bot.render.actions import HOME_OPEN, HOME_REFRESH, HOME_UNWATCH
 from bot.render.limits import problems
 from bot.store import Store
 from slack_fake import FakeSlack
@@ -53,6 +53,12 @@ async def open_home(bot: Any) -> dict[str, Any]:
     return dict(call.params["view"])
 
 
+def unwatch_values(view: dict[str, Any]) -> list[str]:
+    return [
+        str(b["accessory"]["value"]) for b in view["blocks"] if b.get("accessory", {}).get("action_id") == HOME_UNWATCH
+    ]
+
+
 def validate(view: dict[str, Any]) -> None:
     # A Home view has no fallback text; the rest of the message rules hold for its blocks.
     assert problems({"text": "home", "blocks": view["blocks"]}) == []
@@ -78,7 +84,8 @@ async def test_home_shows_the_users_incidents_and_subscriptions_with_their_butto
     ]
     assert "x_job" not in json.dumps(view)
     links = [b["accessory"]["url"] for b in view["blocks"] if b.get("accessory", {}).get("action_id") == HOME_OPEN]
-    assert links[0] == "https://slack.com/app_redirect?channel=C0ETL" and len(links) == 5
+    assert links == ["https://slack.com/app_redirect?channel=C0ETL", "https://slack.com/app_redirect?channel=C0DATA"]
+    assert len(unwatch_values(view)) == 3  # one per subscription
     assert "watch" in json.dumps(view)  # the help overview follows
 
 
@@ -111,3 +118,63 @@ async def test_home_without_a_store_still_shows_what_the_bot_does(sandbox: Any, 
         view = await open_home(bot)
     validate(view)
     assert "Your subscriptions" not in json.dumps(view) and "watch" in json.dumps(view)
+
+
+async def test_unwatch_on_home_removes_the_users_own_subscription_audited(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    await seed(sqlite_url)
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
+        first = await open_home(bot)
+        value = unwatch_values(first)[0]
+        await bot.click(HOME_UNWATCH, value, "h1", ephemeral=False)
+        calls = await bot.fake.wait_for_calls("views.publish", count=2)
+    after = calls[1].params["view"]
+    validate(after)
+    subscriptions = [t for t in sections(after) if "when it fails" in t]
+    assert [t.split(" · ")[0] for t in subscriptions] == [
+        "<#C0ETL> every job matching `etl_*`",
+        "<#C0DATA> job `report_sales_hourly`",
+    ]
+    store = await Store.open(sqlite_url)
+    try:
+        async with store.transaction() as tx:
+            remaining = [s.target for s in await tx.subscriptions.list_for_channel("C0DATA")]
+            entry = (await tx.audit.recent())[0]
+    finally:
+        await store.aclose()
+    assert remaining == ["report_sales_hourly"]
+    assert (entry.actor, entry.action, entry.channel, entry.target, entry.outcome) == (
+        USER,
+        "unwatch",
+        "C0DATA",
+        "job_batch",
+        "ok",
+    )
+
+
+async def test_unwatch_with_a_forged_value_removes_nothing_and_is_audited(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    await seed(sqlite_url)
+    store = await Store.open(sqlite_url)
+    try:
+        async with store.transaction() as tx:
+            (others,) = await tx.subscriptions.list_for_channel("C0OTHER")
+    finally:
+        await store.aclose()
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
+        await bot.click(HOME_UNWATCH, str(others.id), "h1", ephemeral=False)
+        await bot.click(HOME_UNWATCH, "1; DROP TABLE subscriptions", "h2", ephemeral=False)
+        await bot.fake.wait_for_calls("views.publish", count=2)
+    store = await Store.open(sqlite_url)
+    try:
+        async with store.transaction() as tx:
+            still = await tx.subscriptions.list_for_channel("C0OTHER")
+            entries = await tx.audit.recent()
+    finally:
+        await store.aclose()
+    assert [s.id for s in still] == [others.id]
+    (refused,) = [e for e in entries if e.outcome == "refused"]
+    assert (refused.actor, refused.channel, refused.target) == (USER, "C0OTHER", "x_job")
+    assert refused.details == {"via": "home", "subscription_id": others.id, "reason": "created by someone else"}
