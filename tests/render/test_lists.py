@@ -197,6 +197,7 @@ class HomeIncident:
 @dataclass(frozen=True)
 class HomeSub(SubscriptionView):
     channel: str = "C0DATA"
+    id: int = 1
 
 
 @dataclass(frozen=True)
