@@ -55,6 +55,16 @@ def watching_unavailable() -> str:
     return "Watching jobs is not available on this bot: it runs without its database. Ask its operators to enable it."
 
 
+def not_available(subcommand: str) -> str:
+    """A subcommand this bot was started without (preview and tests build only what they need)."""
+    return f"`/dlf {subcommand}` is not available on this bot. `/dlf help` lists what works."
+
+
+def audit_only_privately() -> str:
+    """`@dlf audit` in a channel: its answer would be posted for everyone, and the audit is for operators."""
+    return "The audit trail is shown only to operators, privately: type `/dlf audit` (only you see the answer)."
+
+
 def not_active_yet(subcommand: str) -> str:
     """A subcommand the parser knows whose action is not in this version yet (it comes with incident actions)."""
     return (
@@ -204,6 +214,11 @@ def log_command_store_unavailable(what: str, channel: str, error: Exception) -> 
     return f"{what} in {channel or 'an unknown channel'} answered that the database is unavailable: {error}"
 
 
+def log_usergroup_unchecked(group: str, reason: str) -> str:
+    """Slack could not say who is in an operators' user group: the operator check refused (never granted)."""
+    return f"could not check the members of user group {group} ({reason}); the operator check refused"
+
+
 def log_listening(host: str, port: int, *, socket_mode: bool) -> str:
     """The HTTP server is up (events in HTTP mode; health and metrics in both)."""
     if socket_mode:
@@ -222,6 +237,7 @@ def log_background_failed(name: str) -> str:
 
 
 __all__ = [
+    "audit_only_privately",
     "bad_button",
     "database_unavailable",
     "database_unavailable_at_start",
@@ -237,6 +253,8 @@ __all__ = [
     "log_refused",
     "log_request_keys_unavailable",
     "log_unhandled_request",
+    "log_usergroup_unchecked",
+    "not_available",
     "log_unverified_crash",
     "log_respond_failed",
     "log_respond_unreachable",

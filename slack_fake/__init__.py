@@ -14,6 +14,7 @@
     fake.delete_message("C1", ts)     # a member deleted the message: replies to it get thread_not_found
     fake.add_user("U1", "alice", display_name="Alice W")      # users.list (paged with cursors)
     fake.add_user_group("S1", "oncall", name="On-call")       # usergroups.list
+    fake.seed_usergroup("S1", ["U1"]) # usergroups.users.list answers these members (no_such_subteam otherwise)
 
 It stands for Slack's side of the wire, so it imports nothing of the bot.
 """

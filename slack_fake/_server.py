@@ -79,6 +79,8 @@ class FakeSlack:
         # The workspace's directory, as users.list and usergroups.list answer it: seed with add_user/add_user_group.
         self.users: list[dict[str, Any]] = []
         self.user_groups: list[dict[str, Any]] = []
+        # User groups by id: their members (`seed_usergroup`), answered by usergroups.users.list.
+        self.usergroups: dict[str, list[str]] = {}
         self.rejected: list[tuple[str, list[str]]] = []
         self.socket_acks: dict[str, dict[str, Any]] = {}
         self._sockets: list[web.WebSocketResponse] = []
@@ -100,6 +102,7 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "users.list": self._users_list,
             "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroup_users,
             "apps.connections.open": self._connections_open,
         }
 
@@ -210,6 +213,11 @@ class FakeSlack:
         with self._lock:
             self.user_groups.append(group)
         return group
+
+    def seed_usergroup(self, group_id: str, members: list[str]) -> None:
+        """A user group (`S…`) and its members (user ids), as `usergroups.users.list` will answer (replaces any)."""
+        with self._lock:
+            self.usergroups[group_id] = list(members)
 
     # ---------------------------------------------------------------- inspection
     @property
@@ -576,6 +584,16 @@ class FakeSlack:
             for group in groups:
                 group.pop("users", None)
         return {"ok": True, "usergroups": groups}
+
+    async def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = params.get("usergroup")
+        if not group:
+            raise SlackError("invalid_arguments")
+        with self._lock:
+            members = self.usergroups.get(str(group))
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"ok": True, "users": list(members)}
 
     # ---------------------------------------------------------------- rules
     def _postable_channel(self, params: dict[str, Any]) -> str:

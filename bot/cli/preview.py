@@ -24,6 +24,7 @@ from bot.dlf.client import DlfClient
 from bot.errors import CommandError
 from bot.render.limits import problems
 from bot.render.preview import builder_url, to_text
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import DLF_ONLY, load_settings
@@ -80,6 +81,7 @@ async def _preview_through_app(
                 client=build_web_client(token="xoxb-preview", base_url=base_url),
                 signing_secret=signing_secret,
                 instances=InstanceService(clients=clients, clock=epoch_ms),
+                instance_lists=InstanceListService(clients=clients, clock=epoch_ms),
                 subscriptions=SubscriptionService(store=store, clients=clients) if store is not None else None,
             )
         )

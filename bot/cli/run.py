@@ -16,10 +16,13 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import messages
 from bot.cli.health import bot_health, combined_health, outbox_health, watcher_health
-from bot.cli.wiring import build_dlf_clients, close_all, epoch_ms, open_store
+from bot.cli.wiring import build_dlf_clients, build_operators, close_all, epoch_ms, open_store
 from bot.dlf.client import DlfClient
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import Priority
+from bot.services.audit import AuditService
+from bot.services.home import HomeService
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
@@ -150,17 +153,23 @@ def _slack_app(
     metrics: SlackMetrics,
 ) -> AsyncApp:
     assert settings.slack_bot_token is not None
+    # Bolt's per-request clients reuse this client's session (connection pool), retries and base URL.
+    client = build_web_client(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
+    )
+    operators = build_operators(settings, slack=client)
     return build_app(
         AppDeps(
-            # Bolt's per-request clients reuse this client's session (connection pool), retries and base URL.
-            client=build_web_client(
-                token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, session=session
-            ),
+            client=client,
             signing_secret=signing_secret,
             instances=InstanceService(clients=clients, clock=epoch_ms),
             subscriptions=SubscriptionService(store=store, clients=clients),
+            instance_lists=InstanceListService(clients=clients, clock=epoch_ms),
             metrics=metrics,
             ledger=StoreRequestLedger(store=store),
+            audit=AuditService(store=store, operators=operators),
+            home=HomeService(store=store),
+            operators=operators,
         )
     )
 

@@ -22,6 +22,7 @@ from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
 from bot.errors import ConfigError, StoreUnavailable
 from bot.profiles import DEFAULT_PROFILE
+from bot.services.operators import Operators, UsergroupReader
 from bot.settings import DlfProfile, Settings
 from bot.store import Store, redacted_database_url
 
@@ -64,6 +65,13 @@ def build_dlf_clients(settings: Settings, *, metrics: DlfMetrics | None = None) 
         )
         clients[name] = DlfClient(config=config, credentials=dlf_credentials(profile), metrics=metrics)
     return clients
+
+
+def build_operators(settings: Settings, *, slack: UsergroupReader | None) -> Operators:
+    """Who may rerun and stop: `DLF_BOT_OPERATORS` and the config file's operators, user groups read through
+    `slack` (the Web API client the app answers with)."""
+    config = settings.operator_config()
+    return Operators(everywhere=config.everywhere, per_channel=config.per_channel, slack=slack)
 
 
 async def close_all(clients: Mapping[str, DlfClient]) -> None:
@@ -125,6 +133,7 @@ async def temporary_store(prefix: str) -> AsyncIterator[Store]:
 __all__ = [
     "EmbeddedSandbox",
     "build_dlf_clients",
+    "build_operators",
     "close_all",
     "dlf_credentials",
     "embedded_sandbox",

@@ -41,7 +41,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="instances",
             usage=f"{COMMAND} instances <job> [--status fail|success|running] [--since 6h] [--profile NAME]",
-            summary="(not active yet) list a job's recent instances, newest first",
+            summary="list a job's recent instances, newest first",
             details="Shows the job's instances planned within the window (default: since midnight UTC, as DLF "
             "does; `--since` goes back at most 7 days), with status, planned time and duration, each with a "
             "button that opens its card. Only you see the list.",
@@ -133,7 +133,7 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="audit",
             usage=f"{COMMAND} audit [job] [--since 7d]",
-            summary="(not active yet) who acknowledged, reran, stopped, muted or resolved what (operators only)",
+            summary="who acknowledged, reran, stopped, muted or resolved what (operators only)",
             details="Lists the bot's audit entries for this channel, newest first: who, what, when, the target and "
             "the outcome (DLF's answer included). With a job, only that job's; `--since` from 1m to 90d.",
             examples=(f"{COMMAND} audit", f"{COMMAND} audit job_batch --since 24h"),

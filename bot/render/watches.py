@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.profiles import DEFAULT_PROFILE
-from bot.render.blocks import context, header, section
+from bot.render.blocks import Block, context, header, section
 from bot.render.layout import pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import code, date_token, escape_truncated, mention_or_text, one_line, plural
@@ -20,8 +20,10 @@ from bot.render.status import instance_look
 
 TARGET_LIMIT = 160
 REASON_LIMIT = 200
-WATCHES_BUDGET = 7000
+WATCHES_BUDGET = 6000
 MAX_WATCH_SECTIONS = 12
+MUTES_BUDGET = 2500
+MAX_MUTE_SECTIONS = 2
 
 _EVENT_WORDS = {"failure": "fails", "running-exception": "runs into an exception", "success": "succeeds"}
 # Why a subscription broke, in words a channel member can act on (Slack's permanent errors).
@@ -51,6 +53,32 @@ class SubscriptionLike(Protocol):
     def state(self) -> str: ...
     @property
     def broken_reason(self) -> str | None: ...
+
+
+class MuteLike(Protocol):
+    """What the renderers read of a mute (the store's mute record fits as it is)."""
+
+    @property
+    def job_name(self) -> str: ...
+    @property
+    def profile(self) -> str: ...
+    @property
+    def until_at(self) -> int | None: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def suppressed(self) -> int: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class MuteView:
+    """A mute as the renderers show it: `until_at` epoch ms (None: until unmuted)."""
+
+    job_name: str
+    until_at: int | None = None
+    created_by: str = ""
+    suppressed: int = 0
+    profile: str = DEFAULT_PROFILE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,9 +133,30 @@ def watch_line(sub: SubscriptionLike) -> str:
     return "• " + " · ".join(parts)
 
 
-def render_watches(subscriptions: Sequence[SubscriptionLike], *, profile: str | None = None) -> Message:
-    """This channel's subscriptions with their state (active, or broken and why); a hint when there are none.
-    `profile`: they are the subscriptions of that profile only (`/dlf watches --profile NAME`)."""
+def mute_line(mute: MuteLike, *, now_ms: int) -> str:
+    """One mute: which job, until when (or that it ended), who muted it, how many failures it held back."""
+    job = code(mute.job_name, TARGET_LIMIT)
+    by = f" by {mention_or_text(f'<@{mute.created_by}>', 60)}" if mute.created_by else ""
+    held = f" · {plural(mute.suppressed, 'failure')} held back" if mute.suppressed else ""
+    profile = f" · profile {code(mute.profile, 60)}" if mute.profile and mute.profile != DEFAULT_PROFILE else ""
+    if mute.until_at is None:
+        return f"• :mute: {job} muted until `/dlf unmute`{by}{held}{profile}"
+    if now_ms < mute.until_at:
+        return f"• :mute: {job} muted until {date_token(mute.until_at)}{by}{held}{profile}"
+    return f"• :speaker: {job}: mute ended {date_token(mute.until_at)}{by}{held}{profile} — alerts are posted again"
+
+
+def render_watches(
+    subscriptions: Sequence[SubscriptionLike],
+    mutes: Sequence[MuteLike] = (),
+    *,
+    now_ms: int = 0,
+    profile: str | None = None,
+) -> Message:
+    """This channel's subscriptions with their state (active, or broken and why), then its mutes and when they end
+    (`now_ms` tells ended ones apart); a hint when there are no subscriptions. `profile`: they are the subscriptions
+    (and mutes) of that profile only (`/dlf watches --profile NAME`)."""
+    mute_sections = _mute_sections(mutes, now_ms=now_ms)
     if not subscriptions and profile is not None:
         line = (
             f":eyes: This channel watches no DLF job of profile {code(profile, 60)}. "
@@ -115,14 +164,15 @@ def render_watches(subscriptions: Sequence[SubscriptionLike], *, profile: str | 
             "there fails; `/dlf watches` lists every profile's subscriptions."
         )
         return Message(
-            text=f"This channel watches no DLF job of profile {one_line(profile, 60)}.", blocks=[section(line)]
+            text=f"This channel watches no DLF job of profile {one_line(profile, 60)}.",
+            blocks=[section(line), *mute_sections],
         )
     if not subscriptions:
         line = (
             ":eyes: This channel watches no DLF job yet. `/dlf watch job_batch` alerts it when an instance of "
             "`job_batch` fails; `/dlf watch 'etl_*'` covers every job matching a pattern."
         )
-        return Message(text="This channel watches no DLF job yet.", blocks=[section(line)])
+        return Message(text="This channel watches no DLF job yet.", blocks=[section(line), *mute_sections])
     broken = sum(1 for sub in subscriptions if sub.state == "broken")
     of_profile = f" of profile {one_line(profile, 60)}" if profile is not None else ""
     title = f":eyes: This channel's DLF watches{of_profile} ({len(subscriptions):,})"
@@ -136,9 +186,22 @@ def render_watches(subscriptions: Sequence[SubscriptionLike], *, profile: str | 
     )
     if broken:
         blocks.append(context(f"{plural(broken, 'subscription')} broken: fix the cause, then `/dlf watch` it again."))
+    blocks.extend(mute_sections)
     text = f"This channel has {plural(len(subscriptions), 'DLF subscription')}{of_profile}"
     text += f" ({broken:,} broken)" if broken else ""
+    muted = sum(1 for mute in mutes if mute.until_at is None or now_ms < mute.until_at)
+    text += f", {plural(muted, 'job')} muted" if muted else ""
     return Message(text=text, blocks=blocks)
+
+
+def _mute_sections(mutes: Sequence[MuteLike], *, now_ms: int) -> list[Block]:
+    if not mutes:
+        return []
+    lines = [mute_line(mute, now_ms=now_ms) for mute in mutes]
+    packed = pack_lines(
+        lines, heading="*Muted here*", budget=MUTES_BUDGET, max_sections=MAX_MUTE_SECTIONS, noun="mutes"
+    )
+    return [*(section(text) for text in packed), context("`/dlf unmute job` posts a muted job's alerts again.")]
 
 
 def render_subscribed(
@@ -214,11 +277,14 @@ def render_unsubscribed(
 
 
 __all__ = [
+    "MuteLike",
+    "MuteView",
     "SubscriptionLike",
     "SubscriptionView",
     "render_follow_ended",
     "render_subscribed",
     "render_unsubscribed",
+    "mute_line",
     "render_watches",
     "watch_line",
 ]

@@ -24,7 +24,7 @@ from bot.profiles import DEFAULT_PROFILE
 from bot.services.outcomes import DatabaseUnavailable, Refused
 from bot.store import Store, Subscription
 from bot.store.engine import COMMAND_LOCK_WAIT_S
-from bot.store.records import watch_repairs_channel
+from bot.store.records import Mute, watch_repairs_channel
 from bot.watcher.outbox import REQUEUE_ON_REPAIR
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,13 @@ class UnwatchResult:
 
 @dataclass(frozen=True)
 class ChannelWatches:
-    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why); `profile`: the one
-    profile they were listed for (`--profile`), None for every profile."""
+    """`/dlf watches`: the channel's subscriptions, whatever their state (broken ones say why), and its mutes (ended
+    ones too, to say so) as of `now_ms`; `profile`: the one profile they were listed for (`--profile`), None for
+    every profile."""
 
     subscriptions: Sequence[Subscription]
+    mutes: Sequence[Mute] = ()
+    now_ms: int = 0
     profile: str | None = None
 
 
@@ -136,12 +139,12 @@ class SubscriptionService:
         if isinstance(command, UnwatchCommand):
             return await self.unwatch(command, channel_id=channel_id, user_id=user_id)
         if command.profile is None:
-            return ChannelWatches(subscriptions=await self.watches(channel_id))
+            return await self.channel_watches(channel_id)
         try:
             profile = self._profile(command.profile)
         except CommandError as err:
             return Refused(command_error=err)
-        return ChannelWatches(subscriptions=await self.watches(channel_id, profile=profile), profile=profile)
+        return await self.channel_watches(channel_id, profile=profile)
 
     async def watch(
         self, command: WatchCommand, *, channel_id: str, user_id: str, team_id: str | None = None
@@ -200,6 +203,7 @@ class SubscriptionService:
                         "mention": mention,
                         "created": created,
                     },
+                    outcome="ok",
                 )
         return WatchResult(subscription=subscription, already=unchanged, previous=before, resumed=resumed)
 
@@ -220,6 +224,7 @@ class SubscriptionService:
                     channel=channel_id,
                     target=command.target,
                     details={"profile": profile, "instance_id": command.instance_id},
+                    outcome="ok",
                 )
         return UnwatchResult(
             target=command.target,
@@ -227,6 +232,46 @@ class SubscriptionService:
             instance_id=command.instance_id,
             removed=removed,
         )
+
+    async def unwatch_own(self, subscription_id: int, *, user_id: str) -> bool:
+        """Unwatch from App Home: remove subscription `subscription_id` if `user_id` created it (Home lists only
+        theirs, so anything else is a forged or stale value: refused and audited). True when it was removed."""
+        async with self._store.transaction(lock_wait_s=self._lock_wait_s) as tx:
+            sub = await tx.subscriptions.get(subscription_id)
+            if sub is None or sub.created_by != user_id:
+                await tx.audit.record(
+                    actor=user_id,
+                    action="unwatch",
+                    channel=sub.channel if sub is not None else None,
+                    target=sub.target if sub is not None else None,
+                    details={"via": "home", "subscription_id": subscription_id, "reason": _not_theirs(sub)},
+                    outcome="refused",
+                )
+                return False
+            removed = await tx.subscriptions.unsubscribe(
+                channel=sub.channel, profile=sub.profile, target=sub.target, instance_id=sub.instance_id
+            )
+            if removed:
+                await tx.audit.record(
+                    actor=user_id,
+                    action="unwatch",
+                    channel=sub.channel,
+                    target=sub.target,
+                    details={"via": "home", "profile": sub.profile, "instance_id": sub.instance_id},
+                    outcome="ok",
+                )
+            return removed
+
+    async def channel_watches(self, channel_id: str, *, profile: str | None = None) -> ChannelWatches:
+        """The channel's subscriptions and mutes (of `profile` only, when given), read together."""
+        async with self._store.transaction(read_only=True, lock_wait_s=self._lock_wait_s) as tx:
+            subscriptions = await tx.subscriptions.list_for_channel(channel_id)
+            mutes = await tx.mutes.in_channel(channel_id)
+            now = tx.now
+        if profile is not None:
+            subscriptions = [sub for sub in subscriptions if sub.profile == profile]
+            mutes = [mute for mute in mutes if mute.profile == profile]
+        return ChannelWatches(subscriptions=subscriptions, mutes=mutes, now_ms=now, profile=profile)
 
     async def watches(self, channel_id: str, *, profile: str | None = None) -> Sequence[Subscription]:
         """The channel's subscriptions (of `profile` only, when given), whatever their state."""
@@ -261,6 +306,10 @@ class SubscriptionService:
             )
             return Refused(dlf_error=err, job=job, instance_id=instance_id)
         return None
+
+
+def _not_theirs(sub: Subscription | None) -> str:
+    return "no such subscription" if sub is None else "created by someone else"
 
 
 def _same(before: Subscription, after: Subscription) -> bool:

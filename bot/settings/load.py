@@ -14,10 +14,14 @@ from pydantic import ValidationError
 from bot.errors import ConfigError
 from bot.settings.dlf_profile import DlfProfile
 from bot.settings.model import NOTHING, Needs, Settings
+from bot.settings.operators import channel_operators, operator_ids
 
 _PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-_ENV_NAMES = {name.upper() for name in Settings.model_fields if name != "profiles"}
+# Settings only the config file gives (never read from the environment).
+_FILE_FIELDS = frozenset({"profiles", "file_operators", "channel_operators"})
+_FILE_KEYS = frozenset({"profiles", "operators", "channels"})
+_ENV_NAMES = {name.upper() for name in Settings.model_fields if name not in _FILE_FIELDS}
 
 
 def load_settings(
@@ -38,8 +42,8 @@ def load_settings(
 
     problems: list[str] = []
     if values.get("dlf_bot_config"):
-        profiles, file_problems = _read_profiles(Path(values["dlf_bot_config"]))
-        values["profiles"] = profiles
+        file_values, file_problems = _read_config_file(Path(values["dlf_bot_config"]))
+        values.update(file_values)
         problems.extend(file_problems)
     try:
         settings = Settings(**values)
@@ -63,7 +67,8 @@ def load_settings(
     return settings
 
 
-def _read_profiles(path: Path) -> tuple[dict[str, DlfProfile], list[str]]:
+def _read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The file's settings by field name (`profiles`, `file_operators`, `channel_operators`) and its problems."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -74,9 +79,21 @@ def _read_profiles(path: Path) -> tuple[dict[str, DlfProfile], list[str]]:
         return {}, [f"DLF_BOT_CONFIG: {path} is not valid YAML{where}"]
     if document is None:
         return {}, []
-    if not isinstance(document, dict) or set(document) - {"profiles"}:
-        return {}, [f"DLF_BOT_CONFIG: {path} must hold one mapping, `profiles:`, of profile name -> settings"]
-    entries = document.get("profiles") or {}
+    if not isinstance(document, dict) or set(document) - _FILE_KEYS:
+        return {}, [
+            f"DLF_BOT_CONFIG: {path} must hold one mapping of `profiles:` (profile name -> settings),"
+            " `operators:` (user or user-group ids) and `channels:` (channel id -> `operators:`), each optional"
+        ]
+    profiles, problems = _read_profiles(path, document.get("profiles"))
+    everywhere, wrong = operator_ids(document.get("operators"), where=f"`operators` in {path}")
+    problems.extend(wrong)
+    per_channel, wrong = channel_operators(document.get("channels"), source=f"in {path}")
+    problems.extend(wrong)
+    return {"profiles": profiles, "file_operators": everywhere, "channel_operators": per_channel}, problems
+
+
+def _read_profiles(path: Path, entries: Any) -> tuple[dict[str, DlfProfile], list[str]]:
+    entries = entries or {}
     if not isinstance(entries, dict):
         return {}, [f"DLF_BOT_CONFIG: `profiles` in {path} must map profile names to settings"]
     profiles: dict[str, DlfProfile] = {}

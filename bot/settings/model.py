@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from bot.errors import ConfigError
 from bot.profiles import DEFAULT_PROFILE
 from bot.settings.dlf_profile import ENV_PROFILE_NAMES, DlfProfile
+from bot.settings.operators import OperatorConfig, operator_ids
 from bot.store.url import DEFAULT_DATABASE_URL, parse_database_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -82,7 +83,13 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=0, le=65535)
     dlf_bot_config: Path | None = None
 
+    # Who may rerun and stop (Slack user ids U…/W…, user-group ids S…), comma-separated, in every channel.
+    dlf_bot_operators: tuple[str, ...] = ()
+
     profiles: dict[str, DlfProfile] = Field(default_factory=dict, description="from the YAML file, by name")
+    # From the YAML file: `operators:` (every channel) and `channels: {C…: {operators: [...]}}` (added there).
+    file_operators: tuple[str, ...] = ()
+    channel_operators: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -127,6 +134,16 @@ class Settings(BaseSettings):
             raise ValueError(str(exc).removeprefix("DATABASE_URL").lstrip(": ")) from None
         return value
 
+    @field_validator("dlf_bot_operators", mode="before")
+    @classmethod
+    def _operators(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        ids, problems = operator_ids(value, where="")
+        if problems:
+            raise ValueError("; ".join(problems) + " (write ids comma-separated, e.g. U0123ABCD,S0456EFGH)")
+        return ids
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -154,6 +171,11 @@ class Settings(BaseSettings):
         found = {DEFAULT_PROFILE: default} if described or not self.profiles else {}
         found.update(self.profiles)
         return found
+
+    def operator_config(self) -> OperatorConfig:
+        """Who may rerun and stop: `DLF_BOT_OPERATORS` and the file's `operators:` everywhere, plus each channel's."""
+        everywhere = tuple(dict.fromkeys((*self.dlf_bot_operators, *self.file_operators)))
+        return OperatorConfig(everywhere=everywhere, per_channel=dict(self.channel_operators))
 
     def problems(self, needs: Needs) -> list[str]:
         """Everything missing for `needs` (cross-field rules the field validators cannot see)."""

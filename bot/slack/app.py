@@ -8,6 +8,7 @@ request.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,9 +16,22 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render.actions import INSTANCE_REFRESH, INSTANCE_SHARE
+from bot.render.actions import (
+    AUDIT_PAGE,
+    HOME_OPEN,
+    HOME_REFRESH,
+    HOME_UNWATCH,
+    INSTANCE_REFRESH,
+    INSTANCE_SHARE,
+    INSTANCES_OPEN,
+    INSTANCES_PAGE,
+)
+from bot.services.audit import AuditService
+from bot.services.home import HomeService
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.mentions import MentionResolver
+from bot.services.operators import Operators
 from bot.slack.directory import SlackDirectory
 from bot.slack.handlers import Listeners, SubscriptionCommands
 from bot.slack.metrics import SlackMetrics
@@ -29,10 +43,11 @@ BOLT_LOGGER = "bot.slack.bolt"
 
 @dataclass(frozen=True)
 class ListenerSpec:
-    """One row of the listener table: what Slack sends (`kind` + `match`) and which `Listeners` method answers."""
+    """One row of the listener table: what Slack sends (`kind` + `match`, an exact id or a pattern of them) and
+    which `Listeners` method answers."""
 
     kind: Literal["command", "action", "event"]
-    match: str
+    match: str | re.Pattern[str]
     method: str
 
 
@@ -40,6 +55,13 @@ LISTENERS: tuple[ListenerSpec, ...] = (
     ListenerSpec("command", COMMAND, "on_dlf_command"),
     ListenerSpec("action", INSTANCE_REFRESH, "on_instance_refresh"),
     ListenerSpec("action", INSTANCE_SHARE, "on_instance_share"),
+    ListenerSpec("action", INSTANCES_OPEN, "on_instances_open"),
+    ListenerSpec("action", AUDIT_PAGE, "on_audit_page"),
+    ListenerSpec("action", HOME_REFRESH, "on_home_refresh"),
+    ListenerSpec("action", HOME_OPEN, "on_home_open"),
+    ListenerSpec("action", HOME_UNWATCH, "on_home_unwatch"),
+    # Newer and Older sit in one actions block, where action ids must differ.
+    ListenerSpec("action", re.compile(rf"^{re.escape(INSTANCES_PAGE)}\.(newer|older)$"), "on_instances_page"),
     ListenerSpec("event", "app_mention", "on_app_mention"),
     ListenerSpec("event", "app_home_opened", "on_app_home_opened"),
 )
@@ -53,16 +75,20 @@ class AppDeps:
     `signing_secret` None means Socket Mode (Slack's requests arrive over the socket, unsigned). `ledger` (the
     store's request keys) makes each request handled once though Slack delivers it twice. `mentions` turns a
     `--mention @handle` typed as text into a mention token (by default through `client`: usergroups.list,
-    users.list).
+    users.list). `operators` says who may rerun, stop and read the audit (None: nobody is configured).
     """
 
     client: AsyncWebClient
     signing_secret: str | None
     instances: InstanceService
     subscriptions: SubscriptionCommands | None = None
+    instance_lists: InstanceListService | None = None
+    audit: AuditService | None = None
+    home: HomeService | None = None
     metrics: SlackMetrics | None = None
     ledger: RequestLedger | None = None
     mentions: MentionResolver | None = None  # None: one reading Slack's directory with `client`
+    operators: Operators | None = None
 
 
 class _ClientTokenNoticeFilter(logging.Filter):
@@ -98,12 +124,16 @@ def build_app(deps: AppDeps) -> AsyncApp:
         instances=deps.instances,
         mentions=deps.mentions or MentionResolver(directory=SlackDirectory(deps.client)),
         subscriptions=deps.subscriptions,
+        instance_lists=deps.instance_lists,
+        audit=deps.audit,
+        home=deps.home,
         metrics=deps.metrics,
         ledger=deps.ledger,
     )
     for spec in LISTENERS:
         function = getattr(listeners, spec.method)
         if spec.kind == "command":
+            assert isinstance(spec.match, str)
             app.command(spec.match)(function)
         elif spec.kind == "action":
             app.action(spec.match)(function)

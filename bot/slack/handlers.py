@@ -25,9 +25,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
 from bot.commands import (
+    AuditCommand,
     Command,
     HelpCommand,
     InstanceCommand,
+    InstancesCommand,
     UnwatchCommand,
     WatchCommand,
     WatchesCommand,
@@ -38,16 +40,22 @@ from bot.commands import (
     profile_name,
     validate_job_name,
 )
+from bot.commands.model import INSTANCE_STATUS_FILTERS
+from bot.commands.names import INT64_MAX
+from bot.commands.parse import INSTANCES_SINCE_BOUNDS
 from bot.errors import CommandError
-from bot.render.actions import InstanceRef, decode_instance_ref
+from bot.render.actions import InstanceRef, ListPageRef, decode_instance_ref, decode_list_page
 from bot.render.errors import render_command_error, render_crash
 from bot.render.help import render_help
 from bot.render.home import render_home
 from bot.render.message import Message
+from bot.services.audit import AuditQuery, AuditService
+from bot.services.home import HomeService
+from bot.services.instance_list import InstanceListQuery, InstanceListService, InstancesListed
 from bot.services.instances import InstanceService, InstanceShown
 from bot.services.mentions import MentionResolver, Unresolved
 from bot.services.subscriptions import SubscriptionOutcome
-from bot.slack.answers import instance_message, subscription_message
+from bot.slack.answers import audit_message, instance_list_message, instance_message, subscription_message
 from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
 from bot.slack.once import REQUEST_KEY_WAIT_S, FirstDelivery, RequestLedger, event_key, retry_num
@@ -78,6 +86,8 @@ class SubscriptionCommands(Protocol):
         team_id: str | None,
     ) -> SubscriptionOutcome: ...
 
+    async def unwatch_own(self, subscription_id: int, *, user_id: str) -> bool: ...
+
 
 class Listeners:
     """The bot's Slack listeners, bound to the services they call.
@@ -92,6 +102,9 @@ class Listeners:
         instances: InstanceService,
         mentions: MentionResolver,
         subscriptions: SubscriptionCommands | None = None,
+        instance_lists: InstanceListService | None = None,
+        audit: AuditService | None = None,
+        home: HomeService | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
         respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
@@ -100,6 +113,9 @@ class Listeners:
         self._instances = instances
         self._mentions = mentions
         self._subscriptions = subscriptions
+        self._instance_lists = instance_lists
+        self._audit = audit
+        self._home = home
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
         self._first_delivery = FirstDelivery(ledger=ledger, metrics=metrics, wait_s=request_key_wait_s)
@@ -206,6 +222,78 @@ class Listeners:
         if await self._replies.send(respond, card, response_type="in_channel", replace_original=False):
             await delete_original(respond)
 
+    async def on_instances_open(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Open, beside a row of `/dlf instances`: that instance's card, privately, below the list."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        async with self._crash_guard(body, respond):
+            ref = _checked_instance_ref(body)
+            if ref is None:
+                self._count_action("instances_open", "bad_value")
+                await self._replies.send(
+                    respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+                )
+                return
+            outcome = await self._instances.show(job=ref.job, instance_id=ref.instance_id, profile=ref.profile)
+            self._count_action("instances_open", "ok" if isinstance(outcome, InstanceShown) else "error")
+            await self._replies.send(
+                respond, instance_message(outcome), response_type="ephemeral", replace_original=False
+            )
+
+    async def on_instances_page(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Newer / Older under `/dlf instances`: the list's other page, in place of the page shown."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        async with self._crash_guard(body, respond):
+            query = _checked_list_query(body)
+            if query is None or self._instance_lists is None:
+                self._count_action("instances_page", "bad_value")
+                await self._replies.send(
+                    respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+                )
+                return
+            outcome = await self._instance_lists.list(query)
+            ok = isinstance(outcome, InstancesListed)
+            self._count_action("instances_page", "ok" if ok else "error")
+            private = bool((body.get("container") or {}).get("is_ephemeral"))
+            if ok and private:
+                await self._replies.send(respond, instance_list_message(outcome), replace_original=True)
+            else:
+                await self._replies.send(
+                    respond, instance_list_message(outcome), response_type="ephemeral", replace_original=False
+                )
+
+    async def on_audit_page(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        """Older under `/dlf audit`: the next page, for an operator of the channel the click came from."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        async with self._crash_guard(body, respond):
+            query = _checked_audit_query(body)
+            if query is None or self._audit is None:
+                self._count_action("audit_page", "bad_value")
+                await self._replies.send(
+                    respond, _line(messages.bad_button()), response_type="ephemeral", replace_original=False
+                )
+                return
+            # The channel and the user are Slack's (the signed payload's), never the button value's.
+            channel = str((body.get("channel") or {}).get("id") or "")
+            user = str((body.get("user") or {}).get("id") or "")
+            outcome = await self._audit.show(query, user=user, channel=channel)
+            self._count_action("audit_page", "ok")
+            private = bool((body.get("container") or {}).get("is_ephemeral"))
+            await self._replies.send(
+                respond, audit_message(outcome), response_type="ephemeral", replace_original=private
+            )
+
     # ------------------------------------------------------------------ events
     async def on_app_mention(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
@@ -244,12 +332,50 @@ class Listeners:
     async def on_app_home_opened(
         self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        """The App Home tab shows what the bot can do."""
+        """The App Home tab: the open incidents of the user's channels, their subscriptions, what the bot can do."""
         if event.get("tab") != "home" or not event.get("user"):
             return
         if not await self._first_delivery(event_key(body), kind="event", retry=retry_num(request)):
             return
-        await client.views_publish(user_id=event["user"], view=render_home())
+        await self._publish_home(client, str(event["user"]))
+
+    async def on_home_refresh(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """Refresh on the Home tab: read it again for the user who clicked (Slack's, not the button's, user)."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        user = str((body.get("user") or {}).get("id") or "")
+        if _SLACK_USER_ID.fullmatch(user):
+            self._count_action("home_refresh", "ok")
+            await self._publish_home(client, user)
+
+    async def on_home_unwatch(
+        self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        """Unwatch on the Home tab: remove one of the clicking user's own subscriptions, then show the Home again."""
+        await ack()
+        if not await self._first_delivery(context.get(REPLAY_KEY), kind="click"):
+            return
+        user = str((body.get("user") or {}).get("id") or "")
+        value = _button_value(body)
+        if not _SLACK_USER_ID.fullmatch(user) or self._subscriptions is None:
+            return
+        if not re.fullmatch(r"[1-9][0-9]{0,17}", value):
+            self._count_action("home_unwatch", "bad_value")
+        else:
+            removed = await self._subscriptions.unwatch_own(int(value), user_id=user)
+            self._count_action("home_unwatch", "ok" if removed else "refused")
+        await self._publish_home(client, user)
+
+    async def on_home_open(self, ack: AsyncAck) -> None:
+        """Open channel on the Home tab is a link Slack opens itself; its click is reported and only acknowledged."""
+        await ack()
+
+    async def _publish_home(self, client: AsyncWebClient, user: str) -> None:
+        view = await self._home.view(user) if self._home is not None else None
+        await client.views_publish(user_id=user, view=render_home(view))
 
     # ------------------------------------------------------------------ errors
     async def on_unhandled_error(
@@ -312,6 +438,19 @@ class Listeners:
         if isinstance(parsed, InstanceCommand):
             shown = await self._instances.show(job=parsed.job, instance_id=parsed.instance_id, profile=parsed.profile)
             return instance_message(shown, shareable=not in_channel), isinstance(shown, InstanceShown)
+        if isinstance(parsed, InstancesCommand):
+            if self._instance_lists is None:
+                return _line(messages.not_available("instances")), False
+            listed = await self._instance_lists.list(self._instance_lists.query(parsed))
+            return instance_list_message(listed), isinstance(listed, InstancesListed)
+        if isinstance(parsed, AuditCommand):
+            if self._audit is None:
+                return _line(messages.not_available("audit")), False
+            if in_channel:
+                # A mention's answer is posted where everyone sees it; the audit is for operators' eyes.
+                return _line(messages.audit_only_privately()), False
+            audited = await self._audit.show(self._audit.query(parsed), user=user_id, channel=channel_id)
+            return audit_message(audited), True
         if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
             return _line(messages.not_active_yet("watch --escalate")), False
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
@@ -379,6 +518,63 @@ def _instance_ref(body: dict[str, Any]) -> InstanceRef | None:
     except (ValueError, CommandError):
         return None
     return ref
+
+
+def _button_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or []
+    return str((actions[0] or {}).get("value") or "") if actions and isinstance(actions[0], dict) else ""
+
+
+def _checked_instance_ref(body: dict[str, Any]) -> InstanceRef | None:
+    """The instance a button names, checked as a typed `/dlf instance` is (job name rules, id range); None when the
+    value is not one of ours or names what the parser would refuse."""
+    try:
+        ref = decode_instance_ref(_button_value(body))
+        validate_job_name(ref.job)
+    except (ValueError, CommandError):
+        return None
+    if not 1 <= ref.instance_id <= INT64_MAX:
+        return None
+    return ref
+
+
+def _checked_list_query(body: dict[str, Any]) -> InstanceListQuery | None:
+    """The page of `/dlf instances` a button asks for, checked as the typed command is (job name, status filter,
+    a window DLF accepts); None otherwise."""
+    try:
+        ref: ListPageRef = decode_list_page(_button_value(body))
+        if ref.job is None:
+            return None
+        validate_job_name(ref.job, subcommand="instances")
+    except (ValueError, CommandError):
+        return None
+    if ref.status is not None and ref.status not in INSTANCE_STATUS_FILTERS:
+        return None
+    longest_ms = INSTANCES_SINCE_BOUNDS[1] * 1000
+    if ref.until_ms is None or not 0 <= ref.until_ms - ref.since_ms <= longest_ms:
+        return None
+    return InstanceListQuery(
+        job=ref.job,
+        status=ref.status,
+        since_ms=ref.since_ms,
+        until_ms=ref.until_ms,
+        page=ref.page,
+        profile=ref.profile,
+        since_midnight=ref.since_midnight,
+    )
+
+
+def _checked_audit_query(body: dict[str, Any]) -> AuditQuery | None:
+    """The page of `/dlf audit` a button asks for, checked as the typed command is; None otherwise."""
+    try:
+        ref = decode_list_page(_button_value(body))
+        if ref.job is not None:
+            validate_job_name(ref.job, subcommand="audit")
+    except (ValueError, CommandError):
+        return None
+    if ref.before_id is None or ref.before_id < 1 or ref.until_ms is not None or ref.status is not None:
+        return None
+    return AuditQuery(job=ref.job, since_ms=ref.since_ms, before_id=ref.before_id, page=ref.page)
 
 
 __all__ = ["Listeners", "RequestLedger", "SubscriptionCommands"]

@@ -263,6 +263,13 @@ class Subscriptions:
         )
         return [_to_record(r) for r in rows.mappings()]
 
+    async def list_created_by(self, user: str, *, limit: int = 200) -> list[Subscription]:
+        """The subscriptions `user` created (App Home), in every channel, at most `limit`, oldest first."""
+        rows = await self._conn.execute(
+            select(subscriptions).where(subscriptions.c.created_by == user).order_by(subscriptions.c.id).limit(limit)
+        )
+        return [_to_record(r) for r in rows.mappings()]
+
     async def list_active(self, profile: str | None = None) -> list[Subscription]:
         """Active subscriptions (of one profile, or all), oldest first."""
         query = select(subscriptions).where(subscriptions.c.state == "active").order_by(subscriptions.c.id)

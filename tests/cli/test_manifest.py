@@ -49,4 +49,6 @@ def test_manifest_declares_what_the_listeners_need(manifest: dict) -> None:
     assert {"chat:write.public", "channels:join"} <= scopes
     # `--mention @oncall` typed as text is looked up in usergroups.list and users.list.
     assert {"usergroups:read", "users:read"} <= scopes
+    # Operators named by user group (S…): their members come from usergroups.users.list.
+    assert "usergroups:read" in scopes
     assert manifest["settings"]["socket_mode_enabled"] is True

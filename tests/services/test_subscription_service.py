@@ -75,6 +75,7 @@ async def test_watching_a_job_dlf_knows_subscribes_and_audits(setup: Setup) -> N
         "T1",
     )
     assert (entry.actor, entry.action, entry.channel, entry.target) == ("U1", "watch", "C1", "job_batch")
+    assert entry.outcome == "ok"
 
 
 async def test_watching_a_job_dlf_does_not_know_is_refused_with_the_reason_and_saves_nothing(setup: Setup) -> None:
@@ -144,7 +145,7 @@ async def test_unwatch_removes_and_audits_and_unwatching_again_changes_nothing(s
     assert "was not watching" in text_of(again)
     assert [s.target for s in await setup.service.watches("C1")] == ["etl_*"]
     async with setup.store.transaction() as tx:
-        assert [(e.actor, e.action) for e in await tx.audit.recent()][0] == ("U2", "unwatch")
+        assert [(e.actor, e.action, e.outcome) for e in await tx.audit.recent()][0] == ("U2", "unwatch", "ok")
 
 
 async def test_watches_lists_the_channels_subscriptions_with_broken_ones_explained(setup: Setup) -> None:

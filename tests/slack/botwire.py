@@ -19,7 +19,11 @@ from slack_sdk.signature import SignatureVerifier
 from bot.dlf.auth import AkSk
 from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
+from bot.services.audit import AuditService
+from bot.services.home import HomeService
+from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
+from bot.services.operators import Operators
 from bot.services.request_ledger import StoreRequestLedger
 from bot.services.subscriptions import SubscriptionService
 from bot.slack import AppDeps, SlackMetrics, build_app, build_web_app, build_web_client, serve_http
@@ -191,31 +195,39 @@ async def running_bot(
     sk: str = SANDBOX_CREDENTIALS.sk,
     database_url: str | None = None,
     instances: Any = None,
+    operators: Operators | None = None,
 ) -> AsyncIterator[BotUnderTest]:
     """The bot serving HTTP on a free loopback port, its DLF client pointed at `sandbox` (with secret key `sk`).
 
     `database_url` adds the subscription service and the request ledger on a real store; `instances` replaces the
     DLF client behind the instance service (an object with `get_instance`, for failures the sandbox cannot produce).
+    `operators` says who may rerun, stop and read the audit (with `database_url`, the audit service uses it).
     """
     registry = CollectorRegistry()
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(dlf_client(sandbox.url, sk=sk))
         clients = {"default": instances or client}
-        subscriptions, ledger = None, None
+        subscriptions, ledger, audit, home = None, None, None, None
         if database_url is not None:
             store = await Store.open(database_url)
             stack.push_async_callback(store.aclose)
             subscriptions = SubscriptionService(store=store, clients={"default": client})
             ledger = StoreRequestLedger(store=store)
+            audit = AuditService(store=store, operators=operators)
+            home = HomeService(store=store)
         assert fake.base_url is not None
         app = build_app(
             AppDeps(
                 client=build_web_client(token=BOT_TOKEN, base_url=fake.base_url),
                 signing_secret=SIGNING_SECRET,
                 instances=InstanceService(clients=clients, clock=lambda: int(time.time() * 1000)),
+                instance_lists=InstanceListService(clients={"default": client}, clock=lambda: int(time.time() * 1000)),
                 subscriptions=subscriptions,
                 metrics=SlackMetrics(registry=registry),
                 ledger=ledger,
+                audit=audit,
+                home=home,
+                operators=operators,
             )
         )
         port = await stack.enter_async_context(
