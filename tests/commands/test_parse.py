@@ -9,8 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.commands import (
+    AuditCommand,
     HelpCommand,
     InstanceCommand,
+    InstancesCommand,
+    MuteCommand,
+    UnmuteCommand,
     UnwatchCommand,
     WatchCommand,
     WatchesCommand,
@@ -308,7 +312,18 @@ def test_any_text_gives_a_command_or_a_command_error(text: str) -> None:
     except CommandError as err:
         assert err.message and err.usage
     else:
-        assert isinstance(result, HelpCommand | InstanceCommand | WatchCommand | UnwatchCommand | WatchesCommand)
+        assert isinstance(
+            result,
+            HelpCommand
+            | InstanceCommand
+            | InstancesCommand
+            | WatchCommand
+            | UnwatchCommand
+            | WatchesCommand
+            | MuteCommand
+            | UnmuteCommand
+            | AuditCommand,
+        )
 
 
 @settings(max_examples=400, deadline=None)
