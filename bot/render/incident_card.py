@@ -67,6 +67,7 @@ class IncidentView:
     error_message: str | None = None  # DLF's errorMessage from the list row (shown with details_error)
     # The stored incident, for the card's actions and timings (None: a preview, drawn without actions).
     incident_id: int | None = None
+    card_key: str | None = None  # the card's outbox key: its buttons name the incident by it (None: no buttons)
     opened_at: int | None = None  # ms
     acknowledged_at: int | None = None  # ms: "acknowledged after 4 min"
     resolved_at: int | None = None  # ms: "recovered after 42 min"
