@@ -22,11 +22,12 @@ check: install
 	$(BIN)/ruff check bot tests bench dlf_sandbox slack_fake
 	$(BIN)/ruff format --check bot tests bench dlf_sandbox slack_fake
 
-# The whole suite: everything but the drills and crash tests on both CPUs (pytest-xdist; each worker has its own
-# databases and ports), then those one at a time — they count what reached Slack against real time.
+# The whole suite on both CPUs (pytest-xdist; each worker has its own databases, ports and processes): first
+# everything but the drills and crash tests, then those — they drive `dlf-bot run` and mostly wait on real time
+# (a minute of Slack faults, TTLs after a SIGKILL), so two of them side by side halve the wait.
 test: install
 	$(BIN)/python -m pytest -q -n 2 -m "not slow and not drill" --durations=10
-	$(BIN)/python -m pytest -q -m "slow or drill" --durations=10
+	$(BIN)/python -m pytest -q -n 2 -m "slow or drill" --durations=10
 
 bench: install
 	$(BIN)/python bench/watcher_poll.py
