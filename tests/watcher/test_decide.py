@@ -454,7 +454,13 @@ def test_store_changes_follow_the_intents() -> None:
     )
     assert decision.incident_changes == (
         IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=102),
-        IncidentOpened(channel="C1", job_name="job_b", instance_id=103, root_key="alert:default:C1:job_b:103:failure"),
+        IncidentOpened(
+            channel="C1",
+            job_name="job_b",
+            instance_id=103,
+            root_key="alert:default:C1:job_b:103:failure",
+            escalate_after_ms=15 * 60_000,  # DLF_ESCALATE_AFTER's default
+        ),
         IncidentResolved(channel="C1", job_name="job_b", instance_id=110, reason="later_success"),
     )
     # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
