@@ -137,7 +137,7 @@ def recovered_text(
         how = f"by {person(rerun_by)}'s rerun" if rerun_by else f"by a rerun of instance {instance_id}"
     else:
         how = f"by instance {instance_id}"
-    return ", ".join(parts) + " " + how
+    return ", ".join([*parts, how])
 
 
 def render_recovered(
