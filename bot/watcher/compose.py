@@ -35,9 +35,11 @@ from bot.incidents.outbox import (
 )
 from bot.incidents.view import incident_view
 from bot.render import alert as alert_render
+from bot.render import rerun_replies
 from bot.render.incident_card import STATE_RESOLVED, IncidentView
 from bot.watcher.inputs import InstanceKey
 from bot.watcher.intents import Alert, Digest, FollowOutcome, Intent, Recovery, RepeatFailure
+from bot.watcher.keys import held_back_key
 
 
 def compose(
@@ -139,7 +141,7 @@ def _repeat_rows(intent: RepeatFailure, *, now_ms: int) -> list[OutboxMessage]:
     )
     view = _repeat_view(intent, now_ms=now_ms)
     return [
-        *card_first(incident, view, card_queued=intent.card_queued, now_ms=now_ms, mentions=intent.mentions),
+        *_held_card(incident, view, card_queued=intent.card_queued, now_ms=now_ms, mentions=intent.mentions),
         thread_reply(incident, reply, key=intent.key, metadata=metadata),
         card_update(incident, view, key=intent.update_key, metadata=metadata, now_ms=now_ms, mentions=intent.mentions),
     ]
@@ -185,10 +187,27 @@ def _recovery_rows(intent: Recovery, *, now_ms: int, cards: Mapping[InstanceKey,
         muted_until=None,
     )
     return [
-        *card_first(incident, open_view, card_queued=intent.card_queued, now_ms=now_ms),
+        *_held_card(incident, open_view, card_queued=intent.card_queued, now_ms=now_ms),
         thread_reply(incident, reply, key=intent.key, metadata=metadata),
         card_update(incident, view, key=intent.update_key, metadata=metadata, now_ms=now_ms),
     ]
+
+
+def _held_card(
+    incident: IncidentRef, view: IncidentView, *, card_queued: bool, now_ms: int, mentions: Sequence[str] = ()
+) -> list[OutboxMessage]:
+    """A card a mute held back, posted now (`card_first`), with a note in its thread saying it was held back."""
+    rows = card_first(incident, view, card_queued=card_queued, now_ms=now_ms, mentions=mentions)
+    if rows:
+        note = rerun_replies.render_held_back(job_name=incident.job_name, failure_count=view.failure_count)
+        metadata = about(
+            profile=incident.profile,
+            job_name=incident.job_name,
+            instance_id=view.instance.instance_id,
+            event="held_back",
+        )
+        rows.append(thread_reply(incident, note, key=held_back_key(root_key=incident.card_key), metadata=metadata))
+    return rows
 
 
 def _follow_row(intent: FollowOutcome, *, now_ms: int) -> OutboxMessage:

@@ -12,6 +12,7 @@ cycle, yields the same keys, and the outbox's unique index turns the repeat into
     rerun:{root}:{seq}:progress   rerun:{root}:{seq}:progress:{done/total}   a rerun's progress reply, its edits
     rerun:{root}:{seq}:ended      update:{root}:rerun{seq}                    how rerun {seq} ended, the card redrawn
     escalation:{root}                                                         the escalation reminder (one per incident)
+    heldback:{root}                                                           "held back while muted", under a late card
 
 A rerun's success is the incident's resolution: `recovered:{root}`, whichever path (the rerun follower or the
 decision) sees it first — the outbox keeps one.
@@ -88,6 +89,11 @@ def rerun_end_keys(*, root_key: str, seq: int) -> tuple[str, str]:
     return bounded_key(f"rerun:{root_key}:{seq}:ended"), bounded_key(f"update:{root_key}:rerun{seq}")
 
 
+def held_back_key(*, root_key: str) -> str:
+    """The note under a card a mute held back and that is posted late."""
+    return bounded_key(f"heldback:{root_key}")
+
+
 def escalation_key(*, root_key: str) -> str:
     """The escalation reminder of an incident: one, ever."""
     return bounded_key(f"escalation:{root_key}")
@@ -95,6 +101,7 @@ def escalation_key(*, root_key: str) -> str:
 
 __all__ = [
     "escalation_key",
+    "held_back_key",
     "rerun_end_keys",
     "rerun_progress_keys",
     "MAX_KEY_LENGTH",

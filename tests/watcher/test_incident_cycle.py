@@ -125,11 +125,12 @@ async def test_when_a_mute_ends_by_time_the_next_failure_posts_the_card_first(cl
 
     (card,) = rig.top_level("C1")  # the held-back card, posted first, showing where the incident stands
     assert "failed 2 times in a row" in blocks_text(card)
-    (reply,) = rig.slack.thread("C1", card["ts"])
-    assert blocks_text(reply).startswith(f":repeat: Failed again: instance {second} of `job_a`")
+    held, reply = (blocks_text(m) for m in rig.slack.thread("C1", card["ts"]))
+    assert held == ":mute: This card was held back while `job_a` was muted here; 2 failures so far."
+    assert reply.startswith(f":repeat: Failed again: instance {second} of `job_a`")
     incident = await _only_incident(rig)
     assert incident.failure_count == 2
 
     # Posted once: the next cycle has nothing to say.
     await rig.cycle()
-    assert len(rig.slack.channel_messages("C1")) == 2
+    assert len(rig.slack.channel_messages("C1")) == 3
