@@ -3,7 +3,8 @@ mentioning the subscription's mention target.
 
 The delay is set when the incident opens (`escalate_at`: DLF_ESCALATE_AFTER, or the subscription's `--escalate`);
 acknowledging or resolving it first clears it (`try_acknowledge` / `try_resolve`). It is stored, so it survives
-restarts; each poll cycle (under the poll lease) sends what is due. `mark_escalated` lets one caller win, and the
+restarts; each poll cycle (under the poll lease) sends what is due. A job muted since its incident opened gets no
+reminder (taken, not sent: a mute holds back the job's messages). `mark_escalated` lets one caller win, and the
 reminder's outbox key is one per incident, so two cycles overlapping still send one.
 """
 
@@ -28,6 +29,9 @@ async def send_due_reminders(store: Store, profile: str) -> int:
         for incident in due:
             if not await tx.incidents.mark_escalated(incident.id):
                 continue
+            mute = await tx.mutes.get(channel=incident.channel, profile=incident.profile, job_name=incident.job_name)
+            if mute is not None and mute.active_at(tx.now):
+                continue  # muted since it opened: its reminder is held back like its other messages
             ref = IncidentRef(
                 channel=incident.channel,
                 profile=incident.profile,

@@ -68,7 +68,7 @@ from bot.watcher.poll_options import (
     time_windows,
     window_for,
 )
-from bot.watcher.reruns import RerunFollower, card_queued
+from bot.watcher.reruns import RerunFollower
 from bot.watcher.staging import Staged, complete, stage
 from bot.watcher.writer import CycleWriter, Progress
 
@@ -219,8 +219,9 @@ class ProfilePoller:
                 self.profile, statuses=TRACKED_STATUSES, since=now_ms - self.options.lookback_ms
             )
             failed = await tx.instances.lookup(self.profile, ((i.job_name, i.last_instance_id) for i in incidents))
-            # Cards still to post: only incidents whose card has no ts yet are looked up (few: queued or muted).
-            held = {i.root_key for i in incidents if i.root_ts is None and not await card_queued(tx, i)}
+            # Cards a mute held back: of the incidents whose card has no ts yet (queued, or never queued), one query.
+            unsent = [i.root_key for i in incidents if i.root_ts is None]
+            held = set(unsent) - await tx.outbox.existing_keys(unsent) if unsent else set()
         snapshot = _Snapshot(
             cursor=state.cursor if state else None, incidents=incidents, any_watching=any_watching, general=general
         )

@@ -91,3 +91,17 @@ async def test_escalate_off_never_reminds(clocked_rig: Rig) -> None:
     rig.advance(24 * 60 * MINUTE)
     await rig.cycle()
     assert _replies(rig) == []
+
+
+async def test_a_job_muted_since_its_incident_opened_gets_no_reminder(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    await _open_incident(rig)
+    async with rig.store.transaction() as tx:
+        await tx.mutes.mute(channel="C1", profile="default", job_name=JOB, until_at=tx.now + 60 * MINUTE, by="U0MUTE")
+
+    rig.advance(20 * MINUTE)
+    await rig.cycle()
+    rig.advance(60 * MINUTE)  # the mute is over; the reminder was due while it held: not sent late either
+    await rig.cycle()
+
+    assert _replies(rig) == []
