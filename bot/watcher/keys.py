@@ -11,6 +11,7 @@ cycle, yields the same keys, and the outbox's unique index turns the repeat into
     follow:{profile}:{channel}:{job}:{instance}[:{event}:run{start}]      a follow's outcome (or running exception)
     rerun:{root}:{seq}:progress   rerun:{root}:{seq}:progress:{done/total}   a rerun's progress reply, its edits
     rerun:{root}:{seq}:ended      update:{root}:rerun{seq}                    how rerun {seq} ended, the card redrawn
+    update:{root}:rerun{seq}:running                                          the card, when the cycle finds it running
     escalation:{root}                                                         the escalation reminder (one per incident)
     heldback:{root}                                                           "held back while muted", under a late card
 
@@ -94,6 +95,11 @@ def held_back_key(*, root_key: str) -> str:
     return bounded_key(f"heldback:{root_key}")
 
 
+def rerun_running_key(*, root_key: str, seq: int) -> str:
+    """The card redrawn when the cycle finds rerun `seq` running (DLF's acceptance was never recorded)."""
+    return bounded_key(f"update:{root_key}:rerun{seq}:running")
+
+
 def escalation_key(*, root_key: str) -> str:
     """The escalation reminder of an incident: one, ever."""
     return bounded_key(f"escalation:{root_key}")
@@ -104,6 +110,7 @@ __all__ = [
     "held_back_key",
     "rerun_end_keys",
     "rerun_progress_keys",
+    "rerun_running_key",
     "MAX_KEY_LENGTH",
     "alert_key",
     "bounded_key",

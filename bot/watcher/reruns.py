@@ -37,7 +37,7 @@ from bot.incidents.view import incident_view
 from bot.render import alert as alert_render
 from bot.render import rerun_replies
 from bot.store import Incident, Store, Transaction
-from bot.watcher.keys import recovery_keys, rerun_end_keys, rerun_progress_keys
+from bot.watcher.keys import recovery_keys, rerun_end_keys, rerun_progress_keys, rerun_running_key
 from bot.watcher.poll_options import DEFAULT_RERUN_START_WAIT_MS
 
 log = logging.getLogger(__name__)
@@ -168,15 +168,34 @@ class RerunFollower:
         )
         if todo.kind == NOT_STARTED:
             await tx.incidents.end_rerun(incident.id, seq=seq)
-            reply_key, _ = rerun_end_keys(root_key=incident.root_key, seq=seq)
+            reply_key, update_key = rerun_end_keys(root_key=incident.root_key, seq=seq)
             message = rerun_replies.render_rerun_not_started(
                 job_name=incident.job_name,
                 instance_id=instance.instance_id,
                 by=incident.rerun_by,
                 waited_ms=now - (incident.rerun_requested_at or now),
             )
-            return [*first, thread_reply(ref, message, key=reply_key, metadata=metadata)]
+            after = await tx.incidents.get(incident.id) or incident
+            return [
+                *first,
+                thread_reply(ref, message, key=reply_key, metadata=metadata),
+                card_update(
+                    ref, incident_view(after, instance, now_ms=now), key=update_key, metadata=metadata, now_ms=now
+                ),
+            ]
         rows = [*first, *await self._progress(tx, ref, incident, instance, metadata)]
+        if todo.started and todo.kind == PROGRESS:
+            # Found running by the cycle (its start was not recorded: a crash, a lost answer): the card says so.
+            running = await tx.incidents.get(incident.id) or incident
+            rows.append(
+                card_update(
+                    ref,
+                    incident_view(running, instance, now_ms=now),
+                    key=rerun_running_key(root_key=incident.root_key, seq=seq),
+                    metadata=metadata,
+                    now_ms=now,
+                )
+            )
         if todo.kind == PROGRESS:
             return rows
         await self._record_run(tx, instance)

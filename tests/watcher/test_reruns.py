@@ -171,6 +171,7 @@ async def test_a_rerun_left_requested_by_a_crash_is_found_running_by_the_cycle(c
     (progress,) = _thread(rig)
     assert progress.startswith(":arrows_counterclockwise: rerun: 0 of 3 nodes done")
     assert (await _incident(rig)).rerun_state == "running"
+    assert len(rig.slack.calls_to("chat.update")) == 1  # the card redrawn with the rerun running
 
 
 async def test_an_unknown_rerun_that_never_started_ends_with_a_reply(clocked_rig: Rig) -> None:
@@ -194,6 +195,7 @@ async def test_an_unknown_rerun_that_never_started_ends_with_a_reply(clocked_rig
     )
     after = await _incident(rig)
     assert (after.state, after.rerun_state) == ("open", None)
+    assert len(rig.slack.calls_to("chat.update")) == 1  # the card no longer shows a rerun
     await rig.cycle()
     assert len(_thread(rig)) == 1
 
