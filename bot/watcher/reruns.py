@@ -10,7 +10,8 @@ The actions side claims the rerun slot (state "requested"), asks DLF, and sets "
 - "requested" younger than `REQUESTED_GRACE_MS`: the actions side is still waiting for DLF — left alone.
 - "requested" older, or "unknown": DLF took it if the instance's run started after `rerun_run_start` (→ "running",
   followed from this cycle on); otherwise, `rerun_start_wait_ms` after it was asked for, it ends with a reply that it
-  was not seen to start.
+  was not seen to start. A "running" one (DLF said 204) whose instance still shows the run before is waited for the
+  same way: that old failure is not the rerun's end.
 - running: the progress ("3/7" nodes done) is stored (`set_rerun_progress`) and, when it changed, said: the first
   time as a thread reply, afterwards as an "update" of that reply (parent_key = the reply's key).
 - success: the incident resolves (`try_resolve(rerun_of=...)`, one caller wins): "recovered after 42 min, 3 failures,
@@ -72,18 +73,21 @@ def rerun_started(incident: Incident, instance: Instance) -> bool:
 
 
 def step(incident: Incident, instance: Instance, *, now_ms: int, start_wait_ms: int) -> Step:
-    """What the cycle does about `incident`'s rerun, given its instance as DLF shows it now. Pure."""
+    """What the cycle does about `incident`'s rerun, given its instance as DLF shows it now. Pure.
+
+    Even a rerun DLF accepted ("running") counts as started only once the instance shows the new run (or the cycle
+    has seen its progress): right after DLF's 204 the instance may still show the failed run, which is not the
+    rerun's end."""
     state = incident.rerun_state
     requested_at = incident.rerun_requested_at or incident.updated_at
-    started = state == "running"
     if state == "requested" and now_ms - requested_at < REQUESTED_GRACE_MS:
         return Step(kind=WAIT)
-    if not started:
-        if not rerun_started(incident, instance):
-            if now_ms - requested_at >= start_wait_ms:
-                return Step(kind=NOT_STARTED)
-            return Step(kind=WAIT)
-    newly = not started
+    seen_running = state == "running" and incident.rerun_progress is not None
+    if not (seen_running or rerun_started(incident, instance)):
+        if now_ms - requested_at >= start_wait_ms:
+            return Step(kind=NOT_STARTED)
+        return Step(kind=WAIT)
+    newly = state != "running"
     if instance.status in SUCCESS_STATUSES:
         return Step(kind=SUCCEEDED, started=newly)
     if instance.status == "fail":

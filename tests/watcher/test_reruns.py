@@ -12,7 +12,9 @@ from typing import Any
 
 from watcher_rig import Rig, blocks_text
 
+from bot.dlf.models import Instance as DlfInstance
 from bot.store import Incident
+from bot.watcher.reruns import FAILED, NOT_STARTED, WAIT, step
 
 MINUTE = 60_000
 JOB = "job_r"
@@ -217,3 +219,21 @@ async def test_a_later_instance_succeeding_during_a_rerun_recovers_it_by_that_in
     assert (after.state, after.resolution, after.rerun_state) == ("resolved", "later_success", None)
     await rig.cycle()
     assert len(_thread(rig)) == 2
+
+
+def test_an_accepted_rerun_whose_instance_still_shows_the_failed_run_has_not_ended() -> None:
+    """Right after DLF's 204 the instance may still show the run before: that failure is not the rerun's end."""
+    now = 1_700_000_000_000
+    accepted = Incident(
+        id=1, channel="C1", profile="default", job_name=JOB, first_instance_id=7, last_instance_id=7, failure_count=1,
+        state="open", root_key="alert:k", root_ts=None, opened_at=now - 10 * MINUTE, updated_at=now,
+        acknowledged_by=None, acknowledged_at=None, resolved_by=None, resolved_at=None, resolution=None,
+        rerun_state="running", rerun_seq=1, rerun_by="U0ALICE", rerun_from="error_node", rerun_instance_id=7,
+        rerun_run_start=now - 20 * MINUTE, rerun_requested_at=now - 2 * MINUTE,
+    )  # fmt: skip
+    old_run = DlfInstance(job_name=JOB, instance_id=7, status="fail", start_time=now - 20 * MINUTE)
+    new_run = DlfInstance(job_name=JOB, instance_id=7, status="fail", start_time=now - MINUTE)
+
+    assert step(accepted, old_run, now_ms=now, start_wait_ms=10 * MINUTE).kind == WAIT
+    assert step(accepted, new_run, now_ms=now, start_wait_ms=10 * MINUTE).kind == FAILED
+    assert step(accepted, old_run, now_ms=now + 9 * MINUTE, start_wait_ms=10 * MINUTE).kind == NOT_STARTED
