@@ -99,7 +99,8 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
 
 
 def watcher_options(settings: Settings) -> WatcherOptions:
-    """The watcher's timing from the settings (poll interval, leases, heartbeat, lookback, digest threshold)."""
+    """The watcher's timing from the settings (poll interval, leases, heartbeat, lookback, digest threshold,
+    escalation delay)."""
     return WatcherOptions(
         poll_interval_s=settings.dlf_poll_interval,
         lease_ttl_s=settings.dlf_watcher_lease_ttl,
@@ -108,6 +109,7 @@ def watcher_options(settings: Settings) -> WatcherOptions:
         poll=PollOptions(
             lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
             digest_threshold=settings.alert_digest_threshold,
+            escalate_after_ms=None if settings.dlf_escalate_after is None else settings.dlf_escalate_after * 1000,
         ),
     )
 

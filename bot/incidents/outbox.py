@@ -6,6 +6,7 @@ the card always shows where the incident stands. Both the replies and the update
 `parent_key` is the card's outbox key): the deliverer sends the card first and uses its ts.
 
     card_post     "alert" (top level), or "thread_reply" under a digest during a storm: the incident's card
+    card_first    the card_post row, when a mute held the card back and something must now reply under it
     thread_reply  "thread_reply" in the card's thread
     card_update   "update": chat.update of the card, redrawn from an IncidentView
 
@@ -81,6 +82,25 @@ def card_post(
     )
 
 
+def card_first(
+    incident: IncidentRef,
+    view: IncidentView,
+    *,
+    card_queued: bool,
+    now_ms: int,
+    mentions: Sequence[str] = (),
+) -> list[OutboxMessage]:
+    """The incident's card row to enqueue before a reply in its thread or a redraw of it, when the card is not in
+    the outbox (`card_queued` False: a mute held it back); [] when it is. A reply whose card row never existed would
+    otherwise go to the top of the channel, and an update would have nothing to edit.
+
+    `view` is the card as the incident stands now (its count, its state); the caller enqueues these rows first, in
+    the same transaction as the reply."""
+    if card_queued:
+        return []
+    return [card_post(incident, view, now_ms=now_ms, mentions=mentions)]
+
+
 def thread_reply(incident: IncidentRef, message: Message, *, key: str, metadata: dict[str, Any]) -> OutboxMessage:
     """`message` in the incident card's thread (waits for the card's row)."""
     return OutboxMessage(
@@ -116,4 +136,4 @@ def card_update(
     )
 
 
-__all__ = ["IncidentRef", "OutboxMessage", "about", "card_post", "card_update", "payload", "thread_reply"]
+__all__ = ["IncidentRef", "OutboxMessage", "about", "card_first", "card_post", "card_update", "payload", "thread_reply"]

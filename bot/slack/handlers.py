@@ -451,8 +451,6 @@ class Listeners:
                 return _line(messages.audit_only_privately()), False
             audited = await self._audit.show(self._audit.query(parsed), user=user_id, channel=channel_id)
             return audit_message(audited), True
-        if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
-            return _line(messages.not_active_yet("watch --escalate")), False
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
