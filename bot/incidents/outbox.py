@@ -81,6 +81,21 @@ def card_post(
     )
 
 
+def card_first(
+    incident: IncidentRef,
+    view: IncidentView,
+    *,
+    queued: bool,
+    now_ms: int,
+    mentions: Sequence[str] = (),
+) -> list[OutboxMessage]:
+    """The incident's card, to enqueue before anything that replies in its thread or redraws it — unless it is
+    `queued` already (a muted job's incident may have none: the cycle records its failures but posts nothing)."""
+    if queued:
+        return []
+    return [card_post(incident, view, now_ms=now_ms, mentions=mentions)]
+
+
 def thread_reply(incident: IncidentRef, message: Message, *, key: str, metadata: dict[str, Any]) -> OutboxMessage:
     """`message` in the incident card's thread (waits for the card's row)."""
     return OutboxMessage(
@@ -116,4 +131,4 @@ def card_update(
     )
 
 
-__all__ = ["IncidentRef", "OutboxMessage", "about", "card_post", "card_update", "payload", "thread_reply"]
+__all__ = ["IncidentRef", "OutboxMessage", "about", "card_first", "card_post", "card_update", "payload", "thread_reply"]

@@ -36,7 +36,7 @@ async def test_a_mention_anywhere_in_the_message_is_a_command(
         assert "not a /dlf subcommand" not in str(reply.params)
 
 
-@pytest.mark.parametrize("text", ["mute job_batch 4h", "unmute job_batch", "watch job_batch --escalate 30m"])
+@pytest.mark.parametrize("text", ["watch job_batch --escalate 30m"])
 async def test_a_subcommand_not_active_yet_says_so_and_changes_nothing(
     sandbox: Any, fake_slack: FakeSlack, sqlite_url: str, text: str
 ) -> None:
