@@ -163,10 +163,11 @@ class IncidentRig:
         }
         return await self.post_payload(payload)
 
-    async def post_payload(self, payload: dict[str, Any]) -> httpx.Response:
+    async def post_payload(self, payload: dict[str, Any], *, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST an interaction payload, signed now (or with `headers` signed before: a replay of that request)."""
         body = urlencode({"payload": json.dumps(payload)})
         answer = await self.bot.http.post(
-            f"{self.bot.url}/slack/events", content=body, headers=self.bot.signed_headers(body)
+            f"{self.bot.url}/slack/events", content=body, headers=headers or self.bot.signed_headers(body)
         )
         assert answer.status_code == 200, answer.text
         return answer

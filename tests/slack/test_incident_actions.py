@@ -3,12 +3,14 @@ incident on a failed sandbox instance, the bot acts on it, the outbox tells the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from incident_rig import ALICE, BOB, JOB, OPERATOR, IncidentRig, blocks_text, element_ids, incident_rig
+from incident_rig import ALICE, BOB, JOB, OPERATOR, IncidentRig, blocks_text, card_value, element_ids, incident_rig
 
 from bot.render.actions import (
     INCIDENT_ACK,
@@ -279,4 +281,61 @@ async def _calls(rig: IncidentRig, method: str, count: int) -> bool:
     return len([c for c in rig.slack.calls_to(method) if c.outcome == "ok"]) >= count
 
 
-__all__ = ["json"]
+async def test_the_app_home_acknowledges_an_incident_of_the_users_channels_and_shows_it_again(
+    rig: IncidentRig,
+) -> None:
+    card = await rig.alert()
+    await rig.bot.event({"type": "app_home_opened", "user": ALICE, "tab": "home", "channel": "D0ALICE"})
+    await rig.slack.wait_for_calls("views.publish")
+    home = rig.slack.views[ALICE]
+    assert [INCIDENT_ACK, INCIDENT_RESOLVE, INCIDENT_REFRESH] == [
+        i for i in element_ids(home) if i.startswith("dlf.incident.")
+    ]
+
+    await rig.acted(lambda: rig.click(home, INCIDENT_ACK, user=ALICE, home=True))
+    await rig.slack.wait_for_calls("views.publish", count=2)
+
+    assert rig.replies(card) == [":eyes: <@U0ALICE> is on it (acknowledged from the App Home)."]
+    assert "*acknowledged* by <@U0ALICE>" in blocks_text(rig.slack.views[ALICE])
+    assert INCIDENT_ACK not in element_ids(rig.slack.views[ALICE])
+
+
+async def test_a_home_click_on_an_incident_outside_the_users_channels_is_refused_and_audited(
+    rig: IncidentRig,
+) -> None:
+    card = await rig.alert()
+    value = encode_incident_ref(IncidentRef(card=(await rig.incident()).root_key))
+
+    await rig.click(card, INCIDENT_RESOLVE, user=BOB, value=value, home=True)
+    await rig.until(lambda: _audited(rig))
+
+    assert (await rig.incident()).state == "open"
+    (entry,) = await rig.audit()
+    assert (entry.actor, entry.action, entry.outcome, entry.details["reason"]) == (BOB, "resolve", "refused", "forged")
+
+
+async def test_a_redelivered_click_is_handled_once(rig: IncidentRig) -> None:
+    card = await rig.alert()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": ALICE, "team_id": "T0FAKE"},
+        "team": {"id": "T0FAKE"},
+        "api_app_id": "A0DLFBOT",
+        "trigger_id": "trigger.same",
+        "container": {"type": "message", "message_ts": card["ts"], "channel_id": "C0DATA"},
+        "channel": {"id": "C0DATA"},
+        "response_url": rig.slack.response_url("again"),
+        "actions": [{"action_id": INCIDENT_RESOLVE, "type": "button", "value": card_value(card, INCIDENT_RESOLVE)}],
+    }
+    headers = rig.bot.signed_headers(urlencode({"payload": json.dumps(payload)}))
+    await rig.acted(lambda: rig.post_payload(payload, headers=headers))
+    await rig.post_payload(payload, headers=headers)  # the same signed request again: a replay
+    await asyncio.sleep(0.3)  # time for a second handling to show, were there one
+
+    await rig.watcher.drain()
+    assert len(rig.replies(card)) == 1
+    assert [(e.action, e.outcome) for e in await rig.audit()] == [("resolve", "ok")]
+
+
+async def _audited(rig: IncidentRig) -> bool:
+    return await rig.audit_rows() > 0
