@@ -339,3 +339,26 @@ async def test_a_redelivered_click_is_handled_once(rig: IncidentRig) -> None:
 
 async def _audited(rig: IncidentRig) -> bool:
     return await rig.audit_rows() > 0
+
+
+async def test_on_either_database_a_double_submit_calls_dlf_once_and_acknowledge_redraws(
+    migrated_database_url: str,
+) -> None:
+    async with incident_rig(migrated_database_url) as rig:
+        card = await rig.alert()
+        await rig.acted(lambda: rig.click(card, INCIDENT_ACK, user=ALICE))
+        await rig.click(rig.card(), INCIDENT_RERUN, user=OPERATOR, choice="error_node")
+        await rig.slack.wait_for_calls("views.open")
+        (dialog,) = rig.slack.opened_views
+        await asyncio.gather(rig.submit(dialog, user=OPERATOR), rig.submit(dialog, user=OPERATOR))
+        await rig.until(lambda: _audited_action(rig, "rerun"))
+        await rig.until(lambda: _calls(rig, "chat.postEphemeral", 1))
+        await rig.watcher.drain()
+
+        assert len(rig.dlf_actions()) == 1
+        assert len(rig.replies(card)) == 2  # "is on it", then the one rerun
+        assert "Acknowledged by <@U0ALICE>" in blocks_text(rig.card())
+
+
+async def _audited_action(rig: IncidentRig, action: str) -> bool:
+    return any(e.action == action for e in await rig.audit())
