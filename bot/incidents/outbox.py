@@ -15,6 +15,7 @@ what a message was about, and `/dlf unwatch` can cancel what is still queued abo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +66,10 @@ def card_post(
     mentions: Sequence[str] = (),
     in_thread_of: str | None = None,
 ) -> OutboxMessage:
-    """The incident's card, first posted: at the top of the channel, or in a digest's thread (`in_thread_of`)."""
+    """The incident's card, first posted: at the top of the channel, or in a digest's thread (`in_thread_of`). It
+    carries the incident's buttons from the start: they name it by its card key, which is known before it is posted."""
+    if view.card_key is None:
+        view = dataclasses.replace(view, card_key=incident.card_key)
     card = render_incident_card(view, now_ms=now_ms, profile=incident.profile, mentions=mentions)
     metadata = about(
         profile=incident.profile, job_name=incident.job_name, instance_id=view.instance.instance_id, event=view.event

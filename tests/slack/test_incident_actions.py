@@ -33,6 +33,8 @@ async def rig(tmp_path: Path) -> AsyncIterator[IncidentRig]:
 
 async def test_acknowledge_says_who_is_on_it_and_redraws_the_card_acknowledged(rig: IncidentRig) -> None:
     card = await rig.alert()
+    # The alert carries the incident's buttons from its first post.
+    assert element_ids(card) == [INCIDENT_ACK, INCIDENT_RERUN, INCIDENT_MUTE, INCIDENT_RESOLVE, INCIDENT_REFRESH]
 
     await rig.acted(lambda: rig.click(card, INCIDENT_ACK, user=ALICE))
 
