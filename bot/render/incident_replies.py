@@ -69,7 +69,8 @@ def rerun_asked(
     dlf_code: str | None = None,
     dlf_message: str | None = None,
 ) -> Message:
-    """Who asked for a rerun, from where, and DLF's answer (`outcome` "ok" | "refused" | "unknown")."""
+    """Who asked for a rerun, from where, and DLF's answer (`outcome` "ok" | "refused" | "unknown" | "failed": not
+    sent)."""
     asked = (
         f"{person(user)} asked {where(via)} for a rerun of instance {code(str(instance_id))} "
         f"{rerun_location(retry_location, failed_nodes)}"
@@ -78,6 +79,10 @@ def rerun_asked(
         return _reply(f":arrows_counterclockwise: {asked}: DLF accepted it. Its progress follows here.")
     if outcome == "refused":
         return _reply(f":x: {asked}: DLF refused it: {dlf_words(dlf_code, dlf_message)}")
+    if outcome == "failed":
+        return _reply(
+            f":warning: {asked}: DLF could not be asked ({dlf_words(dlf_code, dlf_message)}). Nothing was rerun; try again."
+        )
     return _reply(
         f":grey_question: {asked}: DLF's answer was lost. The bot checks the instance and says here whether the "
         "rerun started; it does not ask DLF again."
@@ -101,6 +106,11 @@ def stopped(
     if outcome == "refused":
         return _reply(
             f":x: {person(user)} asked {where(via)} to stop {what}: DLF refused it: {dlf_words(dlf_code, dlf_message)}"
+        )
+    if outcome == "failed":
+        return _reply(
+            f":warning: {person(user)} asked {where(via)} to stop {what}: DLF could not be asked "
+            f"({dlf_words(dlf_code, dlf_message)}). Nothing was stopped; try again."
         )
     return _reply(
         f":grey_question: {person(user)} asked {where(via)} to stop {what}: DLF's answer was lost. "

@@ -28,13 +28,13 @@ import dataclasses
 import fnmatch
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import messages
 from bot.dlf.models import Instance
 from bot.errors import DlfActionRefused, DlfError, DlfOutcomeUnknown, StoreUnavailable
-from bot.incidents.outbox import IncidentRef, OutboxMessage, about, card_first, card_update, thread_reply
+from bot.incidents.outbox import IncidentRef, about, card_first, card_update, thread_reply
 from bot.incidents.view import incident_view
 from bot.profiles import DEFAULT_PROFILE
 from bot.render import incident_replies as replies
@@ -167,11 +167,12 @@ class _Located:
     forged_value: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Fetched:
+    """The incident's latest instance as DLF gave it (or a placeholder, and why DLF did not)."""
+
     instance: Instance
     details_error: str | None = None
-    rows: list[OutboxMessage] = field(default_factory=list)
 
 
 class IncidentService:
@@ -328,7 +329,7 @@ class IncidentService:
                     instance_id=incident.last_instance_id,
                     retry_location=retry_location,
                     failed_nodes=failed,
-                    outcome="ok" if outcome == "ok" else ("unknown" if outcome == "unknown" else "refused"),
+                    outcome=outcome,
                     dlf_code=error.code if error else None,
                     dlf_message=_dlf_text(error),
                 )
@@ -402,7 +403,7 @@ class IncidentService:
                     via=origin.via,
                     instance_id=incident.last_instance_id,
                     rerun=rerun,
-                    outcome="ok" if outcome == "ok" else ("unknown" if outcome == "unknown" else "refused"),
+                    outcome=outcome,
                     dlf_code=error.code if error else None,
                     dlf_message=_dlf_text(error),
                 )

@@ -364,3 +364,21 @@ async def test_on_either_database_a_double_submit_calls_dlf_once_and_acknowledge
 
 async def _audited_action(rig: IncidentRig, action: str) -> bool:
     return any(e.action == action for e in await rig.audit())
+
+
+async def test_a_rerun_whose_answer_is_lost_is_marked_unknown_and_not_sent_again(rig: IncidentRig) -> None:
+    card = await rig.alert()
+    await rig.click(card, INCIDENT_RERUN, user=OPERATOR, choice="error_node")
+    await rig.slack.wait_for_calls("views.open")
+    (dialog,) = rig.slack.opened_views
+    rig.sandbox.faults.server_error(operation="restart_instance")  # DLF took the request; its answer is a 503
+
+    await rig.acted(lambda: rig.submit(dialog, user=OPERATOR))
+
+    assert len(rig.dlf_actions()) == 1  # a rerun is never sent twice
+    (reply,) = rig.replies(card)
+    assert "DLF's answer was lost" in reply and "it does not ask DLF again" in reply
+    assert (await rig.incident()).rerun_state == "unknown"  # the poll cycle finds out from the instance
+    assert "DLF's answer was lost, the bot is checking the instance" in blocks_text(rig.card())
+    (entry,) = await rig.audit()
+    assert entry.outcome == "unknown"
