@@ -118,6 +118,7 @@ class Refused:
     check: OperatorCheck | None = None
     dlf_code: str | None = None
     dlf_message: str | None = None
+    told_thread: bool = False  # DLF's refusal is in the incident's thread already (a reply queued)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,6 +357,7 @@ class IncidentService:
                 instance_id=incident.last_instance_id,
                 dlf_code=error.code if error else None,
                 dlf_message=_dlf_text(error),
+                told_thread=True,
             )
         return Done(action=RERUN, job=incident.job_name, instance_id=incident.last_instance_id, outcome=outcome)
 
@@ -409,7 +411,12 @@ class IncidentService:
                 )
                 shown = stopped if outcome == "ok" else fetched
                 await self._write(
-                    tx, current, shown, reply=reply, event=f"stop:{incident.last_instance_id}:{run}", origin=origin
+                    tx,
+                    current,
+                    shown,
+                    reply=reply,
+                    event=f"stop:{incident.last_instance_id}:{run}:{outcome}:{tx.now}",
+                    origin=origin,
                 )
                 await _audit(tx, origin, STOP, current, outcome=_audit_outcome(outcome), dlf=_dlf_answer(error))
         except StoreUnavailable as err:
@@ -423,6 +430,7 @@ class IncidentService:
                 instance_id=incident.last_instance_id,
                 dlf_code=error.code if error else None,
                 dlf_message=_dlf_text(error),
+                told_thread=True,
             )
         return Done(action=STOP, job=incident.job_name, instance_id=incident.last_instance_id, outcome=outcome)
 

@@ -198,6 +198,8 @@ class IncidentListeners:
             result = await self._service.rerun(target, origin, retry_location=verb.retry_location or "error_node")
         else:
             result = await self._service.stop(target, origin)
+        if isinstance(result, Refused) and result.told_thread:
+            return None  # DLF's refusal is the thread reply already: said once
         return answer(result)
 
     async def slash_mute(

@@ -382,3 +382,20 @@ async def test_a_rerun_whose_answer_is_lost_is_marked_unknown_and_not_sent_again
     assert "DLF's answer was lost, the bot is checking the instance" in blocks_text(rig.card())
     (entry,) = await rig.audit()
     assert entry.outcome == "unknown"
+
+
+async def test_a_stop_that_never_reached_dlf_can_be_tried_again_by_a_later_click(rig: IncidentRig) -> None:
+    card = await rig.alert()
+    await rig.acted(lambda: rig.mention("rerun", thread_ts=card["ts"], user=OPERATOR))
+    rig.sandbox.faults.throttle(5, retry_after=0.01, operation="stop_instance")  # DLF never takes it
+
+    await rig.acted(lambda: rig.mention("stop", thread_ts=card["ts"], user=OPERATOR))
+    assert (
+        "DLF could not be asked" in rig.replies(card)[1] and "Nothing was stopped; try again." in rig.replies(card)[1]
+    )
+    rig.sandbox.faults.clear()
+    await rig.acted(lambda: rig.mention("stop", thread_ts=card["ts"], user=OPERATOR))
+
+    assert rig.replies(card)[2].startswith(":octagonal_sign: <@U0OPS> stopped the rerun of instance")
+    assert (await rig.incident()).rerun_state is None
+    assert [(e.action, e.outcome) for e in await rig.audit()] == [("rerun", "ok"), ("stop", "failed"), ("stop", "ok")]
