@@ -45,11 +45,15 @@ from bot.slack.replies import Replier
 
 log = logging.getLogger(__name__)
 
-_SIMPLE = {
-    ids.INCIDENT_ACK: "acknowledge",
+# The audit's name of each incident action id.
+_ACTION_NAMES = {
+    ids.INCIDENT_ACK: "ack",
+    ids.INCIDENT_RERUN: "rerun",
+    ids.INCIDENT_STOP: "stop",
+    ids.INCIDENT_MUTE: "mute",
+    ids.INCIDENT_UNMUTE: "unmute",
     ids.INCIDENT_RESOLVE: "resolve",
     ids.INCIDENT_REFRESH: "refresh",
-    ids.INCIDENT_UNMUTE: "unmute",
 }
 
 
@@ -97,7 +101,10 @@ class IncidentListeners:
         origin = _origin(body)
         ref = _ref(action)
         if ref is None:
-            await self._tell(respond, client, origin, render_refused(Refused(action="", reason="unknown_incident")))
+            refused = await self._service.refuse_malformed(
+                _ACTION_NAMES.get(action_id, "unknown"), origin, _raw(action)
+            )
+            await self._tell(respond, client, origin, render_refused(refused))
             return
         target = Target(card=ref)
         result: ActionResult | Confirmation
@@ -239,6 +246,11 @@ def _origin(body: dict[str, Any]) -> Origin:
         message_ts=str(ts) if ts else None,
         via="button",
     )
+
+
+def _raw(action: dict[str, Any]) -> str:
+    selected = action.get("selected_option")
+    return str((selected.get("value") if isinstance(selected, dict) else action.get("value")) or "")
 
 
 def _ref(action: dict[str, Any]) -> ids.IncidentRef | None:

@@ -153,6 +153,8 @@ async def test_without_operators_rerun_says_how_to_enable_them(tmp_path: Path) -
     [
         encode_incident_ref(IncidentRef(card="alert:default:C0DATA:other_job:1:failure")),
         encode_incident_ref(IncidentRef(card="alert:default:C0OTHER:job_batch:1:failure")),
+        '{"job": "../../jobs", "instance": 34765}',  # not a value the bot writes at all
+        "x" * 1900,
     ],
 )
 async def test_a_forged_button_value_is_refused_and_audited(rig: IncidentRig, forged: str) -> None:
