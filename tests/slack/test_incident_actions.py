@@ -401,3 +401,16 @@ async def test_a_stop_that_never_reached_dlf_can_be_tried_again_by_a_later_click
     assert rig.replies(card)[2].startswith(":octagonal_sign: <@U0OPS> stopped the rerun of instance")
     assert (await rig.incident()).rerun_state is None
     assert [(e.action, e.outcome) for e in await rig.audit()] == [("rerun", "ok"), ("stop", "failed"), ("stop", "ok")]
+
+
+async def test_a_repeat_failure_after_acknowledge_keeps_the_card_acknowledged_with_its_buttons(
+    rig: IncidentRig,
+) -> None:
+    card = await rig.alert()
+    await rig.acted(lambda: rig.click(card, INCIDENT_ACK, user=ALICE))
+
+    await rig.alert()  # the job fails again: a reply and a redraw by the poll cycle
+
+    redrawn = rig.card()
+    assert "failed 2 times" in blocks_text(redrawn) and "Acknowledged by <@U0ALICE>" in blocks_text(redrawn)
+    assert element_ids(redrawn) == [INCIDENT_RERUN, INCIDENT_MUTE, INCIDENT_RESOLVE, INCIDENT_REFRESH]
