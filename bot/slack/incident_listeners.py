@@ -40,6 +40,7 @@ from bot.services.incidents import (
     Target,
 )
 from bot.slack.ingress import REPLAY_KEY
+from bot.slack.metrics import SlackMetrics
 from bot.slack.once import FirstDelivery
 from bot.slack.replies import Replier
 
@@ -77,7 +78,9 @@ class IncidentListeners:
         first_delivery: FirstDelivery,
         replies: Replier,
         home: Any = None,
+        metrics: SlackMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._service = service
         self._first_delivery = first_delivery
         self._replies = replies
@@ -125,6 +128,7 @@ class IncidentListeners:
         else:
             await self._tell(respond, client, origin, render_unknown_action())
             return
+        self._count(f"incident_{_ACTION_NAMES.get(action_id, 'unknown')}", result)
         if isinstance(result, Confirmation):
             callback = ids.INCIDENT_RERUN_CONFIRM if result.action == "rerun" else ids.INCIDENT_STOP_CONFIRM
             await client.views_open(
@@ -166,6 +170,7 @@ class IncidentListeners:
             result = await self._service.rerun(target, origin, retry_location=str(location))
         else:
             result = await self._service.stop(target, origin)
+        self._count(f"incident_{result.action or 'unknown'}_confirmed", result)
         message = answer(result)
         if message is not None:
             await _ephemeral(client, origin, message)
@@ -223,6 +228,14 @@ class IncidentListeners:
         if isinstance(result, Done):
             return render_done(result)
         return answer(result) or render_unknown_action()
+
+    def _count(self, action: str, result: ActionResult | Confirmation) -> None:
+        if self._metrics is None:
+            return
+        outcome = {Done: "ok", Confirmation: "confirm", AlreadyHandled: "already"}.get(type(result))
+        if outcome is None:
+            outcome = "forged" if isinstance(result, Refused) and result.reason == "forged" else "refused"
+        self._metrics.actions.labels(action=action, outcome=outcome).inc()
 
     async def _tell(self, respond: AsyncRespond, client: AsyncWebClient, origin: Origin, message: Message) -> None:
         if origin.channel is None:

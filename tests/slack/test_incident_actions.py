@@ -45,6 +45,8 @@ async def test_acknowledge_says_who_is_on_it_and_redraws_the_card_acknowledged(r
     ids = element_ids(redrawn)
     assert INCIDENT_ACK not in ids
     assert ids == [INCIDENT_RERUN, INCIDENT_MUTE, INCIDENT_RESOLVE, INCIDENT_REFRESH]
+    counted = rig.bot.registry.get_sample_value("dlf_bot_actions_total", {"action": "incident_ack", "outcome": "ok"})
+    assert counted == 1
     (entry,) = await rig.audit()
     assert (entry.actor, entry.action, entry.channel, entry.target, entry.outcome) == (
         ALICE,
