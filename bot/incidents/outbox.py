@@ -123,7 +123,10 @@ def card_update(
     now_ms: int,
     mentions: Sequence[str] = (),
 ) -> OutboxMessage:
-    """The incident's card redrawn in place from `view` (chat.update of the card's message; waits for its row)."""
+    """The incident's card redrawn in place from `view` (chat.update of the card's message; waits for its row),
+    with the incident's buttons (named by its card key) whoever redraws it."""
+    if view.card_key is None:
+        view = dataclasses.replace(view, card_key=incident.card_key)
     card = render_incident_card(view, now_ms=now_ms, profile=incident.profile, mentions=mentions)
     return OutboxMessage(
         key=key,

@@ -4,14 +4,35 @@ of its failed nodes. Pure; DLF's names and paths are escaped."""
 from __future__ import annotations
 
 from bot.dlf.models import Instance
-from bot.render.blocks import context, section
+from bot.render.blocks import Block, context, section
 from bot.render.message import Message
-from bot.render.mrkdwn import code, plural
+from bot.render.mrkdwn import code, escape_truncated, plural, slack_len
 
 NODES_PER_PAGE = 25
-NAME_LIMIT = 120
-PATH_LIMIT = 400
+LOGS_SHOWN = 12
+NAME_LIMIT = 80
+PATH_LIMIT = 300
+SECTION_BUDGET = 2800  # a section holds 3000 characters
 _STATUS_ICONS = {"success": ":white_check_mark:", "fail": ":x:", "running": ":arrows_counterclockwise:"}
+
+
+def _name(instance: Instance) -> str:
+    """The job's name for a fallback text (escaped: Slack parses the text too)."""
+    return escape_truncated(instance.job_name, NAME_LIMIT)
+
+
+def _sections(lines: list[str]) -> list[Block]:
+    """`lines` in as few sections as fit Slack's 3000 characters each."""
+    blocks: list[Block] = []
+    current: list[str] = []
+    for line in lines:
+        if current and slack_len("\n".join([*current, line])) > SECTION_BUDGET:
+            blocks.append(section("\n".join(current)))
+            current = []
+        current.append(line)
+    if current:
+        blocks.append(section("\n".join(current)))
+    return blocks
 
 
 def render_nodes(instance: Instance, *, page: int = 1) -> Message:
@@ -19,7 +40,7 @@ def render_nodes(instance: Instance, *, page: int = 1) -> Message:
     nodes = instance.nodes
     head = f"Instance {code(str(instance.instance_id))} of {code(instance.job_name, NAME_LIMIT)}"
     if not nodes:
-        return Message(text=f"{instance.job_name}: no nodes", blocks=[section(f"{head} has no nodes DLF reports.")])
+        return Message(text=f"{_name(instance)}: no nodes", blocks=[section(f"{head} has no nodes DLF reports.")])
     pages = (len(nodes) + NODES_PER_PAGE - 1) // NODES_PER_PAGE
     page = min(max(1, page), pages)
     shown = nodes[(page - 1) * NODES_PER_PAGE : page * NODES_PER_PAGE]
@@ -27,10 +48,10 @@ def render_nodes(instance: Instance, *, page: int = 1) -> Message:
         f"{_STATUS_ICONS.get(node.status, ':white_circle:')} {code(node.node_name, NAME_LIMIT)} · {code(node.status, 30)}"
         for node in shown
     ]
-    blocks = [section(f"{head}: {plural(len(nodes), 'node')}, page {page} of {pages}"), section("\n".join(lines))]
+    blocks = [section(f"{head}: {plural(len(nodes), 'node')}, page {page} of {pages}"), *_sections(lines)]
     if page < pages:
         blocks.append(context(f"`nodes {page + 1}` shows the next page."))
-    return Message(text=f"{instance.job_name}: nodes, page {page} of {pages}", blocks=blocks)
+    return Message(text=f"{_name(instance)}: nodes, page {page} of {pages}", blocks=blocks)
 
 
 def render_logs(instance: Instance) -> Message:
@@ -38,15 +59,15 @@ def render_logs(instance: Instance) -> Message:
     failed = [node for node in instance.nodes if node.status == "fail"]
     head = f"Instance {code(str(instance.instance_id))} of {code(instance.job_name, NAME_LIMIT)}"
     if not failed:
-        return Message(text=f"{instance.job_name}: no failed node", blocks=[section(f"{head} has no failed node.")])
+        return Message(text=f"{_name(instance)}: no failed node", blocks=[section(f"{head} has no failed node.")])
     lines = [
         f":x: {code(node.node_name, NAME_LIMIT)}: {code(node.log_path, PATH_LIMIT) if node.log_path else 'DLF gives no log path'}"
-        for node in failed[:NODES_PER_PAGE]
+        for node in failed[:LOGS_SHOWN]
     ]
-    more = [context(f"…and {len(failed) - NODES_PER_PAGE} more failed nodes.")] if len(failed) > NODES_PER_PAGE else []
+    more = [context(f"…and {len(failed) - LOGS_SHOWN} more failed nodes.")] if len(failed) > LOGS_SHOWN else []
     return Message(
-        text=f"{instance.job_name}: logs of the failed nodes",
-        blocks=[section(f"{head}: logs of the failed nodes"), section("\n".join(lines)), *more],
+        text=f"{_name(instance)}: logs of the failed nodes",
+        blocks=[section(f"{head}: logs of the failed nodes"), *_sections(lines), *more],
     )
 
 

@@ -444,6 +444,11 @@ class IncidentService:
             return IncidentShown(incident=located, instance=None, error=fetched.details_error)
         return IncidentShown(incident=located, instance=fetched.instance)
 
+    async def refuse_malformed(self, action: str, origin: Origin, value: str) -> Refused:
+        """A button whose value is not one the bot writes (forged, or cut): refused and audited."""
+        await self._audit_forged(action, origin, value, None)
+        return Refused(action=action, reason="forged")
+
     # ------------------------------------------------------------------------------------------------ the steps
     async def _simple(
         self, action: str, target: Target, origin: Origin, *, duration_s: int | None = None

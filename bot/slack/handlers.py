@@ -128,7 +128,11 @@ class Listeners:
         # The incident actions (a card's buttons, its dialogs, the thread verbs, `/dlf mute`): None without a store.
         self.incidents = (
             IncidentListeners(
-                service=incidents, first_delivery=self._first_delivery, replies=self._replies, home=self._publish_home
+                service=incidents,
+                first_delivery=self._first_delivery,
+                replies=self._replies,
+                home=self._publish_home,
+                metrics=metrics,
             )
             if incidents is not None
             else None

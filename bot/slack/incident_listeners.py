@@ -40,16 +40,21 @@ from bot.services.incidents import (
     Target,
 )
 from bot.slack.ingress import REPLAY_KEY
+from bot.slack.metrics import SlackMetrics
 from bot.slack.once import FirstDelivery
 from bot.slack.replies import Replier
 
 log = logging.getLogger(__name__)
 
-_SIMPLE = {
-    ids.INCIDENT_ACK: "acknowledge",
+# The audit's name of each incident action id.
+_ACTION_NAMES = {
+    ids.INCIDENT_ACK: "ack",
+    ids.INCIDENT_RERUN: "rerun",
+    ids.INCIDENT_STOP: "stop",
+    ids.INCIDENT_MUTE: "mute",
+    ids.INCIDENT_UNMUTE: "unmute",
     ids.INCIDENT_RESOLVE: "resolve",
     ids.INCIDENT_REFRESH: "refresh",
-    ids.INCIDENT_UNMUTE: "unmute",
 }
 
 
@@ -73,7 +78,9 @@ class IncidentListeners:
         first_delivery: FirstDelivery,
         replies: Replier,
         home: Any = None,
+        metrics: SlackMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._service = service
         self._first_delivery = first_delivery
         self._replies = replies
@@ -97,7 +104,10 @@ class IncidentListeners:
         origin = _origin(body)
         ref = _ref(action)
         if ref is None:
-            await self._tell(respond, client, origin, render_refused(Refused(action="", reason="unknown_incident")))
+            refused = await self._service.refuse_malformed(
+                _ACTION_NAMES.get(action_id, "unknown"), origin, _raw(action)
+            )
+            await self._tell(respond, client, origin, render_refused(refused))
             return
         target = Target(card=ref)
         result: ActionResult | Confirmation
@@ -118,6 +128,7 @@ class IncidentListeners:
         else:
             await self._tell(respond, client, origin, render_unknown_action())
             return
+        self._count(f"incident_{_ACTION_NAMES.get(action_id, 'unknown')}", result)
         if isinstance(result, Confirmation):
             callback = ids.INCIDENT_RERUN_CONFIRM if result.action == "rerun" else ids.INCIDENT_STOP_CONFIRM
             await client.views_open(
@@ -159,6 +170,7 @@ class IncidentListeners:
             result = await self._service.rerun(target, origin, retry_location=str(location))
         else:
             result = await self._service.stop(target, origin)
+        self._count(f"incident_{result.action or 'unknown'}_confirmed", result)
         message = answer(result)
         if message is not None:
             await _ephemeral(client, origin, message)
@@ -217,6 +229,14 @@ class IncidentListeners:
             return render_done(result)
         return answer(result) or render_unknown_action()
 
+    def _count(self, action: str, result: ActionResult | Confirmation) -> None:
+        if self._metrics is None:
+            return
+        outcome = {Done: "ok", Confirmation: "confirm", AlreadyHandled: "already"}.get(type(result))
+        if outcome is None:
+            outcome = "forged" if isinstance(result, Refused) and result.reason == "forged" else "refused"
+        self._metrics.actions.labels(action=action, outcome=outcome).inc()
+
     async def _tell(self, respond: AsyncRespond, client: AsyncWebClient, origin: Origin, message: Message) -> None:
         if origin.channel is None:
             return  # the App Home has no message to answer under; it is shown again
@@ -239,6 +259,11 @@ def _origin(body: dict[str, Any]) -> Origin:
         message_ts=str(ts) if ts else None,
         via="button",
     )
+
+
+def _raw(action: dict[str, Any]) -> str:
+    selected = action.get("selected_option")
+    return str((selected.get("value") if isinstance(selected, dict) else action.get("value")) or "")
 
 
 def _ref(action: dict[str, Any]) -> ids.IncidentRef | None:

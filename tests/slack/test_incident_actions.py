@@ -45,6 +45,8 @@ async def test_acknowledge_says_who_is_on_it_and_redraws_the_card_acknowledged(r
     ids = element_ids(redrawn)
     assert INCIDENT_ACK not in ids
     assert ids == [INCIDENT_RERUN, INCIDENT_MUTE, INCIDENT_RESOLVE, INCIDENT_REFRESH]
+    counted = rig.bot.registry.get_sample_value("dlf_bot_actions_total", {"action": "incident_ack", "outcome": "ok"})
+    assert counted == 1
     (entry,) = await rig.audit()
     assert (entry.actor, entry.action, entry.channel, entry.target, entry.outcome) == (
         ALICE,
@@ -153,6 +155,8 @@ async def test_without_operators_rerun_says_how_to_enable_them(tmp_path: Path) -
     [
         encode_incident_ref(IncidentRef(card="alert:default:C0DATA:other_job:1:failure")),
         encode_incident_ref(IncidentRef(card="alert:default:C0OTHER:job_batch:1:failure")),
+        '{"job": "../../jobs", "instance": 34765}',  # not a value the bot writes at all
+        "x" * 1900,
     ],
 )
 async def test_a_forged_button_value_is_refused_and_audited(rig: IncidentRig, forged: str) -> None:
@@ -399,3 +403,16 @@ async def test_a_stop_that_never_reached_dlf_can_be_tried_again_by_a_later_click
     assert rig.replies(card)[2].startswith(":octagonal_sign: <@U0OPS> stopped the rerun of instance")
     assert (await rig.incident()).rerun_state is None
     assert [(e.action, e.outcome) for e in await rig.audit()] == [("rerun", "ok"), ("stop", "failed"), ("stop", "ok")]
+
+
+async def test_a_repeat_failure_after_acknowledge_keeps_the_card_acknowledged_with_its_buttons(
+    rig: IncidentRig,
+) -> None:
+    card = await rig.alert()
+    await rig.acted(lambda: rig.click(card, INCIDENT_ACK, user=ALICE))
+
+    await rig.alert()  # the job fails again: a reply and a redraw by the poll cycle
+
+    redrawn = rig.card()
+    assert "failed 2 times" in blocks_text(redrawn) and "Acknowledged by <@U0ALICE>" in blocks_text(redrawn)
+    assert element_ids(redrawn) == [INCIDENT_RERUN, INCIDENT_MUTE, INCIDENT_RESOLVE, INCIDENT_REFRESH]
