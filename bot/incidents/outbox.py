@@ -66,7 +66,10 @@ def card_post(
     mentions: Sequence[str] = (),
     in_thread_of: str | None = None,
 ) -> OutboxMessage:
-    """The incident's card, first posted: at the top of the channel, or in a digest's thread (`in_thread_of`)."""
+    """The incident's card, first posted: at the top of the channel, or in a digest's thread (`in_thread_of`),
+    with the incident's buttons (named by its card key)."""
+    if view.card_key is None:
+        view = dataclasses.replace(view, card_key=incident.card_key)
     card = render_incident_card(view, now_ms=now_ms, profile=incident.profile, mentions=mentions)
     metadata = about(
         profile=incident.profile, job_name=incident.job_name, instance_id=view.instance.instance_id, event=view.event
