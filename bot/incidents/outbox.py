@@ -16,6 +16,7 @@ what a message was about, and `/dlf unwatch` can cancel what is still queued abo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
