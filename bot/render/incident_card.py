@@ -18,7 +18,8 @@ from bot.render.blocks import Block, section
 from bot.render.incident_actions import RERUN_LABELS, incident_buttons
 from bot.render.instance_card import fallback_text, instance_buttons, instance_context, instance_head, instance_nodes
 from bot.render.message import Message
-from bot.render.mrkdwn import code, date_token, escape_truncated, human_duration, mention, valid_mentions
+from bot.render.mrkdwn import code, date_token, escape_truncated, mention, valid_mentions
+from bot.render.rerun_replies import minutes_text
 
 MAX_MENTIONS = 10
 DETAILS_ERROR_LIMIT = 300
@@ -176,9 +177,9 @@ def _status_lines(view: IncidentView) -> list[str]:
         lines.append(f":no_bell: Muted in this channel {until}")
     timings: list[str] = []
     if view.opened_at is not None and view.acknowledged_at is not None and view.acknowledged_at >= view.opened_at:
-        timings.append(f"acknowledged after {human_duration(view.acknowledged_at - view.opened_at)}")
+        timings.append(f"acknowledged after {minutes_text(view.acknowledged_at - view.opened_at)}")
     if view.opened_at is not None and view.resolved_at is not None and view.resolved_at >= view.opened_at:
-        timings.append(f"recovered after {human_duration(view.resolved_at - view.opened_at)}")
+        timings.append(f"recovered after {minutes_text(view.resolved_at - view.opened_at)}")
     if timings:
         lines.append(" · ".join(timings))
     return lines

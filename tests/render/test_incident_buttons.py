@@ -109,7 +109,7 @@ def test_the_card_says_who_reruns_from_where_the_progress_the_mute_and_the_timin
     )
     assert "Rerunning from the failed node, asked by <@U0OPS> · 1 of 2 nodes done" in rerunning
     assert "Muted in this channel until unmuted" in rerunning
-    assert "acknowledged after 4m 0s" in rerunning
+    assert "acknowledged after 4 min" in rerunning
     resolved = _text(
         _card(
             IncidentView(
@@ -122,7 +122,7 @@ def test_the_card_says_who_reruns_from_where_the_progress_the_mute_and_the_timin
             )
         )
     )
-    assert "Recovered by <@U0OPS>'s rerun." in resolved and "recovered after 42m 0s" in resolved
+    assert "Recovered by <@U0OPS>'s rerun." in resolved and "recovered after 42 min" in resolved
 
 
 def _text(card: dict[str, object]) -> str:
