@@ -20,7 +20,7 @@ sandbox: faults, call counts, jobs and instances, the timeline, tokens. JSON in,
     POST   /_sandbox/timeline/step                 → {"applied": [...]}
     POST   /_sandbox/timeline/step_until           {"ms"} → {"applied": [...]}
     POST   /_sandbox/timeline/play | /pause
-    POST   /_sandbox/timeline/on_rerun             {"outcome", "after_ms", "job"?, "failed_node"?}
+    POST   /_sandbox/timeline/on_rerun             {"outcome", "after_ms", "job"?, "instance_id"?, "failed_node"?}
     POST   /_sandbox/tokens/revoke                 {"include_static"?: true}
     PUT    /_sandbox/tokens/lifetime               {"ms"}
 """
@@ -188,7 +188,11 @@ def add_admin_routes(app: web.Application, sb: Sandbox) -> None:
 
     def on_rerun(body: dict[str, Any], _: web.Request) -> object:
         sb.timeline.on_rerun(
-            body["outcome"], after_ms=int(body["after_ms"]), job=body.get("job"), failed_node=body.get("failed_node")
+            body["outcome"],
+            after_ms=int(body["after_ms"]),
+            job=body.get("job"),
+            failed_node=body.get("failed_node"),
+            instance_id=int(body["instance_id"]) if body.get("instance_id") is not None else None,
         )
         return None
 

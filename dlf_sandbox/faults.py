@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["throttle", "server_error", "malformed", "reset", "answer", "slow"]
+FaultKind = Literal["throttle", "server_error", "malformed", "reset", "answer", "slow", "refuse"]
 MalformedKind = Literal["not_json", "truncated", "wrong_shape"]
 IAM_OPERATION = "create_token"
 DOCUMENTED_PER_USER_LIMITS: Mapping[str, int] = {
@@ -107,6 +107,19 @@ class Faults:
         """The next `n` requests get 200 with exactly `body` as JSON: shapes the state cannot hold (nulls, fractional
         ids, huge totals) served over real HTTP, with the usual request id header."""
         self._add(FaultRule(kind="answer", remaining=n, operation=operation, params={"body": body}))
+
+    def refuse(self, code: str, message: str, n: int = 1, *, status: int = 400, operation: str | None = None) -> None:
+        """The next `n` requests get DLF's error answer `code` / `message` (what DLF says when it will not rerun or
+        stop for a reason the sandbox's state does not model: a lock, a quota, a hostile message to escape)."""
+        self._add(
+            FaultRule(
+                kind="refuse",
+                remaining=n,
+                operation=operation,
+                status=status,
+                params={"code": code, "message": message},
+            )
+        )
 
     def reset_connection(self, n: int = 1, *, operation: str | None = None, for_s: float | None = None) -> None:
         """The next `n` requests (or all for `for_s` seconds) see their connection closed without an answer."""

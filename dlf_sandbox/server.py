@@ -269,6 +269,9 @@ def _fault_response(fault: FaultRule, operation: str, request_id: str) -> web.Re
         return None
     if fault.kind == "answer":
         return json_response(fault.params["body"], request_id=request_id)
+    if fault.kind == "refuse":
+        refusal = apierrors.ApiError(fault.status, str(fault.params["code"]), str(fault.params["message"]))
+        return error_response(refusal, request_id)
     if fault.kind == "server_error":
         if fault.html:
             reason = {

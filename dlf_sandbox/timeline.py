@@ -6,7 +6,9 @@ request and by a ticker while the server runs). Each event is applied with its o
 times are those of the script, whatever moment it is applied at.
 
 Reruns requested through the API start a new run (status running); `on_rerun(outcome, after_ms)` makes every
-later rerun end in `outcome` `after_ms` later (as a scheduled event), otherwise it stays running until scripted.
+later rerun (of one job, or of one instance: `job=`, `instance_id=`) end in `outcome` `after_ms` later: its nodes
+finish one by one as scheduled `advance` events (so progress can be watched — `step()` applies one), then the
+instance ends. Without a policy a rerun stays running until scripted.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class RerunPolicy:
     after_ms: int
     job: str | None = None
     failed_node: str | None = None
+    instance_id: int | None = None  # only reruns of this instance (None: any of `job`)
+
+    def applies(self, job: str, instance_id: int) -> bool:
+        return self.job in (None, job) and self.instance_id in (None, instance_id)
 
 
 @dataclass(order=True)
@@ -136,11 +142,23 @@ class Timeline:
         """At `at`, the instance succeeds."""
         self.set_status(job, instance_id, "success", at=at, workspace=workspace)
 
-    def on_rerun(self, outcome: str, *, after_ms: int, job: str | None = None, failed_node: str | None = None) -> None:
-        """From now on, reruns (of `job`, or of any job) end in `outcome` `after_ms` after they start."""
+    def on_rerun(
+        self,
+        outcome: str,
+        *,
+        after_ms: int,
+        job: str | None = None,
+        failed_node: str | None = None,
+        instance_id: int | None = None,
+    ) -> None:
+        """From now on, reruns (of `job`'s instance `instance_id`, of any instance of `job`, or of any job) end in
+        `outcome` (success, fail, manual-stop...) `after_ms` after they start. The newest policy that applies wins."""
         with self._lock:
             self._rerun_policies.insert(
-                0, RerunPolicy(outcome=outcome, after_ms=after_ms, job=job, failed_node=failed_node)
+                0,
+                RerunPolicy(
+                    outcome=outcome, after_ms=after_ms, job=job, failed_node=failed_node, instance_id=instance_id
+                ),
             )
 
     def clear_rerun_policies(self) -> None:
@@ -153,7 +171,7 @@ class Timeline:
         over `after_ms` (so progress can be watched) and then the instance ends in the policy's outcome (a failing
         outcome fails at the policy's `failed_node`, or at the last node)."""
         with self._lock:
-            policy = next((p for p in self._rerun_policies if p.job in (None, job)), None)
+            policy = next((p for p in self._rerun_policies if p.applies(job, instance_id)), None)
             if policy is None:
                 return
             nodes = self._state.instance(job, instance_id, workspace).nodes

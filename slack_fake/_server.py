@@ -76,6 +76,8 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        # Modals opened with views.open, in order: {"trigger_id": ..., "view": {...}, "id": ...} (a test submits them).
+        self.opened_views: list[dict[str, Any]] = []
         # The workspace's directory, as users.list and usergroups.list answer it: seed with add_user/add_user_group.
         self.users: list[dict[str, Any]] = []
         self.user_groups: list[dict[str, Any]] = []
@@ -100,6 +102,7 @@ class FakeSlack:
             "conversations.replies": self._replies,
             "conversations.join": self._join,
             "views.publish": self._views_publish,
+            "views.open": self._views_open,
             "users.list": self._users_list,
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroup_users,
@@ -559,6 +562,20 @@ class FakeSlack:
         with self._lock:
             self.views[str(user_id)] = view
         return {"ok": True, "view": {"id": f"V{abs(hash(user_id)) % 10**8}", **view}}
+
+    async def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger_id = params.get("trigger_id")
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not trigger_id:
+            raise SlackError("invalid_trigger_id")
+        if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
+            raise SlackError("invalid_arguments")
+        with self._lock:
+            opened = {"trigger_id": str(trigger_id), "view": view, "id": f"V{len(self.opened_views) + 1:08d}"}
+            self.opened_views.append(opened)
+        return {"ok": True, "view": {"id": opened["id"], **view}}
 
     async def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         # Paged like Slack: `limit` (at most 1000; Slack suggests 200) and an opaque `next_cursor`.

@@ -20,6 +20,7 @@ DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
 SIX_MINUTES_MS = 6 * 60_000
 # Who speaks in the demo's channel.
 DEMO_USER = "alice"
+DEMO_OPERATOR_NAME = "bob"
 BOT_NAME = "dlf-bot"
 
 
@@ -55,6 +56,13 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
         sandbox.timeline.step_until(now)
         return int(instance_id)
 
+    def rerun_succeeds(job: str, instance_id: int) -> None:
+        embedded.sandbox.timeline.on_rerun("success", after_ms=20_000, job=job, instance_id=instance_id)
+
+    def finish_node() -> bool:
+        # The next scripted event on the sandbox's timeline: one node of the rerun finishing.
+        return embedded.sandbox.timeline.step() is not None
+
     fake = FakeSlack(validator=problems)
     async with temporary_store("dlf-bot-demo-") as store, fake.serve() as slack_url:
         demo = await run_watch_demo(
@@ -62,6 +70,8 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
             clients=embedded.clients,
             slack=make_delivery_client(token="xoxb-demo", base_url=slack_url),
             fail_instance=fail_instance,
+            rerun_succeeds=rerun_succeeds,
+            finish_node=finish_node,
         )
     print(
         f"\n{DEMO_USER} in #{demo.channel}: /dlf watch {demo.job}    (then instance {demo.instance_id} fails)", file=out
@@ -69,6 +79,20 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
     for message in demo.messages:
         print(f"\n{BOT_NAME}, posted in #{demo.channel}:\n", file=out)
         print(to_text(message), file=out)
+    for scene in demo.scenes:
+        if scene.act is not None:
+            who = DEMO_OPERATOR_NAME if "operator" in scene.act else DEMO_USER
+            print(f"\n{who} {scene.act}", file=out)
+        else:
+            print(
+                "\n(the rerun runs; each poll cycle looks at it — the progress is one reply, edited in place)", file=out
+            )
+        for reply in scene.replies:
+            print(f"\n{BOT_NAME}, in the alert's thread:\n", file=out)
+            print(to_text(reply), file=out)
+    if demo.card is not None:
+        print(f"\nThe alert card in #{demo.channel}, redrawn in place at every change — as it stands now:\n", file=out)
+        print(to_text(demo.card), file=out)
     for method, found in fake.rejected:
         print(f"Slack would refuse a {method}: {'; '.join(found)}", file=sys.stderr)
     return 1 if fake.rejected or not demo.messages else 0

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -16,7 +16,14 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import messages
 from bot.cli.health import bot_health, combined_health, outbox_health, watcher_health
-from bot.cli.wiring import build_dlf_clients, build_operators, close_all, epoch_ms, open_store
+from bot.cli.wiring import (
+    build_dlf_clients,
+    build_incident_service,
+    build_operators,
+    close_all,
+    epoch_ms,
+    open_store,
+)
 from bot.dlf.client import DlfClient
 from bot.dlf.metrics import DlfMetrics
 from bot.dlf.ratelimit import Priority
@@ -69,6 +76,7 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
             session=session,
             signing_secret=signing_secret,
             metrics=slack_metrics,
+            wake=watcher.deliverer.wake,
         )
         _stop_on_signals(stop)
         settle_heap()
@@ -99,7 +107,8 @@ async def run(settings: Settings, *, host: str = "0.0.0.0", stop: asyncio.Event 
 
 
 def watcher_options(settings: Settings) -> WatcherOptions:
-    """The watcher's timing from the settings (poll interval, leases, heartbeat, lookback, digest threshold)."""
+    """The watcher's timing from the settings (poll interval, leases, heartbeat, lookback, digest threshold,
+    escalation delay)."""
     return WatcherOptions(
         poll_interval_s=settings.dlf_poll_interval,
         lease_ttl_s=settings.dlf_watcher_lease_ttl,
@@ -108,6 +117,7 @@ def watcher_options(settings: Settings) -> WatcherOptions:
         poll=PollOptions(
             lookback_ms=settings.dlf_lookback_hours * HOUR_MS,
             digest_threshold=settings.alert_digest_threshold,
+            escalate_after_ms=None if settings.dlf_escalate_after is None else settings.dlf_escalate_after * 1000,
         ),
     )
 
@@ -151,6 +161,7 @@ def _slack_app(
     session: aiohttp.ClientSession,
     signing_secret: str | None,
     metrics: SlackMetrics,
+    wake: Callable[[], None] | None = None,
 ) -> AsyncApp:
     assert settings.slack_bot_token is not None
     # Bolt's per-request clients reuse this client's session (connection pool), retries and base URL.
@@ -170,6 +181,7 @@ def _slack_app(
             audit=AuditService(store=store, operators=operators),
             home=HomeService(store=store),
             operators=operators,
+            incidents=build_incident_service(store=store, clients=clients, operators=operators, wake=wake),
         )
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from bot.dlf.endpoints import dlf_endpoint, iam_endpoint
 from bot.dlf.metrics import DlfMetrics
 from bot.errors import ConfigError, StoreUnavailable
 from bot.profiles import DEFAULT_PROFILE
+from bot.services.incidents import IncidentService
 from bot.services.operators import Operators, UsergroupReader
 from bot.settings import DlfProfile, Settings
 from bot.store import Store, redacted_database_url
@@ -72,6 +73,18 @@ def build_operators(settings: Settings, *, slack: UsergroupReader | None) -> Ope
     `slack` (the Web API client the app answers with)."""
     config = settings.operator_config()
     return Operators(everywhere=config.everywhere, per_channel=config.per_channel, slack=slack)
+
+
+def build_incident_service(
+    *,
+    store: Store,
+    clients: Mapping[str, DlfClient],
+    operators: Operators | None,
+    wake: Callable[[], None] | None = None,
+) -> IncidentService:
+    """The incident actions (buttons, dialogs, thread verbs, `/dlf mute`): on the store and people's DLF clients;
+    `wake` tells the deliverer that rows were queued (it sends them at once)."""
+    return IncidentService(store=store, clients=clients, operators=operators, wake=wake)
 
 
 async def close_all(clients: Mapping[str, DlfClient]) -> None:
@@ -133,6 +146,7 @@ async def temporary_store(prefix: str) -> AsyncIterator[Store]:
 __all__ = [
     "EmbeddedSandbox",
     "build_dlf_clients",
+    "build_incident_service",
     "build_operators",
     "close_all",
     "dlf_credentials",

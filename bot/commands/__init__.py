@@ -24,6 +24,7 @@ from bot.commands.model import (
 from bot.commands.names import parse_instance_id, validate_job_name, validate_pattern
 from bot.commands.parse import parse_command
 from bot.commands.text import command_text_of_mention
+from bot.commands.thread_verbs import ThreadVerb, parse_thread_verb
 from bot.commands.values import is_handle, profile_name
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "InstanceCommand",
     "InstancesCommand",
     "MuteCommand",
+    "ThreadVerb",
     "UnmuteCommand",
     "UnwatchCommand",
     "WatchCommand",
@@ -45,6 +47,7 @@ __all__ = [
     "is_handle",
     "parse_command",
     "parse_instance_id",
+    "parse_thread_verb",
     "profile_name",
     "validate_job_name",
     "validate_pattern",

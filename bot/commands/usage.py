@@ -111,24 +111,23 @@ HELP: dict[str, SubcommandHelp] = {
         ),
         SubcommandHelp(
             name="mute",
-            usage=f"{COMMAND} mute <job|'pattern'> <30m|4h|24h|…|forever>",
-            summary="(not active yet) stop posting a job's alerts in this channel for a while",
+            usage=f"{COMMAND} mute <job> <30m|4h|24h|…|forever>",
+            summary="stop posting a job's alerts in this channel for a while",
             details="Failures of a muted job are still recorded (its incident still resolves, and unmuting says "
             "what happened) but nothing is posted here until the mute ends or `/dlf unmute`. From 1m to 30d, "
             "or `forever` (until unmuted).",
             examples=(
                 f"{COMMAND} mute job_batch 4h",
-                f"{COMMAND} mute 'etl_*' 30m",
                 f"{COMMAND} mute job_batch forever",
             ),
         ),
         SubcommandHelp(
             name="unmute",
-            usage=f"{COMMAND} unmute <job|'pattern'>",
-            summary="(not active yet) post a muted job's alerts again",
-            details="Ends the mute of the job or pattern (written as you muted it) in this channel and says what "
-            "happened while it was muted.",
-            examples=(f"{COMMAND} unmute job_batch", f"{COMMAND} unmute 'etl_*'"),
+            usage=f"{COMMAND} unmute <job>",
+            summary="post a muted job's alerts again",
+            details="Ends the mute of the job in this channel and says how many failures were held back while it "
+            "was muted (in the open incident's thread too). The alert card's Mute and Unmute buttons do the same.",
+            examples=(f"{COMMAND} unmute job_batch",),
         ),
         SubcommandHelp(
             name="audit",

@@ -6,6 +6,7 @@ the card always shows where the incident stands. Both the replies and the update
 `parent_key` is the card's outbox key): the deliverer sends the card first and uses its ts.
 
     card_post     "alert" (top level), or "thread_reply" under a digest during a storm: the incident's card
+    card_first    the card_post row, when a mute held the card back and something must now reply under it
     thread_reply  "thread_reply" in the card's thread
     card_update   "update": chat.update of the card, redrawn from an IncidentView
 
@@ -15,6 +16,7 @@ what a message was about, and `/dlf unwatch` can cancel what is still queued abo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +67,10 @@ def card_post(
     mentions: Sequence[str] = (),
     in_thread_of: str | None = None,
 ) -> OutboxMessage:
-    """The incident's card, first posted: at the top of the channel, or in a digest's thread (`in_thread_of`)."""
+    """The incident's card, first posted: at the top of the channel, or in a digest's thread (`in_thread_of`),
+    with the incident's buttons (named by its card key)."""
+    if view.card_key is None:
+        view = dataclasses.replace(view, card_key=incident.card_key)
     card = render_incident_card(view, now_ms=now_ms, profile=incident.profile, mentions=mentions)
     metadata = about(
         profile=incident.profile, job_name=incident.job_name, instance_id=view.instance.instance_id, event=view.event
@@ -79,6 +84,25 @@ def card_post(
         profile=incident.profile,
         job_name=incident.job_name,
     )
+
+
+def card_first(
+    incident: IncidentRef,
+    view: IncidentView,
+    *,
+    card_queued: bool,
+    now_ms: int,
+    mentions: Sequence[str] = (),
+) -> list[OutboxMessage]:
+    """The incident's card row to enqueue before a reply in its thread or a redraw of it, when the card is not in
+    the outbox (`card_queued` False: a mute held it back); [] when it is. A reply whose card row never existed would
+    otherwise go to the top of the channel, and an update would have nothing to edit.
+
+    `view` is the card as the incident stands now (its count, its state); the caller enqueues these rows first, in
+    the same transaction as the reply."""
+    if card_queued:
+        return []
+    return [card_post(incident, view, now_ms=now_ms, mentions=mentions)]
 
 
 def thread_reply(incident: IncidentRef, message: Message, *, key: str, metadata: dict[str, Any]) -> OutboxMessage:
@@ -103,7 +127,10 @@ def card_update(
     now_ms: int,
     mentions: Sequence[str] = (),
 ) -> OutboxMessage:
-    """The incident's card redrawn in place from `view` (chat.update of the card's message; waits for its row)."""
+    """The incident's card redrawn in place from `view` (chat.update of the card's message; waits for its row),
+    with the incident's buttons (named by its card key) whoever redraws it."""
+    if view.card_key is None:
+        view = dataclasses.replace(view, card_key=incident.card_key)
     card = render_incident_card(view, now_ms=now_ms, profile=incident.profile, mentions=mentions)
     return OutboxMessage(
         key=key,
@@ -116,4 +143,4 @@ def card_update(
     )
 
 
-__all__ = ["IncidentRef", "OutboxMessage", "about", "card_post", "card_update", "payload", "thread_reply"]
+__all__ = ["IncidentRef", "OutboxMessage", "about", "card_first", "card_post", "card_update", "payload", "thread_reply"]

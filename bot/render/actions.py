@@ -6,6 +6,7 @@ A button's `value` is compact JSON (`{"job": ..., "instance": ..., "profile": ..
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TypeGuard
@@ -26,6 +27,31 @@ HOME_OPEN = "dlf.home.open"
 # App Home: remove one of the user's own subscriptions (the value is its id; the store checks who created it).
 HOME_UNWATCH = "dlf.home.unwatch"
 MAX_VALUE_LENGTH = 2000
+# An incident card's buttons (the value names the incident by its card key, `encode_incident_ref`) and the
+# confirmation dialogs of Rerun and Stop (their callback ids).
+INCIDENT_ACK = "dlf.incident.ack"
+INCIDENT_RERUN = "dlf.incident.rerun"  # a static_select: error_node (default) | first_node
+INCIDENT_STOP = "dlf.incident.stop"
+INCIDENT_MUTE = "dlf.incident.mute"  # a static_select: 1h | 4h | 24h | forever
+INCIDENT_UNMUTE = "dlf.incident.unmute"
+INCIDENT_RESOLVE = "dlf.incident.resolve"
+INCIDENT_REFRESH = "dlf.incident.refresh"
+INCIDENT_RERUN_CONFIRM = "dlf.incident.rerun.confirm"
+INCIDENT_STOP_CONFIRM = "dlf.incident.stop.confirm"
+INCIDENT_ACTIONS = (
+    INCIDENT_ACK,
+    INCIDENT_RERUN,
+    INCIDENT_STOP,
+    INCIDENT_MUTE,
+    INCIDENT_UNMUTE,
+    INCIDENT_RESOLVE,
+    INCIDENT_REFRESH,
+)
+RETRY_LOCATIONS = ("error_node", "first_node")
+MUTE_CHOICES = {"1h": 3600, "4h": 4 * 3600, "24h": 24 * 3600, "forever": None}
+# A select menu's option value holds 150 characters: a long card key is named there by a digest of it.
+MAX_OPTION_VALUE_LENGTH = 150
+_CARD_DIGEST_PREFIX = "~"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +161,54 @@ def decode_list_page(value: str) -> ListPageRef:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class IncidentRef:
+    """Which incident a button, a menu choice or a dialog is about: its card key (or `card_digest(key)` when the key
+    is too long for a menu option), and the choice made (`choice`: a retry location or a mute duration)."""
+
+    card: str
+    choice: str | None = None
+
+
+def card_digest(card_key: str) -> str:
+    """A short stand-in for a long card key (menu options hold 150 characters)."""
+    return _CARD_DIGEST_PREFIX + hashlib.sha256(card_key.encode()).hexdigest()[:40]
+
+
+def names_card(ref: IncidentRef, card_key: str) -> bool:
+    """Whether `ref` names the card `card_key` (by the key itself, or by its digest)."""
+    return ref.card == card_key or (ref.card.startswith(_CARD_DIGEST_PREFIX) and ref.card == card_digest(card_key))
+
+
+def encode_incident_ref(ref: IncidentRef, *, limit: int = MAX_VALUE_LENGTH) -> str:
+    """The compact JSON value `{"card": ..., "choice": ...}`; the card key becomes its digest when the value would not
+    fit `limit` (a button's 2000 characters, an option's 150)."""
+    data: dict[str, object] = {"card": ref.card}
+    if ref.choice is not None:
+        data["choice"] = ref.choice
+    value = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if slack_len(value) <= limit:
+        return value
+    return encode_incident_ref(IncidentRef(card=card_digest(ref.card), choice=ref.choice), limit=limit)
+
+
+def decode_incident_ref(value: str) -> IncidentRef:
+    """Parse a value made by `encode_incident_ref`; ValueError when it is not one (only its shape is checked: the
+    incident service checks it against the store)."""
+    try:
+        data = json.loads(value)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError("button value is not JSON") from exc
+    if not isinstance(data, dict):
+        raise ValueError("button value is not an object")
+    card, choice = data.get("card"), data.get("choice")
+    if not isinstance(card, str) or not 0 < len(card) <= 255:
+        raise ValueError("button value names no incident card")
+    if choice is not None and (not isinstance(choice, str) or len(choice) > 16):
+        raise ValueError("button value has a malformed choice")
+    return IncidentRef(card=card, choice=choice)
+
+
 def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -144,6 +218,24 @@ __all__ = [
     "HOME_OPEN",
     "HOME_REFRESH",
     "HOME_UNWATCH",
+    "INCIDENT_ACK",
+    "INCIDENT_ACTIONS",
+    "INCIDENT_MUTE",
+    "INCIDENT_REFRESH",
+    "INCIDENT_RERUN",
+    "INCIDENT_RERUN_CONFIRM",
+    "INCIDENT_RESOLVE",
+    "INCIDENT_STOP",
+    "INCIDENT_STOP_CONFIRM",
+    "INCIDENT_UNMUTE",
+    "MAX_OPTION_VALUE_LENGTH",
+    "MUTE_CHOICES",
+    "RETRY_LOCATIONS",
+    "IncidentRef",
+    "card_digest",
+    "decode_incident_ref",
+    "encode_incident_ref",
+    "names_card",
     "INSTANCES_OPEN",
     "INSTANCES_PAGE",
     "INSTANCE_REFRESH",

@@ -25,6 +25,7 @@ from bot.render.instance_card import (
 )
 from bot.render.message import Message
 from bot.render.mrkdwn import and_more, code, date_token, escape_truncated, one_line, plural
+from bot.render.rerun_replies import render_recovered
 
 JOB_LIMIT = 160
 REPLY_FAILED_DETAILS = 3
@@ -126,9 +127,26 @@ def render_recovery(
     reason: str,
     now_ms: int,
     profile: str | None = None,
+    opened_at: int | None = None,
+    failure_count: int = 1,
+    rerun_by: str | None = None,
 ) -> Message:
     """Thread reply when the incident resolves: the failed instance's rerun succeeded (`reason="rerun"`) or a later
-    instance did (`"later_success"`)."""
+    instance did (`"later_success"`).
+
+    With the incident's `opened_at` (the watcher and the rerun follower always have it) the reply says how long it
+    lasted and what ended it — "recovered after 42 min, 3 failures, by <@U0ALICE>'s rerun" or "… by instance
+    40112" (`bot.render.rerun_replies.render_recovered`): the same words whichever path saw the success first."""
+    if opened_at is not None and reason in ("rerun", "later_success"):
+        return render_recovered(
+            job_name=recovered_by.job_name,
+            opened_at=opened_at,
+            now_ms=now_ms,
+            failure_count=failure_count,
+            reason=reason,
+            rerun_by=rerun_by,
+            instance_id=recovered_by.instance_id,
+        )
     job = code(recovered_by.job_name, JOB_LIMIT)
     if reason == "rerun":
         line = f":white_check_mark: Resolved: the rerun of instance {failed_instance_id} of {job} succeeded"

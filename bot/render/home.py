@@ -1,9 +1,11 @@
 """The App Home tab, as a `views.publish` view: the open incidents of the user's channels, the subscriptions they
 created, a Refresh button, then what the bot can do (the overview of `/dlf help`).
 
-Each incident has a button opening its channel: the incident card's own buttons are not repeated here, since they
-act on the card in its channel, where the bot checks the action against the channel it came from. Each subscription
-has an Unwatch button (with a confirmation) that removes it — the bot checks that the user created it.
+Each incident has a button opening its channel and its own actions — Acknowledge (until someone has), Resolve,
+Refresh — naming it by its card key like the card's buttons; a Home click has no channel, so the bot checks that the
+incident is in a channel of the user's subscriptions (what this tab shows). Rerun, Stop and Mute stay on the card in
+its channel, where their confirmation names what will happen. Each subscription has an Unwatch button (with a
+confirmation) that removes it — the bot checks that the user created it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from slack_sdk.models.blocks import ButtonElement, ConfirmObject, DividerBlock, 
 from bot.render.actions import HOME_OPEN, HOME_REFRESH, HOME_UNWATCH
 from bot.render.blocks import Block, actions, button, context, header, mrkdwn_text, section
 from bot.render.help import render_help
+from bot.render.incident_actions import incident_buttons
 from bot.render.mrkdwn import code, date_token, mention, plural
 from bot.render.watches import SubscriptionLike, watch_line
 
@@ -47,6 +50,8 @@ class IncidentLike(Protocol):
     def acknowledged_by(self) -> str | None: ...
     @property
     def rerun_state(self) -> str | None: ...
+    @property
+    def root_key(self) -> str: ...
 
 
 class HomeSubscriptionLike(SubscriptionLike, Protocol):
@@ -123,10 +128,23 @@ def _incident_blocks(incidents: Sequence[IncidentLike]) -> list[Block]:
         blocks.append(context("No open incident in the channels of your subscriptions. :tada:"))
         return blocks
     shown = incidents[:MAX_INCIDENTS]
-    blocks.extend(_with_button(incident_line(i), _open_channel(i.channel)) for i in shown)
+    for incident in shown:
+        blocks.append(_with_button(incident_line(incident), _open_channel(incident.channel)))
+        blocks.extend(
+            incident_buttons(
+                card_key=incident.root_key,
+                state=incident.state,
+                rerunning=incident.rerun_state is not None,
+                running=False,
+                muted=False,
+                home=True,
+            )
+        )
     if len(incidents) > len(shown):
         blocks.append(context(f"…and {plural(len(incidents) - len(shown), 'more open incident')}."))
-    blocks.append(context("Act on an incident from its card in the channel: acknowledge, rerun, mute, resolve."))
+    blocks.append(
+        context("Rerun, stop and mute from the incident's card in its channel (or `@dlf rerun` in its thread).")
+    )
     return blocks
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from bot.dlf.models import Instance, InstanceSummary
 from bot.render.blocks import Block, section
+from bot.render.incident_actions import RERUN_LABELS, incident_buttons
 from bot.render.instance_card import fallback_text, instance_buttons, instance_context, instance_head, instance_nodes
 from bot.render.message import Message
 from bot.render.mrkdwn import code, date_token, escape_truncated, mention, valid_mentions
+from bot.render.rerun_replies import minutes_text
 
 MAX_MENTIONS = 10
 DETAILS_ERROR_LIMIT = 300
@@ -94,7 +96,18 @@ def render_incident_card(
         middle = instance_nodes(instance, now_ms=now_ms)
     title, timing = instance_head(instance, now_ms=now_ms)
     blocks = [title, _headline(view, mentions), timing, *middle, instance_context(now_ms=now_ms, profile=profile)]
-    blocks.extend(instance_buttons(instance, profile=profile, shareable=False))
+    if view.card_key is not None:
+        blocks.extend(
+            incident_buttons(
+                card_key=view.card_key,
+                state=view.shown_state,
+                rerunning=view.rerun is not None,
+                running=instance.status == "running",
+                muted=view.muted,
+            )
+        )
+    else:
+        blocks.extend(instance_buttons(instance, profile=profile, shareable=False))
     if view.shown_state == STATE_RESOLVED:
         text = "Resolved: " + fallback_text(instance)
     else:
@@ -112,6 +125,7 @@ def _headline(view: IncidentView, mentions: Sequence[str]) -> Block:
     resolution = _resolution_line(view)
     if resolution:
         lines.append(resolution)
+    lines.extend(_status_lines(view))
     who = mention_text(mentions)
     if who and view.shown_state != STATE_RESOLVED:
         lines.append(f"cc {who}")
@@ -133,9 +147,42 @@ def _resolution_line(view: IncidentView) -> str | None:
         if success.instance_id == view.instance.instance_id:
             return f"The rerun of instance {success.instance_id} succeeded{ended(success)}."
         return f"A later instance, {success.instance_id}, succeeded{ended(success)}."
-    if view.state == STATE_RESOLVED and view.resolution:
-        return escape_truncated(view.resolution, DETAILS_ERROR_LIMIT)
-    return None
+    if view.state != STATE_RESOLVED:
+        return None
+    if view.recovered_by_rerun_of:
+        return f"Recovered by {_person(view.recovered_by_rerun_of)}'s rerun."
+    how = escape_truncated(view.resolution, DETAILS_ERROR_LIMIT) if view.resolution else None
+    if view.resolver:
+        return f"Resolved by {_person(view.resolver)}" + (f": {how}" if how else ".")
+    return how
+
+
+def _status_lines(view: IncidentView) -> list[str]:
+    """The rerun in flight (who, from where, progress), the mute, and the timings (to acknowledge, to recover)."""
+    lines: list[str] = []
+    rerun = view.rerun
+    if rerun is not None and view.shown_state != STATE_RESOLVED:
+        where = RERUN_LABELS.get(rerun.retry_location, code(rerun.retry_location, 20))
+        line = f":arrows_counterclockwise: Rerunning {where}, asked by {_person(rerun.by)}"
+        if rerun.state == "requested":
+            line += " · waiting for DLF's answer"
+        elif rerun.state == "unknown":
+            line += " · DLF's answer was lost, the bot is checking the instance"
+        if rerun.progress:
+            done, _, total = rerun.progress.partition("/")
+            line += f" · {escape_truncated(done, 10)} of {escape_truncated(total, 10)} nodes done" if total else ""
+        lines.append(line)
+    if view.muted and view.shown_state != STATE_RESOLVED:
+        until = f"until {date_token(view.muted_until)}" if view.muted_until is not None else "until unmuted"
+        lines.append(f":no_bell: Muted in this channel {until}")
+    timings: list[str] = []
+    if view.opened_at is not None and view.acknowledged_at is not None and view.acknowledged_at >= view.opened_at:
+        timings.append(f"acknowledged after {minutes_text(view.acknowledged_at - view.opened_at)}")
+    if view.opened_at is not None and view.resolved_at is not None and view.resolved_at >= view.opened_at:
+        timings.append(f"recovered after {minutes_text(view.resolved_at - view.opened_at)}")
+    if timings:
+        lines.append(" · ".join(timings))
+    return lines
 
 
 def _missing_details(details_error: str, error_message: str | None) -> list[Block]:

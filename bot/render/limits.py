@@ -6,7 +6,8 @@ what Slack documents (../shared/facts/slack.md) and what the bot promises about 
 - at most 50 blocks; block ids ≤ 255 characters and unique; only block and element types the bot uses;
 - header plain_text ≤ 150; section text 1–3000, ≤ 10 fields of ≤ 2000; context ≤ 10 elements; actions ≤ 25 elements;
   buttons: text ≤ 75, action_id ≤ 255 and unique within the block, value ≤ 2000, url ≤ 3000, style primary/danger;
-  confirm dialogs: title ≤ 100, text ≤ 300, confirm/deny ≤ 30;
+  confirm dialogs: title ≤ 100, text ≤ 300, confirm/deny ≤ 30; static_select menus: placeholder ≤ 150, 1–100
+  options of text ≤ 75 and value ≤ 150, action_id as for buttons;
 - every text object non-empty; a total text budget across blocks well under the ~12k where Slack answers
   `msg_blocks_too_long`; the fallback `text` present, non-empty, and short;
 - in mrkdwn (and the fallback text): no `<`, `>` or bare `&` except the tokens the bot itself emits — date tokens,
@@ -33,6 +34,10 @@ MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
 MAX_CONTEXT_ELEMENTS = 10
 MAX_ACTIONS_ELEMENTS = 25
+MAX_SELECT_PLACEHOLDER = 150
+MAX_SELECT_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
 MAX_BUTTON_TEXT = 75
 MAX_ACTION_ID = 255
 MAX_BUTTON_VALUE = 2000
@@ -151,6 +156,29 @@ class _Checker:
         if "confirm" in element:
             self.confirm(element["confirm"], f"{where}.confirm")
 
+    def static_select(self, element: Mapping[str, Any], where: str, action_ids: set[str]) -> None:
+        self.text_object(
+            element.get("placeholder"), f"{where}.placeholder", limit=MAX_SELECT_PLACEHOLDER, plain_only=True
+        )
+        action_id = element.get("action_id")
+        self.length(action_id, MAX_ACTION_ID, f"{where}.action_id", minimum=1)
+        if action_id in action_ids:
+            self.add(f"{where}.action_id: {action_id!r} repeated within the block")
+        if isinstance(action_id, str):
+            action_ids.add(action_id)
+        options = element.get("options")
+        if not isinstance(options, list) or not 1 <= len(options) <= MAX_SELECT_OPTIONS:
+            self.add(f"{where}.options: a menu needs 1–{MAX_SELECT_OPTIONS} options")
+            return
+        for i, option in enumerate(options):
+            if not isinstance(option, Mapping):
+                self.add(f"{where}.options[{i}]: expected an option object")
+                continue
+            self.text_object(option.get("text"), f"{where}.options[{i}].text", limit=MAX_OPTION_TEXT, plain_only=True)
+            self.length(option.get("value"), MAX_OPTION_VALUE, f"{where}.options[{i}].value", minimum=1)
+        if "confirm" in element:
+            self.confirm(element["confirm"], f"{where}.confirm")
+
     def image(self, element: Mapping[str, Any], where: str) -> None:
         self.length(element.get("image_url"), MAX_URL, f"{where}.image_url", minimum=1)
         self.length(element.get("alt_text"), MAX_IMAGE_ALT_TEXT, f"{where}.alt_text", minimum=1)
@@ -164,6 +192,8 @@ class _Checker:
             self.button(element, where, action_ids)
         elif kind == "image":
             self.image(element, where)
+        elif kind == "static_select":
+            self.static_select(element, where, action_ids)
         else:
             self.add(f"{where}: element type {kind!r} is not one the bot uses")
 

@@ -48,6 +48,8 @@ def _text(obj: Any) -> str:
 def _element(element: Mapping[str, Any]) -> str:
     if element.get("type") == "button":
         return f"[{_text(element.get('text'))}]"
+    if element.get("type") in ("static_select", "overflow"):
+        return f"[{_text(element.get('placeholder')) or 'More'} ▾]"
     if element.get("type") == "image":
         return f"(image: {element.get('alt_text', '')})"
     return _text(element)

@@ -16,6 +16,7 @@ from bot.render.blocks import Block, context, header, section
 from bot.render.layout import pack_lines
 from bot.render.message import Message
 from bot.render.mrkdwn import code, date_token, escape_truncated, mention_or_text, one_line, plural
+from bot.render.rerun_replies import minutes_text
 from bot.render.status import instance_look
 
 TARGET_LIMIT = 160
@@ -129,6 +130,9 @@ def watch_line(sub: SubscriptionLike) -> str:
     profile = getattr(sub, "profile", None)
     if profile and profile != DEFAULT_PROFILE:
         parts.append(f"profile {code(profile, 60)}")
+    escalation = escalation_text(getattr(sub, "escalate_after_s", None))
+    if escalation:
+        parts.append(escalation)
     parts.append(_state(sub))
     return "• " + " · ".join(parts)
 
@@ -204,6 +208,16 @@ def _mute_sections(mutes: Sequence[MuteLike], *, now_ms: int) -> list[Block]:
     return [*(section(text) for text in packed), context("`/dlf unmute job` posts a muted job's alerts again.")]
 
 
+def escalation_text(escalate_after_s: object) -> str | None:
+    """A subscription's own `--escalate` (None: the bot's default, not said): `reminder after 30 min` /
+    `no reminder`."""
+    if not isinstance(escalate_after_s, int) or isinstance(escalate_after_s, bool):
+        return None
+    if escalate_after_s <= 0:
+        return "no escalation reminder"
+    return f"reminder after {minutes_text(escalate_after_s * 1000)} unacknowledged"
+
+
 def render_subscribed(
     sub: SubscriptionLike, *, already: bool = False, previous: SubscriptionLike | None = None, resumed: int = 0
 ) -> Message:
@@ -217,6 +231,9 @@ def render_subscribed(
         line = f"This channel will hear {promise}."
     else:
         line = f"This channel gets an alert when {_what(sub)} {_events(sub.events)}{who}."
+        escalation = escalation_text(getattr(sub, "escalate_after_s", None))
+        if escalation:
+            line = f"{line[:-1]}; {escalation}."
     if already:
         line = f":information_source: Already set up, nothing changed: {line[0].lower()}{line[1:]}"
     elif previous is not None:

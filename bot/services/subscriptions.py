@@ -168,6 +168,7 @@ class SubscriptionService:
             # A repeat changes only the options the user gave: an on-call mention is never dropped by accident.
             events = command.events if command.events_given or before is None else before.events
             mention = command.mention if command.mention_given or before is None else before.mention
+            escalate_after_s = _escalate_after_s(command, before)
             subscription, created = await tx.subscriptions.subscribe(
                 channel=channel_id,
                 profile=profile,
@@ -179,6 +180,7 @@ class SubscriptionService:
                 created_by=user_id,
                 team=team_id,
                 requeue_on_repair=REQUEUE_ON_REPAIR,
+                escalate_after_s=escalate_after_s,
             )
             unchanged = before is not None and _same(before, subscription)
             resumed = 0
@@ -201,6 +203,7 @@ class SubscriptionService:
                         "instance_id": command.instance_id,
                         "events": list(events),
                         "mention": mention,
+                        "escalate_after_s": escalate_after_s,
                         "created": created,
                     },
                     outcome="ok",
@@ -313,7 +316,20 @@ def _not_theirs(sub: Subscription | None) -> str:
 
 
 def _same(before: Subscription, after: Subscription) -> bool:
-    return (before.events, before.mention, before.state) == (after.events, after.mention, after.state)
+    return (before.events, before.mention, before.state, before.escalate_after_s) == (
+        after.events,
+        after.mention,
+        after.state,
+        after.escalate_after_s,
+    )
+
+
+def _escalate_after_s(command: WatchCommand, before: Subscription | None) -> int | None:
+    """What the subscription stores for `--escalate`: seconds, 0 for `off`, None for the bot's default
+    (DLF_ESCALATE_AFTER). Not given on a repeat: what it had."""
+    if command.escalate is None:
+        return before.escalate_after_s if before is not None else None
+    return command.escalate.after_s if command.escalate.after_s is not None else 0
 
 
 def _subcommand(command: WatchCommand | UnwatchCommand | WatchesCommand) -> str:

@@ -15,6 +15,33 @@ from bot.settings.dlf_profile import ENV_PROFILE_NAMES, DlfProfile
 from bot.settings.operators import OperatorConfig, operator_ids
 from bot.store.url import DEFAULT_DATABASE_URL, parse_database_url
 
+DEFAULT_ESCALATE_AFTER_S = 15 * 60
+ESCALATE_AFTER_MAX_S = 7 * 24 * 3600
+_OFF_WORDS = frozenset({"off", "none", "never", "no", "false"})
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def escalate_after_s(value: object) -> int | None:
+    """DLF_ESCALATE_AFTER as seconds: `900` (seconds), `15m`, `1h30m`, `2d`; `off` (None: no reminders)."""
+    if value is None or isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    else:
+        text = str(value).strip().lower()
+        if text in _OFF_WORDS:
+            return None
+        if text.isdigit():
+            seconds = int(text)
+        else:
+            match = _DURATION.fullmatch(text)
+            if not text or match is None:
+                raise ValueError("must be a duration such as 15m, 1h or 900 (seconds), or off")
+            days, hours, minutes, secs = (int(part or 0) for part in match.groups())
+            seconds = ((days * 24 + hours) * 60 + minutes) * 60 + secs
+    if seconds is not None and not 60 <= seconds <= ESCALATE_AFTER_MAX_S:
+        raise ValueError("must be from 1 minute to 7 days (or off)")
+    return seconds
+
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # The prefixes Slack gives each kind of token (`xoxe.` marks a rotating token of the same kind). A token of the
 # wrong kind (a user token `xoxp-` as the bot token, the bot token as the app token) or a pasted placeholder is
@@ -79,6 +106,9 @@ class Settings(BaseSettings):
     dlf_rate_limit: float = Field(default=20.0, gt=0, le=1000)
     dlf_timeout: float = Field(default=10.0, gt=0, le=300)
     alert_digest_threshold: int = Field(default=5, ge=1, le=1000)
+    # Seconds after an incident opens that it gets one reminder if nobody acknowledged it; None ("off"): never.
+    # Written as `900`, `15m`, `1h30m` or `off`. A subscription's `--escalate` overrides it.
+    dlf_escalate_after: int | None = DEFAULT_ESCALATE_AFTER_S
     log_level: str = "INFO"
     port: int = Field(default=3000, ge=0, le=65535)
     dlf_bot_config: Path | None = None
@@ -133,6 +163,11 @@ class Settings(BaseSettings):
         except ConfigError as exc:
             raise ValueError(str(exc).removeprefix("DATABASE_URL").lstrip(": ")) from None
         return value
+
+    @field_validator("dlf_escalate_after", mode="before")
+    @classmethod
+    def _escalate_after(cls, value: object) -> object:
+        return escalate_after_s(value)
 
     @field_validator("dlf_bot_operators", mode="before")
     @classmethod

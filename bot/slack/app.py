@@ -21,6 +21,9 @@ from bot.render.actions import (
     HOME_OPEN,
     HOME_REFRESH,
     HOME_UNWATCH,
+    INCIDENT_ACTIONS,
+    INCIDENT_RERUN_CONFIRM,
+    INCIDENT_STOP_CONFIRM,
     INSTANCE_REFRESH,
     INSTANCE_SHARE,
     INSTANCES_OPEN,
@@ -28,6 +31,7 @@ from bot.render.actions import (
 )
 from bot.services.audit import AuditService
 from bot.services.home import HomeService
+from bot.services.incidents import IncidentService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.mentions import MentionResolver
@@ -46,7 +50,7 @@ class ListenerSpec:
     """One row of the listener table: what Slack sends (`kind` + `match`, an exact id or a pattern of them) and
     which `Listeners` method answers."""
 
-    kind: Literal["command", "action", "event"]
+    kind: Literal["command", "action", "view", "event"]
     match: str | re.Pattern[str]
     method: str
 
@@ -62,6 +66,12 @@ LISTENERS: tuple[ListenerSpec, ...] = (
     ListenerSpec("action", HOME_UNWATCH, "on_home_unwatch"),
     # Newer and Older sit in one actions block, where action ids must differ.
     ListenerSpec("action", re.compile(rf"^{re.escape(INSTANCES_PAGE)}\.(newer|older)$"), "on_instances_page"),
+    # The incident card's buttons and menus, and the Rerun / Stop dialogs (`incidents.` methods: IncidentListeners).
+    *(ListenerSpec("action", action_id, "incidents.on_incident_button") for action_id in INCIDENT_ACTIONS),
+    ListenerSpec("view", INCIDENT_RERUN_CONFIRM, "incidents.on_incident_confirm"),
+    ListenerSpec("view", INCIDENT_STOP_CONFIRM, "incidents.on_incident_confirm"),
+    # Last of the actions: an incident action id this version does not know gets a calm answer.
+    ListenerSpec("action", re.compile(r"^dlf\.incident\."), "incidents.on_unknown_incident_action"),
     ListenerSpec("event", "app_mention", "on_app_mention"),
     ListenerSpec("event", "app_home_opened", "on_app_home_opened"),
 )
@@ -89,6 +99,7 @@ class AppDeps:
     ledger: RequestLedger | None = None
     mentions: MentionResolver | None = None  # None: one reading Slack's directory with `client`
     operators: Operators | None = None
+    incidents: IncidentService | None = None  # None: no incident actions (no store)
 
 
 class _ClientTokenNoticeFilter(logging.Filter):
@@ -129,14 +140,23 @@ def build_app(deps: AppDeps) -> AsyncApp:
         home=deps.home,
         metrics=deps.metrics,
         ledger=deps.ledger,
+        incidents=deps.incidents,
     )
     for spec in LISTENERS:
-        function = getattr(listeners, spec.method)
+        owner: object = listeners
+        name = spec.method
+        if name.startswith("incidents."):
+            if listeners.incidents is None:
+                continue
+            owner, name = listeners.incidents, name.removeprefix("incidents.")
+        function = getattr(owner, name)
         if spec.kind == "command":
             assert isinstance(spec.match, str)
             app.command(spec.match)(function)
         elif spec.kind == "action":
             app.action(spec.match)(function)
+        elif spec.kind == "view":
+            app.view(spec.match)(function)
         else:
             app.event(spec.match)(function)
     app.error(listeners.on_unhandled_error)

@@ -30,6 +30,8 @@ from bot.commands import (
     HelpCommand,
     InstanceCommand,
     InstancesCommand,
+    MuteCommand,
+    UnmuteCommand,
     UnwatchCommand,
     WatchCommand,
     WatchesCommand,
@@ -37,6 +39,7 @@ from bot.commands import (
     is_handle,
     parse_command,
     parse_instance_id,
+    parse_thread_verb,
     profile_name,
     validate_job_name,
 )
@@ -51,11 +54,13 @@ from bot.render.home import render_home
 from bot.render.message import Message
 from bot.services.audit import AuditQuery, AuditService
 from bot.services.home import HomeService
+from bot.services.incidents import IncidentService
 from bot.services.instance_list import InstanceListQuery, InstanceListService, InstancesListed
 from bot.services.instances import InstanceService, InstanceShown
 from bot.services.mentions import MentionResolver, Unresolved
 from bot.services.subscriptions import SubscriptionOutcome
 from bot.slack.answers import audit_message, instance_list_message, instance_message, subscription_message
+from bot.slack.incident_listeners import IncidentListeners
 from bot.slack.ingress import REPLAY_KEY, is_verified
 from bot.slack.metrics import SlackMetrics
 from bot.slack.once import REQUEST_KEY_WAIT_S, FirstDelivery, RequestLedger, event_key, retry_num
@@ -107,6 +112,7 @@ class Listeners:
         home: HomeService | None = None,
         metrics: SlackMetrics | None = None,
         ledger: RequestLedger | None = None,
+        incidents: IncidentService | None = None,
         respond_retry_delay_s: float = RESPOND_RETRY_DELAY_S,
         request_key_wait_s: float = REQUEST_KEY_WAIT_S,
     ) -> None:
@@ -119,6 +125,18 @@ class Listeners:
         self._metrics = metrics
         self._replies = Replier(metrics=metrics, retry_delay_s=respond_retry_delay_s)
         self._first_delivery = FirstDelivery(ledger=ledger, metrics=metrics, wait_s=request_key_wait_s)
+        # The incident actions (a card's buttons, its dialogs, the thread verbs, `/dlf mute`): None without a store.
+        self.incidents = (
+            IncidentListeners(
+                service=incidents,
+                first_delivery=self._first_delivery,
+                replies=self._replies,
+                home=self._publish_home,
+                metrics=metrics,
+            )
+            if incidents is not None
+            else None
+        )
 
     # ------------------------------------------------------------------ /dlf
     async def on_dlf_command(
@@ -306,11 +324,22 @@ class Listeners:
             message = await self._mention_answer(event, bot_user_id=_bot_user_id(body))
         except Exception as error:  # noqa: BLE001 — the crash hook: logged with its traceback, a calm line in Slack
             message = render_crash(self._log_crash(error, event))
-        await answer_in_thread(_thread_of(event, client), message)
+        if message is not None:  # None: an incident action, whose thread reply the outbox sends
+            await answer_in_thread(_thread_of(event, client), message)
 
-    async def _mention_answer(self, event: dict[str, Any], *, bot_user_id: str | None) -> Message:
+    async def _mention_answer(self, event: dict[str, Any], *, bot_user_id: str | None) -> Message | None:
         # The bot's mention anywhere in the message: `hey @dlf instance job_batch 34765` is a command too.
         text = command_text_of_mention(event.get("text") or "", bot_user_id)
+        try:
+            verb = parse_thread_verb(text)
+        except CommandError as err:
+            self._count_command("invalid", "usage")
+            return render_command_error(err)
+        if verb is not None and (verb.verb != "help" or event.get("thread_ts")):
+            self._count_command(f"thread_{verb.verb}", "ok")
+            if self.incidents is None:
+                return _line(messages.not_available("incident actions"))
+            return await self.incidents.thread_verb(verb, event)
         try:
             parsed = parse_command(text)
         except CommandError as err:
@@ -451,8 +480,11 @@ class Listeners:
                 return _line(messages.audit_only_privately()), False
             audited = await self._audit.show(self._audit.query(parsed), user=user_id, channel=channel_id)
             return audit_message(audited), True
-        if isinstance(parsed, WatchCommand) and parsed.escalate is not None:
-            return _line(messages.not_active_yet("watch --escalate")), False
+        if isinstance(parsed, MuteCommand | UnmuteCommand):
+            if self.incidents is None:
+                return _line(messages.watching_unavailable()), False
+            answer = await self.incidents.slash_mute(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
+            return answer, True
         if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
             if self._subscriptions is None:
                 return _line(messages.watching_unavailable()), False
@@ -464,7 +496,7 @@ class Listeners:
                 parsed = dataclasses.replace(parsed, mention=found.token)
             outcome = await self._subscriptions.handle(parsed, channel_id=channel_id, user_id=user_id, team_id=team_id)
             return subscription_message(outcome), True
-        # Written right, but what it does comes with the incident actions: said plainly, nothing done.
+        # A command this listener has no branch for (help is answered before): said plainly, nothing done.
         return _line(messages.not_active_yet(parsed.subcommand)), False
 
     def _count_command(self, subcommand: str, outcome: str) -> None:

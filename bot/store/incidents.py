@@ -126,6 +126,19 @@ class Incidents:
         )
         return _to_record(row) if row else None
 
+    async def by_root_key(self, root_key: str) -> Incident | None:
+        """The incident whose alert card is the outbox row `root_key` (a Home button names it so)."""
+        row = (
+            (
+                await self._conn.execute(
+                    select(incidents).where(incidents.c.root_key == root_key).order_by(incidents.c.id.desc())
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _to_record(row) if row else None
+
     async def record_failure(self, incident_id: int, instance_id: int) -> Incident:
         """A further failure in the streak: count + 1, remember the latest instance."""
         return await self._update(

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, u
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store._sql import constant, insert_for, one_of, unindexed
+from bot.store._sql import chunks, constant, insert_for, one_of, unindexed
 from bot.store.leases import holder_is_dead
 from bot.store.records import OUTBOX_KINDS, OutboxRow
 from bot.store.tables import channel_pace, incidents, outbox, subscriptions
@@ -85,6 +85,14 @@ class Outbox:
         """One row by key."""
         row = (await self._conn.execute(select(outbox).where(outbox.c.key == key))).mappings().first()
         return _to_record(row) if row else None
+
+    async def existing_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` have a row (any status): e.g. which incident cards are queued or sent."""
+        found: set[str] = set()
+        for batch in chunks(dict.fromkeys(keys)):
+            rows = await self._conn.execute(select(outbox.c.key).where(one_of(self._dialect, outbox.c.key, batch)))
+            found.update(str(key) for key in rows.scalars())
+        return found
 
     async def pending_count(self, channel: str | None = None) -> int:
         """How many rows still wait to be sent (of one channel, or all)."""

@@ -38,6 +38,11 @@ class RequestKeys:
         )
         return inserted.first() is not None
 
+    async def forget(self, key: str) -> bool:
+        """Release `key` (an action's key after DLF refused it or nothing was sent: a later click may try again)."""
+        result = await self._conn.execute(delete(request_keys).where(request_keys.c.key == key))
+        return bool(result.rowcount == 1)
+
     async def seen(self, key: str) -> bool:
         """Whether `key` has been claimed (and not yet forgotten)."""
         found = await self._conn.execute(select(request_keys.c.key).where(request_keys.c.key == key))

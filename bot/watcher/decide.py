@@ -33,6 +33,15 @@ Rules (each has a row in tests/watcher/test_decide.py):
   says so in `CycleInput.ended`) is remembered as `STATUS_ENDED`.
 - More than `digest_threshold` new alerts for one channel in one cycle become one digest at top level, with the
   individual alerts as replies in its thread.
+- A job muted in a channel (`CycleInput.mutes`): its failures there are recorded (the incident opens, the failure is
+  counted on it and on the mute) and its success still resolves the incident, but nothing is said: no card, no reply.
+  Once the mute is over, the next message of that incident posts its card first (`KnownIncident.card_queued`).
+- An incident whose rerun is in flight (the stored rerun slot is taken): how that rerun ends (the rerun instance
+  failing again or succeeding) is the rerun follower's story (`bot.watcher.reruns`), never also the decision's — one
+  story per event. A later instance succeeding still resolves it here.
+- A new incident's escalation reminder is due `escalate_after_ms` after it opens (the subscription's
+  `--escalate`, else the bot's default; off when every watch of the channel says off), mentioning the channel's
+  first mention target. None for a muted job.
 
 The poller writes a decision in stages (`bot.watcher.staging`). Every intent carries a deterministic `key` (the
 outbox's unique key, `bot.watcher.keys`), so replaying a cycle yields the same keys and no second message.
@@ -71,6 +80,7 @@ from bot.watcher.intents import (
     IncidentOpened,
     IncidentResolved,
     Intent,
+    MuteCounted,
     Recovery,
     RepeatFailure,
     intent_order,
@@ -226,12 +236,19 @@ class _Walk:
                 mentions.get(channel, ()), self.follows.get(failure.key, ()), channel=channel, event=failure.event
             )
             incident = self.incidents.get((channel, job))
+            if incident is not None and incident.rerun_instance_id == failure.summary.instance_id:
+                continue  # the rerun in flight failed again: the rerun follower says so
+            mute_id = self.cycle.mutes.get((channel, job))
             if incident is None:
-                self.alert(failure, channel, channel_mentions)
+                self.alert(failure, channel, channel_mentions, muted=mute_id is not None)
             else:
-                self.repeat(failure, incident, channel_mentions)
+                self.repeat(failure, incident, channel_mentions, muted=mute_id is not None)
+            if mute_id is not None:
+                self.changes.append(
+                    MuteCounted(channel=channel, job_name=job, instance_id=failure.summary.instance_id, mute_id=mute_id)
+                )
 
-    def alert(self, failure: _Failure, channel: str, mentions: tuple[str, ...]) -> None:
+    def alert(self, failure: _Failure, channel: str, mentions: tuple[str, ...], *, muted: bool = False) -> None:
         summary, profile = failure.summary, self.cycle.profile
         alert = Alert(
             key=alert_key(profile=profile, channel=channel, instance=summary, event=failure.event, rerun=failure.rerun),
@@ -243,17 +260,45 @@ class _Walk:
             details_error=failure.details_error,
             error_message=summary.error_message,
         )
-        self.alerts_by_channel.setdefault(channel, []).append(alert)
+        if not muted:
+            self.alerts_by_channel.setdefault(channel, []).append(alert)
         self.incidents[(channel, summary.job_name)] = KnownIncident(
-            channel=channel, job_name=summary.job_name, root_key=alert.key, last_instance_id=summary.instance_id
+            channel=channel,
+            job_name=summary.job_name,
+            root_key=alert.key,
+            last_instance_id=summary.instance_id,
+            card_queued=not muted,
         )
+        standing = self.index.channel_mentions(summary.job_name).get(channel, ())
         self.changes.append(
             IncidentOpened(
-                channel=channel, job_name=summary.job_name, instance_id=summary.instance_id, root_key=alert.key
+                channel=channel,
+                job_name=summary.job_name,
+                instance_id=summary.instance_id,
+                root_key=alert.key,
+                escalate_after_ms=None if muted else self.escalate_after(channel, summary.job_name),
+                escalation_mention=standing[0] if standing else None,
+                team=next((w.team for w in self.index.matching(summary.job_name) if w.channel == channel), None),
             )
         )
 
-    def repeat(self, failure: _Failure, incident: KnownIncident, mentions: tuple[str, ...]) -> None:
+    def escalate_after(self, channel: str, job_name: str) -> int | None:
+        """How long after it opens a new incident of `job_name` in `channel` is reminded: the shortest of its
+        standing watches' `--escalate` (a watch without one uses the default); None when all say off."""
+        delays: list[int] = []
+        for watch in self.index.matching(job_name):
+            if watch.channel != channel or watch.is_follow:
+                continue
+            if watch.escalate_after_s is None:
+                if self.cycle.escalate_after_ms is not None:
+                    delays.append(self.cycle.escalate_after_ms)
+            elif watch.escalate_after_s > 0:
+                delays.append(watch.escalate_after_s * 1000)
+        return min(delays) if delays else None
+
+    def repeat(
+        self, failure: _Failure, incident: KnownIncident, mentions: tuple[str, ...], *, muted: bool = False
+    ) -> None:
         summary = failure.summary
         # The same run of the incident's last instance moving from running-exception to fail is not a new failure;
         # another instance, or another run of the same instance (seen running meanwhile, or with another start
@@ -267,25 +312,30 @@ class _Walk:
         key, update_key = repeat_keys(
             root_key=incident.root_key, instance=summary, event=failure.event, rerun=failure.rerun
         )
-        self.intents.append(
-            RepeatFailure(
-                key=key,
-                update_key=update_key,
-                channel=incident.channel,
-                profile=self.cycle.profile,
-                event=failure.event,
-                root_key=incident.root_key,
-                failure_count=count,
-                instance=failure.instance,
-                state=incident.state,
-                acknowledged_by=incident.acknowledged_by,
-                mentions=mentions,
-                details_error=failure.details_error,
-                error_message=summary.error_message,
-            )
+        repeat = RepeatFailure(
+            key=key,
+            update_key=update_key,
+            channel=incident.channel,
+            profile=self.cycle.profile,
+            event=failure.event,
+            root_key=incident.root_key,
+            failure_count=count,
+            instance=failure.instance,
+            state=incident.state,
+            acknowledged_by=incident.acknowledged_by,
+            mentions=mentions,
+            details_error=failure.details_error,
+            error_message=summary.error_message,
+            incident=incident.record,
+            card_queued=incident.card_queued,
         )
+        if not muted:
+            self.intents.append(repeat)
         self.incidents[(incident.channel, summary.job_name)] = replace(
-            incident, last_instance_id=summary.instance_id, failure_count=count
+            incident,
+            last_instance_id=summary.instance_id,
+            failure_count=count,
+            card_queued=incident.card_queued or not muted,
         )
         if not same_failure:
             self.changes.append(
@@ -301,13 +351,15 @@ class _Walk:
         for (channel, job_name), incident in list(self.incidents.items()):
             if job_name != summary.job_name or summary.instance_id < incident.last_instance_id:
                 continue
+            if incident.rerun_instance_id == summary.instance_id:
+                continue  # the rerun in flight succeeded: the rerun follower resolves it and says so
             reason = "rerun" if summary.instance_id == incident.last_instance_id else "later_success"
             del self.incidents[(channel, job_name)]
             self.changes.append(
                 IncidentResolved(channel=channel, job_name=job_name, instance_id=summary.instance_id, reason=reason)
             )
             recovered_any = True
-            if channel in told_channels:
+            if channel in told_channels and (channel, job_name) not in self.cycle.mutes:
                 # (Unsubscribed since: the incident closes quietly.)
                 self.intents.append(self.recovery(incident, summary, reason))
         return recovered_any
@@ -325,6 +377,8 @@ class _Walk:
             recovered_by=summary,
             reason=reason,
             acknowledged_by=incident.acknowledged_by,
+            incident=incident.record,
+            card_queued=incident.card_queued,
         )
 
     def decision(self) -> Decision:

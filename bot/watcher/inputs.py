@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from bot.dlf.models import Instance, InstanceSummary
+from bot.incidents.view import StoredIncident
 
 EVENT_FAILURE = "failure"
 EVENT_RUNNING_EXCEPTION = "running-exception"
@@ -30,6 +31,7 @@ STATUS_ENDED = "ended"
 FAILURE_EVENTS = {STATUS_FAIL: EVENT_FAILURE, STATUS_RUNNING_EXCEPTION: EVENT_RUNNING_EXCEPTION}
 OPERATOR_OVERRIDES = frozenset({"forceSuccess", "ignoreSuccess"})
 DEFAULT_DIGEST_THRESHOLD = 5
+DEFAULT_ESCALATE_AFTER_MS = 15 * 60_000
 
 InstanceKey = tuple[str, int]
 
@@ -46,6 +48,8 @@ class Watch:
     mention: str | None = None
     state: str = "active"
     subscription_id: int | None = None
+    team: str | None = None  # the channel's Slack team: a new incident records it (actions check it)
+    escalate_after_s: int | None = None  # None: the bot's default (`CycleInput.escalate_after_ms`); 0: never remind
 
     @property
     def is_follow(self) -> bool:
@@ -71,6 +75,13 @@ class KnownIncident:
     state: str = "open"  # "open" | "acknowledged", as stored: a repeat failure redraws the card with it
     acknowledged_by: str | None = None
     incident_id: int | None = None
+    # The stored incident itself: every redraw of its card is built from it (`bot.incidents.view.incident_view`),
+    # so a repeat failure or a recovery keeps who acknowledged it and when, the rerun, the timings.
+    record: StoredIncident | None = None
+    # The instance a rerun in flight reruns (the stored rerun slot is taken): its end is the rerun follower's story
+    # (`bot.watcher.reruns`), not the decision's.
+    rerun_instance_id: int | None = None
+    card_queued: bool = True  # False: a mute held its card back (never enqueued) — the next message posts it first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +102,11 @@ class CycleInput:
     digest_threshold: int = DEFAULT_DIGEST_THRESHOLD
     # Followed unfinished instances that are in none of this cycle's lists and not failed: remembered as ended.
     ended: Sequence[InstanceKey] = ()
+    # (channel, job) -> id of the mute in force: its failures are recorded (incident, count) but not posted.
+    mutes: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # When a new incident's escalation reminder is due if nobody acknowledges it (DLF_ESCALATE_AFTER; None: off),
+    # unless its subscription says otherwise.
+    escalate_after_ms: int | None = DEFAULT_ESCALATE_AFTER_MS
 
 
 def instance_from_summary(summary: InstanceSummary) -> Instance:
@@ -111,6 +127,7 @@ def instance_from_summary(summary: InstanceSummary) -> Instance:
 
 __all__ = [
     "DEFAULT_DIGEST_THRESHOLD",
+    "DEFAULT_ESCALATE_AFTER_MS",
     "EVENT_FAILURE",
     "EVENT_RUNNING_EXCEPTION",
     "EVENT_SUCCESS",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.dlf.models import Instance, InstanceSummary
+from bot.incidents.view import StoredIncident
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +60,8 @@ class RepeatFailure:
     mentions: tuple[str, ...] = ()
     details_error: str | None = None  # as in Alert
     error_message: str | None = None
+    incident: StoredIncident | None = None  # the stored incident: the card is redrawn from it (`incident_view`)
+    card_queued: bool = True  # False: its card was held back by a mute — post it first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +78,8 @@ class Recovery:
     recovered_by: InstanceSummary
     reason: str  # "rerun" (the failed instance succeeded) | "later_success"
     acknowledged_by: str | None = None  # who had acknowledged the incident, if anyone: the resolved card keeps it
+    incident: StoredIncident | None = None  # the stored incident: the card is redrawn from it (`incident_view`)
+    card_queued: bool = True  # False: its card was held back by a mute that has ended — post it first
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +107,9 @@ class IncidentOpened:
     job_name: str
     instance_id: int
     root_key: str
+    escalate_after_ms: int | None = None  # the reminder is due this long after it opens (None: no reminder)
+    escalation_mention: str | None = None  # whom the reminder mentions (the subscription's mention target)
+    team: str | None = None  # the channel's Slack team, from its subscription
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +131,18 @@ class IncidentResolved:
     reason: str
 
 
-IncidentChange = IncidentOpened | IncidentFailedAgain | IncidentResolved
+@dataclass(frozen=True, kw_only=True)
+class MuteCounted:
+    """A failure of (channel, job) that the mute `mute_id` held back: counted on the mute (unmute says how many).
+    `instance_id` is the failure's, so the count goes with it when the poller writes it."""
+
+    channel: str
+    job_name: str
+    instance_id: int
+    mute_id: int
+
+
+IncidentChange = IncidentOpened | IncidentFailedAgain | IncidentResolved | MuteCounted
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,6 +172,7 @@ __all__ = [
     "IncidentOpened",
     "IncidentResolved",
     "Intent",
+    "MuteCounted",
     "Recovery",
     "RepeatFailure",
     "intent_order",

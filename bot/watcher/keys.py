@@ -9,6 +9,14 @@ cycle, yields the same keys, and the outbox's unique index turns the repeat into
     update:{root}:{job}:{instance}:{event}[:run{start}]                   ... and the card redrawn with the count
     recovered:{root}   update:{root}:resolved                             the resolution reply, the resolved card
     follow:{profile}:{channel}:{job}:{instance}[:{event}:run{start}]      a follow's outcome (or running exception)
+    rerun:{root}:{seq}:progress   rerun:{root}:{seq}:progress:{done/total}   a rerun's progress reply, its edits
+    rerun:{root}:{seq}:ended      update:{root}:rerun{seq}                    how rerun {seq} ended, the card redrawn
+    update:{root}:rerun{seq}:running                                          the card, when the cycle finds it running
+    escalation:{root}                                                         the escalation reminder (one per incident)
+    heldback:{root}                                                           "held back while muted", under a late card
+
+A rerun's success is the incident's resolution: `recovered:{root}`, whichever path (the rerun follower or the
+decision) sees it first — the outbox keeps one.
 
 `{root}` is the incident card's own key (its `alert:` key). Keys longer than the outbox column are shortened to a
 prefix plus a digest of the whole (`bounded_key`), still deterministic.
@@ -71,7 +79,38 @@ def follow_exception_key(*, profile: str, channel: str, instance: InstanceSummar
     return bounded_key(f"{key}:{event}:run{instance.start_time or 0}")
 
 
+def rerun_progress_keys(*, root_key: str, seq: int, progress: str) -> tuple[str, str]:
+    """(the key of rerun `seq`'s one progress reply, the key of its edit showing `progress`)."""
+    reply = bounded_key(f"rerun:{root_key}:{seq}:progress")
+    return reply, bounded_key(f"rerun:{root_key}:{seq}:progress:{progress}")
+
+
+def rerun_end_keys(*, root_key: str, seq: int) -> tuple[str, str]:
+    """(the reply saying how rerun `seq` ended — or that it was not seen to start —, the card's redraw)."""
+    return bounded_key(f"rerun:{root_key}:{seq}:ended"), bounded_key(f"update:{root_key}:rerun{seq}")
+
+
+def held_back_key(*, root_key: str) -> str:
+    """The note under a card a mute held back and that is posted late."""
+    return bounded_key(f"heldback:{root_key}")
+
+
+def rerun_running_key(*, root_key: str, seq: int) -> str:
+    """The card redrawn when the cycle finds rerun `seq` running (DLF's acceptance was never recorded)."""
+    return bounded_key(f"update:{root_key}:rerun{seq}:running")
+
+
+def escalation_key(*, root_key: str) -> str:
+    """The escalation reminder of an incident: one, ever."""
+    return bounded_key(f"escalation:{root_key}")
+
+
 __all__ = [
+    "escalation_key",
+    "held_back_key",
+    "rerun_end_keys",
+    "rerun_progress_keys",
+    "rerun_running_key",
     "MAX_KEY_LENGTH",
     "alert_key",
     "bounded_key",

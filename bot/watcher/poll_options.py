@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.watcher.inputs import DEFAULT_DIGEST_THRESHOLD
+from bot.watcher.inputs import DEFAULT_DIGEST_THRESHOLD, DEFAULT_ESCALATE_AFTER_MS
 
 HOUR_MS = 3_600_000
 MINUTE_MS = 60_000
@@ -18,6 +18,7 @@ DEFAULT_PAGE_SIZE = 1000
 DEFAULT_DETAIL_CONCURRENCY = 8
 DEFAULT_DETAIL_BATCH = 25
 DEFAULT_DETAIL_FLUSH_S = 1.0
+DEFAULT_RERUN_START_WAIT_MS = 10 * MINUTE_MS
 # How many one-job queries a full page of the instance list is worth (rows to send and parse, one after another).
 FULL_PAGE_WEIGHT = 3
 
@@ -34,6 +35,9 @@ class PollOptions:
     detail_batch: int = DEFAULT_DETAIL_BATCH
     detail_flush_s: float = DEFAULT_DETAIL_FLUSH_S
     digest_threshold: int = DEFAULT_DIGEST_THRESHOLD  # ALERT_DIGEST_THRESHOLD
+    escalate_after_ms: int | None = DEFAULT_ESCALATE_AFTER_MS  # DLF_ESCALATE_AFTER (None: "off")
+    # A rerun DLF has not been seen to start this long after it was asked for is given up (a reply says so).
+    rerun_start_wait_ms: int = DEFAULT_RERUN_START_WAIT_MS
 
     def __post_init__(self) -> None:
         if not 0 < self.lookback_ms <= DLF_MAX_RANGE_MS:
@@ -44,6 +48,8 @@ class PollOptions:
             raise ValueError("page size must be between 1 and 1000")
         if self.detail_concurrency < 1 or self.digest_threshold < 1 or self.detail_batch < 1:
             raise ValueError("detail concurrency, detail batch and digest threshold must be at least 1")
+        if self.escalate_after_ms is not None and self.escalate_after_ms <= 0:
+            raise ValueError("the escalation delay must be positive (or None: off)")
         if self.detail_flush_s <= 0:
             raise ValueError("the detail flush interval must be positive")
 

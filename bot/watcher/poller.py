@@ -54,6 +54,7 @@ from bot.store import Incident, SeenInstance, Store, Subscription
 from bot.watcher.compose import compose, compose_digest_card
 from bot.watcher.decide import decide
 from bot.watcher.details import TRANSIENT_DLF_ERRORS, CycleDetails, log_extra
+from bot.watcher.escalation import send_due_reminders
 from bot.watcher.inputs import STATUS_FAIL, TRACKED_STATUSES, CycleInput, InstanceKey, KnownIncident, Watch
 from bot.watcher.intents import Decision, Recovery
 from bot.watcher.listing import Lister
@@ -67,6 +68,7 @@ from bot.watcher.poll_options import (
     time_windows,
     window_for,
 )
+from bot.watcher.reruns import RerunFollower
 from bot.watcher.staging import Staged, complete, stage
 from bot.watcher.writer import CycleWriter, Progress
 
@@ -108,6 +110,7 @@ class _Snapshot:
     tracked: dict[InstanceKey, SeenInstance] = field(default_factory=dict)
     # Per job with an open incident: the planned time of its oldest incident's failed instance, where known.
     incident_plans: dict[str, int] = field(default_factory=dict)
+    held_cards: set[str] = field(default_factory=set)  # root keys of incidents whose card a mute held back
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,11 +137,13 @@ def watch_of(subscription: Subscription) -> Watch:
         mention=subscription.mention,
         state=subscription.state,
         subscription_id=subscription.id,
+        team=subscription.team,
+        escalate_after_s=subscription.escalate_after_s,
     )
 
 
-def known_incident(incident: Incident) -> KnownIncident:
-    """The decision's view of a store incident."""
+def known_incident(incident: Incident, *, card_queued: bool = True) -> KnownIncident:
+    """The decision's view of a store incident (`card_queued` False: a mute held its card back)."""
     return KnownIncident(
         channel=incident.channel,
         job_name=incident.job_name,
@@ -148,6 +153,9 @@ def known_incident(incident: Incident) -> KnownIncident:
         state=incident.state,
         acknowledged_by=incident.acknowledged_by,
         incident_id=incident.id,
+        record=incident,
+        rerun_instance_id=incident.rerun_instance_id if incident.rerun_state is not None else None,
+        card_queued=card_queued,
     )
 
 
@@ -171,10 +179,16 @@ class ProfilePoller:
         self._last_sweep: int | None = None
         self._lister = Lister(client=client, options=self.options)
         self._writer = CycleWriter(store=store, profile=profile)
+        self._reruns = RerunFollower(
+            profile=profile, client=client, store=store, start_wait_ms=self.options.rerun_start_wait_ms
+        )
 
     async def run_cycle(self) -> CycleReport:
         """One cycle. DLF failing is reported (and the cursor stays); a database failure raises."""
         now_ms = self._clock()
+        # Before the snapshot: what the follower concludes (a rerun's end) is then known to the decision.
+        await self._reruns.follow(now_ms)
+        await send_due_reminders(self.store, self.profile)
         snapshot = await self._snapshot(now_ms)
         sweep = self._last_sweep is None or now_ms - self._last_sweep >= self.options.sweep_interval_ms
         window = window_for(cursor=snapshot.cursor, now_ms=now_ms, options=self.options, sweep=sweep)
@@ -205,10 +219,14 @@ class ProfilePoller:
                 self.profile, statuses=TRACKED_STATUSES, since=now_ms - self.options.lookback_ms
             )
             failed = await tx.instances.lookup(self.profile, ((i.job_name, i.last_instance_id) for i in incidents))
+            # Cards a mute held back: of the incidents whose card has no ts yet (queued, or never queued), one query.
+            unsent = [i.root_key for i in incidents if i.root_ts is None]
+            held = set(unsent) - await tx.outbox.existing_keys(unsent) if unsent else set()
         snapshot = _Snapshot(
             cursor=state.cursor if state else None, incidents=incidents, any_watching=any_watching, general=general
         )
         snapshot.tracked = {(t.job_name, t.instance_id): t for t in tracked}
+        snapshot.held_cards = held
         for incident in incidents:
             seen = failed.get((incident.job_name, incident.last_instance_id))
             if seen is not None and seen.plan_time is not None:
@@ -225,11 +243,15 @@ class ProfilePoller:
                 watches=gathered.watches,
                 known=gathered.known,
                 runs=gathered.runs,
-                incidents=[known_incident(i) for i in snapshot.incidents],
+                incidents=[
+                    known_incident(i, card_queued=i.root_key not in snapshot.held_cards) for i in snapshot.incidents
+                ],
                 listed=gathered.listed,
                 details=gathered.found,
                 ended=gathered.ended,
                 digest_threshold=self.options.digest_threshold,
+                mutes=await self._mutes(gathered.listed, snapshot.incidents),
+                escalate_after_ms=self.options.escalate_after_ms,
             )
         )
         staged = stage(plan)
@@ -319,6 +341,17 @@ class ProfilePoller:
             staged.rest, compose(staged.rest.intents, now_ms=now_ms, cards=cards), progress, cursor=cursor
         )
         return progress
+
+    async def _mutes(
+        self, listed: Sequence[InstanceSummary], incidents: Sequence[Incident]
+    ) -> dict[tuple[str, str], int]:
+        """The mutes in force on the jobs this cycle lists or has incidents for: (channel, job) -> mute id."""
+        jobs = sorted({s.job_name for s in listed} | {i.job_name for i in incidents})
+        if not jobs:
+            return {}
+        async with self.store.transaction() as tx:
+            mutes = await tx.mutes.active(self.profile, jobs)
+        return {(m.channel, m.job_name): m.id for m in mutes}
 
     async def _watches(self, snapshot: _Snapshot, jobs: set[str]) -> list[Watch]:
         """The subscriptions that concern `jobs` (the cycle's listed and remembered instances), as watches: the

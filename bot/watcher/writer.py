@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from bot.store import Store, Transaction
 from bot.watcher.compose import OutboxMessage, compose
-from bot.watcher.intents import Decision, IncidentFailedAgain, IncidentOpened, IncidentResolved
+from bot.watcher.intents import Decision, IncidentFailedAgain, IncidentOpened, IncidentResolved, MuteCounted
 from bot.watcher.keys import follow_key
 from bot.watcher.outbox import holds_follow
 from bot.watcher.staging import merge
@@ -112,13 +112,18 @@ class CycleWriter:
     async def _apply_incidents(self, tx: Transaction, decision: Decision, ids: dict[tuple[str, str], int]) -> None:
         for change in decision.incident_changes:
             key = (change.channel, change.job_name)
-            if isinstance(change, IncidentOpened):
+            if isinstance(change, MuteCounted):
+                await tx.mutes.count_suppressed(change.mute_id)
+            elif isinstance(change, IncidentOpened):
                 incident, _ = await tx.incidents.open_or_get(
                     channel=change.channel,
                     profile=self._profile,
                     job_name=change.job_name,
                     instance_id=change.instance_id,
                     root_key=change.root_key,
+                    escalate_at=None if change.escalate_after_ms is None else tx.now + change.escalate_after_ms,
+                    escalation_mention=change.escalation_mention,
+                    team=change.team,
                 )
                 ids[key] = incident.id
             elif isinstance(change, IncidentFailedAgain | IncidentResolved):
@@ -135,7 +140,7 @@ class CycleWriter:
                 if isinstance(change, IncidentFailedAgain):
                     await tx.incidents.record_failure(ids[key], change.instance_id)
                 else:
-                    await tx.incidents.resolve(ids.pop(key), by=None, reason=change.reason)
+                    await tx.incidents.try_resolve(ids.pop(key), by=None, reason=change.reason)
 
 
 __all__ = ["CycleWriter", "Progress"]

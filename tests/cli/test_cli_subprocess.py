@@ -208,6 +208,14 @@ def test_demo_shows_the_seeded_cards_offline(tmp_path: Path) -> None:
     assert "…and" in done.stdout or "more" in done.stdout  # the 5,000-node instance is cut, not overflowing
     watch_part = done.stdout.split("alice in #C0DEMO: /dlf watch job_batch", 1)[1]  # then a watched job fails
     assert "dlf-bot, posted in #C0DEMO" in watch_part and "Failure alert" in watch_part
+    assert "[Acknowledge]" in watch_part and "[Rerun… ▾]" in watch_part
+    # ... and the incident, as its thread tells it: acknowledged, rerun from the failed node, followed, recovered.
+    thread = watch_part.split("alice presses Acknowledge on the alert card", 1)[1]
+    assert thread.index("is on it") < thread.index("DLF accepted it") < thread.index("nodes done")
+    assert thread.index("nodes done") < thread.index("recovered after") < thread.index("as it stands now")
+    assert thread.count("rerun: ") == 1  # one progress reply, edited in place
+    final_card = thread.split("as it stands now", 1)[1]
+    assert ":white_check_mark: Resolved" in final_card and "[Acknowledge]" not in final_card
     assert max(len(line) for line in done.stdout.splitlines()) < 1000
 
 

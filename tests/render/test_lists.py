@@ -192,6 +192,7 @@ class HomeIncident:
     opened_at: int
     acknowledged_by: str | None
     rerun_state: str | None
+    root_key: str = "alert:default:C0DATA:job_batch:1:failure"
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ incidents = st.builds(
     opened_at=st.integers(1_500_000_000_000, 1_800_000_000_000),
     acknowledged_by=st.none() | hostile_text,
     rerun_state=st.none() | st.just("running"),
+    root_key=st.just("alert:default:C0DATA:job_batch:1:failure") | st.text(min_size=1, max_size=255),
 )
 
 

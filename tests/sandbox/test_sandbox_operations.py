@@ -168,3 +168,16 @@ async def test_weird_names_arrive_verbatim(call: Call, sb: Sandbox) -> None:
     assert body["jobName"] == WEIRD_JOB_NAME
     names = {node["nodeName"] for node in body["nodes"]}
     assert "<!channel> ping" in names and "a & b <c> d" in names and "🚀 launch" in names
+
+
+async def test_a_scripted_refusal_answers_dlfs_error_and_changes_nothing(call: Call, sb: Sandbox) -> None:
+    seeded = sb.seeded["failed_node"]
+    sb.faults.refuse("DLF.3051", "<!channel> locked by *another* run", operation="restart_instance")
+
+    refused = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))
+    again = await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))
+
+    assert refused.status_code == 400
+    assert refused.json() == {"error_code": "DLF.3051", "error_msg": "<!channel> locked by *another* run"}
+    assert again.status_code == 204  # the refusal was for one request
+    assert sb.state.instance(seeded.job, seeded.instance_id).runs == 2

@@ -98,6 +98,36 @@ async def test_rerun_policy_per_job_and_failure(call: Call, sb: Sandbox, clock: 
     assert [n.status for n in again.nodes] == ["success", "success", "fail"]
 
 
+async def test_a_rerun_policy_for_one_instance_set_over_http_finishes_node_by_node(
+    call: Call, sb: Sandbox, clock: ManualClock, base_url: str, http: httpx.AsyncClient
+) -> None:
+    seeded = sb.seeded["failed_node"]
+    other = sb.timeline.appear(seeded.job, at=clock() - 60_000, status="running")
+    sb.timeline.fail(seeded.job, other, at=clock() - 1_000)
+    sb.timeline.step_until(clock())
+    scripted = await http.post(
+        base_url + "/_sandbox/timeline/on_rerun",
+        json={"outcome": "success", "after_ms": 4_000, "job": seeded.job, "instance_id": seeded.instance_id},
+    )
+    assert scripted.status_code == 200
+
+    await call("POST", dlf_path(seeded.job, "instances", other, "restart"), body=b'{"retry_location": "first_node"}')
+    assert sb.timeline.pending == []  # another instance of the job: no policy, it stays running
+    await call(
+        "POST",
+        dlf_path(seeded.job, "instances", seeded.instance_id, "restart"),
+        body=b'{"retry_location": "first_node"}',
+    )
+    total = len(sb.state.instance(seeded.job, seeded.instance_id).nodes)
+    done = []
+    while sb.timeline.step() is not None:
+        rerun = sb.state.instance(seeded.job, seeded.instance_id)
+        done.append(sum(n.status == "success" for n in rerun.nodes))
+    assert done == list(range(1, total)) + [total]  # one node per step, then the instance's success
+    assert sb.state.instance(seeded.job, seeded.instance_id).status == "success"
+    assert sb.state.instance(seeded.job, other).status == "running"
+
+
 async def test_without_policy_a_rerun_stays_running(call: Call, sb: Sandbox) -> None:
     seeded = sb.seeded["failed_node"]
     await call("POST", dlf_path(seeded.job, "instances", seeded.instance_id, "restart"))

@@ -21,6 +21,7 @@ from bot.dlf.client import DlfClient
 from bot.dlf.config import DlfConfig
 from bot.services.audit import AuditService
 from bot.services.home import HomeService
+from bot.services.incidents import IncidentService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
 from bot.services.operators import Operators
@@ -196,18 +197,20 @@ async def running_bot(
     database_url: str | None = None,
     instances: Any = None,
     operators: Operators | None = None,
+    wake: Any = None,
 ) -> AsyncIterator[BotUnderTest]:
     """The bot serving HTTP on a free loopback port, its DLF client pointed at `sandbox` (with secret key `sk`).
 
     `database_url` adds the subscription service and the request ledger on a real store; `instances` replaces the
     DLF client behind the instance service (an object with `get_instance`, for failures the sandbox cannot produce).
     `operators` says who may rerun, stop and read the audit (with `database_url`, the audit service uses it).
+    With `database_url` the incident actions are wired too (`wake` is told when they queued messages).
     """
     registry = CollectorRegistry()
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(dlf_client(sandbox.url, sk=sk))
         clients = {"default": instances or client}
-        subscriptions, ledger, audit, home = None, None, None, None
+        subscriptions, ledger, audit, home, incidents = None, None, None, None, None
         if database_url is not None:
             store = await Store.open(database_url)
             stack.push_async_callback(store.aclose)
@@ -215,6 +218,7 @@ async def running_bot(
             ledger = StoreRequestLedger(store=store)
             audit = AuditService(store=store, operators=operators)
             home = HomeService(store=store)
+            incidents = IncidentService(store=store, clients={"default": client}, operators=operators, wake=wake)
         assert fake.base_url is not None
         app = build_app(
             AppDeps(
@@ -228,6 +232,7 @@ async def running_bot(
                 audit=audit,
                 home=home,
                 operators=operators,
+                incidents=incidents,
             )
         )
         port = await stack.enter_async_context(

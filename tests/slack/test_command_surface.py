@@ -36,19 +36,6 @@ async def test_a_mention_anywhere_in_the_message_is_a_command(
         assert "not a /dlf subcommand" not in str(reply.params)
 
 
-@pytest.mark.parametrize("text", ["mute job_batch 4h", "unmute job_batch", "watch job_batch --escalate 30m"])
-async def test_a_subcommand_not_active_yet_says_so_and_changes_nothing(
-    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str, text: str
-) -> None:
-    async with running_bot(sandbox, fake_slack, database_url=sqlite_url) as bot:
-        ack = await bot.command(text, "r1")
-        assert ack.status_code == 200
-        (answer,) = await bot.fake.wait_for_responses("r1", timeout=15)
-        assert "does not do it yet" in answer["text"] and "Nothing was changed" in answer["text"]
-        assert "reference" not in answer["text"]
-        assert bot.dlf.sandbox.calls.count("show_job") == 0  # a watch checks the job first: nothing asked
-
-
 @pytest.mark.parametrize(
     "value",
     [

@@ -144,3 +144,25 @@ async def test_audit_is_read_by_job_and_time_newest_first(store: Store, clock: M
         assert [r.action for r in await tx.audit.query(since=clock() - 60_000)] == ["watch", "ack"]
         page = await tx.audit.query(since=0, limit=1)
         assert [r.action for r in await tx.audit.query(since=0, before_id=page[0].id, limit=5)] == ["ack", "rerun"]
+
+
+async def test_an_incident_is_found_by_its_card_key(store: Store) -> None:
+    incident_id = await _open(store, job="job_k")
+    async with store.transaction() as tx:
+        found = await tx.incidents.by_root_key("card-job_k")
+        missing = await tx.incidents.by_root_key("card-nobody")
+    assert found is not None and found.id == incident_id and missing is None
+
+
+async def test_an_action_key_taken_once_is_released_for_a_retry(store: Store, second_store: Store) -> None:
+    key = "incident:1:stop:7:1000"
+
+    async def claim(on: Store) -> bool:
+        async with on.transaction() as tx:
+            return await tx.request_keys.claim(key)
+
+    assert sorted(await asyncio.gather(claim(store), claim(second_store))) == [False, True]
+    async with store.transaction() as tx:
+        assert await tx.request_keys.forget(key) is True
+        assert await tx.request_keys.forget(key) is False
+    assert await claim(second_store) is True  # a later click may try again

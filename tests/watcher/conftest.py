@@ -11,7 +11,7 @@ from watcher_rig import Rig, build_rig_watcher
 from bot.render.limits import problems
 from bot.store import Store
 from bot.store.testing import create_temporary_database, drop_database
-from dlf_sandbox import Sandbox
+from dlf_sandbox import ManualClock, Sandbox
 from slack_fake import FakeSlack
 
 
@@ -39,6 +39,33 @@ async def rig(database_url: str) -> AsyncIterator[Rig]:
         store = await Store.open(database_url)
         watcher = build_rig_watcher(store, dlf_url, slack_url)
         rig = Rig(sandbox=sandbox, slack=slack, store=store, watcher=watcher, dlf_url=dlf_url, slack_url=slack_url)
+        try:
+            yield rig
+        finally:
+            await rig.close_watcher()
+            await rig.store.aclose()
+
+
+@pytest.fixture
+async def clocked_rig(migrated_database_url: str) -> AsyncIterator[Rig]:
+    """A rig whose store and watcher run on a manual clock (`rig.advance(ms)`), on SQLite and on PostgreSQL (when
+    configured): for incident timings, mutes, escalations and reruns. The sandbox keeps real time: DLF refuses
+    signatures dated more than 15 minutes from its own clock."""
+    clock = ManualClock()
+    sandbox = Sandbox(seed=False)
+    slack = FakeSlack(validator=problems)
+    async with sandbox.serve() as dlf_url, slack.serve() as slack_url:
+        store = await Store.open(migrated_database_url, clock=clock)
+        watcher = build_rig_watcher(store, dlf_url, slack_url)
+        rig = Rig(
+            sandbox=sandbox,
+            slack=slack,
+            store=store,
+            watcher=watcher,
+            dlf_url=dlf_url,
+            slack_url=slack_url,
+            clock=clock,
+        )
         try:
             yield rig
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -17,6 +17,7 @@ from bot.watcher.intents import (
     IncidentFailedAgain,
     IncidentOpened,
     IncidentResolved,
+    MuteCounted,
     Recovery,
     RepeatFailure,
 )
@@ -454,7 +455,13 @@ def test_store_changes_follow_the_intents() -> None:
     )
     assert decision.incident_changes == (
         IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=102),
-        IncidentOpened(channel="C1", job_name="job_b", instance_id=103, root_key="alert:default:C1:job_b:103:failure"),
+        IncidentOpened(
+            channel="C1",
+            job_name="job_b",
+            instance_id=103,
+            root_key="alert:default:C1:job_b:103:failure",
+            escalate_after_ms=15 * 60_000,  # DLF_ESCALATE_AFTER's default
+        ),
         IncidentResolved(channel="C1", job_name="job_b", instance_id=110, reason="later_success"),
     )
     # Every failure is remembered, watched or not, so a later subscription never alerts on old news; the success
@@ -692,3 +699,105 @@ def test_a_rerun_seen_running_that_fails_again_counts_as_another_failure_of_the_
     (repeat,) = decision.intents
     assert isinstance(repeat, RepeatFailure) and repeat.failure_count == 2
     assert decision.incident_changes == (IncidentFailedAgain(channel="C1", job_name="job_a", instance_id=101),)
+
+
+# --- incidents: mutes, a rerun in flight, escalation ------------------------------------------------------------
+
+
+def test_a_muted_job_is_recorded_and_counted_but_nothing_is_said() -> None:
+    decision = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a"), watch("C2", "job_a")],
+            listed=[inst("job_a", 102)],
+            incidents=[],
+            mutes={("C1", "job_a"): 41},
+        )
+    )
+    assert said(decision) == ["alert C2 job_a/102 failure"]
+    opened = {c.channel: c for c in decision.incident_changes if isinstance(c, IncidentOpened)}
+    assert set(opened) == {"C1", "C2"}
+    assert opened["C1"].escalate_after_ms is None  # a muted job is not escalated either
+    assert [c for c in decision.incident_changes if isinstance(c, MuteCounted)] == [
+        MuteCounted(channel="C1", job_name="job_a", instance_id=102, mute_id=41)
+    ]
+
+
+def test_a_muted_jobs_success_resolves_quietly_and_a_held_card_is_posted_with_the_next_message() -> None:
+    held = replace(incident("C1", "job_a", 101), card_queued=False)
+    quiet = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 110, "success")],
+            known={("job_a", 101): "fail"},
+            incidents=[held],
+            mutes={("C1", "job_a"): 41},
+        )
+    )
+    assert said(quiet) == []
+    assert [type(c) for c in quiet.incident_changes] == [IncidentResolved]
+    again = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 102)],
+            known={("job_a", 101): "fail"},
+            incidents=[held],
+        )
+    )
+    (repeat,) = again.intents
+    assert isinstance(repeat, RepeatFailure) and repeat.card_queued is False
+
+
+def test_the_end_of_a_rerun_in_flight_is_left_to_the_rerun_follower() -> None:
+    rerunning = replace(incident("C1", "job_a", 101), rerun_instance_id=101)
+    known = {("job_a", 101): "running"}
+    runs = {("job_a", 101): 5_000}
+    failed = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")], listed=[inst("job_a", 101)], known=known, runs=runs, incidents=[rerunning]
+        )
+    )
+    assert said(failed) == [] and failed.incident_changes == ()
+    succeeded = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 101, "success")],
+            known=known,
+            runs=runs,
+            incidents=[rerunning],
+        )
+    )
+    assert said(succeeded) == [] and succeeded.incident_changes == ()
+    later = decide(
+        cycle_of(
+            watches=[watch("C1", "job_a")],
+            listed=[inst("job_a", 120, "success")],
+            known=known,
+            runs=runs,
+            incidents=[rerunning],
+        )
+    )
+    assert said(later) == ["recovered C1 job_a by 120 (later_success)"]
+
+
+@pytest.mark.parametrize(
+    ("escalations", "default", "expected"),
+    [
+        ((None,), 900_000, 900_000),
+        ((1800,), 900_000, 1_800_000),
+        ((0,), 900_000, None),
+        ((None,), None, None),
+        ((0, 600), 900_000, 600_000),  # several watches of the channel: the soonest reminder
+        ((0, None), None, None),
+    ],
+)
+def test_a_new_incidents_reminder_delay(
+    escalations: tuple[int | None, ...], default: int | None, expected: int | None
+) -> None:
+    watches = [
+        watch("C1", "job_a" if n == 0 else "job_*", is_pattern=n > 0, escalate_after_s=after, mention=f"<@U{n}>")
+        for n, after in enumerate(escalations)
+    ]
+    decision = decide(cycle_of(watches=watches, listed=[inst("job_a", 102)], escalate_after_ms=default))
+    (opened,) = [c for c in decision.incident_changes if isinstance(c, IncidentOpened)]
+    assert opened.escalate_after_ms == expected
+    assert opened.escalation_mention == "<@U0>"

@@ -15,7 +15,7 @@ from bot.store import Store, Subscription
 from bot.watcher.outbox import REQUEUE_ON_REPAIR
 from bot.watcher.poller import CycleReport, PollOptions
 from bot.watcher.scheduler import Watcher, WatcherOptions, build_watcher
-from dlf_sandbox import ANALYTICS_WORKSPACE_ID, SANDBOX_CREDENTIALS, Sandbox
+from dlf_sandbox import ANALYTICS_WORKSPACE_ID, SANDBOX_CREDENTIALS, ManualClock, Sandbox
 from slack_fake import FakeSlack
 
 TOKEN = "xoxb-watcher-test"
@@ -60,6 +60,12 @@ class Rig:
     watcher: Watcher
     dlf_url: str
     slack_url: str
+    clock: ManualClock | None = None  # the store's (and so the watcher's) clock, when the test moves it by hand
+
+    def advance(self, ms: int) -> None:
+        """Move the store's manual clock (`clocked_rig`); DLF's side keeps real time (its signatures are dated)."""
+        assert self.clock is not None, "a rig with a manual clock (clocked_rig)"
+        self.clock.advance(ms)
 
     async def subscribe(self, channel: str, target: str, **options: Any) -> Subscription:
         """Subscribe as `/dlf watch` does (the store's idempotent subscribe)."""
@@ -121,7 +127,8 @@ class Rig:
 
 def build_rig_watcher(store: Store, dlf_url: str, slack_url: str, **options: Any) -> Watcher:
     """The watcher over two profiles: "default" (default workspace) and "analytics" (another workspace)."""
-    poll = PollOptions(digest_threshold=options.pop("digest_threshold", 5))
+    poll_options = {k: options.pop(k) for k in ("escalate_after_ms", "rerun_start_wait_ms") if k in options}
+    poll = PollOptions(digest_threshold=options.pop("digest_threshold", 5), **poll_options)
     clients = {
         "default": dlf_client(dlf_url),
         "analytics": dlf_client(dlf_url, workspace=ANALYTICS_WORKSPACE_ID),

@@ -1,0 +1,78 @@
+"""Escalation reminders: an incident nobody acknowledged within its delay gets ONE reminder in its thread,
+mentioning the subscription's mention target.
+
+The delay is set when the incident opens (`escalate_at`: DLF_ESCALATE_AFTER, or the subscription's `--escalate`);
+acknowledging or resolving it first clears it (`try_acknowledge` / `try_resolve`). It is stored, so it survives
+restarts; each poll cycle (under the poll lease) sends what is due. A job muted since its incident opened gets no
+reminder (taken, not sent: a mute holds back the job's messages). `mark_escalated` lets one caller win, and the
+reminder's outbox key is one per incident, so two cycles overlapping still send one.
+"""
+
+from __future__ import annotations
+
+from bot.dlf.models import Instance
+from bot.incidents.outbox import IncidentRef, about, card_first, thread_reply
+from bot.incidents.view import incident_view
+from bot.render.rerun_replies import render_escalation
+from bot.store import Store
+from bot.watcher.keys import escalation_key
+from bot.watcher.reruns import card_queued
+
+DUE_BATCH = 100
+
+
+async def send_due_reminders(store: Store, profile: str) -> int:
+    """Queue the reminder of every open incident of `profile` whose escalation is due; returns how many."""
+    sent = 0
+    async with store.transaction() as tx:
+        due = [i for i in await tx.incidents.due_escalations(limit=DUE_BATCH) if i.profile == profile]
+        for incident in due:
+            if not await tx.incidents.mark_escalated(incident.id):
+                continue
+            mute = await tx.mutes.get(channel=incident.channel, profile=incident.profile, job_name=incident.job_name)
+            if mute is not None and mute.active_at(tx.now):
+                continue  # muted since it opened: its reminder is held back like its other messages
+            ref = IncidentRef(
+                channel=incident.channel,
+                profile=incident.profile,
+                job_name=incident.job_name,
+                card_key=incident.root_key,
+            )
+            instance = Instance(job_name=incident.job_name, instance_id=incident.last_instance_id, status="fail")
+            message = render_escalation(
+                job_name=incident.job_name,
+                instance_id=incident.last_instance_id,
+                opened_at=incident.opened_at,
+                now_ms=tx.now,
+                mention_target=incident.escalation_mention,
+            )
+            metadata = about(
+                profile=incident.profile,
+                job_name=incident.job_name,
+                instance_id=incident.last_instance_id,
+                event="escalation",
+            )
+            rows = [
+                *card_first(
+                    ref,
+                    incident_view(incident, instance, now_ms=tx.now),
+                    card_queued=await card_queued(tx, incident),
+                    now_ms=tx.now,
+                ),
+                thread_reply(ref, message, key=escalation_key(root_key=incident.root_key), metadata=metadata),
+            ]
+            for row in rows:
+                await tx.outbox.enqueue(
+                    key=row.key,
+                    channel=row.channel,
+                    kind=row.kind,
+                    payload=row.payload,
+                    parent_key=row.parent_key,
+                    profile=row.profile,
+                    job_name=row.job_name,
+                )
+            sent += 1
+    return sent
+
+
+__all__ = ["send_due_reminders"]

@@ -1,0 +1,64 @@
+"""`/dlf mute <job> 4h` and `/dlf unmute <job>` through the incident service: audited, and told in the open
+incident's thread when there is one."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from incident_rig import JOB, IncidentRig, blocks_text, element_ids, incident_rig
+
+from bot.render.actions import INCIDENT_UNMUTE
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[IncidentRig]:
+    async with incident_rig(f"sqlite:///{tmp_path}/bot.db") as running:
+        yield running
+
+
+async def _command(rig: IncidentRig, text: str) -> str:
+    response_id = text.replace(" ", "_")
+    answer = await rig.bot.command(text, response_id)
+    assert answer.status_code == 200
+    (response,) = await rig.slack.wait_for_responses(response_id)
+    return str(response["text"]) + str(response.get("blocks"))
+
+
+async def test_mute_with_an_open_incident_tells_its_thread_and_redraws_its_card(rig: IncidentRig) -> None:
+    card = await rig.alert()
+
+    said = await rig.acted(lambda: _command(rig, f"mute {JOB} 4h"))
+
+    assert "Muted `job_batch` in this channel until" in said
+    (reply,) = rig.replies(card)
+    assert reply.startswith(":no_bell: <@U0ALICE> muted `job_batch` in this channel with `/dlf`, until")
+    redrawn = rig.card()
+    assert "Muted in this channel until" in blocks_text(redrawn) and INCIDENT_UNMUTE in element_ids(redrawn)
+    (entry,) = await rig.audit()
+    assert (entry.action, entry.target, entry.outcome, entry.details["via"]) == ("mute", JOB, "ok", "slash")
+
+
+async def test_mute_without_an_incident_is_stored_and_audited_and_unmute_says_what_was_held_back(
+    rig: IncidentRig,
+) -> None:
+    said = await _command(rig, f"mute {JOB} forever")
+    assert "until `/dlf unmute`" in said
+    async with rig.store.transaction() as tx:
+        mute = await tx.mutes.get(channel="C0DATA", profile="default", job_name=JOB)
+        assert mute is not None and mute.until_at is None and mute.created_by == "U0ALICE"
+        await tx.mutes.count_suppressed(mute.id, 3)  # what the poll cycle counts while the job is muted
+
+    said = await _command(rig, f"unmute {JOB}")
+
+    assert "Unmuted `job_batch`: 3 failures held back while muted." in said
+    assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok"), ("unmute", "ok")]
+    async with rig.store.transaction(read_only=True) as tx:
+        assert await tx.mutes.get(channel="C0DATA", profile="default", job_name=JOB) is None
+
+
+async def test_a_pattern_cannot_be_muted(rig: IncidentRig) -> None:
+    said = await _command(rig, "mute 'job_*' 4h")
+    assert "a pattern cannot be muted" in said
+    assert await rig.audit() == []

@@ -1,0 +1,107 @@
+"""Escalation: an incident nobody acknowledged within its delay gets ONE reminder in its thread, mentioning the
+subscription's target; acknowledging (or resolving) first cancels it; it is stored, so a restart keeps it.
+
+A manual clock drives the store and the watcher; the sandbox and the fake Slack are real, over HTTP. SQLite, and
+PostgreSQL when configured.
+"""
+
+from __future__ import annotations
+
+from watcher_rig import Rig, blocks_text
+
+MINUTE = 60_000
+JOB = "job_e"
+ONCALL = "<!subteam^S0ONCALL>"
+
+
+def _replies(rig: Rig) -> list[str]:
+    (card,) = rig.top_level("C1")
+    return [blocks_text(m) for m in rig.slack.thread("C1", card["ts"])]
+
+
+async def _open_incident(rig: Rig, **subscription: object) -> int:
+    rig.add_job(JOB)
+    await rig.subscribe("C1", JOB, mention=ONCALL, **subscription)
+    iid = rig.fail(JOB)
+    await rig.cycle()
+    return iid
+
+
+async def test_one_reminder_mentioning_the_target_once_the_delay_is_over(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    iid = await _open_incident(rig)
+    rig.advance(14 * MINUTE)
+    await rig.cycle()
+    assert _replies(rig) == []
+
+    rig.advance(2 * MINUTE)
+    await rig.cycle()
+
+    assert _replies(rig) == [
+        f":alarm_clock: Still open after 16 min and nobody has acknowledged it: instance {iid} of `{JOB}`.\ncc {ONCALL}"
+    ]
+    (reminder,) = [p for p in rig.posts("C1") if p.get("thread_ts")]
+    assert str(reminder["text"]).startswith(ONCALL)  # the fallback text pings too
+    rig.advance(30 * MINUTE)
+    await rig.cycle()
+    await rig.cycle()
+    assert len(_replies(rig)) == 1
+
+
+async def test_acknowledging_first_cancels_the_reminder(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    await _open_incident(rig)
+    async with rig.store.transaction() as tx:
+        (incident,) = await tx.incidents.unresolved("default")
+        await tx.incidents.try_acknowledge(incident.id, by="U0ACK")
+
+    rig.advance(60 * MINUTE)
+    await rig.cycle()
+
+    assert _replies(rig) == []
+
+
+async def test_the_reminder_survives_a_restart(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    iid = await _open_incident(rig)
+    await rig.replace_watcher()  # a new process: nothing in memory, only the store
+
+    rig.advance(16 * MINUTE)
+    await rig.cycle()
+
+    assert _replies(rig) == [
+        f":alarm_clock: Still open after 16 min and nobody has acknowledged it: instance {iid} of `{JOB}`.\ncc {ONCALL}"
+    ]
+
+
+async def test_a_subscription_says_when_or_never(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    await _open_incident(rig, escalate_after_s=30 * 60)
+    rig.advance(20 * MINUTE)
+    await rig.cycle()
+    assert _replies(rig) == []
+    rig.advance(11 * MINUTE)
+    await rig.cycle()
+    assert len(_replies(rig)) == 1
+
+
+async def test_escalate_off_never_reminds(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    await _open_incident(rig, escalate_after_s=0)
+    rig.advance(24 * 60 * MINUTE)
+    await rig.cycle()
+    assert _replies(rig) == []
+
+
+async def test_a_job_muted_since_its_incident_opened_gets_no_reminder(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    await _open_incident(rig)
+    async with rig.store.transaction() as tx:
+        await tx.mutes.mute(channel="C1", profile="default", job_name=JOB, until_at=tx.now + 60 * MINUTE, by="U0MUTE")
+
+    rig.advance(20 * MINUTE)
+    await rig.cycle()
+    rig.advance(60 * MINUTE)  # the mute is over; the reminder was due while it held: not sent late either
+    await rig.cycle()
+
+    assert _replies(rig) == []
