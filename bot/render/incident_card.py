@@ -10,6 +10,7 @@ list said and why the nodes are missing) · context · Refresh.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from bot.render.mrkdwn import code, date_token, escape_truncated, mention, valid
 from bot.render.rerun_replies import minutes_text
 
 MAX_MENTIONS = 10
+_BY_HAND = re.compile(r"^\s*resolved by hand\s*", re.IGNORECASE)
 DETAILS_ERROR_LIMIT = 300
 ERROR_MESSAGE_LIMIT = 1500
 STATE_OPEN = "open"
@@ -143,9 +145,10 @@ def _state_line(view: IncidentView) -> str:
 def _resolution_line(view: IncidentView) -> str | None:
     """How the incident was resolved: the rerun, a later instance, or what the person who resolved it said."""
     success = view.resolved_by
+    asked = f", asked for by {_person(view.recovered_by_rerun_of)}" if view.recovered_by_rerun_of else ""
     if success is not None:
         if success.instance_id == view.instance.instance_id:
-            return f"The rerun of instance {success.instance_id} succeeded{ended(success)}."
+            return f"The rerun of instance {success.instance_id} succeeded{ended(success)}{asked}."
         return f"A later instance, {success.instance_id}, succeeded{ended(success)}."
     if view.state != STATE_RESOLVED:
         return None
@@ -153,7 +156,9 @@ def _resolution_line(view: IncidentView) -> str | None:
         return f"Recovered by {_person(view.recovered_by_rerun_of)}'s rerun."
     how = escape_truncated(view.resolution, DETAILS_ERROR_LIMIT) if view.resolution else None
     if view.resolver:
-        return f"Resolved by {_person(view.resolver)}" + (f": {how}" if how else ".")
+        # The stored reason says where ("Resolved by hand (from the card)."): said once, with who.
+        where = _BY_HAND.sub("", view.resolution or "").strip().rstrip(".")
+        return f"Resolved by hand by {_person(view.resolver)}" + (f" {escape_truncated(where, 80)}." if where else ".")
     return how
 
 
@@ -177,9 +182,16 @@ def _status_lines(view: IncidentView) -> list[str]:
         lines.append(f":no_bell: Muted in this channel {until}")
     timings: list[str] = []
     if view.opened_at is not None and view.acknowledged_at is not None and view.acknowledged_at >= view.opened_at:
-        timings.append(f"acknowledged after {minutes_text(view.acknowledged_at - view.opened_at)}")
+        # Once resolved, the state line no longer names who took it: the timing does.
+        by = (
+            f" by {_person(view.acknowledged_by)}"
+            if view.acknowledged_by and view.shown_state == STATE_RESOLVED
+            else ""
+        )
+        timings.append(f"acknowledged{by} after {minutes_text(view.acknowledged_at - view.opened_at)}")
     if view.opened_at is not None and view.resolved_at is not None and view.resolved_at >= view.opened_at:
-        timings.append(f"recovered after {minutes_text(view.resolved_at - view.opened_at)}")
+        verb = "resolved by hand" if view.resolver and view.resolved_by is None else "recovered"
+        timings.append(f"{verb} after {minutes_text(view.resolved_at - view.opened_at)}")
     if timings:
         lines.append(" · ".join(timings))
     return lines
