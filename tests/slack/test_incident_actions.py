@@ -336,11 +336,20 @@ async def test_a_redelivered_click_is_handled_once(rig: IncidentRig) -> None:
     headers = rig.bot.signed_headers(urlencode({"payload": json.dumps(payload)}))
     await rig.acted(lambda: rig.post_payload(payload, headers=headers))
     await rig.post_payload(payload, headers=headers)  # the same signed request again: a replay
-    await asyncio.sleep(0.3)  # time for a second handling to show, were there one
+    # The replay's own verdict: the ledger found its key taken and the bot counted it as a redelivery (the listener
+    # returns right after, doing nothing) — no guess at how long a second handling would take to show.
+    await rig.until(lambda: _redeliveries(rig, "click", 1))
 
     await rig.watcher.drain()
     assert len(rig.replies(card)) == 1
     assert [(e.action, e.outcome) for e in await rig.audit()] == [("resolve", "ok")]
+
+
+async def _redeliveries(rig: IncidentRig, kind: str, count: int) -> bool:
+    """Whether the bot has dropped `count` requests of `kind` as already handled (its metrics registry)."""
+    seen = rig.bot.registry.get_sample_value("dlf_bot_redeliveries_total", {"kind": kind}) or 0.0
+    assert seen <= count, f"{seen} redeliveries of {kind} dropped, expected {count}"
+    return seen == count
 
 
 async def _audited(rig: IncidentRig) -> bool:
