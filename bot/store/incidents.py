@@ -262,11 +262,16 @@ class Incidents:
         return [_to_record(r) for r in rows.mappings()]
 
     # ---------------------------------------------------------------------------------------------- escalation
-    async def due_escalations(self, *, limit: int = 100) -> list[Incident]:
-        """Open (unacknowledged) incidents whose reminder is due now, oldest due first."""
+    async def due_escalations(self, profile: str, *, limit: int = 100) -> list[Incident]:
+        """Open (unacknowledged) incidents of `profile` whose reminder is due now, oldest due first. Filtered by
+        profile in the query: a cycle of one profile must not spend its batch on the reminders of the others."""
         rows = await self._conn.execute(
             select(incidents)
-            .where(incidents.c.escalate_at <= self._now, incidents.c.state == constant("open"))
+            .where(
+                incidents.c.escalate_at <= self._now,
+                incidents.c.state == constant("open"),
+                incidents.c.profile == profile,
+            )
             .order_by(incidents.c.escalate_at)
             .limit(limit)
         )

@@ -25,8 +25,7 @@ async def send_due_reminders(store: Store, profile: str) -> int:
     """Queue the reminder of every open incident of `profile` whose escalation is due; returns how many."""
     sent = 0
     async with store.transaction() as tx:
-        due = [i for i in await tx.incidents.due_escalations(limit=DUE_BATCH) if i.profile == profile]
-        for incident in due:
+        for incident in await tx.incidents.due_escalations(profile, limit=DUE_BATCH):
             if not await tx.incidents.mark_escalated(incident.id):
                 continue
             mute = await tx.mutes.get(channel=incident.channel, profile=incident.profile, job_name=incident.job_name)

@@ -88,14 +88,14 @@ async def test_the_escalation_reminder_is_due_once_and_acknowledging_cancels_it(
     acknowledged = await _open(store, job="job_b", escalate_in_ms=15 * 60_000)
     await _open(store, job="job_c")  # no reminder (escalation off)
     async with store.transaction() as tx:
-        assert await tx.incidents.due_escalations() == []
+        assert await tx.incidents.due_escalations("default") == []
         _, took = await tx.incidents.try_acknowledge(acknowledged, by="U1")
         assert took
         _, twice = await tx.incidents.try_acknowledge(acknowledged, by="U2")
         assert not twice
     clock.advance(15 * 60)
     async with store.transaction() as tx:
-        assert [i.id for i in await tx.incidents.due_escalations()] == [reminded]
+        assert [i.id for i in await tx.incidents.due_escalations("default")] == [reminded]
 
     async def take(on: Store) -> bool:
         async with on.transaction() as tx:
@@ -103,7 +103,7 @@ async def test_the_escalation_reminder_is_due_once_and_acknowledging_cancels_it(
 
     assert sorted(await asyncio.gather(take(store), take(second_store), take(store))) == [False, False, True]
     async with store.transaction() as tx:
-        assert await tx.incidents.due_escalations() == []
+        assert await tx.incidents.due_escalations("default") == []
         incident = await tx.incidents.get(reminded)
         assert incident is not None and incident.escalated_at == clock() and incident.escalate_at is None
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from watcher_rig import Rig, blocks_text
 
+from bot.watcher.escalation import DUE_BATCH, send_due_reminders
+
 MINUTE = 60_000
 JOB = "job_e"
 ONCALL = "<!subteam^S0ONCALL>"
@@ -105,3 +107,28 @@ async def test_a_job_muted_since_its_incident_opened_gets_no_reminder(clocked_ri
     await rig.cycle()
 
     assert _replies(rig) == []
+
+
+async def test_a_full_batch_of_another_profiles_reminders_does_not_hide_this_profiles(clocked_rig: Rig) -> None:
+    rig = clocked_rig
+    async with rig.store.transaction() as tx:  # reminders of the other profile, due before this one's
+        for n in range(DUE_BATCH):
+            await tx.incidents.open_or_get(
+                channel="C2",
+                profile="analytics",
+                job_name=f"job_other_{n}",
+                instance_id=n + 1,
+                root_key=f"card-other-{n}",
+                escalate_at=tx.now + MINUTE,
+            )
+    iid = await _open_incident(rig)
+    rig.advance(16 * MINUTE)
+
+    assert await send_due_reminders(rig.store, "default") == 1  # the default profile's cycle
+    await rig.watcher.drain()
+
+    assert _replies(rig) == [
+        f":alarm_clock: Still open after 16 min and nobody has acknowledged it: instance {iid} of `{JOB}`.\ncc {ONCALL}"
+    ]
+    async with rig.store.transaction(read_only=True) as tx:
+        assert len(await tx.incidents.due_escalations("analytics", limit=2 * DUE_BATCH)) == DUE_BATCH  # left alone
