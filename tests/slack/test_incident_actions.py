@@ -260,6 +260,74 @@ async def test_mute_then_unmute_say_so_in_the_thread_and_on_the_card(rig: Incide
     assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok"), ("unmute", "ok")]
 
 
+async def test_a_second_mute_of_the_same_choice_is_told_it_is_muted_already_and_nothing_is_queued(
+    rig: IncidentRig,
+) -> None:
+    card = await rig.alert()
+    await rig.acted(lambda: rig.click(card, INCIDENT_MUTE, choice="4h"))
+    rows = await rig.outbox_rows()
+
+    again = await rig.answer(await rig.click(card, INCIDENT_MUTE, choice="4h", user=BOB))
+
+    assert again.startswith(":no_bell: `job_batch` is already muted here until <!date^")
+    assert again.split("\n")[0].endswith(", by <@U0ALICE>; nothing more was done.")
+    assert await rig.outbox_rows() == rows
+    await rig.watcher.drain()
+    assert len(rig.replies(card)) == 1
+    assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok")]
+
+
+async def test_a_second_unmute_with_nothing_muted_is_told_so_and_nothing_is_queued(rig: IncidentRig) -> None:
+    card = await rig.alert()
+    await rig.acted(lambda: rig.click(card, INCIDENT_MUTE, choice="forever"))
+    muted = rig.card()
+    await rig.acted(lambda: rig.click(muted, INCIDENT_UNMUTE))
+    rows = await rig.outbox_rows()
+
+    again = await rig.answer(await rig.click(muted, INCIDENT_UNMUTE, user=BOB))
+
+    assert again.startswith(":bell: `job_batch` is not muted here (any more); nothing was changed.")
+    assert await rig.outbox_rows() == rows
+    await rig.watcher.drain()
+    assert len(rig.replies(card)) == 2  # muted, unmuted
+    assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok"), ("unmute", "ok")]
+
+
+async def test_on_either_database_two_mute_clicks_at_once_mute_once_with_one_reply(
+    migrated_database_url: str,
+) -> None:
+    async with incident_rig(migrated_database_url) as rig:
+        card = await rig.alert()
+        first, second = await asyncio.gather(
+            rig.click(card, INCIDENT_MUTE, choice="1h", user=ALICE),
+            rig.click(card, INCIDENT_MUTE, choice="1h", user=BOB),
+        )
+        await rig.until(lambda: _audited_action(rig, "mute"))
+        await rig.until(lambda: _answered(rig, first, second))
+        await rig.watcher.drain()
+        muted = rig.card()
+        unmute_a, unmute_b = await asyncio.gather(
+            rig.click(muted, INCIDENT_UNMUTE, user=ALICE), rig.click(muted, INCIDENT_UNMUTE, user=BOB)
+        )
+        await rig.until(lambda: _audited_action(rig, "unmute"))
+        await rig.until(lambda: _answered(rig, unmute_a, unmute_b))
+        await rig.watcher.drain()
+
+        replies = rig.replies(card)
+        assert len(replies) == 2, replies  # one "muted", one "unmuted"
+        assert replies[0].startswith(":no_bell: <@") and " muted `job_batch` in this channel" in replies[0]
+        assert replies[1].startswith(":bell: <@") and " unmuted `job_batch` from the card" in replies[1]
+        (already,) = [r["text"] for rid in (first, second) for r in rig.slack.responses_for(rid)]
+        assert "is already muted here until" in already
+        (not_muted,) = [r["text"] for rid in (unmute_a, unmute_b) for r in rig.slack.responses_for(rid)]
+        assert "is not muted here (any more)" in not_muted
+        assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok"), ("unmute", "ok")]
+
+
+async def _answered(rig: IncidentRig, *response_ids: str, count: int = 1) -> bool:
+    return sum(len(rig.slack.responses_for(rid)) for rid in response_ids) >= count
+
+
 async def test_resolve_closes_it_with_only_refresh_left_and_resolving_again_is_refused(rig: IncidentRig) -> None:
     card = await rig.alert()
 
