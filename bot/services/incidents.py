@@ -518,6 +518,9 @@ class IncidentService:
             if not taken:
                 return _already_muted(mute)
             until = mute.until_at
+            # No reminder while muted: due its delay after the mute ends (bot.watcher.escalation).
+            await tx.incidents.hold_escalation(incident.id, mute_until=until)
+            incident = await tx.incidents.get(incident.id) or incident
             reply = replies.muted(origin.user, via=origin.via, job=job, until_ms=until)
             await self._write(tx, incident, fetched, reply=reply, event=f"mute:{tx.now}:{origin.user}", origin=origin)
             await _audit(tx, origin, MUTE, incident, outcome="ok", until=until)
@@ -526,6 +529,10 @@ class IncidentService:
         ended = await tx.mutes.unmute(channel=incident.channel, profile=incident.profile, job_name=job)
         if ended is None:
             return AlreadyHandled(action=UNMUTE, reason="not_muted", job=job)
+        if ended.active_at(tx.now):
+            # Lifted early: the reminder of a still unacknowledged incident is due its delay from now.
+            await tx.incidents.rearm_escalation(incident.id)
+            incident = await tx.incidents.get(incident.id) or incident
         held = ended.suppressed
         reply = replies.unmuted(origin.user, via=origin.via, job=job, held_back=held)
         await self._write(tx, incident, fetched, reply=reply, event=f"unmute:{tx.now}:{origin.user}", origin=origin)

@@ -115,7 +115,7 @@ class CycleWriter:
             if isinstance(change, MuteCounted):
                 await tx.mutes.count_suppressed(change.mute_id)
             elif isinstance(change, IncidentOpened):
-                incident, _ = await tx.incidents.open_or_get(
+                incident, created = await tx.incidents.open_or_get(
                     channel=change.channel,
                     profile=self._profile,
                     job_name=change.job_name,
@@ -123,8 +123,13 @@ class CycleWriter:
                     root_key=change.root_key,
                     escalate_at=None if change.escalate_after_ms is None else tx.now + change.escalate_after_ms,
                     escalation_mention=change.escalation_mention,
+                    escalate_after_ms=change.escalate_after_ms,
                     team=change.team,
                 )
+                if created and change.muted:
+                    mute = await tx.mutes.get(channel=change.channel, profile=self._profile, job_name=change.job_name)
+                    if mute is not None and mute.active_at(tx.now):
+                        await tx.incidents.hold_escalation(incident.id, mute_until=mute.until_at)
                 ids[key] = incident.id
             elif isinstance(change, IncidentFailedAgain | IncidentResolved):
                 if key not in ids:
