@@ -324,6 +324,42 @@ async def test_on_either_database_two_mute_clicks_at_once_mute_once_with_one_rep
         assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok"), ("unmute", "ok")]
 
 
+async def test_on_either_database_two_acknowledges_or_two_resolves_at_once_each_reply_once(
+    migrated_database_url: str,
+) -> None:
+    async with incident_rig(migrated_database_url) as rig:
+        card = await rig.alert()
+        acks = await asyncio.gather(rig.click(card, INCIDENT_ACK, user=ALICE), rig.click(card, INCIDENT_ACK, user=BOB))
+        await rig.until(lambda: _audited_action(rig, "ack"))
+        await rig.until(lambda: _answered(rig, *acks))
+        await rig.watcher.drain()
+        acknowledged = rig.card()
+        resolves = await asyncio.gather(
+            rig.click(acknowledged, INCIDENT_RESOLVE, user=ALICE), rig.click(acknowledged, INCIDENT_RESOLVE, user=BOB)
+        )
+        await rig.until(lambda: _audited_action(rig, "resolve"))
+        await rig.until(lambda: _answered(rig, *resolves))
+        await rig.until(lambda: _audit_count(rig, 3))  # the ack, the resolve, the refused second resolve
+        await rig.watcher.drain()
+
+        replies = rig.replies(card)
+        assert len(replies) == 2, replies  # "is on it" once, "resolved" once
+        assert " is on it" in replies[0] and " resolved this incident" in replies[1]
+        (already,) = [r["text"] for rid in acks for r in rig.slack.responses_for(rid)]
+        assert "acknowledged this incident already" in already
+        (refused,) = [r["text"] for rid in resolves for r in rig.slack.responses_for(rid)]
+        assert "resolved already" in refused
+        assert sorted((e.action, e.outcome) for e in await rig.audit()) == [
+            ("ack", "ok"),
+            ("resolve", "ok"),
+            ("resolve", "refused"),
+        ]
+
+
+async def _audit_count(rig: IncidentRig, count: int) -> bool:
+    return await rig.audit_rows() >= count
+
+
 async def _answered(rig: IncidentRig, *response_ids: str, count: int = 1) -> bool:
     return sum(len(rig.slack.responses_for(rid)) for rid in response_ids) >= count
 
