@@ -71,6 +71,13 @@ def render_already(result: Any) -> Message:
         return _line(":octagonal_sign: A stop of this instance was asked for already; DLF is asked once.")
     if result.reason == "rerunning":
         return _line(f":arrows_counterclockwise: A rerun asked by {who} is in flight; DLF is asked once.")
+    job = code(result.job, JOB_LIMIT) if getattr(result, "job", None) else "This job"
+    if result.reason == "muted":
+        until_ms = getattr(result, "until_ms", None)
+        until = f"until {date_token(until_ms)}" if until_ms is not None else "until someone unmutes it"
+        return _line(f":no_bell: {job} is already muted here {until}, by {who}; nothing more was done.")
+    if result.reason == "not_muted":
+        return _line(f":bell: {job} is not muted here (any more); nothing was changed.")
     return _line("That was done already; nothing more was sent.")
 
 

@@ -44,7 +44,7 @@ from bot.render.message import Message
 from bot.services.operators import OperatorCheck, Operators
 from bot.store import Store
 from bot.store.engine import COMMAND_LOCK_WAIT_S
-from bot.store.records import Incident
+from bot.store.records import Incident, Mute
 from bot.store.store import Transaction
 from bot.watcher.keys import bounded_key
 
@@ -124,12 +124,14 @@ class Refused:
 @dataclass(frozen=True, kw_only=True)
 class AlreadyHandled:
     """Someone (or an earlier delivery of the same click) did it already: `reason` "acknowledged" | "resolved" |
-    "stopping"; `by` who."""
+    "stopping" | "rerunning" | "muted" (the same mute choice is in force: until `until_ms`, None until unmuted) |
+    "not_muted" (an unmute with no mute left); `by` who."""
 
     action: str
     reason: str
     job: str | None = None
     by: str | None = None
+    until_ms: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -505,25 +507,36 @@ class IncidentService:
             await _audit(tx, origin, RESOLVE, now, outcome="ok")
             return Done(action=RESOLVE, job=job, instance_id=now.last_instance_id)
         if action == MUTE:
-            until = tx.now + duration_s * 1000 if duration_s is not None else None
-            await tx.mutes.mute(
+            mute, taken = await tx.mutes.try_mute(
                 channel=incident.channel,
                 profile=incident.profile,
                 job_name=job,
-                until_at=until,
+                duration_ms=duration_s * 1000 if duration_s is not None else None,
                 by=origin.user,
                 team=incident.team or origin.team,
             )
+            if not taken:
+                return _already_muted(mute)
+            until = mute.until_at
+            # No reminder while muted: due its delay after the mute ends (bot.watcher.escalation).
+            await tx.incidents.hold_escalation(incident.id, mute_until=until)
+            incident = await tx.incidents.get(incident.id) or incident
             reply = replies.muted(origin.user, via=origin.via, job=job, until_ms=until)
             await self._write(tx, incident, fetched, reply=reply, event=f"mute:{tx.now}:{origin.user}", origin=origin)
             await _audit(tx, origin, MUTE, incident, outcome="ok", until=until)
             return Done(action=MUTE, job=job, instance_id=incident.last_instance_id, until_ms=until)
         # UNMUTE
-        mute = await tx.mutes.unmute(channel=incident.channel, profile=incident.profile, job_name=job)
-        held = mute.suppressed if mute is not None else 0
+        ended = await tx.mutes.unmute(channel=incident.channel, profile=incident.profile, job_name=job)
+        if ended is None:
+            return AlreadyHandled(action=UNMUTE, reason="not_muted", job=job)
+        if ended.active_at(tx.now):
+            # Lifted early: the reminder of a still unacknowledged incident is due its delay from now.
+            await tx.incidents.rearm_escalation(incident.id)
+            incident = await tx.incidents.get(incident.id) or incident
+        held = ended.suppressed
         reply = replies.unmuted(origin.user, via=origin.via, job=job, held_back=held)
         await self._write(tx, incident, fetched, reply=reply, event=f"unmute:{tx.now}:{origin.user}", origin=origin)
-        await _audit(tx, origin, UNMUTE, incident, outcome="ok", held_back=held, was_muted=mute is not None)
+        await _audit(tx, origin, UNMUTE, incident, outcome="ok", held_back=held, was_muted=True)
         return Done(action=UNMUTE, job=job, instance_id=incident.last_instance_id, held_back=held)
 
     async def _write(
@@ -709,10 +722,17 @@ async def _mute_without_incident(
 ) -> ActionResult:
     details: dict[str, Any] = {"via": origin.via, "profile": profile}
     if action == MUTE:
-        until = tx.now + duration_s * 1000 if duration_s is not None else None
-        await tx.mutes.mute(
-            channel=channel, profile=profile, job_name=job, until_at=until, by=origin.user, team=origin.team
+        mute, taken = await tx.mutes.try_mute(
+            channel=channel,
+            profile=profile,
+            job_name=job,
+            duration_ms=duration_s * 1000 if duration_s is not None else None,
+            by=origin.user,
+            team=origin.team,
         )
+        if not taken:
+            return _already_muted(mute)
+        until = mute.until_at
         await tx.audit.record(
             actor=origin.user,
             action=MUTE,
@@ -722,17 +742,24 @@ async def _mute_without_incident(
             outcome="ok",
         )
         return Done(action=MUTE, job=job, until_ms=until, in_thread=False)
-    mute = await tx.mutes.unmute(channel=channel, profile=profile, job_name=job)
-    held = mute.suppressed if mute is not None else 0
+    ended = await tx.mutes.unmute(channel=channel, profile=profile, job_name=job)
+    if ended is None:
+        return AlreadyHandled(action=UNMUTE, reason="not_muted", job=job)
+    held = ended.suppressed
     await tx.audit.record(
         actor=origin.user,
         action=UNMUTE,
         channel=channel,
         target=job,
-        details={**details, "held_back": held, "was_muted": mute is not None},
+        details={**details, "held_back": held, "was_muted": True},
         outcome="ok",
     )
     return Done(action=UNMUTE, job=job, held_back=held, in_thread=False)
+
+
+def _already_muted(mute: Mute) -> AlreadyHandled:
+    """The same mute choice is in force already (a double click, the same click on another replica)."""
+    return AlreadyHandled(action=MUTE, reason="muted", job=mute.job_name, by=mute.created_by, until_ms=mute.until_at)
 
 
 def _state_refusal(action: str, incident: Incident, instance: Instance | None) -> Refused | None:

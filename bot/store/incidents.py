@@ -23,6 +23,14 @@ _OPEN_STATES = incidents.c.state.in_((constant("open"), constant("acknowledged")
 _UNRESOLVED_INDEX_WHERE = text("state != 'resolved'")
 
 
+# An incident whose one reminder is still to come: open (nobody acknowledged), not sent yet, escalation on.
+_ESCALATION_PENDING = (
+    incidents.c.state == constant("open"),
+    incidents.c.escalated_at.is_(None),
+    incidents.c.escalate_after_ms.is_not(None),
+)
+
+
 def _to_record(row: RowMapping) -> Incident:
     return Incident(**row)
 
@@ -46,13 +54,15 @@ class Incidents:
         team: str | None = None,
         escalate_at: int | None = None,
         escalation_mention: str | None = None,
+        escalate_after_ms: int | None = None,
     ) -> tuple[Incident, bool]:
         """Open an incident for a failure of `job_name` in `channel`, or return the unresolved one already there.
 
         At most one unresolved incident exists per (channel, profile, job) — a unique partial index enforces it even
         when two poll cycles overlap. `root_key` is the outbox key of the alert card; `team` the channel's Slack team;
         `escalate_at` when the reminder is due if nobody acknowledges (None: no reminder), mentioning
-        `escalation_mention`. Returns (incident, created).
+        `escalation_mention`; `escalate_after_ms` the delay it was set with (a mute's end sets the reminder due that
+        long later again). Returns (incident, created).
         """
         insert = (
             insert_for(self._dialect, incidents)
@@ -70,6 +80,7 @@ class Incidents:
                 team=team,
                 escalate_at=escalate_at,
                 escalation_mention=escalation_mention,
+                escalate_after_ms=escalate_after_ms,
             )
             .on_conflict_do_nothing(
                 index_elements=["channel", "profile", "job_name"], index_where=_UNRESOLVED_INDEX_WHERE
@@ -262,11 +273,16 @@ class Incidents:
         return [_to_record(r) for r in rows.mappings()]
 
     # ---------------------------------------------------------------------------------------------- escalation
-    async def due_escalations(self, *, limit: int = 100) -> list[Incident]:
-        """Open (unacknowledged) incidents whose reminder is due now, oldest due first."""
+    async def due_escalations(self, profile: str, *, limit: int = 100) -> list[Incident]:
+        """Open (unacknowledged) incidents of `profile` whose reminder is due now, oldest due first. Filtered by
+        profile in the query: a cycle of one profile must not spend its batch on the reminders of the others."""
         rows = await self._conn.execute(
             select(incidents)
-            .where(incidents.c.escalate_at <= self._now, incidents.c.state == constant("open"))
+            .where(
+                incidents.c.escalate_at <= self._now,
+                incidents.c.state == constant("open"),
+                incidents.c.profile == profile,
+            )
             .order_by(incidents.c.escalate_at)
             .limit(limit)
         )
@@ -282,6 +298,30 @@ class Incidents:
                 incidents.c.state == constant("open"),
             )
             .values(escalate_at=None, escalated_at=self._now, updated_at=self._now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def hold_escalation(self, incident_id: int, *, mute_until: int | None) -> bool:
+        """A mute holds the reminder of an open incident back: due `escalate_after_ms` after the mute ends at
+        `mute_until` (None: until unmuted — nothing due until `rearm_escalation`). False (nothing changed) when the
+        incident is acknowledged or resolved, its reminder was sent, or escalation is off for it."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, *_ESCALATION_PENDING)
+            .values(
+                escalate_at=None if mute_until is None else mute_until + incidents.c.escalate_after_ms,
+                updated_at=self._now,
+            )
+        )
+        return bool(result.rowcount == 1)
+
+    async def rearm_escalation(self, incident_id: int) -> bool:
+        """The mute was lifted (`/dlf unmute`, the card's Unmute): the reminder of the still open incident is due
+        `escalate_after_ms` from now. False as for `hold_escalation`."""
+        result = await self._conn.execute(
+            update(incidents)
+            .where(incidents.c.id == incident_id, *_ESCALATION_PENDING)
+            .values(escalate_at=self._now + incidents.c.escalate_after_ms, updated_at=self._now)
         )
         return bool(result.rowcount == 1)
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, not_, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.store._sql import chunks, insert_for, one_of
 from bot.store.records import Mute
 from bot.store.tables import mutes
+
+# How long after a mute is set the same choice again (a double click, the same click on a second replica) is the
+# same mute, answered "already muted" with nothing said in the thread. Later, the same choice moves the end (a 1 h
+# mute renewed after 50 minutes is an intent, not an accident).
+SAME_CHOICE_WINDOW_MS = 60_000
 
 
 def _to_record(row: RowMapping) -> Mute:
@@ -56,12 +62,61 @@ class Mutes:
         assert mute is not None
         return mute, still_active
 
-    async def unmute(self, *, channel: str, profile: str, job_name: str) -> Mute | None:
-        """End the mute (active or ended); returns it as it was (with its count), None if there was none."""
+    async def try_mute(
+        self, *, channel: str, profile: str, job_name: str, duration_ms: int | None, by: str, team: str | None = None
+    ) -> tuple[Mute, bool]:
+        """Mute `job_name` in `channel` for `duration_ms` from now (None: until unmuted), unless that same choice is
+        in force already; returns (the mute as it now is, whether this call set it).
+
+        The same choice is: muted until unmuted and asked again until unmuted; or a timed mute of the same duration
+        set less than `SAME_CHOICE_WINDOW_MS` ago. Decided by the one upsert (its `DO UPDATE .. WHERE`), so two
+        clicks at once — two replicas, two transactions on PostgreSQL — set it once: the second waits on the first's
+        row and then finds the same choice there. Any other choice (longer, shorter, timed after until-unmuted)
+        replaces the mute; an active mute's count carries over, an ended one starts again from zero."""
+        until_at = self._now + duration_ms if duration_ms is not None else None
+        active = or_(mutes.c.until_at.is_(None), mutes.c.until_at > self._now)
+        same: ColumnElement[bool]
+        if duration_ms is None:
+            same = mutes.c.until_at.is_(None)
+        else:
+            same = and_(
+                mutes.c.until_at.is_not(None),
+                mutes.c.until_at > self._now,
+                mutes.c.until_at - mutes.c.created_at == duration_ms,
+                mutes.c.created_at > self._now - SAME_CHOICE_WINDOW_MS,
+            )
+        key = {"channel": channel, "profile": profile, "job_name": job_name}
+        upsert = (
+            insert_for(self._dialect, mutes)
+            .values(**key, team=team, until_at=until_at, created_by=by, created_at=self._now, suppressed=0)
+            .on_conflict_do_update(
+                index_elements=list(key),
+                set_={
+                    "until_at": until_at,
+                    "created_by": by,
+                    "created_at": self._now,
+                    "team": team,
+                    "suppressed": case((active, mutes.c.suppressed), else_=0),
+                },
+                where=not_(same),
+            )
+            .returning(mutes.c.id)
+        )
+        taken = (await self._conn.execute(upsert)).first() is not None
         mute = await self.get(channel=channel, profile=profile, job_name=job_name)
-        if mute is not None:
-            await self._conn.execute(delete(mutes).where(mutes.c.id == mute.id))
-        return mute
+        assert mute is not None
+        return mute, taken
+
+    async def unmute(self, *, channel: str, profile: str, job_name: str) -> Mute | None:
+        """End the mute (active or ended); returns it as it was (with its count), None if there was none — or if
+        another caller ended it first: the row is taken by the one DELETE, so two unmutes at once end it once."""
+        deleted = await self._conn.execute(
+            delete(mutes)
+            .where(mutes.c.channel == channel, mutes.c.profile == profile, mutes.c.job_name == job_name)
+            .returning(*mutes.c)
+        )
+        row = deleted.mappings().first()
+        return _to_record(row) if row else None
 
     async def get(self, *, channel: str, profile: str, job_name: str) -> Mute | None:
         """The mute row of the job in the channel, ended or not."""
@@ -107,4 +162,4 @@ class Mutes:
         return int(result.rowcount)
 
 
-__all__ = ["Mutes"]
+__all__ = ["SAME_CHOICE_WINDOW_MS", "Mutes"]

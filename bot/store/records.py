@@ -89,6 +89,7 @@ class Incident:
     escalate_at: int | None = None  # the reminder is due then (None: none pending)
     escalation_mention: str | None = None
     escalated_at: int | None = None
+    escalate_after_ms: int | None = None  # the escalation delay (None: off); a mute's end sets it due again
     rerun_state: RerunState | None = None  # None: no rerun in flight
     rerun_seq: int = 0  # how many reruns were asked for (the current one's number)
     rerun_by: str | None = None

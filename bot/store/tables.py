@@ -110,6 +110,9 @@ incidents = Table(
     Column("escalate_at", BigInteger, nullable=True),
     Column("escalation_mention", String(255), nullable=True),
     Column("escalated_at", BigInteger, nullable=True),
+    # The incident's escalation delay (NULL: off): a mute holds the reminder back, and the mute's end sets it due
+    # again this long later.
+    Column("escalate_after_ms", BigInteger, nullable=True),
     # The rerun being followed (NULL state: none in flight). `rerun_seq` numbers the incident's reruns (their thread
     # replies' keys); `rerun_instance_id` is the instance rerun; `rerun_run_start` DLF's start time of the run before
     # the rerun (a later start is the rerun's run); `rerun_progress` the last progress shown ("3/7").

@@ -41,7 +41,8 @@ Rules (each has a row in tests/watcher/test_decide.py):
   story per event. A later instance succeeding still resolves it here.
 - A new incident's escalation reminder is due `escalate_after_ms` after it opens (the subscription's
   `--escalate`, else the bot's default; off when every watch of the channel says off), mentioning the channel's
-  first mention target. None for a muted job.
+  first mention target. A muted job's incident keeps its delay (`muted`): the writer holds the reminder back until
+  the mute ends, then it is due that long later.
 
 The poller writes a decision in stages (`bot.watcher.staging`). Every intent carries a deterministic `key` (the
 outbox's unique key, `bot.watcher.keys`), so replaying a cycle yields the same keys and no second message.
@@ -276,9 +277,10 @@ class _Walk:
                 job_name=summary.job_name,
                 instance_id=summary.instance_id,
                 root_key=alert.key,
-                escalate_after_ms=None if muted else self.escalate_after(channel, summary.job_name),
+                escalate_after_ms=self.escalate_after(channel, summary.job_name),
                 escalation_mention=standing[0] if standing else None,
                 team=next((w.team for w in self.index.matching(summary.job_name) if w.channel == channel), None),
+                muted=muted,
             )
         )
 

@@ -3,9 +3,15 @@ mentioning the subscription's mention target.
 
 The delay is set when the incident opens (`escalate_at`: DLF_ESCALATE_AFTER, or the subscription's `--escalate`);
 acknowledging or resolving it first clears it (`try_acknowledge` / `try_resolve`). It is stored, so it survives
-restarts; each poll cycle (under the poll lease) sends what is due. A job muted since its incident opened gets no
-reminder (taken, not sent: a mute holds back the job's messages). `mark_escalated` lets one caller win, and the
+restarts; each poll cycle (under the poll lease) sends what is due. `mark_escalated` lets one caller win, and the
 reminder's outbox key is one per incident, so two cycles overlapping still send one.
+
+Mutes: while the job is muted in the channel no reminder is sent; when the mute ends and the incident is still
+unacknowledged, the reminder is due its delay (`escalate_after_ms`) later, once. Setting a mute holds the reminder
+(`Incidents.hold_escalation`: due at the mute's end + the delay, or nothing due while muted until unmuted), opening an
+incident under a mute does the same (the cycle's writer), unmuting sets it due the delay from then
+(`rearm_escalation`). A reminder found due while its job is muted (a mute written some other way) is held here the
+same way, not dropped.
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ async def send_due_reminders(store: Store, profile: str) -> int:
     """Queue the reminder of every open incident of `profile` whose escalation is due; returns how many."""
     sent = 0
     async with store.transaction() as tx:
-        due = [i for i in await tx.incidents.due_escalations(limit=DUE_BATCH) if i.profile == profile]
-        for incident in due:
-            if not await tx.incidents.mark_escalated(incident.id):
-                continue
+        for incident in await tx.incidents.due_escalations(profile, limit=DUE_BATCH):
             mute = await tx.mutes.get(channel=incident.channel, profile=incident.profile, job_name=incident.job_name)
             if mute is not None and mute.active_at(tx.now):
-                continue  # muted since it opened: its reminder is held back like its other messages
+                # Muted: held back until the mute ends, then due its delay later (an incident from before the
+                # delay was kept has none to wait: its reminder is taken, not sent, as a mute holds it back).
+                if not await tx.incidents.hold_escalation(incident.id, mute_until=mute.until_at):
+                    await tx.incidents.mark_escalated(incident.id)
+                continue
+            if not await tx.incidents.mark_escalated(incident.id):
+                continue
             ref = IncidentRef(
                 channel=incident.channel,
                 profile=incident.profile,

@@ -110,6 +110,7 @@ class IncidentOpened:
     escalate_after_ms: int | None = None  # the reminder is due this long after it opens (None: no reminder)
     escalation_mention: str | None = None  # whom the reminder mentions (the subscription's mention target)
     team: str | None = None  # the channel's Slack team, from its subscription
+    muted: bool = False  # opened under a mute: its reminder is held back until the mute ends, then due that long later
 
 
 @dataclass(frozen=True, kw_only=True)

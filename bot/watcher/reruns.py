@@ -171,7 +171,8 @@ class RerunFollower:
             profile=incident.profile, job_name=incident.job_name, instance_id=instance.instance_id, event="rerun"
         )
         if todo.kind == NOT_STARTED:
-            await tx.incidents.end_rerun(incident.id, seq=seq)
+            if not await tx.incidents.end_rerun(incident.id, seq=seq):
+                return []  # ended meanwhile (a stop from the card): that story is told by whoever ended it
             reply_key, update_key = rerun_end_keys(root_key=incident.root_key, seq=seq)
             message = rerun_replies.render_rerun_not_started(
                 job_name=incident.job_name,
@@ -205,7 +206,10 @@ class RerunFollower:
         await self._record_run(tx, instance)
         if todo.kind == SUCCEEDED:
             return rows + await self._recovered(tx, ref, incident, instance)
-        await tx.incidents.end_rerun(incident.id, seq=seq)
+        if not await tx.incidents.end_rerun(incident.id, seq=seq):
+            # Ended since this transaction read it (a stop on another replica committed while we waited for its
+            # row): its reply says so; a second "rerun ended" — and a failure counted twice — would not be true.
+            return []
         if todo.kind == FAILED:
             after = await tx.incidents.record_failure(incident.id, instance.instance_id)
         else:

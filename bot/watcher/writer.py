@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from bot.store import Store, Transaction
 from bot.watcher.compose import OutboxMessage, compose
 from bot.watcher.intents import Decision, IncidentFailedAgain, IncidentOpened, IncidentResolved, MuteCounted
-from bot.watcher.keys import follow_key
+from bot.watcher.keys import follow_key, recovery_keys
 from bot.watcher.outbox import holds_follow
 from bot.watcher.staging import merge
 
@@ -70,9 +70,11 @@ class CycleWriter:
         """Seen statuses, incident changes and outbox rows, inside `tx`."""
         if decision.seen:
             await tx.instances.record(self._profile, decision.seen)
-        await self._apply_incidents(tx, decision, progress.incident_ids)
+        lost = await self._apply_incidents(tx, decision, progress.incident_ids)
         jobs_by_channel: dict[str, set[str]] = {}
         for message in messages:
+            if message.key in lost:
+                continue  # the incident was resolved meanwhile (by hand, or a rerun): its thread says so already
             inserted = await tx.outbox.enqueue(
                 key=message.key,
                 channel=message.channel,
@@ -109,13 +111,17 @@ class CycleWriter:
             if not waiting:
                 await tx.subscriptions.delete(follow.id)
 
-    async def _apply_incidents(self, tx: Transaction, decision: Decision, ids: dict[tuple[str, str], int]) -> None:
+    async def _apply_incidents(self, tx: Transaction, decision: Decision, ids: dict[tuple[str, str], int]) -> set[str]:
+        """Apply the incident changes; returns the outbox keys of the recoveries that lost their resolution (someone
+        resolved the incident since the cycle read it — "resolved by alice" is in its thread already; a "recovered"
+        reply and a redraw from the cycle's older view would say it twice, and draw it resolved the wrong way)."""
+        lost: set[str] = set()
         for change in decision.incident_changes:
             key = (change.channel, change.job_name)
             if isinstance(change, MuteCounted):
                 await tx.mutes.count_suppressed(change.mute_id)
             elif isinstance(change, IncidentOpened):
-                incident, _ = await tx.incidents.open_or_get(
+                incident, created = await tx.incidents.open_or_get(
                     channel=change.channel,
                     profile=self._profile,
                     job_name=change.job_name,
@@ -123,8 +129,13 @@ class CycleWriter:
                     root_key=change.root_key,
                     escalate_at=None if change.escalate_after_ms is None else tx.now + change.escalate_after_ms,
                     escalation_mention=change.escalation_mention,
+                    escalate_after_ms=change.escalate_after_ms,
                     team=change.team,
                 )
+                if created and change.muted:
+                    mute = await tx.mutes.get(channel=change.channel, profile=self._profile, job_name=change.job_name)
+                    if mute is not None and mute.active_at(tx.now):
+                        await tx.incidents.hold_escalation(incident.id, mute_until=mute.until_at)
                 ids[key] = incident.id
             elif isinstance(change, IncidentFailedAgain | IncidentResolved):
                 if key not in ids:
@@ -140,7 +151,10 @@ class CycleWriter:
                 if isinstance(change, IncidentFailedAgain):
                     await tx.incidents.record_failure(ids[key], change.instance_id)
                 else:
-                    await tx.incidents.try_resolve(ids.pop(key), by=None, reason=change.reason)
+                    resolved, won = await tx.incidents.try_resolve(ids.pop(key), by=None, reason=change.reason)
+                    if not won:
+                        lost.update(recovery_keys(root_key=resolved.root_key))
+        return lost
 
 
 __all__ = ["CycleWriter", "Progress"]

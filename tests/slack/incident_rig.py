@@ -61,12 +61,17 @@ class IncidentRig:
             await tx.subscriptions.subscribe(
                 channel=channel, profile="default", target=job, created_by=ALICE, team=TEAM_ID
             )
+        self.fail(job, failed_node=failed_node)
+        await self.cycle()
+        return self.card(channel, job)
+
+    def fail(self, job: str = JOB, *, failed_node: str = "load") -> int:
+        """An instance of `job` that appears, runs and fails (now), on the sandbox timeline; its id."""
         now = self.sandbox.clock()
         iid = self.sandbox.timeline.appear(job, at=now - 60_000, status="running")
         self.sandbox.timeline.fail(job, iid, at=now - 1_000, failed_node=failed_node)
         self.sandbox.timeline.step_until(now)
-        await self.cycle()
-        return self.card(channel, job)
+        return iid
 
     async def cycle(self) -> None:
         await self.watcher.run_cycle_once()

@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from incident_rig import JOB, IncidentRig, blocks_text, element_ids, incident_rig
+from botwire import CHANNEL
+from incident_rig import ALICE, JOB, NODES, IncidentRig, blocks_text, element_ids, incident_rig
 
 from bot.render.actions import INCIDENT_UNMUTE
+from slack_fake import TEAM_ID
 
 
 @pytest.fixture
@@ -40,22 +42,33 @@ async def test_mute_with_an_open_incident_tells_its_thread_and_redraws_its_card(
     assert (entry.action, entry.target, entry.outcome, entry.details["via"]) == ("mute", JOB, "ok", "slash")
 
 
-async def test_mute_without_an_incident_is_stored_and_audited_and_unmute_says_what_was_held_back(
+async def test_mute_without_an_incident_holds_back_the_failures_of_real_cycles_and_unmute_says_how_many(
     rig: IncidentRig,
 ) -> None:
+    rig.sandbox.state.add_job(JOB, None, nodes=NODES)
+    async with rig.store.transaction() as tx:
+        await tx.subscriptions.subscribe(channel=CHANNEL, profile="default", target=JOB, created_by=ALICE, team=TEAM_ID)
     said = await _command(rig, f"mute {JOB} forever")
     assert "until `/dlf unmute`" in said
-    async with rig.store.transaction() as tx:
-        mute = await tx.mutes.get(channel="C0DATA", profile="default", job_name=JOB)
+    async with rig.store.transaction(read_only=True) as tx:
+        mute = await tx.mutes.get(channel=CHANNEL, profile="default", job_name=JOB)
         assert mute is not None and mute.until_at is None and mute.created_by == "U0ALICE"
-        await tx.mutes.count_suppressed(mute.id, 3)  # what the poll cycle counts while the job is muted
 
-    said = await _command(rig, f"unmute {JOB}")
+    for _ in range(3):  # the job fails three times, each seen by a poll cycle of the real watcher
+        rig.fail(JOB)
+        await rig.cycle()
+    assert rig.slack.channel_messages(CHANNEL) == []  # muted: nothing posted
+
+    said = await rig.acted(lambda: _command(rig, f"unmute {JOB}"))
 
     assert "Unmuted `job_batch`: 3 failures held back while muted." in said
     assert [(e.action, e.outcome) for e in await rig.audit()] == [("mute", "ok"), ("unmute", "ok")]
     async with rig.store.transaction(read_only=True) as tx:
-        assert await tx.mutes.get(channel="C0DATA", profile="default", job_name=JOB) is None
+        assert await tx.mutes.get(channel=CHANNEL, profile="default", job_name=JOB) is None
+    card = rig.card()  # the incident the mute held back is posted now, and its thread says what was held back
+    assert rig.replies(card)[-1] == (
+        ":bell: <@U0ALICE> unmuted `job_batch` with `/dlf`: 3 failures held back while muted."
+    )
 
 
 async def test_a_pattern_cannot_be_muted(rig: IncidentRig) -> None:

@@ -88,14 +88,14 @@ async def test_the_escalation_reminder_is_due_once_and_acknowledging_cancels_it(
     acknowledged = await _open(store, job="job_b", escalate_in_ms=15 * 60_000)
     await _open(store, job="job_c")  # no reminder (escalation off)
     async with store.transaction() as tx:
-        assert await tx.incidents.due_escalations() == []
+        assert await tx.incidents.due_escalations("default") == []
         _, took = await tx.incidents.try_acknowledge(acknowledged, by="U1")
         assert took
         _, twice = await tx.incidents.try_acknowledge(acknowledged, by="U2")
         assert not twice
     clock.advance(15 * 60)
     async with store.transaction() as tx:
-        assert [i.id for i in await tx.incidents.due_escalations()] == [reminded]
+        assert [i.id for i in await tx.incidents.due_escalations("default")] == [reminded]
 
     async def take(on: Store) -> bool:
         async with on.transaction() as tx:
@@ -103,7 +103,7 @@ async def test_the_escalation_reminder_is_due_once_and_acknowledging_cancels_it(
 
     assert sorted(await asyncio.gather(take(store), take(second_store), take(store))) == [False, False, True]
     async with store.transaction() as tx:
-        assert await tx.incidents.due_escalations() == []
+        assert await tx.incidents.due_escalations("default") == []
         incident = await tx.incidents.get(reminded)
         assert incident is not None and incident.escalated_at == clock() and incident.escalate_at is None
 
@@ -166,3 +166,33 @@ async def test_an_action_key_taken_once_is_released_for_a_retry(store: Store, se
         assert await tx.request_keys.forget(key) is True
         assert await tx.request_keys.forget(key) is False
     assert await claim(second_store) is True  # a later click may try again
+
+
+async def test_one_of_two_mutes_of_the_same_choice_at_once_sets_it_and_one_unmute_ends_it(
+    store: Store, second_store: Store, clock: ManualClock
+) -> None:
+    async def mute(on: Store, by: str, duration_ms: int | None) -> bool:
+        async with on.transaction() as tx:
+            await asyncio.sleep(0)  # both transactions open before either writes
+            _, taken = await tx.mutes.try_mute(
+                channel="C1", profile=P, job_name="job_a", duration_ms=duration_ms, by=by, team="T1"
+            )
+            return taken
+
+    hour = 3_600_000
+    assert sorted(await asyncio.gather(mute(store, "U1", hour), mute(second_store, "U2", hour))) == [False, True]
+    clock.advance(61)  # past the double-click window: the same choice again moves the end
+    assert await mute(store, "U3", hour)
+    assert not await mute(second_store, "U4", hour)
+    assert await mute(store, "U5", None)  # another choice replaces it
+    assert not await mute(second_store, "U6", None)  # until unmuted twice: the same mute, however late
+    async with store.transaction(read_only=True) as tx:
+        current = await tx.mutes.get(channel="C1", profile=P, job_name="job_a")
+        assert current is not None and current.created_by == "U5" and current.until_at is None
+
+    async def unmute(on: Store) -> bool:
+        async with on.transaction() as tx:
+            await asyncio.sleep(0)
+            return await tx.mutes.unmute(channel="C1", profile=P, job_name="job_a") is not None
+
+    assert sorted(await asyncio.gather(unmute(store), unmute(second_store))) == [False, True]

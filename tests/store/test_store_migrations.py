@@ -114,6 +114,37 @@ async def test_upgrading_from_the_first_revision_keeps_existing_subscriptions(em
     assert (again.id, created, again.mention) == (sub.id, False, long_mention)
 
 
+async def test_upgrading_to_0008_keeps_the_delay_of_the_reminders_still_to_come(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
+    columns = (
+        "channel, profile, job_name, first_instance_id, last_instance_id, failure_count, state, root_key,"
+        " opened_at, updated_at, escalate_at, escalated_at"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade_to, empty_database_url, "0007")
+            for job, escalate_at, escalated_at in (("job_a", 900_000, None), ("job_b", None, 900_000)):
+                await conn.execute(
+                    text(
+                        f"INSERT INTO incidents ({columns}) VALUES"
+                        " ('C1', 'default', :job, 7, 7, 1, 'open', :key, 0, 0, :escalate_at, :escalated_at)"
+                    ),
+                    {"job": job, "key": f"card-{job}", "escalate_at": escalate_at, "escalated_at": escalated_at},
+                )
+    finally:
+        await engine.dispose()
+
+    await migrate(empty_database_url)
+
+    store = await Store.open(empty_database_url, run_migrations=False)
+    try:
+        async with store.transaction(read_only=True) as tx:
+            found = {i.job_name: i.escalate_after_ms for i in await tx.incidents.unresolved("default")}
+    finally:
+        await store.aclose()
+    assert found == {"job_a": 900_000, "job_b": None}  # pending: its delay; sent already: none to keep
+
+
 def _upgrade_to(connection: Connection, url: str, revision: str) -> None:
     config = alembic_config(url)
     config.attributes["connection"] = connection

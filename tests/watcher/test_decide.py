@@ -716,7 +716,9 @@ def test_a_muted_job_is_recorded_and_counted_but_nothing_is_said() -> None:
     assert said(decision) == ["alert C2 job_a/102 failure"]
     opened = {c.channel: c for c in decision.incident_changes if isinstance(c, IncidentOpened)}
     assert set(opened) == {"C1", "C2"}
-    assert opened["C1"].escalate_after_ms is None  # a muted job is not escalated either
+    # a muted job's incident keeps its delay: the reminder is held back until the mute ends, then due that long later
+    assert (opened["C1"].muted, opened["C1"].escalate_after_ms) == (True, 15 * 60_000)
+    assert (opened["C2"].muted, opened["C2"].escalate_after_ms) == (False, 15 * 60_000)
     assert [c for c in decision.incident_changes if isinstance(c, MuteCounted)] == [
         MuteCounted(channel="C1", job_name="job_a", instance_id=102, mute_id=41)
     ]
