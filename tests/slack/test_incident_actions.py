@@ -372,7 +372,8 @@ async def test_resolve_closes_it_with_only_refresh_left_and_resolving_again_is_r
     assert rig.replies(card) == [":white_check_mark: <@U0ALICE> resolved this incident from the card."]
     redrawn = rig.card()
     assert element_ids(redrawn) == [INCIDENT_REFRESH]
-    assert "Resolved by <@U0ALICE>" in blocks_text(redrawn)
+    assert "Resolved by hand by <@U0ALICE> (from the card)." in blocks_text(redrawn)
+    assert "resolved by hand after" in blocks_text(redrawn) and "recovered" not in blocks_text(redrawn)
 
     answer = await rig.answer(await rig.click(card, INCIDENT_RESOLVE, user=BOB))
     assert "resolved already (by <@U0ALICE>)" in answer

@@ -75,6 +75,8 @@ async def test_fail_alert_acknowledge_rerun_progress_success_recovered(rig: Inci
     assert any("Acknowledged by" in s and "Rerunning" in s for s in states)
     final = blocks_text(rig.card())
     assert ":white_check_mark: Resolved" in final and f"The rerun of instance {iid} succeeded" in final
+    assert f"asked for by <@{OPERATOR}>." in final and f"acknowledged by <@{ALICE}> after" in final
+    assert "recovered after" in final
     assert element_ids(rig.card()) == ["dlf.incident.refresh"]
     resolved = await rig.incident()
     assert (resolved.state, resolved.resolution, resolved.recovered_by_rerun_of) == ("resolved", "rerun", OPERATOR)
