@@ -13,7 +13,8 @@ from bot.cli.wiring import EmbeddedSandbox, embedded_sandbox, temporary_store
 from bot.render.limits import problems
 from bot.render.preview import to_text
 from bot.watcher.deliver import make_delivery_client
-from bot.watcher.demo import run_watch_demo
+from bot.watcher.demo import DEMO_OPERATOR, run_watch_demo
+from bot.watcher.demo import DEMO_USER as WATCH_DEMO_USER
 
 # Seeded sandbox instances the demo shows (keys of dlf_sandbox.SEEDED), in order.
 DEMO_INSTANCES = ("seed", "running", "succeeded", "failed_node", "large")
@@ -21,6 +22,8 @@ SIX_MINUTES_MS = 6 * 60_000
 # Who speaks in the demo's channel.
 DEMO_USER = "alice"
 DEMO_OPERATOR_NAME = "bob"
+# The demo channel as Slack shows it: by its name, and people by their names rather than their user ids.
+CHANNEL_NAME = "data-alerts"
 BOT_NAME = "dlf-bot"
 
 
@@ -74,11 +77,13 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
             finish_node=finish_node,
         )
     print(
-        f"\n{DEMO_USER} in #{demo.channel}: /dlf watch {demo.job}    (then instance {demo.instance_id} fails)", file=out
+        f"\n{DEMO_USER} in #{CHANNEL_NAME}: /dlf watch {demo.job} --mention @{DEMO_USER}"
+        f"    (then instance {demo.instance_id} fails)",
+        file=out,
     )
     for message in demo.messages:
-        print(f"\n{BOT_NAME}, posted in #{demo.channel}:\n", file=out)
-        print(to_text(message), file=out)
+        print(f"\n{BOT_NAME}, posted in #{CHANNEL_NAME}:\n", file=out)
+        print(as_slack_shows(to_text(message)), file=out)
     for scene in demo.scenes:
         if scene.act is not None:
             who = DEMO_OPERATOR_NAME if "operator" in scene.act else DEMO_USER
@@ -89,13 +94,18 @@ async def _watch_demo(embedded: EmbeddedSandbox, out: TextIO) -> int:
             )
         for reply in scene.replies:
             print(f"\n{BOT_NAME}, in the alert's thread:\n", file=out)
-            print(to_text(reply), file=out)
+            print(as_slack_shows(to_text(reply)), file=out)
     if demo.card is not None:
-        print(f"\nThe alert card in #{demo.channel}, redrawn in place at every change — as it stands now:\n", file=out)
-        print(to_text(demo.card), file=out)
+        print(f"\nThe alert card in #{CHANNEL_NAME}, redrawn in place at every change — as it stands now:\n", file=out)
+        print(as_slack_shows(to_text(demo.card)), file=out)
     for method, found in fake.rejected:
         print(f"Slack would refuse a {method}: {'; '.join(found)}", file=sys.stderr)
     return 1 if fake.rejected or not demo.messages else 0
 
 
-__all__ = ["DEMO_INSTANCES", "demo_main"]
+def as_slack_shows(text: str) -> str:
+    """The demo's user ids as Slack's client draws mentions: by the person's name."""
+    return text.replace(f"@{WATCH_DEMO_USER}", f"@{DEMO_USER}").replace(f"@{DEMO_OPERATOR}", f"@{DEMO_OPERATOR_NAME}")
+
+
+__all__ = ["DEMO_INSTANCES", "as_slack_shows", "demo_main"]

@@ -175,6 +175,7 @@ def _status_lines(view: IncidentView) -> list[str]:
             line += " · DLF's answer was lost, the bot is checking the instance"
         if rerun.progress:
             done, _, total = rerun.progress.partition("/")
+            total = total.split(" ", 1)[0]  # "3/7 success": the reply's last edit, the card counts nodes only
             line += f" · {escape_truncated(done, 10)} of {escape_truncated(total, 10)} nodes done" if total else ""
         lines.append(line)
     if view.muted and view.shown_state != STATE_RESOLVED:

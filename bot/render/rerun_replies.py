@@ -54,25 +54,43 @@ def progress_of(instance: Instance) -> tuple[int, int]:
     return done, len(instance.nodes)
 
 
+# How the one progress reply ends, once the rerun's instance has: its icon and word.
+_ENDINGS = {
+    "success": (":white_check_mark:", "finished"),
+    "fail": (":x:", "failed"),
+    "manual-stop": (":octagonal_sign:", "stopped"),
+}
+_UNFINISHED = ("running", "waiting", "running-exception")
+
+
 def progress_key(instance: Instance) -> str:
-    """The progress as stored on the incident (`Incidents.set_rerun_progress`): "3/7"."""
+    """The progress as stored on the incident (`Incidents.set_rerun_progress`): "3/7", and "3/7 success" once the
+    instance has ended (so the reply's last edit says how)."""
     done, total = progress_of(instance)
-    return f"{done}/{total}"
+    ended = "" if instance.status in _UNFINISHED else f" {instance.status}"
+    return f"{done}/{total}{ended}"
 
 
 def render_rerun_progress(instance: Instance, *, by: str | None, now_ms: int) -> Message:
     """The ONE progress reply of a rerun, edited in place as its nodes finish."""
     done, total = progress_of(instance)
     job = code(instance.job_name, JOB_LIMIT)
-    if total:
-        line = f":arrows_counterclockwise: rerun: {done} of {plural(total, 'node')} done"
+    if instance.status in _UNFINISHED:
+        icon, word = ":arrows_counterclockwise:", "rerun"
     else:
-        line = ":arrows_counterclockwise: rerun: running"
+        icon, ending = _ENDINGS.get(instance.status, (":grey_question:", "ended"))
+        word = f"rerun {ending}"
+    if total:
+        line = f"{icon} {word}: {done} of {plural(total, 'node')} done"
+    else:
+        line = f"{icon} {word}" + (": running" if instance.status in _UNFINISHED else "")
     line += f" — instance {instance.instance_id} of {job}, asked for by {person(by)}"
     running = [node for node in instance.nodes if node.status == "running"]
     if running:
         line += f"\nnow running: {code(running[0].node_name, NODE_LIMIT)}"
     text = f"rerun of {one_line(instance.job_name, JOB_LIMIT)} {instance.instance_id}: {done} of {total} nodes done"
+    if instance.status not in _UNFINISHED:
+        text += f" — {word.removeprefix('rerun ')}"
     return Message(text=text, blocks=[section(line), context(f"as of {date_token(now_ms)}")])
 
 

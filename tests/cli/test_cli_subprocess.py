@@ -206,14 +206,15 @@ def test_demo_shows_the_seeded_cards_offline(tmp_path: Path) -> None:
     assert "alice: /dlf instance job_batch 34765" in done.stdout and "dlf-bot (only visible to you):" in done.stdout
     assert "Block Kit Builder" not in done.stdout and "https://" not in done.stdout  # reads like the channel
     assert "…and" in done.stdout or "more" in done.stdout  # the 5,000-node instance is cut, not overflowing
-    watch_part = done.stdout.split("alice in #C0DEMO: /dlf watch job_batch", 1)[1]  # then a watched job fails
-    assert "dlf-bot, posted in #C0DEMO" in watch_part and "Failure alert" in watch_part
+    watch_part = done.stdout.split("alice in #data-alerts: /dlf watch job_batch --mention @alice", 1)[1]  # it fails
+    assert "dlf-bot, posted in #data-alerts" in watch_part and "Failure alert" in watch_part
     assert "[Acknowledge]" in watch_part and "[Rerun… ▾]" in watch_part
     # ... and the incident, as its thread tells it: acknowledged, rerun from the failed node, followed, recovered.
     thread = watch_part.split("alice presses Acknowledge on the alert card", 1)[1]
     assert thread.index("is on it") < thread.index("DLF accepted it") < thread.index("nodes done")
     assert thread.index("nodes done") < thread.index("recovered after") < thread.index("as it stands now")
-    assert thread.count("rerun: ") == 1  # one progress reply, edited in place
+    assert thread.count("nodes done") == 1 and "rerun finished: 2 of 2 nodes done" in thread  # one reply, edited
+    assert "@alice is on it" in thread and "by @bob's rerun" in thread and "U0" not in thread  # names, as Slack shows
     final_card = thread.split("as it stands now", 1)[1]
     assert ":white_check_mark: Resolved" in final_card and "[Acknowledge]" not in final_card
     assert max(len(line) for line in done.stdout.splitlines()) < 1000

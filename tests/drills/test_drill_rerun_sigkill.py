@@ -87,7 +87,7 @@ async def test_a_rerun_in_flight_survives_a_sigkill_one_progress_reply_one_recov
     replies = _thread(world, card_ts)
     assert [metadata_of(m).get("event") for m in replies] == ["rerun_progress", "resolved"]
     progress, recovered = (str(m.get("blocks")) for m in replies)
-    assert "rerun: 3 of 3 nodes done" in progress
+    assert "rerun finished: 3 of 3 nodes done" in progress
     assert f"`{JOB}` recovered after" in recovered and "1 failure, by <@U0ALICE>'s rerun." in recovered
     keys = Counter(metadata_of(m).get("key") for m in world.slack.channel_messages("C1"))
     assert all(count == 1 for count in keys.values()), keys

@@ -65,7 +65,7 @@ async def test_fail_alert_acknowledge_rerun_progress_success_recovered(rig: Inci
 
     replies = rig.replies(card)
     assert replies[:2] == [acknowledged, asked]
-    assert replies[2] == f"rerun of {JOB} {iid}: 3 of 3 nodes done"
+    assert replies[2] == f"rerun of {JOB} {iid}: 3 of 3 nodes done — finished"
     assert replies[3] == f"{JOB} recovered after under a minute, 1 failure, by <@{OPERATOR}>'s rerun"
     assert len(replies) == 4  # nothing else: no second recovery from the decision seeing the success
     assert _updates_of(rig, progress_ts), "the progress reply is edited in place, not posted again"

@@ -103,7 +103,7 @@ async def test_a_rerun_is_followed_to_recovered_with_one_progress_reply_edited_i
     await rig.cycle()
 
     progress, recovered = _thread(rig)
-    assert progress.startswith(":arrows_counterclockwise: rerun: 3 of 3 nodes done")
+    assert progress.startswith(":white_check_mark: rerun finished: 3 of 3 nodes done")
     assert recovered.startswith(f":white_check_mark: `{JOB}` recovered after 42 min, 1 failure, by <@U0ALICE>'s rerun.")
     card = blocks_text(_card(rig))
     assert ":white_check_mark: Resolved" in card and f"The rerun of instance {iid} succeeded" in card
@@ -131,7 +131,7 @@ async def test_a_rerun_that_fails_again_is_one_reply_with_its_failed_nodes_and_t
     await rig.cycle()
 
     progress, ended = _thread(rig)
-    assert progress.startswith(":arrows_counterclockwise: rerun: 2 of 3 nodes done")
+    assert progress.startswith(":x: rerun failed: 2 of 3 nodes done")
     assert ended == (
         f":x: <@U0ALICE>'s rerun of instance {iid} of `{JOB}` failed again: failed node `load` — 2 failures in a row."
     )
