@@ -75,7 +75,12 @@ def not_active_yet(subcommand: str) -> str:
 
 def preview_read_only(subcommand: str) -> str:
     """`dlf-bot preview` runs only commands that need no channel and change nothing."""
-    what = "lists a channel's subscriptions" if subcommand == "watches" else "changes a channel's subscriptions"
+    what = {
+        "watches": "lists a channel's subscriptions",
+        "mute": "changes a channel's mutes",
+        "unmute": "changes a channel's mutes",
+        "audit": "reads a channel's audit entries",
+    }.get(subcommand, "changes a channel's subscriptions")
     return (
         f"`{subcommand}` {what}, so preview (which has no channel) does not run it; use it in Slack."
         " Preview shows commands such as `/dlf instance job_batch 34765` or `/dlf help`."

@@ -19,22 +19,34 @@ from typing import Any, TextIO
 
 from bot import messages
 from bot.cli.wiring import build_dlf_clients, close_all, embedded_sandbox, epoch_ms, temporary_store
-from bot.commands import HelpCommand, UnwatchCommand, WatchCommand, WatchesCommand, parse_command
+from bot.commands import (
+    AuditCommand,
+    HelpCommand,
+    MuteCommand,
+    UnmuteCommand,
+    UnwatchCommand,
+    WatchCommand,
+    WatchesCommand,
+    parse_command,
+)
 from bot.dlf.client import DlfClient
 from bot.errors import CommandError
 from bot.render.limits import problems
 from bot.render.preview import builder_url, to_text
+from bot.services.audit import AuditService
+from bot.services.incidents import IncidentService
 from bot.services.instance_list import InstanceListService
 from bot.services.instances import InstanceService
+from bot.services.operators import Operators
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import DLF_ONLY, load_settings
 from bot.slack import AppDeps, build_app, build_web_client
-from bot.slack.dispatch import command_text, dispatch_command
+from bot.slack.dispatch import PREVIEW_USER, command_text, dispatch_command
 from bot.store import Store
 
 PREVIEW_TIMEOUT_S = 120.0
 PREVIEW_SANDBOX_SUBSCRIPTIONS = (
-    "With --sandbox, preview runs it against the sandbox and a throwaway database (no real subscription changes)."
+    "With --sandbox, preview runs it against the sandbox and a throwaway database (nothing real changes)."
 )
 
 
@@ -74,6 +86,7 @@ async def _preview_through_app(
     from slack_fake import FakeSlack
 
     fake = FakeSlack(validator=problems)
+    operators = Operators(everywhere=(PREVIEW_USER,))
     async with fake.serve() as base_url:
         signing_secret = secrets.token_hex(16)
         app = build_app(
@@ -83,6 +96,10 @@ async def _preview_through_app(
                 instances=InstanceService(clients=clients, clock=epoch_ms),
                 instance_lists=InstanceListService(clients=clients, clock=epoch_ms),
                 subscriptions=SubscriptionService(store=store, clients=clients) if store is not None else None,
+                # The previewing person is the throwaway database's operator (so `/dlf audit` shows what it would).
+                incidents=IncidentService(store=store, clients=clients, operators=operators) if store else None,
+                audit=AuditService(store=store, operators=operators) if store is not None else None,
+                operators=operators if store is not None else None,
             )
         )
         ack = await dispatch_command(
@@ -133,12 +150,13 @@ def asks_dlf(line: str) -> bool:
 
 
 def channel_subcommand(line: str) -> str | None:
-    """`watch`, `unwatch` or `watches` when `line` is one (they act on a channel's subscriptions), else None."""
+    """The subcommand when `line` acts on a channel's state in the bot's database (`watch`, `unwatch`, `watches`,
+    `mute`, `unmute`, `audit`), else None."""
     try:
         parsed = parse_command(command_text(line))
     except CommandError:
         return None
-    if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand):
+    if isinstance(parsed, WatchCommand | UnwatchCommand | WatchesCommand | MuteCommand | UnmuteCommand | AuditCommand):
         return parsed.subcommand
     return None
 

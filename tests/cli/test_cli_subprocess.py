@@ -388,7 +388,11 @@ def test_preview_does_not_change_real_subscriptions(tmp_path: Path) -> None:
     assert not database.exists()
 
 
-@pytest.mark.parametrize("line", ["/dlf watches", "/dlf watch job_batch", "/dlf unwatch 'etl_*'"])
+@pytest.mark.parametrize(
+    "line",
+    ["/dlf watches", "/dlf watch job_batch", "/dlf unwatch 'etl_*'", "/dlf mute job_batch 4h", "/dlf unmute job_batch"]
+    + ["/dlf audit"],
+)
 def test_preview_of_a_channel_command_without_sandbox_says_why_without_demanding_settings(
     tmp_path: Path, line: str
 ) -> None:
@@ -456,3 +460,20 @@ def test_alembic_command_line_migrates_the_url_given_with_x_not_the_environment(
         tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
     assert {"subscriptions", "outbox", "alembic_version"} <= tables
     assert not elsewhere.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "answer"),
+    [
+        ("/dlf mute job_batch 4h", ":no_bell: Muted `job_batch` in this channel until "),
+        ("/dlf unmute job_batch", "`job_batch` is not muted here (any more); nothing was changed."),
+        ("/dlf audit", ":ledger: No audit entries in this channel since "),
+    ],
+)
+def test_preview_runs_mute_unmute_and_audit_on_a_throwaway_database_with_sandbox(
+    tmp_path: Path, line: str, answer: str
+) -> None:
+    done = dlf_bot("preview", line, "--sandbox", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert answer in done.stdout and "not available" not in done.stdout
+    assert list(tmp_path.iterdir()) == []  # the throwaway database is gone
