@@ -583,16 +583,7 @@ class IncidentService:
                 mentions=mentions,
             )
         )
-        for row in rows:
-            await tx.outbox.enqueue(
-                key=row.key,
-                channel=row.channel,
-                kind=row.kind,
-                payload=row.payload,
-                parent_key=row.parent_key,
-                profile=row.profile,
-                job_name=row.job_name,
-            )
+        await tx.outbox.enqueue_messages(rows)
 
     async def _locate_or_refuse(self, action: str, target: Target, origin: Origin) -> Incident | Refused:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.engine import RowMapping
@@ -29,6 +29,25 @@ def _to_record(row: RowMapping) -> OutboxRow:
     return OutboxRow(**{c.name: row[c.name] for c in _RECORD_COLUMNS})
 
 
+class QueuedMessage(Protocol):
+    """A message to queue, as `bot.incidents.outbox.OutboxMessage` builds it (read structurally)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
+    @property
+    def parent_key(self) -> str | None: ...
+    @property
+    def profile(self) -> str | None: ...
+    @property
+    def job_name(self) -> str | None: ...
+
+
 class Outbox:
     """Outbox rows inside one transaction."""
 
@@ -36,6 +55,22 @@ class Outbox:
         self._conn = conn
         self._dialect = dialect
         self._now = now
+
+    async def enqueue_message(self, message: QueuedMessage) -> bool:
+        """`enqueue` of a built message (its key, channel, kind, payload, parent, profile and job)."""
+        return await self.enqueue(
+            key=message.key,
+            channel=message.channel,
+            kind=message.kind,
+            payload=message.payload,
+            parent_key=message.parent_key,
+            profile=message.profile,
+            job_name=message.job_name,
+        )
+
+    async def enqueue_messages(self, messages: Iterable[QueuedMessage]) -> int:
+        """Queue each of `messages` in order (parents before the replies that need them); how many were new."""
+        return sum([await self.enqueue_message(message) for message in messages])
 
     async def enqueue(
         self,

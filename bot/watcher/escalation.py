@@ -70,16 +70,7 @@ async def send_due_reminders(store: Store, profile: str) -> int:
                 ),
                 thread_reply(ref, message, key=escalation_key(root_key=incident.root_key), metadata=metadata),
             ]
-            for row in rows:
-                await tx.outbox.enqueue(
-                    key=row.key,
-                    channel=row.channel,
-                    kind=row.kind,
-                    payload=row.payload,
-                    parent_key=row.parent_key,
-                    profile=row.profile,
-                    job_name=row.job_name,
-                )
+            await tx.outbox.enqueue_messages(rows)
             sent += 1
     return sent
 

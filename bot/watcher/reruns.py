@@ -143,16 +143,7 @@ class RerunFollower:
             if todo.started:
                 await tx.incidents.set_rerun_state(incident.id, seq=seq, state="running")
             rows = await self._rows(tx, incident, instance, todo)
-            for row in rows:
-                await tx.outbox.enqueue(
-                    key=row.key,
-                    channel=row.channel,
-                    kind=row.kind,
-                    payload=row.payload,
-                    parent_key=row.parent_key,
-                    profile=row.profile,
-                    job_name=row.job_name,
-                )
+            await tx.outbox.enqueue_messages(rows)
             return len(rows)
 
     async def _rows(self, tx: Transaction, incident: Incident, instance: Instance, todo: Step) -> list[OutboxMessage]:

@@ -75,15 +75,7 @@ class CycleWriter:
         for message in messages:
             if message.key in lost:
                 continue  # the incident was resolved meanwhile (by hand, or a rerun): its thread says so already
-            inserted = await tx.outbox.enqueue(
-                key=message.key,
-                channel=message.channel,
-                kind=message.kind,
-                payload=message.payload,
-                parent_key=message.parent_key,
-                profile=message.profile,
-                job_name=message.job_name,
-            )
+            inserted = await tx.outbox.enqueue_message(message)
             progress.enqueued += int(inserted)
             if inserted and message.job_name is not None:
                 jobs_by_channel.setdefault(message.channel, set()).add(message.job_name)
