@@ -17,7 +17,11 @@ _ALIASES = {"acknowledge": "ack", "resolved": "resolve", "node": "nodes", "log":
 _FIRST = {"first", "first_node", "first-node", "start", "beginning"}
 _FAILED = {"failed", "error_node", "error-node", "failure", "error"}
 MAX_PAGE = 1000
-USAGE = "`ack` · `rerun` · `rerun from first` · `stop` · `resolve` · `refresh` · `nodes [page]` · `logs` · `help`"
+# Plain text, one verb a line: the error renderer puts each line in its own code span.
+USAGE = "\n".join(
+    f"@dlf {verb}"
+    for verb in ("ack", "rerun", "rerun from first", "stop", "resolve", "refresh", "nodes [page]", "logs", "help")
+)
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,15 @@ async def test_help_in_the_thread_lists_the_verbs_and_instance_still_works_there
 
 async def _answered(rig: IncidentRig, words: str) -> bool:
     return any(words in str(c.params) for c in rig.slack.calls_to("chat.postMessage"))
+
+
+async def test_a_verb_written_wrong_shows_each_verb_as_its_own_code_span(rig: IncidentRig) -> None:
+    card = await rig.alert()
+
+    answer = await _direct_answer(rig, lambda: rig.mention("stop now", thread_ts=card["ts"]))
+
+    said = str(answer["blocks"])
+    assert ":warning: `stop` takes no more words here." in said
+    assert "*Usage*\\n`@dlf ack`\\n`@dlf rerun`\\n`@dlf rerun from first`\\n`@dlf stop`" in said
+    assert "ˋ" not in said
+    assert rig.dlf_actions() == []
