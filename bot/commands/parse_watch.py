@@ -18,7 +18,7 @@ from bot.commands.text import shorten
 from bot.commands.usage import EXAMPLES, usage
 from bot.errors import CommandError
 
-ESCALATE_BOUNDS = (values.MINUTE, values.DAY)  # 1 minute .. 24 hours
+ESCALATE_BOUNDS = (values.MINUTE, 7 * values.DAY)  # as DLF_ESCALATE_AFTER: 1 minute .. 7 days
 MUTE_BOUNDS = (values.MINUTE, 30 * values.DAY)
 FOREVER = ("forever", "indefinitely", "always")
 OFF = ("off", "none", "never")
@@ -64,6 +64,13 @@ def _escalation(word: str) -> Escalation:
     if word.strip().lower() in OFF:
         return ESCALATION_OFF
     low, high = ESCALATE_BOUNDS
+    if word.strip().isdigit():
+        # DLF_ESCALATE_AFTER reads a bare number as seconds; typed in Slack, `--escalate 15` more likely meant minutes.
+        raise CommandError(
+            f"`--escalate {shorten(word)}` needs a unit: `m` (minutes), `h` (hours) or `d` (days), from "
+            f"{values.human(low)} to {values.human(high)}, e.g. `--escalate 30m`.",
+            usage=usage("watch"),
+        )
     return Escalation(
         after_s=values.duration(
             word, what="`--escalate`", low=low, high=high, subcommand="watch", example="--escalate 30m"

@@ -49,6 +49,10 @@ VALID = [
         WatchCommand(target="job_batch", events_given=False, mention_given=False, escalate=Escalation(after_s=1800)),
     ),
     (
+        "watch job_batch --escalate 7d",
+        WatchCommand(target="job_batch", events_given=False, mention_given=False, escalate=Escalation(after_s=7 * D)),
+    ),
+    (
         "watch 'etl_*' --escalate off",
         WatchCommand(target="etl_*", is_pattern=True, events_given=False, mention_given=False, escalate=ESCALATION_OFF),
     ),
@@ -92,7 +96,9 @@ INVALID = [
     ("audit a b", ["extra", "/dlf audit job_batch --since 7d"]),
     ("audit --since 91d", ["out of range", "from 1m to 90d"]),
     ("audit --status fail", ["not an option of `audit`", "`audit` takes `--since`"]),
-    ("watch job_batch --escalate 2d", ["out of range", "from 1m to 1d", "--escalate 30m"]),
+    ("watch job_batch --escalate 8d", ["out of range", "from 1m to 7d", "--escalate 30m"]),
+    ("watch job_batch --escalate 30s", ["not a duration", "--escalate 30m"]),
+    ("watch job_batch --escalate 900", ["`--escalate 900` needs a unit", "from 1m to 7d", "--escalate 30m"]),
     ("watch job_batch --escalate later", ["not a duration", "--escalate 30m"]),
     ("watch job_batch 34765 --escalate 30m", ["for a job subscription", "/dlf watch job_batch --escalate 30m"]),
     ("watch job_batch --escalate", ["needs a value", "--escalate 30m"]),
