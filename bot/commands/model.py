@@ -15,7 +15,7 @@ EVENTS = ("failure", "running-exception", "success")
 
 @dataclass(frozen=True)
 class HelpCommand:
-    """`/dlf`, `/dlf help`, `/dlf help <subcommand>`."""
+    """`/dlf`, `/dlf help`, `/dlf help <subcommand>`, `/dlf help <thread verb>` (`ack`, `rerun`, …)."""
 
     subcommand: ClassVar[str] = "help"
 

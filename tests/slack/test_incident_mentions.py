@@ -128,3 +128,30 @@ async def test_a_verb_written_wrong_shows_each_verb_as_its_own_code_span(rig: In
     assert "*Usage*\\n`@dlf ack`\\n`@dlf rerun`\\n`@dlf rerun from first`\\n`@dlf stop`" in said
     assert "ˋ" not in said
     assert rig.dlf_actions() == []
+
+
+async def test_help_outside_a_thread_is_the_dlf_help_with_the_thread_words(rig: IncidentRig) -> None:
+    answer = await _direct_answer(rig, lambda: rig.mention("help", thread_ts=None))
+
+    said = str(answer["blocks"])
+    assert "`/dlf instance &lt;job&gt; &lt;instance_id&gt; [--profile NAME]`" in said
+    assert "*In an alert's thread*" in said and "`@dlf rerun from first`" in said and "`@dlf nodes [page]`" in said
+
+
+@pytest.mark.parametrize(("text", "said"), [("help ack", "@dlf ack"), ("help rerun", "@dlf rerun")])
+async def test_dlf_help_on_a_thread_verb_says_it_is_said_in_an_alerts_thread(
+    rig: IncidentRig, text: str, said: str
+) -> None:
+    answer = (await rig.bot.command(text, "r-help")).json()  # help is answered in the ack
+
+    shown = str(answer["text"]) + str(answer["blocks"])
+    assert "not a /dlf subcommand" not in shown
+    assert f"is said to the bot in an alert's thread (`{said}`)" in shown and "`@dlf stop`" in shown
+
+
+async def test_an_escalate_error_shows_the_usage_with_escalate(rig: IncidentRig) -> None:
+    answer = (await rig.bot.command("watch job_batch --escalate 900", "r-escalate")).json()
+
+    shown = str(answer["blocks"])
+    assert ":warning: `--escalate 900` needs a unit" in shown
+    assert "[--escalate 30m|off]" in shown.split("*Usage*")[1]
