@@ -85,6 +85,9 @@ async def test_nodes_lists_every_node_and_logs_the_failed_nodes_log_paths(rig: I
 
     listed = str(nodes["blocks"])
     assert all(f"`{name}`" in listed for name in ("extract", "transform", "load")) and "3 nodes, page 1 of 1" in listed
+    # The cards' words for the statuses, not DLF's values.
+    assert ":white_check_mark: `extract` · succeeded" in listed and ":x: `load` · failed" in listed
+    assert "`success`" not in listed and "`fail`" not in listed
     assert "`load`" in str(logs["blocks"]) and "`extract`" not in str(logs["blocks"])
     assert nodes["thread_ts"] == logs["thread_ts"] == card["ts"]
 
