@@ -15,7 +15,7 @@ EVENTS = ("failure", "running-exception", "success")
 
 @dataclass(frozen=True)
 class HelpCommand:
-    """`/dlf`, `/dlf help`, `/dlf help <subcommand>`."""
+    """`/dlf`, `/dlf help`, `/dlf help <subcommand>`, `/dlf help <thread verb>` (`ack`, `rerun`, …)."""
 
     subcommand: ClassVar[str] = "help"
 
@@ -100,23 +100,21 @@ class InstancesCommand:
 
 @dataclass(frozen=True)
 class MuteCommand:
-    """`/dlf mute <job|'pattern'> <30m|4h|24h|…|forever>`: record this job's failures here but post nothing."""
+    """`/dlf mute <job> <30m|4h|24h|…|forever>`: record this job's failures here but post nothing."""
 
     subcommand: ClassVar[str] = "mute"
 
     target: str
-    is_pattern: bool = False
     duration_s: int | None = None  # None: until `/dlf unmute`
 
 
 @dataclass(frozen=True)
 class UnmuteCommand:
-    """`/dlf unmute <job|'pattern'>`: post this job's failures again (written as it was muted)."""
+    """`/dlf unmute <job>`: post this job's failures again."""
 
     subcommand: ClassVar[str] = "unmute"
 
     target: str
-    is_pattern: bool = False
 
 
 @dataclass(frozen=True)

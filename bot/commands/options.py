@@ -77,7 +77,8 @@ def _unknown_option(name: str, option: str) -> CommandError:
     if close:
         hint = f" Did you mean `{close[0]}`?"
     elif option in _ALL_OPTIONS:
-        hint = f" `{option}` belongs to another subcommand."
+        owners = " and ".join(f"`/dlf {owner}`" for owner, options in OPTIONS.items() if option in options)
+        hint = f" `{option}` belongs to {owners}."
     else:
         hint = ""
     takes = ", ".join(f"`{opt}`" for opt in allowed) if allowed else "no options"

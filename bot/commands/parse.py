@@ -16,6 +16,7 @@ from bot.commands.model import AuditCommand, Command, HelpCommand, InstanceComma
 from bot.commands.names import parse_instance_id, validate_job_name, validate_pattern
 from bot.commands.options import Words, no_extra, split_options
 from bot.commands.text import is_invisible, shorten, split_words
+from bot.commands.thread_verbs import thread_verb_named
 from bot.commands.usage import EXAMPLES, SUBCOMMANDS, usage
 from bot.errors import CommandError, UnknownSubcommand
 
@@ -61,6 +62,9 @@ def _help(parsed: Words) -> HelpCommand:
     if len(parsed.positional) > 1:
         raise CommandError("`help` takes at most one subcommand, e.g. `/dlf help watch`.", usage=usage("help"))
     topic = parsed.positional[0].lower()
+    verb = thread_verb_named(topic)
+    if verb is not None:
+        return HelpCommand(topic=verb)  # said in an alert's thread, not typed after /dlf: help explains where
     if topic not in SUBCOMMANDS:
         raise _unknown_subcommand(parsed.positional[0])
     return HelpCommand(topic=topic)

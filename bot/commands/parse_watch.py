@@ -18,7 +18,7 @@ from bot.commands.text import shorten
 from bot.commands.usage import EXAMPLES, usage
 from bot.errors import CommandError
 
-ESCALATE_BOUNDS = (values.MINUTE, values.DAY)  # 1 minute .. 24 hours
+ESCALATE_BOUNDS = (values.MINUTE, 7 * values.DAY)  # as DLF_ESCALATE_AFTER: 1 minute .. 7 days
 MUTE_BOUNDS = (values.MINUTE, 30 * values.DAY)
 FOREVER = ("forever", "indefinitely", "always")
 OFF = ("off", "none", "never")
@@ -64,6 +64,13 @@ def _escalation(word: str) -> Escalation:
     if word.strip().lower() in OFF:
         return ESCALATION_OFF
     low, high = ESCALATE_BOUNDS
+    if word.strip().isdigit():
+        # DLF_ESCALATE_AFTER reads a bare number as seconds; typed in Slack, `--escalate 15` more likely meant minutes.
+        raise CommandError(
+            f"`--escalate {shorten(word)}` needs a unit: `m` (minutes), `h` (hours) or `d` (days), from "
+            f"{values.human(low)} to {values.human(high)}, e.g. `--escalate 30m`.",
+            usage=usage("watch"),
+        )
     return Escalation(
         after_s=values.duration(
             word, what="`--escalate`", low=low, high=high, subcommand="watch", example="--escalate 30m"
@@ -97,18 +104,18 @@ def watches(parsed: Words) -> WatchesCommand:
 
 
 def mute(parsed: Words) -> MuteCommand:
-    """`mute <job|'pattern'> <duration|forever>`."""
+    """`mute <job> <duration|forever>`: one job, never a pattern."""
     args = parsed.positional
     if len(args) < 2:
-        missing = "a job name (or quoted pattern) and how long" if not args else "how long"
+        missing = "a job name and how long" if not args else "how long"
         raise CommandError(
             f"`mute` needs {missing}, e.g. `{EXAMPLES['mute']}` or `/dlf mute job_batch forever`.",
             usage=usage("mute"),
         )
     no_extra(args, 2, "mute")
-    name, is_pattern = target(args[0], "mute")
+    name = _one_job(args[0], "mute")
     if args[1].strip().lower() in FOREVER:
-        return MuteCommand(target=name, is_pattern=is_pattern, duration_s=None)
+        return MuteCommand(target=name, duration_s=None)
     if args[1].strip().lower() in OFF:
         raise CommandError(
             f"`{shorten(args[1])}` would not mute anything; to end a mute write `/dlf unmute job_batch`.",
@@ -118,19 +125,29 @@ def mute(parsed: Words) -> MuteCommand:
     seconds = values.duration(
         args[1], what="a mute (or `forever`)", low=low, high=high, subcommand="mute", example="/dlf mute job_batch 4h"
     )
-    return MuteCommand(target=name, is_pattern=is_pattern, duration_s=seconds)
+    return MuteCommand(target=name, duration_s=seconds)
 
 
 def unmute(parsed: Words) -> UnmuteCommand:
-    """`unmute <job|'pattern'>`."""
+    """`unmute <job>`."""
     args = parsed.positional
     if not args:
         raise CommandError(
-            f"`unmute` needs the job name or pattern you muted, e.g. `{EXAMPLES['unmute']}`.", usage=usage("unmute")
+            f"`unmute` needs the job name you muted, e.g. `{EXAMPLES['unmute']}`.", usage=usage("unmute")
         )
     no_extra(args, 1, "unmute")
-    name, is_pattern = target(args[0], "unmute")
-    return UnmuteCommand(target=name, is_pattern=is_pattern)
+    return UnmuteCommand(target=_one_job(args[0], "unmute"))
+
+
+def _one_job(word: str, subcommand: str) -> str:
+    # A mute is one job's: a pattern would hold back jobs no one named, so it is refused before any I/O.
+    name, is_pattern = target(word, subcommand)
+    if is_pattern:
+        raise CommandError(
+            f"`{shorten(name)}` is a pattern; `{subcommand}` takes one exact job name, e.g. `{EXAMPLES[subcommand]}`.",
+            usage=usage(subcommand),
+        )
+    return name
 
 
 __all__ = ["mute", "unmute", "unwatch", "watch", "watches"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.commands.text import split_words
+from bot.commands.usage import THREAD_VERBS
 from bot.errors import CommandError
 
 VERBS = ("ack", "rerun", "stop", "resolve", "refresh", "nodes", "logs", "help")
@@ -17,7 +18,8 @@ _ALIASES = {"acknowledge": "ack", "resolved": "resolve", "node": "nodes", "log":
 _FIRST = {"first", "first_node", "first-node", "start", "beginning"}
 _FAILED = {"failed", "error_node", "error-node", "failure", "error"}
 MAX_PAGE = 1000
-USAGE = "`ack` · `rerun` · `rerun from first` · `stop` · `resolve` · `refresh` · `nodes [page]` · `logs` · `help`"
+# Plain text, one verb a line: the error renderer puts each line in its own code span.
+USAGE = "\n".join(said for said, _ in THREAD_VERBS)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ def parse_thread_verb(text: str) -> ThreadVerb | None:
     return ThreadVerb(verb)
 
 
+def thread_verb_named(word: str) -> str | None:
+    """The thread verb `word` names (`ack`, `acknowledge` -> `ack`), None for other words and for `help`, which is
+    also a /dlf subcommand: what `/dlf help ack` explains."""
+    verb = _ALIASES.get(word.lower(), word.lower())
+    return verb if verb in VERBS and verb != "help" else None
+
+
 def _retry_location(rest: list[str]) -> str:
     words = [w for w in rest if w not in ("from", "the", "node")]
     if not words:
@@ -72,4 +81,4 @@ def _page(rest: list[str]) -> int:
     raise CommandError(f"`nodes` takes a page number from 1 to {MAX_PAGE} (`nodes 2`).", usage=USAGE)
 
 
-__all__ = ["USAGE", "VERBS", "ThreadVerb", "parse_thread_verb"]
+__all__ = ["USAGE", "VERBS", "ThreadVerb", "parse_thread_verb", "thread_verb_named"]

@@ -3,6 +3,7 @@
 Pure data, plain text (renderers put it in code spans or escape it). `HELP` holds everything help shows;
 `SUBCOMMANDS` (name -> (usage line, summary)), `EXAMPLES` (name -> first example), `FULL_EXAMPLES` (name -> an
 example with every positional) and `usage()` are the views the parser reads. Order is the order help lists them in.
+`THREAD_VERBS` are the words said to the bot in an alert's thread; `CARD_BUTTONS` and `APP_HOME` say the rest.
 """
 
 from __future__ import annotations
@@ -59,15 +60,17 @@ HELP: dict[str, SubcommandHelp] = {
         SubcommandHelp(
             name="watch",
             usage=f"{COMMAND} watch <job|'pattern'> [instance_id] [--on failure,running-exception,success] "
-            "[--mention @user|@group|none] [--profile NAME]",
+            "[--mention @user|@group|none] [--escalate 30m|off] [--profile NAME]",
             summary="alert this channel when an instance of the job fails (or follow one instance until it ends)",
             details="Subscribes this channel to a job, or to every job matching a quoted glob pattern. With an "
             "instance id, follows that one instance and posts how it ends. Watching it again changes only the "
-            "options you give (`--on`, `--mention`) and keeps the others; `--mention none` removes the mention.",
+            "options you give (`--on`, `--mention`, `--escalate`) and keeps the others; `--mention none` removes "
+            "the mention.",
             examples=(
                 f"{COMMAND} watch 'etl_*' --mention @data-oncall",
                 f"{COMMAND} watch job_batch",
                 f"{COMMAND} watch job_batch 34765 --on success,failure",
+                f"{COMMAND} watch job_batch --mention @data-oncall --escalate 30m",
                 f"{COMMAND} watch job_batch --mention none",
             ),
             options=(
@@ -82,6 +85,12 @@ HELP: dict[str, SubcommandHelp] = {
                     "--mention @user|@group|none",
                     "who the alert mentions: pick them from Slack's list, or type a handle (`@oncall`, `@alice`);"
                     " `none`: no one",
+                ),
+                (
+                    "--escalate DURATION|off",
+                    "an incident no one acknowledged this long after it opened gets one reminder in its thread, "
+                    "mentioning `--mention`: from 1m to 7d, with a unit (`30m`, `2h`, `1d`); `off`: no reminder. "
+                    "Default: the bot's `DLF_ESCALATE_AFTER` (15m; there a bare number such as `900` is seconds)",
                 ),
                 _PROFILE,
             ),
@@ -149,6 +158,32 @@ HELP: dict[str, SubcommandHelp] = {
         ),
     )
 }
+
+MENTION = "@dlf"
+
+# (what is said in an alert's thread, what it does): each acts on that thread's incident.
+THREAD_VERBS: tuple[tuple[str, str], ...] = (
+    (f"{MENTION} ack", "you are on it: acknowledges the incident"),
+    (f"{MENTION} rerun", "reruns the instance from its failed node (operators only)"),
+    (f"{MENTION} rerun from first", "reruns it from the first node (operators only)"),
+    (f"{MENTION} stop", "stops the running instance, e.g. a rerun (operators only)"),
+    (f"{MENTION} resolve", "resolves the incident"),
+    (f"{MENTION} refresh", "reads the instance from DLF again and redraws the card"),
+    (f"{MENTION} nodes [page]", "every node of the instance with its status, a page at a time"),
+    (f"{MENTION} logs", "the failed nodes' log paths"),
+    (f"{MENTION} help", "this list"),
+)
+
+CARD_BUTTONS = (
+    "Acknowledge, Rerun (from the failed node or the first; operators only, "
+    "confirmed in a dialog), Stop (operators only, confirmed), Mute (1 h, 4 h, 24 h or until unmuted) or Unmute, "
+    "Resolve and Refresh — only the ones that make sense now. Each is one reply in the card's thread."
+)
+
+APP_HOME = (
+    "The bot's App Home tab lists the open incidents of your channels (Acknowledge, Resolve, Refresh) and the "
+    "subscriptions you created (Unwatch), then this help."
+)
 
 # name -> (usage line, one-line summary)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {name: (entry.usage, entry.summary) for name, entry in HELP.items()}

@@ -1,6 +1,8 @@
 """`/dlf audit`: one page of the channel's audit entries, newest first — who, what, when, target, outcome, details.
 
 Everything an entry holds is untrusted text (job names, DLF's messages): escaped, in code spans, cut to a budget.
+Details read as words: keys (`held back 1`), times as Slack dates, `--escalate` as the reminder it sets, flags as
+what they mean.
 """
 
 from __future__ import annotations
@@ -12,12 +14,23 @@ from bot.render.actions import AUDIT_PAGE, ListPageRef, encode_list_page
 from bot.render.blocks import Block, actions, button, context, header, section
 from bot.render.message import Message
 from bot.render.mrkdwn import code, date_token, mention, one_line, plural
+from bot.render.watches import escalation_text
 
 TARGET_LIMIT = 120
 ACTION_LIMIT = 40
 DETAIL_VALUE_LIMIT = 120
 DETAILS_LIMIT = 600
 MAX_DETAILS = 8
+
+# Detail keys that hold epoch milliseconds, shown as a date in each reader's time zone.
+_TIMES = frozenset({"until", "until_ms"})
+_KEY_WORDS = {"instance_id": "instance", "subscription_id": "subscription", "dlf": "DLF", "until_ms": "until"}
+# A flag's words when true and when false (None: not said).
+_FLAGS: dict[str, tuple[str | None, str | None]] = {
+    "created": ("new subscription", "subscription changed"),
+    "was_muted": ("was muted", "was not muted"),
+    "is_pattern": ("a pattern", None),
+}
 
 _OUTCOMES = {
     "ok": ":white_check_mark: ok",
@@ -81,17 +94,39 @@ def _value(value: Any) -> str | None:
     return code(str(value), DETAIL_VALUE_LIMIT)
 
 
+def _key(key: str) -> str:
+    return _KEY_WORDS.get(key) or one_line(key.replace("_", " "), 40)
+
+
+def _detail(key: str, raw: Any) -> str | None:
+    """One detail as words, None when it says nothing."""
+    if key == "escalate_after_s":
+        return escalation_text(raw)
+    if isinstance(raw, bool):
+        if key in _FLAGS:
+            return _FLAGS[key][0 if raw else 1]
+        return f"{_key(key)} {'yes' if raw else 'no'}"
+    if key in _TIMES:
+        if raw is None:
+            return "until unmuted"
+        if isinstance(raw, int):
+            return f"{_key(key)} {date_token(raw)}"
+    if isinstance(raw, int):
+        return f"{_key(key)} {raw}"
+    shown = _value(raw)
+    return None if shown is None else f"{_key(key)} {shown}"
+
+
 def details_text(details: Mapping[str, Any] | None) -> str:
-    """The entry's details (DLF's answer among them) as `key value` pairs in code spans, within a budget."""
+    """The entry's details (DLF's answer among them) as words, untrusted values in code spans, within a budget."""
     if not details:
         return ""
     parts: list[str] = []
     used = 0
     for key, raw in list(details.items())[:MAX_DETAILS]:
-        shown = _value(raw)
-        if shown is None:
+        part = _detail(str(key), raw)
+        if part is None:
             continue
-        part = f"{one_line(str(key), 40)} {shown}"
         if used + len(part) > DETAILS_LIMIT:
             parts.append("…")
             break

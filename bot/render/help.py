@@ -1,8 +1,10 @@
-"""`/dlf help` and `/dlf` alone: every subcommand with its usage and examples, from `bot.commands.usage`."""
+"""`/dlf help` and `/dlf` alone: every subcommand with its usage and examples, then what is said in an alert's thread,
+the card's buttons and the App Home, from `bot.commands.usage`. `/dlf help ack` says where a thread verb is said."""
 
 from __future__ import annotations
 
-from bot.commands.usage import COMMAND, HELP, SubcommandHelp
+from bot.commands.thread_verbs import thread_verb_named
+from bot.commands.usage import APP_HOME, CARD_BUTTONS, COMMAND, HELP, MENTION, THREAD_VERBS, SubcommandHelp
 from bot.render.blocks import Block, context, header, section
 from bot.render.message import Message
 from bot.render.mrkdwn import code, escape, one_line
@@ -26,8 +28,39 @@ def _detail(entry: SubcommandHelp) -> list[Block]:
     return blocks
 
 
+def thread_blocks() -> list[Block]:
+    """The "In an alert's thread" section: the words said to the bot there, the card's buttons, the App Home."""
+    verbs = [f"• {code(said, 40)} — {escape(does)}" for said, does in THREAD_VERBS]
+    # One block: the App Home shows this help under its own lists, within a view's block budget.
+    return [
+        section(
+            "*In an alert's thread*\nMention the bot in the thread of an alert card; it acts on that thread's "
+            "incident:\n" + "\n".join(verbs) + f"\n\n*The alert card's buttons*\n{escape(CARD_BUTTONS)}"
+            f"\n\n*App Home*\n{escape(APP_HOME)}"
+        )
+    ]
+
+
+def _verb_help(verb: str) -> Message:
+    said = f"{MENTION} {verb}"
+    blocks = [
+        header(f":books: {said}"),
+        section(
+            f"{code(verb, 40)} is said to the bot in an alert's thread ({code(said, 40)}), not typed after "
+            f"{code(COMMAND, 10)}: it acts on that thread's incident."
+        ),
+        *thread_blocks(),
+        context(f"{code(COMMAND + ' help', 20)} lists every subcommand."),
+    ]
+    return Message(text=f"{said}: said in an alert's thread, it acts on that thread's incident.", blocks=blocks)
+
+
 def render_help(topic: str | None = None) -> Message:
-    """Help for one subcommand (`topic`), or an overview of all of them (also when `topic` is not one)."""
+    """Help for one subcommand (`topic`), for a thread verb (`ack`, `rerun`, …: where it is said), or an overview of
+    all of them and of the thread's words (also when `topic` is neither)."""
+    verb = thread_verb_named(topic) if topic is not None else None
+    if verb is not None:
+        return _verb_help(verb)
     entry = HELP.get(topic) if topic is not None else None
     if entry is not None:
         blocks = [
@@ -41,6 +74,7 @@ def render_help(topic: str | None = None) -> Message:
     if topic is not None:
         blocks.append(section(f"There is no subcommand {code(topic, 80)}; here are the ones there are."))
     blocks.extend(section(_overview(item)) for item in HELP.values())
+    blocks.extend(thread_blocks())
     blocks.append(
         context(
             f"{code(COMMAND + ' help <subcommand>', 40)} explains one, e.g. {code(COMMAND + ' help watch', 30)}. "
@@ -48,7 +82,11 @@ def render_help(topic: str | None = None) -> Message:
         )
     )
     names = ", ".join(HELP)
-    return Message(text=f"{COMMAND} subcommands: {names}. Try {COMMAND} help watch.", blocks=blocks)
+    verbs = ", ".join(said.removeprefix(MENTION + " ") for said, _ in THREAD_VERBS)
+    return Message(
+        text=f"{COMMAND} subcommands: {names}. Try {COMMAND} help watch. In an alert's thread, {MENTION}: {verbs}.",
+        blocks=blocks,
+    )
 
 
-__all__ = ["render_help"]
+__all__ = ["render_help", "thread_blocks"]

@@ -185,7 +185,10 @@ def render_home(view: HomeLike | None = None) -> dict[str, Any]:
             blocks.extend(_subscription_blocks(view.subscriptions))
         blocks.append(actions([button("Refresh", action_id=HOME_REFRESH, value="refresh")]))
         blocks.append(DividerBlock().to_dict())
-    blocks.extend(render_help().blocks)
+        # Within the 50 blocks the lists are budgeted against: the overview without its closing hint line.
+        blocks.extend(render_help().blocks[:-1])
+    else:
+        blocks.extend(render_help().blocks)
     return {"type": "home", "blocks": blocks}
 
 

@@ -106,7 +106,6 @@ def render_refused(result: Any) -> Message:
         "dlf_refused": f":x: DLF refused to {what} {job}: {dlf_words(result.dlf_code, result.dlf_message)}",
         "dlf_failed": f":warning: DLF could not be asked to {what} {job} ({escape_truncated(result.dlf_message or '', 300)}). "
         "Nothing was done; try again.",
-        "pattern": "Mute one job at a time (`/dlf mute job_batch 4h`): a pattern cannot be muted. Nothing was changed.",
         "no_profile": f"The bot has no DLF profile for {job} any more; nothing was done.",
         "unavailable": ":warning: The bot cannot use its database right now; nothing was done. Try again in a minute.",
     }

@@ -3,17 +3,18 @@ of its failed nodes. Pure; DLF's names and paths are escaped."""
 
 from __future__ import annotations
 
-from bot.dlf.models import Instance
+from bot.dlf.models import Instance, Node
 from bot.render.blocks import Block, context, section
 from bot.render.message import Message
 from bot.render.mrkdwn import code, escape_truncated, plural, slack_len
+from bot.render.status import node_look
 
 NODES_PER_PAGE = 25
 LOGS_SHOWN = 12
 NAME_LIMIT = 80
 PATH_LIMIT = 300
 SECTION_BUDGET = 2800  # a section holds 3000 characters
-_STATUS_ICONS = {"success": ":white_check_mark:", "fail": ":x:", "running": ":arrows_counterclockwise:"}
+STATUS_LIMIT = 30
 
 
 def _name(instance: Instance) -> str:
@@ -35,6 +36,13 @@ def _sections(lines: list[str]) -> list[Block]:
     return blocks
 
 
+def _node_line(node: Node) -> str:
+    # The cards' words for DLF's statuses ("succeeded", "failed"); a status DLF added since, verbatim.
+    look = node_look(node.status)
+    status = look.word if look.known else code(node.status, STATUS_LIMIT)
+    return f"{look.emoji} {code(node.node_name, NAME_LIMIT)} · {status}"
+
+
 def render_nodes(instance: Instance, *, page: int = 1) -> Message:
     """Page `page` of the instance's nodes, in DLF's order, with their status."""
     nodes = instance.nodes
@@ -44,10 +52,7 @@ def render_nodes(instance: Instance, *, page: int = 1) -> Message:
     pages = (len(nodes) + NODES_PER_PAGE - 1) // NODES_PER_PAGE
     page = min(max(1, page), pages)
     shown = nodes[(page - 1) * NODES_PER_PAGE : page * NODES_PER_PAGE]
-    lines = [
-        f"{_STATUS_ICONS.get(node.status, ':white_circle:')} {code(node.node_name, NAME_LIMIT)} · {code(node.status, 30)}"
-        for node in shown
-    ]
+    lines = [_node_line(node) for node in shown]
     blocks = [section(f"{head}: {plural(len(nodes), 'node')}, page {page} of {pages}"), *_sections(lines)]
     if page < pages:
         blocks.append(context(f"`nodes {page + 1}` shows the next page."))

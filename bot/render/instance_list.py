@@ -11,6 +11,8 @@ from typing import Protocol
 
 from slack_sdk.models.blocks import ButtonElement, SectionBlock
 
+from bot.commands.parse import INSTANCES_SINCE_BOUNDS
+from bot.commands.values import human
 from bot.dlf.models import InstanceSummary
 from bot.render.actions import (
     INSTANCES_OPEN,
@@ -29,6 +31,8 @@ JOB_LIMIT = 120
 STATUS_LIMIT = 60
 HEADER_LIMIT = 150
 _STATUS_WORDS = {"fail": "failed", "success": "succeeded", "running": "running"}
+# The `--since` an empty list suggests: the first of these at least twice its window, up to DLF's 7 days.
+_LONGER_SINCE_S = tuple(m * 60 for m in (60, 120, 360, 720)) + tuple(d * 86400 for d in (1, 2, 3, 4, 7))
 
 
 class ListQueryLike(Protocol):
@@ -148,8 +152,9 @@ def render_instance_list(listing: InstanceListLike) -> Message:
         line = f":mag: No {what} of job {code(query.job, JOB_LIMIT)} {_window(query)}."
         if listing.total:
             line = f":mag: No more {what} of job {code(query.job, JOB_LIMIT)}: this list has {listing.total:,}."
-        hint = "`--since 2d` looks further back (at most 7 days); `--status fail` keeps only the failed ones."
-        return Message(text=f"No {what} of {job_text}", blocks=[section(line), context(hint)])
+        hint = _empty_hint(query, total=listing.total)
+        said = [section(line), context(hint)] if hint else [section(line)]
+        return Message(text=f"No {what} of {job_text}", blocks=said)
     title = truncate(f":clipboard: {' '.join(query.job.split())} · recent instances", HEADER_LIMIT)
     blocks: list[Block] = [header(title), context(_summary(listing))]
     blocks.extend(_row_block(row, now_ms=listing.read_at_ms, profile=listing.profile) for row in listing.instances)
@@ -171,6 +176,19 @@ def render_instance_list(listing: InstanceListLike) -> Message:
         )
     text = f"{plural(listing.total, 'instance')} of {job_text}, newest first"
     return Message(text=text, blocks=blocks)
+
+
+def _empty_hint(query: ListQueryLike, *, total: int) -> str:
+    """What else to type, from what was typed: a longer `--since` while one is allowed, and `--status fail` when
+    no status was given and there are instances to narrow."""
+    hints = []
+    window_s = max(0, query.until_ms - query.since_ms) // 1000
+    longer = next((s for s in _LONGER_SINCE_S if s >= 2 * window_s), INSTANCES_SINCE_BOUNDS[1])
+    if window_s < INSTANCES_SINCE_BOUNDS[1] - 60:  # DLF lists at most 7 days back: none further then
+        hints.append(f"`--since {human(longer)}` looks further back (at most 7 days)")
+    if query.status is None and total:
+        hints.append("`--status fail` keeps only the failed ones")
+    return "; ".join(hints) + "." if hints else ""
 
 
 def _summary(listing: InstanceListLike) -> str:

@@ -219,8 +219,6 @@ class IncidentListeners:
     ) -> Message:
         """`/dlf mute <job> 4h`, `/dlf unmute <job>`: the answer for the one who typed it."""
         origin = Origin(user=user_id, channel=channel_id, team=team_id, via="slash")
-        if command.is_pattern:
-            return render_refused(Refused(action=command.subcommand, reason="pattern", job=command.target))
         if isinstance(command, MuteCommand):
             result = await self._service.mute_job(command.target, origin, duration_s=command.duration_s)
         else:

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.commands.usage import SUBCOMMANDS
 from bot.render.actions import INSTANCE_REFRESH
 from bot.slack.app import COMMAND, LISTENERS
 
@@ -52,3 +53,10 @@ def test_manifest_declares_what_the_listeners_need(manifest: dict) -> None:
     # Operators named by user group (S…): their members come from usergroups.users.list.
     assert "usergroups:read" in scopes
     assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_the_usage_hint_names_every_subcommand_briefly(manifest: dict) -> None:
+    (entry,) = (entry for entry in manifest["features"]["slash_commands"] if entry["command"] == COMMAND)
+    named = {part.split()[0] for part in entry["usage_hint"].split(" | ")}
+    assert named == set(SUBCOMMANDS)
+    assert len(entry["usage_hint"]) <= 200  # Slack shows it on one line under the command as it is typed

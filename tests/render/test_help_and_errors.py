@@ -45,9 +45,31 @@ def test_help_overview_names_every_subcommand_with_usage_and_example() -> None:
     }
     assert message.text == (
         "/dlf subcommands: instance, instances, watch, unwatch, watches, mute, unmute, audit, help."
-        " Try /dlf help watch."
+        " Try /dlf help watch. In an alert's thread, @dlf: ack, rerun, rerun from first, stop, resolve, refresh,"
+        " nodes [page], logs, help."
     )
+    for said in ("`@dlf ack`", "`@dlf rerun from first`", "`@dlf nodes [page]`", "`@dlf logs`", "`@dlf help`"):
+        assert said in text, said
+    assert "*The alert card's buttons*" in text and "*App Home*" in text
     check_golden("help_overview", message.to_dict())
+
+
+def test_help_on_watch_documents_escalate_in_its_usage_options_and_examples() -> None:
+    text = to_text(render_help("watch"))
+    assert "[--escalate 30m|off]" in HELP["watch"].usage and HELP["watch"].usage in text
+    assert "`--escalate DURATION|off`" in text and "from 1m to 7d, with a unit" in text
+    assert "bare number such as `900` is seconds" in text
+    assert "`/dlf watch job_batch --mention @data-oncall --escalate 30m`" in text
+
+
+@pytest.mark.parametrize(("topic", "said"), [("ack", "@dlf ack"), ("rerun", "@dlf rerun"), ("log", "@dlf logs")])
+def test_help_on_a_thread_verb_says_where_it_is_said(topic: str, said: str) -> None:
+    message = render_help(parse_command(f"help {topic}").topic)  # type: ignore[union-attr]
+    assert problems(message) == []
+    text = to_text(message)
+    assert "not a /dlf subcommand" not in text
+    assert f"is said to the bot in an alert's thread (`{said}`)" in text
+    assert "`@dlf rerun from first`" in text and "`@dlf stop`" in text
 
 
 @pytest.mark.parametrize("topic", list(HELP))

@@ -106,3 +106,15 @@ def test_nodes_are_paged_and_logs_show_the_failed_nodes_paths() -> None:
     assert "page 1 of 2" in str(first.blocks) and "`nodes 2` shows the next page" in str(first.blocks)
     assert "`load`" in str(second.blocks) and "`n0`" not in str(second.blocks)
     assert "`obs://logs/load.log`" in str(render_logs(instance).blocks)
+
+
+def test_nodes_read_with_the_cards_status_words_and_an_unknown_status_verbatim() -> None:
+    nodes = (
+        Node(node_name="extract", status="success"),
+        Node(node_name="load", status="fail"),
+        Node(node_name="check", status="skip"),
+        Node(node_name="new", status="retrying<x>"),
+    )
+    listed = str(render_nodes(Instance(job_name="job_a", instance_id=7, status="fail", nodes=nodes)).blocks)
+    assert ":white_check_mark: `extract` · succeeded" in listed and ":x: `load` · failed" in listed
+    assert ":fast_forward: `check` · skipped" in listed and ":grey_question: `new` · `retrying&lt;x&gt;`" in listed

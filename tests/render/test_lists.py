@@ -159,7 +159,7 @@ def test_an_audit_entry_says_who_what_target_outcome_and_dlfs_answer() -> None:
     assert_safe(message)
     line = message.blocks[2]["text"]["text"]
     assert "<@U0ALICE> · *rerun* · `job_batch` · :no_entry_sign: refused" in line
-    assert "dlf_code `DLF.0815` · dlf_message `&lt;!channel&gt; cannot rerun`" in line
+    assert "instance 34765 · dlf code `DLF.0815` · dlf message `&lt;!channel&gt; cannot rerun`" in line
 
 
 @LISTS

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.cli.run import watcher_options
-from bot.errors import ConfigError
+from bot.commands import WatchCommand, parse_command
+from bot.errors import CommandError, ConfigError
 from bot.settings import load_settings
 
 
@@ -32,3 +33,23 @@ def test_a_malformed_or_out_of_range_value_is_named(written: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"DLF_ESCALATE_AFTER": written}, env_file=None)
     assert "DLF_ESCALATE_AFTER" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "accepted"),
+    [("1m", True), ("7d", True), ("6d23h59m", True), ("7d1m", False), ("8d", False)],
+)
+def test_the_setting_and_watch_escalate_accept_the_same_range(written: str, accepted: bool) -> None:
+    try:
+        setting = load_settings({"DLF_ESCALATE_AFTER": written}, env_file=None).dlf_escalate_after
+    except ConfigError:
+        setting = None
+    try:
+        command = parse_command(f"watch job_batch --escalate {written}")
+    except CommandError:
+        option = None
+    else:
+        assert isinstance(command, WatchCommand) and command.escalate is not None
+        option = command.escalate.after_s
+    assert (setting is not None, option is not None) == (accepted, accepted)
+    assert setting == option

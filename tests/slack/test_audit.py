@@ -166,3 +166,29 @@ async def test_a_mention_in_the_channel_does_not_post_the_audit_for_everyone(
         (call,) = await bot.fake.wait_for_calls("chat.postMessage")
     assert "type `/dlf audit`" in call.params["text"]
     assert "Audit trail" not in json.dumps(call.params.get("blocks"))
+
+
+async def test_the_details_read_as_words_times_as_dates_and_values_escaped(
+    sandbox: Any, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    async with running_bot(sandbox, fake_slack, database_url=sqlite_url, operators=operators(fake_slack, USER)) as bot:
+        for n, text in enumerate(["watch job_batch --escalate 2m", "mute job_batch 4h", "unmute job_batch"]):
+            await bot.command(text, f"c{n}")
+            await bot.fake.wait_for_responses(f"c{n}")
+        store = await Store.open(sqlite_url)
+        try:
+            async with store.transaction() as tx:
+                await tx.audit.record(
+                    actor=USER, action="rerun", channel=CHANNEL, target="job_batch", details={"reply": "<!here> `x`"}
+                )
+        finally:
+            await store.aclose()
+        await bot.command("audit", "a1")
+        (answer,) = await bot.fake.wait_for_responses("a1")
+    assert problems(answer) == []
+    rerun, unmute, mute, watch = [b["text"]["text"].split("\n")[1] for b in answer["blocks"] if b["type"] == "section"]
+    assert "reminder after 2 min unacknowledged" in watch and "new subscription" in watch
+    assert "escalate_after_s" not in watch and "True" not in watch
+    assert mute.startswith("via `slash` · profile `default` · until <!date^") and "|20" in mute
+    assert unmute == "via `slash` · profile `default` · held back 0 · was muted"
+    assert rerun == "reply `&lt;!here&gt; ˋxˋ`"  # untrusted: escaped in its code span

@@ -85,6 +85,9 @@ async def test_nodes_lists_every_node_and_logs_the_failed_nodes_log_paths(rig: I
 
     listed = str(nodes["blocks"])
     assert all(f"`{name}`" in listed for name in ("extract", "transform", "load")) and "3 nodes, page 1 of 1" in listed
+    # The cards' words for the statuses, not DLF's values.
+    assert ":white_check_mark: `extract` · succeeded" in listed and ":x: `load` · failed" in listed
+    assert "`success`" not in listed and "`fail`" not in listed
     assert "`load`" in str(logs["blocks"]) and "`extract`" not in str(logs["blocks"])
     assert nodes["thread_ts"] == logs["thread_ts"] == card["ts"]
 
@@ -116,3 +119,42 @@ async def test_help_in_the_thread_lists_the_verbs_and_instance_still_works_there
 
 async def _answered(rig: IncidentRig, words: str) -> bool:
     return any(words in str(c.params) for c in rig.slack.calls_to("chat.postMessage"))
+
+
+async def test_a_verb_written_wrong_shows_each_verb_as_its_own_code_span(rig: IncidentRig) -> None:
+    card = await rig.alert()
+
+    answer = await _direct_answer(rig, lambda: rig.mention("stop now", thread_ts=card["ts"]))
+
+    said = str(answer["blocks"])
+    assert ":warning: `stop` takes no more words here." in said
+    assert "*Usage*\\n`@dlf ack`\\n`@dlf rerun`\\n`@dlf rerun from first`\\n`@dlf stop`" in said
+    assert "ˋ" not in said
+    assert rig.dlf_actions() == []
+
+
+async def test_help_outside_a_thread_is_the_dlf_help_with_the_thread_words(rig: IncidentRig) -> None:
+    answer = await _direct_answer(rig, lambda: rig.mention("help", thread_ts=None))
+
+    said = str(answer["blocks"])
+    assert "`/dlf instance &lt;job&gt; &lt;instance_id&gt; [--profile NAME]`" in said
+    assert "*In an alert's thread*" in said and "`@dlf rerun from first`" in said and "`@dlf nodes [page]`" in said
+
+
+@pytest.mark.parametrize(("text", "said"), [("help ack", "@dlf ack"), ("help rerun", "@dlf rerun")])
+async def test_dlf_help_on_a_thread_verb_says_it_is_said_in_an_alerts_thread(
+    rig: IncidentRig, text: str, said: str
+) -> None:
+    answer = (await rig.bot.command(text, "r-help")).json()  # help is answered in the ack
+
+    shown = str(answer["text"]) + str(answer["blocks"])
+    assert "not a /dlf subcommand" not in shown
+    assert f"is said to the bot in an alert's thread (`{said}`)" in shown and "`@dlf stop`" in shown
+
+
+async def test_an_escalate_error_shows_the_usage_with_escalate(rig: IncidentRig) -> None:
+    answer = (await rig.bot.command("watch job_batch --escalate 900", "r-escalate")).json()
+
+    shown = str(answer["blocks"])
+    assert ":warning: `--escalate 900` needs a unit" in shown
+    assert "[--escalate 30m|off]" in shown.split("*Usage*")[1]

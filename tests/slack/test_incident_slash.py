@@ -71,7 +71,15 @@ async def test_mute_without_an_incident_holds_back_the_failures_of_real_cycles_a
     )
 
 
-async def test_a_pattern_cannot_be_muted(rig: IncidentRig) -> None:
-    said = await _command(rig, "mute 'job_*' 4h")
-    assert "a pattern cannot be muted" in said
+@pytest.mark.parametrize("text", ["mute 'job_*' 4h", "unmute 'job_*'"])
+async def test_a_pattern_cannot_be_muted_or_unmuted_and_the_usage_says_so(rig: IncidentRig, text: str) -> None:
+    answer = await rig.bot.command(text, "r-pattern")  # refused in the ack, before any I/O
+    said = str(answer.json()["text"]) + str(answer.json()["blocks"])
+    assert (
+        said.startswith("`job_*` is a pattern;")
+        and ":warning: `job_*` is a pattern;" in said
+        and "takes one exact job name" in said
+    )
+    subcommand = text.split()[0]
+    assert f"*Usage*\\n`/dlf {subcommand} &lt;job&gt;" in said
     assert await rig.audit() == []

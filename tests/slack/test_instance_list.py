@@ -126,7 +126,29 @@ async def test_a_job_without_instances_in_the_window_says_how_to_look_further(bo
     await bot.command("instances quiet_job --since 1h", "r1")
     (answer,) = await bot.fake.wait_for_responses("r1")
     assert "No instances of job `quiet_job` planned since" in answer["blocks"][0]["text"]["text"]
-    assert "--since 2d" in dumps(answer["blocks"]) and problems(answer) == []
+    assert answer["blocks"][1]["elements"][0]["text"] == "`--since 2h` looks further back (at most 7 days)."
+    assert problems(answer) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("--status fail --since 6h", "`--since 12h` looks further back (at most 7 days)."),  # fail given: not again
+        ("--since 2d", "`--since 4d` looks further back (at most 7 days)."),  # twice the window
+        ("--since 4d", "`--since 7d` looks further back (at most 7 days)."),  # twice would pass DLF's 7 days
+        ("--status running --since 7d", None),  # nothing further back, and a status was given: no hint
+        ("--since 7d", None),  # no instances at all: `--status fail` would narrow nothing
+    ],
+)
+async def test_the_hint_of_an_empty_list_follows_what_was_typed(
+    bot: BotUnderTest, typed: str, hint: str | None
+) -> None:
+    bot.dlf.sandbox.state.add_job("quiet_job")
+    await bot.command(f"instances quiet_job {typed}", "r1")
+    (answer,) = await bot.fake.wait_for_responses("r1")
+    hints = [b["elements"][0]["text"] for b in answer["blocks"] if b["type"] == "context"]
+    assert hints == ([hint] if hint else [])
+    assert "--since 2d" not in dumps(answer["blocks"]) or typed == "--since 2d"
 
 
 async def test_an_unknown_job_gets_the_same_answer_as_slash_instance(bot: BotUnderTest) -> None:
