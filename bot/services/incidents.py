@@ -178,6 +178,15 @@ class _Fetched:
     details_error: str | None = None
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A rerun or a stop cleared to ask DLF: the incident, the client of its profile, its instance as DLF has it."""
+
+    incident: Incident
+    client: IncidentDlf
+    fetched: _Fetched
+
+
 class IncidentService:
     """The incident actions, over the store, the DLF clients (by profile) and the operator check. `wake` is called
     after rows were queued (the deliverer sends them at once instead of at its next round)."""
@@ -278,20 +287,10 @@ class IncidentService:
     async def rerun(self, target: Target, origin: Origin, *, retry_location: str) -> ActionResult:
         """Rerun the incident's latest instance from `retry_location` (an operator's, confirmed). The slot is taken
         before DLF is called; DLF's answer moves it to running, frees it (refused) or marks it unknown (lost)."""
-        located = await self._locate_or_refuse(RERUN, target, origin)
-        if isinstance(located, Refused):
-            return located
-        incident = located
-        refusal = await self._operator_refusal(RERUN, incident, origin)
-        if refusal is not None:
-            return refusal
-        client = self._clients.get(incident.profile)
-        if client is None:
-            return Refused(action=RERUN, reason="no_profile", job=incident.job_name)
-        fetched = await self._fetch(incident)
-        refusal = _state_refusal(RERUN, incident, fetched.instance if fetched.details_error is None else None)
-        if refusal is not None:
-            return await self._audited_refusal(refusal, incident, origin)
+        checked = await self._checked_for_dlf(RERUN, target, origin)
+        if not isinstance(checked, _Checked):
+            return checked
+        incident, client, fetched = checked.incident, checked.client, checked.fetched
         try:
             async with self._store.transaction(lock_wait_s=self._lock_wait_s) as tx:
                 claimed = await tx.incidents.claim_rerun(
@@ -366,20 +365,10 @@ class IncidentService:
     async def stop(self, target: Target, origin: Origin) -> ActionResult:
         """Stop the incident's instance while it runs (the rerun in flight, typically): one DLF call for any number
         of clicks; stopping the rerun ends its slot, with one reply."""
-        located = await self._locate_or_refuse(STOP, target, origin)
-        if isinstance(located, Refused):
-            return located
-        incident = located
-        refusal = await self._operator_refusal(STOP, incident, origin)
-        if refusal is not None:
-            return refusal
-        client = self._clients.get(incident.profile)
-        if client is None:
-            return Refused(action=STOP, reason="no_profile", job=incident.job_name)
-        fetched = await self._fetch(incident)
-        refusal = _state_refusal(STOP, incident, fetched.instance if fetched.details_error is None else None)
-        if refusal is not None:
-            return await self._audited_refusal(refusal, incident, origin)
+        checked = await self._checked_for_dlf(STOP, target, origin)
+        if not isinstance(checked, _Checked):
+            return checked
+        incident, client, fetched = checked.incident, checked.client, checked.fetched
         run = fetched.instance.start_time or 0
         key = f"incident:{incident.id}:stop:{incident.last_instance_id}:{run}"
         try:
@@ -584,6 +573,25 @@ class IncidentService:
             )
         )
         await tx.outbox.enqueue_messages(rows)
+
+    async def _checked_for_dlf(self, action: str, target: Target, origin: Origin) -> _Checked | Refused:
+        """What a rerun or a stop checks before DLF is asked: the incident (against where the action came from),
+        the operator, the profile's client, and the instance's state as DLF has it now (refusals audited)."""
+        located = await self._locate_or_refuse(action, target, origin)
+        if isinstance(located, Refused):
+            return located
+        incident = located
+        refusal = await self._operator_refusal(action, incident, origin)
+        if refusal is not None:
+            return refusal
+        client = self._clients.get(incident.profile)
+        if client is None:
+            return Refused(action=action, reason="no_profile", job=incident.job_name)
+        fetched = await self._fetch(incident)
+        refusal = _state_refusal(action, incident, fetched.instance if fetched.details_error is None else None)
+        if refusal is not None:
+            return await self._audited_refusal(refusal, incident, origin)
+        return _Checked(incident=incident, client=client, fetched=fetched)
 
     async def _locate_or_refuse(self, action: str, target: Target, origin: Origin) -> Incident | Refused:
         try:
