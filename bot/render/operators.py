@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.render.blocks import context, section
 from bot.render.message import Message
-from bot.render.mrkdwn import code, escape_truncated
+from bot.render.mrkdwn import code, escape_truncated, mention
 
 MAX_NAMED = 10
 ACTION_LIMIT = 60
@@ -15,11 +15,8 @@ ACTION_LIMIT = 60
 def operator_mention(entry: str) -> str:
     """An operator id as a mention token (`<@U…>` for a user, `<!subteam^S…>` for a user group); the ids were
     checked at start-up, anything else is shown as code and pings no one."""
-    if entry[:1] in "UW" and entry.isalnum():
-        return f"<@{entry}>"
-    if entry[:1] == "S" and entry.isalnum():
-        return f"<!subteam^{entry}>"
-    return code(entry, 60)
+    token = f"<!subteam^{entry}>" if entry[:1] == "S" else f"<@{entry}>"
+    return mention(token) or code(entry, 60)  # a token Slack would not parse (`S`, `u1`) is shown, not sent
 
 
 def render_operators_only(
