@@ -350,17 +350,7 @@ class IncidentService:
             log.warning(messages.log_command_store_unavailable("rerun", incident.channel, err))
             return self._unavailable(RERUN, err)
         self._woken()
-        if outcome in ("refused", "failed"):
-            return Refused(
-                action=RERUN,
-                reason="dlf_refused" if outcome == "refused" else "dlf_failed",
-                job=incident.job_name,
-                instance_id=incident.last_instance_id,
-                dlf_code=error.code if error else None,
-                dlf_message=_dlf_text(error),
-                told_thread=True,
-            )
-        return Done(action=RERUN, job=incident.job_name, instance_id=incident.last_instance_id, outcome=outcome)
+        return _dlf_result(RERUN, incident, outcome, error)
 
     async def stop(self, target: Target, origin: Origin) -> ActionResult:
         """Stop the incident's instance while it runs (the rerun in flight, typically): one DLF call for any number
@@ -413,17 +403,7 @@ class IncidentService:
         except StoreUnavailable as err:
             return self._unavailable(STOP, err)
         self._woken()
-        if outcome in ("refused", "failed"):
-            return Refused(
-                action=STOP,
-                reason="dlf_refused" if outcome == "refused" else "dlf_failed",
-                job=incident.job_name,
-                instance_id=incident.last_instance_id,
-                dlf_code=error.code if error else None,
-                dlf_message=_dlf_text(error),
-                told_thread=True,
-            )
-        return Done(action=STOP, job=incident.job_name, instance_id=incident.last_instance_id, outcome=outcome)
+        return _dlf_result(STOP, incident, outcome, error)
 
     async def show(self, target: Target, origin: Origin) -> IncidentShown | Refused:
         """The incident and its latest instance as DLF has it now (`nodes`, `logs` in its thread)."""
@@ -759,6 +739,22 @@ async def _mute_without_incident(
 def _already_muted(mute: Mute) -> AlreadyHandled:
     """The same mute choice is in force already (a double click, the same click on another replica)."""
     return AlreadyHandled(action=MUTE, reason="muted", job=mute.job_name, by=mute.created_by, until_ms=mute.until_at)
+
+
+def _dlf_result(action: str, incident: Incident, outcome: str, error: DlfError | None) -> ActionResult:
+    """What a rerun or a stop tells the person once DLF answered (and the thread was told): done (or unknown), or
+    DLF's refusal / failure in its own words."""
+    if outcome in ("refused", "failed"):
+        return Refused(
+            action=action,
+            reason="dlf_refused" if outcome == "refused" else "dlf_failed",
+            job=incident.job_name,
+            instance_id=incident.last_instance_id,
+            dlf_code=error.code if error else None,
+            dlf_message=_dlf_text(error),
+            told_thread=True,
+        )
+    return Done(action=action, job=incident.job_name, instance_id=incident.last_instance_id, outcome=outcome)
 
 
 def _state_refusal(action: str, incident: Incident, instance: Instance | None) -> Refused | None:
